@@ -1,0 +1,77 @@
+/**
+ * Every error this library throws on purpose is a WeightInitError with a stable `code`.
+ * Messages name the parameter, the value received and the accepted range.
+ */
+export type ErrorCode =
+  | 'InvalidParameter'
+  | 'BufferTooSmall'
+  | 'BufferUsage'
+  | 'Misaligned'
+  | 'DeviceLost'
+  | 'Unsupported'
+  | 'GPUValidation';
+
+export class WeightInitError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = `${code}Error`;
+    this.code = code;
+  }
+}
+
+export class InvalidParameterError extends WeightInitError {
+  readonly parameter: string;
+  constructor(parameter: string, value: unknown, accepted: string) {
+    super('InvalidParameter', `${parameter}: got ${describe(value)}; expected ${accepted}`);
+    this.parameter = parameter;
+  }
+}
+
+export class BufferTooSmallError extends WeightInitError {
+  constructor(message: string) {
+    super('BufferTooSmall', message);
+  }
+}
+
+export class BufferUsageError extends WeightInitError {
+  constructor(message: string) {
+    super('BufferUsage', message);
+  }
+}
+
+export class MisalignedError extends WeightInitError {
+  constructor(parameter: string, value: number, alignment: number) {
+    super('Misaligned', `${parameter}: got ${value}; expected a multiple of ${alignment}`);
+  }
+}
+
+export class DeviceLostError extends WeightInitError {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super('DeviceLost', `GPU device lost (${reason}): ${message || 'no message'}; create a new context`);
+    this.reason = reason;
+  }
+}
+
+export class UnsupportedError extends WeightInitError {
+  constructor(message: string) {
+    super('Unsupported', message);
+  }
+}
+
+/** A WebGPU validation or out-of-memory error caught in an error scope around our own GPU work. */
+export class GPUValidationError extends WeightInitError {
+  constructor(message: string) {
+    super('GPUValidation', message);
+  }
+}
+
+/** Short, safe rendering of a received value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (Array.isArray(value)) return `array(${value.length})`;
+  return typeof value;
+}

@@ -1,0 +1,71 @@
+// Splits one generation into dispatches that respect the device's limits. Pure arithmetic, so it is
+// tested on its own; the GPU path and the tests share it.
+
+export interface DispatchLimits {
+  /** Largest storage binding, in bytes (a multiple of 4). */
+  readonly maxBindingBytes: number;
+  /** minStorageBufferOffsetAlignment. */
+  readonly bindingAlignment: number;
+  /** maxComputeWorkgroupsPerDimension. */
+  readonly maxWorkgroupsPerDimension: number;
+  /** Invocations per workgroup; each invocation computes one 4-element Philox block. */
+  readonly workgroupSize: number;
+}
+
+export interface DispatchChunk {
+  /** Tensor index of the chunk's first element. */
+  readonly start: bigint;
+  /** Elements in this chunk. */
+  readonly count: number;
+  /** Byte range bound as the output array (bindOffset is aligned to bindingAlignment). */
+  readonly bindOffset: number;
+  readonly bindSize: number;
+  /** Index (in 4-byte words, within the binding) where the chunk's first element goes. */
+  readonly outWord: number;
+  /** Workgroups in x and y; invocation (x, y) handles block y * rowBlocks + x. */
+  readonly workgroups: readonly [number, number];
+  readonly rowBlocks: number;
+}
+
+/** Blocks per dispatch are kept below 2^30 so that 4 * block + 3 fits the shader's u32 arithmetic. */
+export const MAX_BLOCKS_PER_DISPATCH = 2 ** 30 - 1;
+
+export function planDispatches(
+  byteOffset: number,
+  count: number,
+  start: bigint,
+  limits: DispatchLimits,
+  elementBytes = 4,
+): DispatchChunk[] {
+  const { maxBindingBytes, bindingAlignment, maxWorkgroupsPerDimension, workgroupSize } = limits;
+  if (maxBindingBytes < 2 * bindingAlignment || maxBindingBytes % 4 !== 0) {
+    throw new RangeError(`maxBindingBytes must be a multiple of 4 and at least ${2 * bindingAlignment}`);
+  }
+  const maxBlocks = Math.min(MAX_BLOCKS_PER_DISPATCH, maxWorkgroupsPerDimension * maxWorkgroupsPerDimension * workgroupSize);
+  const chunks: DispatchChunk[] = [];
+  let done = 0;
+  while (done < count) {
+    const cur = byteOffset + done * elementBytes;
+    const bindOffset = Math.floor(cur / bindingAlignment) * bindingAlignment;
+    const chunkStart = start + BigInt(done);
+    const phase = Number(chunkStart & 3n);
+    const fitBinding = Math.floor((bindOffset + maxBindingBytes - cur) / elementBytes);
+    const fitDispatch = 4 * maxBlocks - phase;
+    const n = Math.min(count - done, fitBinding, fitDispatch);
+    const blocks = Math.ceil((phase + n) / 4);
+    const groups = Math.ceil(blocks / workgroupSize);
+    const x = Math.min(groups, maxWorkgroupsPerDimension);
+    const y = Math.ceil(groups / x);
+    chunks.push({
+      start: chunkStart,
+      count: n,
+      bindOffset,
+      bindSize: cur + n * elementBytes - bindOffset,
+      outWord: (cur - bindOffset) / 4,
+      workgroups: [x, y],
+      rowBlocks: x * workgroupSize,
+    });
+    done += n;
+  }
+  return chunks;
+}

@@ -1,0 +1,12 @@
+// GPU API (browser and Node). The CPU twin lives in 'webgpu-weight-init/cpu'; Node device acquisition in
+// 'webgpu-weight-init/node'.
+export { createContext, WeightInitContext } from './gpu/context.js';
+export type { ContextOptions, GpuGenerateOptions, GeneratedRange, ReadOptions } from './gpu/context.js';
+export type { AdapterSummary } from './gpu/device.js';
+export { planDispatches } from './gpu/dispatch-plan.js';
+export type { DispatchChunk, DispatchLimits } from './gpu/dispatch-plan.js';
+export { bits, uniform } from './rng/distributions.js';
+export type { Distribution, BitsDistribution, UniformDistribution, ElementType } from './rng/distributions.js';
+export type { StreamRange } from './rng/range.js';
+export type { U64Input } from './rng/u64.js';
+export * from './errors.js';

@@ -1,0 +1,102 @@
+// Node entry: acquires WebGPU through the `webgpu` package (Google's Dawn), an optional peer dependency
+// that only this entry loads. On Linux, when Dawn finds no adapter, it retries with the SwiftShader Vulkan
+// driver that Chromium packages ship, so the library also runs on machines without a GPU.
+import { existsSync } from 'node:fs';
+import { UnsupportedError } from './errors.js';
+import { createContext, type ContextOptions, type WeightInitContext } from './gpu/context.js';
+
+export * from './index.js';
+
+/** Where Debian's, Ubuntu's and Google's Chromium packages put the SwiftShader Vulkan ICD manifest. */
+export const SWIFTSHADER_ICD_CANDIDATES = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+];
+
+export interface NodeGPUOptions {
+  /** Flags passed to the `webgpu` package's create(), e.g. ['backend=vulkan']. */
+  dawnFlags?: string[];
+  /**
+   * When no adapter is found: 'auto' (default) retries with SwiftShader on Linux if its ICD is found,
+   * 'never' gives up, 'always' uses SwiftShader from the start. A path is used as the ICD manifest.
+   */
+  swiftShader?: 'auto' | 'never' | 'always';
+  /** ICD manifest path; default: $WEBGPU_WEIGHT_INIT_SWIFTSHADER_ICD, then the known locations. */
+  swiftShaderIcd?: string;
+}
+
+export interface NodeGPU {
+  readonly gpu: GPU;
+  /** True when VK_ICD_FILENAMES was pointed at SwiftShader by this call. */
+  readonly swiftShaderFallback: boolean;
+  readonly icd?: string;
+}
+
+type DawnModule = { create: (flags: string[]) => GPU };
+
+/**
+ * Every Dawn instance created here, kept for the life of the process: Dawn for Node tears an instance
+ * down when its GPU object is garbage collected, which crashes work still running on it.
+ */
+const instances: GPU[] = [];
+
+function createInstance(dawn: DawnModule, flags: string[]): GPU {
+  const gpu = dawn.create(flags);
+  instances.push(gpu);
+  return gpu;
+}
+
+async function loadDawn(): Promise<DawnModule> {
+  try {
+    const specifier = 'webgpu';
+    return (await import(/* @vite-ignore */ specifier)) as DawnModule;
+  } catch (e) {
+    throw new UnsupportedError(
+      `the optional peer dependency 'webgpu' (Dawn for Node) could not be loaded: ${String(e)}; install it with 'npm install webgpu'`,
+    );
+  }
+}
+
+export function findSwiftShaderIcd(explicit?: string): string | undefined {
+  const candidates = [explicit, process.env['WEBGPU_WEIGHT_INIT_SWIFTSHADER_ICD'], ...SWIFTSHADER_ICD_CANDIDATES];
+  return candidates.find((p): p is string => typeof p === 'string' && p.length > 0 && existsSync(p));
+}
+
+/**
+ * A GPU object (the navigator.gpu of Node) that has an adapter, falling back to SwiftShader as
+ * described in NodeGPUOptions.
+ */
+export async function requestNodeGPU(options: NodeGPUOptions = {}): Promise<NodeGPU> {
+  const dawn = await loadDawn();
+  const flags = options.dawnFlags ?? [];
+  const mode = options.swiftShader ?? 'auto';
+  if (mode !== 'always') {
+    const gpu = createInstance(dawn, flags);
+    if (await gpu.requestAdapter()) return { gpu, swiftShaderFallback: false };
+    if (mode === 'never' || process.platform !== 'linux') {
+      throw new UnsupportedError('Dawn found no WebGPU adapter on this machine');
+    }
+  }
+  const icd = findSwiftShaderIcd(options.swiftShaderIcd);
+  if (!icd) {
+    throw new UnsupportedError(
+      `Dawn found no WebGPU adapter and no SwiftShader ICD was found (looked in ${SWIFTSHADER_ICD_CANDIDATES.join(', ')}); ` +
+        "on Debian run 'apt-get install chromium libvulkan1', or set WEBGPU_WEIGHT_INIT_SWIFTSHADER_ICD",
+    );
+  }
+  // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its Vulkan instance, i.e. in create().
+  process.env['VK_ICD_FILENAMES'] = icd;
+  const gpu = createInstance(dawn, flags);
+  if (!(await gpu.requestAdapter())) {
+    throw new UnsupportedError(`SwiftShader (${icd}) gave no adapter; is libvulkan1 installed?`);
+  }
+  return { gpu, swiftShaderFallback: true, icd };
+}
+
+/** createContext for Node: a caller's device, or an adapter from Dawn (SwiftShader when there is no GPU). */
+export async function createNodeContext(options: ContextOptions & NodeGPUOptions = {}): Promise<WeightInitContext> {
+  if (options.device || options.gpu) return createContext(options);
+  const node = await requestNodeGPU(options);
+  return createContext({ ...options, gpu: node.gpu, swiftShaderFallback: node.swiftShaderFallback });
+}
