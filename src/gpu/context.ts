@@ -53,6 +53,8 @@ export interface GeneratedRange {
   readonly byteLength: number;
   readonly count: number;
   readonly elementType: ElementType;
+  /** Compute dispatches used (more than one when the range exceeds a binding window or a grid). */
+  readonly dispatches: number;
 }
 
 export interface ReadOptions {
@@ -262,7 +264,7 @@ export class WeightInitContext {
       if (!options.buffer) buffer.destroy();
       throw new GPUValidationError(`${entryPoint}: ${error.message}`);
     }
-    return { buffer, offset, byteLength, count: range.count, elementType: dist.elementType };
+    return { buffer, offset, byteLength, count: range.count, elementType: dist.elementType, dispatches: chunks.length };
   }
 
   /** Copies `count` elements at byte `offset` of `buffer` back to the host (buffer needs COPY_SRC). */

@@ -1,0 +1,63 @@
+// GPU test helpers: one context per test file, and an error scope around every test that also destroys
+// what the test created.
+import { expect } from 'vitest';
+import { createNodeContext } from '../../src/node.js';
+import type { ContextOptions, WeightInitContext } from '../../src/gpu/context.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
+
+export async function nodeContext(options: ContextOptions = {}): Promise<WeightInitContext> {
+  return createNodeContext(options);
+}
+
+export interface Scope {
+  /** Registers a GPU object to destroy when the test ends. */
+  track<T extends { destroy(): void }>(o: T): T;
+  /** A STORAGE | COPY_SRC | COPY_DST buffer, destroyed when the test ends. */
+  buffer(size: number, label?: string): GPUBuffer;
+}
+
+/**
+ * Runs `body` inside validation and out-of-memory error scopes, destroys everything it tracked, and fails
+ * the test if WebGPU reported any error.
+ */
+export async function inErrorScope(ctx: WeightInitContext, body: (scope: Scope) => Promise<void>): Promise<void> {
+  const { device } = ctx;
+  const created: { destroy(): void }[] = [];
+  const scope: Scope = {
+    track(o) {
+      created.push(o);
+      return o;
+    },
+    buffer(size, label = 'test buffer') {
+      return scope.track(
+        device.createBuffer({ label, size, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST }),
+      );
+    },
+  };
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  try {
+    await body(scope);
+  } finally {
+    for (const o of created) o.destroy();
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    expect(validation?.message ?? null, 'WebGPU validation error').toBeNull();
+    expect(oom?.message ?? null, 'WebGPU out-of-memory error').toBeNull();
+  }
+}
+
+/** Fills a buffer with a repeating canary word so that stray writes show. */
+export function fillCanary(device: GPUDevice, buffer: GPUBuffer, word = 0xdeadbeef): void {
+  const data = new Uint32Array(buffer.size / 4).fill(word);
+  device.queue.writeBuffer(buffer, 0, data);
+}
+
+/** Index of the first difference between two arrays compared by their bits, or -1. */
+export function firstBitDifference(a: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; length: number }, b: typeof a): number {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  if (x.length !== y.length) return Math.min(x.length, y.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}

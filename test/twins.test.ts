@@ -1,0 +1,63 @@
+// House rule: every WGSL function has a CPU twin of the same name in the mirrored TS module, and host
+// layouts come from reflecting the WGSL.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import * as philoxTwin from '../src/rng/philox.js';
+import * as transformsTwin from '../src/rng/transforms.js';
+import * as generateTwin from '../src/rng/generate.js';
+import { generateModule } from '../src/gpu/shader-sources.js';
+import { packStruct } from '../src/gpu/shader-layout.js';
+import { reflectWgsl } from '../scripts/wgsl-reflect-plugin.js';
+
+const read = (f: string) => readFileSync(new URL(`../shaders/${f}`, import.meta.url), 'utf8');
+
+/** Functions that only map invocations to elements; their CPU counterpart is the loop in generate.ts. */
+const DISPATCH_PLUMBING = new Set(['blockOffset', 'storeWord']);
+
+const mirrors: [string, Record<string, unknown>][] = [
+  ['philox.wgsl', philoxTwin],
+  ['transforms.wgsl', transformsTwin],
+  ['generate.wgsl', generateTwin],
+];
+
+describe('CPU twins', () => {
+  it.each(mirrors)('every function in shaders/%s has a same-named export in its twin module', (file, twin) => {
+    const functions = new WgslReflect(read(file)).functions.map((f) => f.name);
+    expect(functions.length).toBeGreaterThan(0);
+    const missing = functions.filter((name) => !DISPATCH_PLUMBING.has(name) && typeof twin[name] !== 'function');
+    expect(missing).toEqual([]);
+  });
+
+  it('the plumbing exemption names only functions that exist', () => {
+    const names = new WgslReflect(read('generate.wgsl')).functions.map((f) => f.name);
+    for (const n of DISPATCH_PLUMBING) expect(names).toContain(n);
+  });
+});
+
+describe('layouts reflected from the WGSL', () => {
+  it('the built-in layout is what wgsl_reflect reports for generate.wgsl now', () => {
+    expect(generateModule.layout).toEqual(reflectWgsl(read('generate.wgsl')));
+  });
+
+  it('Params has the members the host writes, with WGSL offsets', () => {
+    const params = generateModule.layout.structs['Params']!;
+    expect(Object.keys(params.members)).toEqual(['key', 'stream', 'startBlock', 'phase', 'count', 'outWord', 'rowBlocks', 'low', 'range', 'fence']);
+    expect(params.members['key']).toMatchObject({ offset: 0, components: 2, scalar: 'u32' });
+    expect(params.members['low']).toMatchObject({ scalar: 'f32', components: 1 });
+    expect(generateModule.layout.bindings.map((b) => [b.binding, b.type])).toEqual([[0, 'uniform'], [1, 'storage']]);
+    expect(generateModule.layout.entryPoints).toEqual(['generateBits', 'generateUniform']);
+  });
+
+  it('packStruct refuses members the shader lacks and missing members', () => {
+    const params = generateModule.layout.structs['Params']!;
+    const full = { key: [1, 2], stream: [3, 4], startBlock: [5, 6], phase: 1, count: 2, outWord: 3, rowBlocks: 4, low: 0.5, range: 2, fence: 0 };
+    const view = new DataView(packStruct(params, full));
+    expect(view.getUint32(params.members['stream']!.offset + 4, true)).toBe(4);
+    expect(view.getFloat32(params.members['low']!.offset, true)).toBe(0.5);
+    expect(() => packStruct(params, { ...full, extra: 1 })).toThrow(/no member 'extra'/);
+    const { fence: _omit, ...partial } = full;
+    expect(() => packStruct(params, partial)).toThrow(/no value given for member 'fence'/);
+    expect(() => packStruct(params, { ...full, key: [1] })).toThrow(/1 components given/);
+  });
+});
