@@ -9,4 +9,14 @@ export { resolveRange } from './rng/range.js';
 export type { StreamRange, ResolvedRange } from './rng/range.js';
 export { parseU64, splitU64 } from './rng/u64.js';
 export type { U64Input } from './rng/u64.js';
-export * from './errors.js';
+export {
+  WeightInitError,
+  InvalidParameterError,
+  BufferTooSmallError,
+  BufferUsageError,
+  MisalignedError,
+  DeviceLostError,
+  UnsupportedError,
+  GPUValidationError,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';

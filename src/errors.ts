@@ -23,7 +23,7 @@ export class WeightInitError extends Error {
 export class InvalidParameterError extends WeightInitError {
   readonly parameter: string;
   constructor(parameter: string, value: unknown, accepted: string) {
-    super('InvalidParameter', `${parameter}: got ${describe(value)}; expected ${accepted}`);
+    super('InvalidParameter', `${parameter}: got ${describeValue(value)}; expected ${accepted}`);
     this.parameter = parameter;
   }
 }
@@ -68,7 +68,7 @@ export class GPUValidationError extends WeightInitError {
 }
 
 /** Short, safe rendering of a received value for error messages. */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);

@@ -9,4 +9,14 @@ export { bits, uniform } from './rng/distributions.js';
 export type { Distribution, BitsDistribution, UniformDistribution, ElementType } from './rng/distributions.js';
 export type { StreamRange } from './rng/range.js';
 export type { U64Input } from './rng/u64.js';
-export * from './errors.js';
+export {
+  WeightInitError,
+  InvalidParameterError,
+  BufferTooSmallError,
+  BufferUsageError,
+  MisalignedError,
+  DeviceLostError,
+  UnsupportedError,
+  GPUValidationError,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';

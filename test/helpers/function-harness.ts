@@ -14,7 +14,7 @@ export async function runFunctionKernel(
   ctx: WeightInitContext,
   scope: Scope,
   body: string,
-  input: Uint32Array,
+  input: Uint32Array<ArrayBuffer>,
   inWords: number,
   outWords: number,
 ): Promise<Uint32Array> {

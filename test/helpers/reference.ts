@@ -56,7 +56,7 @@ export const PHILOX4X32_10_KAT: readonly { ctr: number[]; key: number[]; out: nu
 ];
 
 /** A small deterministic generator for test inputs (xorshift32); not the library's RNG. */
-export function testWords(n: number, seed = 0x9e3779b9): Uint32Array {
+export function testWords(n: number, seed = 0x9e3779b9): Uint32Array<ArrayBuffer> {
   const out = new Uint32Array(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {

@@ -1,0 +1,70 @@
+// The command line as a user runs it: the built bin script, JSON on stdout, one-line errors.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { generate } from '../../src/rng/generate.js';
+import { uniform, bits } from '../../src/rng/distributions.js';
+
+const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
+const run = async (...args: string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { encoding: 'utf8' });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+};
+
+describe('webgpu-weight-init CLI', () => {
+  it('info prints the adapter as JSON', async () => {
+    const r = await run('info');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info).toHaveProperty('isFallbackAdapter');
+    expect(info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+  });
+
+  it('sample on the GPU prints values that round-trip exactly to the CPU twin\'s f32 bits', async () => {
+    const r = await run('sample', '--dist', 'uniform', '--low', '-0.5', '--high', '2', '--seed', '18446744073709551615', '--stream', '3', '--start', '17179869180', '--count', '37', '--verify');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.backend).toBe('gpu');
+    expect(out.adapter.description.length + out.adapter.architecture.length).toBeGreaterThan(0);
+    expect(out.verified).toEqual({ against: 'cpu twin', elements: 37, mismatches: 0 });
+    const want = generate({ seed: '18446744073709551615', stream: 3, start: 17179869180n, count: 37, dist: uniform(-0.5, 2) });
+    expect(new Float32Array(out.values)).toEqual(want);
+  });
+
+  it('sample --backend cpu --dist bits prints the Philox words', async () => {
+    const r = await run('sample', '--backend', 'cpu', '--dist', 'bits', '--seed', '0', '--count', '4');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.adapter).toBeNull();
+    // Element 0..3 of seed 0, stream 0 is Philox4x32-10 of counter 0, key 0: the first Random123 vector.
+    expect(out.values).toEqual([0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+    expect(out.values).toEqual(Array.from(generate({ seed: 0, count: 4, dist: bits() })));
+  });
+
+  it.each([
+    [['sample', '--nope'], /unknown option '--nope'/],
+    [['sample', '--count'], /option '--count' needs a value/],
+    [['sample', '--count', '-1'], /option '--count'/],
+    [['sample', '--seed', '-1'], /option '--seed'/],
+    [['sample', '--seed', '18446744073709551616'], /option '--seed'/],
+    [['sample', '--dist', 'gamma'], /option '--dist'/],
+    [['sample', '--backend', 'tpu'], /option '--backend'/],
+    [['sample', '--low', 'abc'], /option '--low'/],
+    [['sample', '--dist', 'bits', '--low', '1'], /option '--low'/],
+    [['sample', '--low', '2', '--high', '1'], /dist.high/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('%j exits non-zero with a one-line message naming the problem', async (args, message) => {
+    const r = await run(...(args as string[]));
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+  });
+});
