@@ -1,0 +1,260 @@
+// The browser path: dist/ served over HTTP to headless Chromium, whose WebGPU runs on SwiftShader here.
+// GPU words from navigator.gpu must equal, bit for bit, the CPU twin run in the same page and the CPU twin
+// run in Node from src/. Needs Debian's `chromium` (or CHROMIUM_PATH); without it the suite fails.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bits, generate, uniform } from '../../src/cpu.js';
+import type { AdapterSummary } from '../../src/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DIST = join(ROOT, 'dist');
+const PAGE = fileURLToPath(new URL('./page.html', import.meta.url));
+const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
+
+// Found by trying subsets on Chromium 156 (Debian, headless, no GPU, running as root): only the first two
+// are needed.
+const CHROMIUM_ARGS = [
+  // Chromium refuses to start as root (containers, CI) without it.
+  '--no-sandbox',
+  // Without it requestAdapter() resolves to null ("No available adapters." on the console): Chromium does
+  // not enable WebGPU by default on Linux / on a software (SwiftShader) adapter.
+  '--enable-unsafe-webgpu',
+  // Not needed, but puppeteer's defaults lack it: keeps the component updater off the network at startup.
+  '--disable-component-update',
+  // Tried and dropped: --enable-features=Vulkan, --use-angle=swiftshader and --use-webgpu-adapter=swiftshader
+  // change nothing here (with no GPU, Dawn's only adapter is SwiftShader's Vulkan; on a machine with a GPU
+  // the test then runs on that GPU, which must give the same bits). --disable-background-networking,
+  // --disable-sync, --no-first-run and --disable-dev-shm-usage are in puppeteer's default args already.
+  // headless: true is --headless=new; headless: 'shell' (plain --headless) gives the same adapter, as the
+  // chromium binary has had only the new headless mode since Chrome 132.
+];
+
+const MIME: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wgsl': 'text/plain; charset=utf-8',
+};
+
+/** A 64-bit input as it crosses into the page: '42n' is the bigint 42n, other strings stay decimal strings. */
+type U64Spec = string;
+
+interface CaseSpec {
+  name: string;
+  seed: U64Spec;
+  stream: U64Spec;
+  start: U64Spec;
+  count: number;
+  dist: { kind: 'uniform'; low: number; high: number } | { kind: 'bits' };
+  /** createContext options, e.g. caps that force several dispatches. */
+  context?: { maxBindingBytes?: number; maxWorkgroupsPerDimension?: number };
+}
+
+interface CaseResult {
+  adapter: AdapterSummary;
+  count: number;
+  byteLength: number;
+  elementType: 'u32' | 'f32';
+  dispatches: number;
+  gpuType: string;
+  cpuType: string;
+  /** u32 bit patterns of the elements. */
+  gpu: number[];
+  cpu: number[];
+}
+
+interface PageApi {
+  adapterInfo(): Promise<AdapterSummary>;
+  runCase(spec: CaseSpec): Promise<CaseResult>;
+}
+
+const CASES: CaseSpec[] = [
+  { name: 'uniform(-1, 1), bigint inputs', seed: '42n', stream: '7n', start: '5n', count: 1000, dist: { kind: 'uniform', low: -1, high: 1 } },
+  {
+    // Block index above 2^32 (counter word 1 non-zero), the range crossing a block boundary mid-block, and
+    // the largest seed given as a decimal string.
+    name: 'bits(), start 2^34 - 3, seed 2^64 - 1 as a decimal string',
+    seed: '18446744073709551615',
+    stream: '0n',
+    start: `${(1n << 34n) - 3n}n`,
+    count: 37,
+    dist: { kind: 'bits' },
+  },
+  {
+    // 512-byte binding windows and at most 2 workgroups per grid dimension: several chunked dispatches.
+    name: 'uniform(0, 1), chunked dispatches',
+    seed: '3n',
+    stream: '18446744073709551615',
+    start: '1n',
+    count: 1000,
+    dist: { kind: 'uniform', low: 0, high: 1 },
+    context: { maxBindingBytes: 512, maxWorkgroupsPerDimension: 2 },
+  },
+];
+
+const u64 = (v: U64Spec): bigint | string => (v.endsWith('n') ? BigInt(v.slice(0, -1)) : v);
+const u32Bits = (a: Uint32Array | Float32Array): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+/** The CPU twin in Node, from src/, with inputs of the same types the page used. */
+function nodeBits(spec: CaseSpec): number[] {
+  const range = { seed: u64(spec.seed), stream: u64(spec.stream), start: u64(spec.start), count: spec.count };
+  return u32Bits(
+    spec.dist.kind === 'uniform'
+      ? generate({ ...range, dist: uniform(spec.dist.low, spec.dist.high) })
+      : generate({ ...range, dist: bits() }),
+  );
+}
+
+function firstDifference(a: readonly number[], b: readonly number[]): string {
+  const i = a.findIndex((v, k) => v !== b[k]);
+  if (i < 0) return a.length === b.length ? 'none' : `lengths ${a.length} vs ${b.length}`;
+  const hex = (v: number | undefined) => (v === undefined ? 'missing' : `0x${v.toString(16).padStart(8, '0')}`);
+  return `element ${i}: ${hex(a[i])} vs ${hex(b[i])}`;
+}
+
+let server: Server | undefined;
+let browser: Browser | undefined;
+let page: Page | undefined;
+let profile: string | undefined;
+let origin = '';
+/** Page console errors and warnings, uncaught page errors, failed requests and HTTP errors. */
+const pageLog: string[] = [];
+
+const diagnostics = () => (pageLog.length ? `\npage log:\n  ${pageLog.join('\n  ')}` : '\npage log: (empty)');
+
+/** Runs `body` (page.evaluate calls); a rejection carries the page log. */
+async function onPage<T>(body: (p: Page) => Promise<T>): Promise<T> {
+  if (!page) throw new Error(`the browser did not start${diagnostics()}`);
+  try {
+    return await body(page);
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}${diagnostics()}`, { cause: e });
+  }
+}
+
+function serve(): Promise<Server> {
+  const s = createServer((req, res) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const file = path === '/' || path === '/page.html' ? PAGE : resolve(DIST, `.${path}`);
+    if (file !== PAGE && !file.startsWith(DIST + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = readFileSync(file);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
+    res.end(body);
+  });
+  return new Promise((ok, fail) => {
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => ok(s));
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(DIST, 'index.js')) || !existsSync(join(DIST, 'cpu.js'))) {
+    throw new Error(`${DIST} has no index.js / cpu.js: run \`npm run build\` first (npm test does)`);
+  }
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian), or point CHROMIUM_PATH at a Chromium/Chrome binary`,
+    );
+  }
+  server = await serve();
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profile = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-chromium-'));
+  browser = await puppeteer
+    .launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
+      timeout: 60_000,
+      // A hung WebGPU call fails the test well before vitest's own timeout.
+      protocolTimeout: 60_000,
+    })
+    .catch((e: unknown) => {
+      throw new Error(`Chromium at ${CHROMIUM} did not start (\`apt-get install chromium\` installs a working one): ${String(e)}`, { cause: e });
+    });
+  page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warn') pageLog.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => pageLog.push(`pageerror: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+  page.on('requestfailed', (r) => pageLog.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) pageLog.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  // navigator.gpu exists only in secure contexts, so the page comes from http://127.0.0.1, not about:blank.
+  await page.goto(`${origin}/page.html`, { waitUntil: 'load' });
+  await page
+    .waitForFunction(() => typeof (window as unknown as Partial<PageApi>).runCase === 'function', { timeout: 10_000 })
+    .catch((e: unknown) => {
+      throw new Error(`the test page never defined runCase: ${String(e)}${diagnostics()}`);
+    });
+});
+
+afterAll(async () => {
+  try {
+    const proc = browser?.process();
+    await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);
+    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  } finally {
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((r) => server!.close(r));
+    }
+    if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+  }
+});
+
+describe('browser (headless Chromium, navigator.gpu)', () => {
+  it('gets a WebGPU adapter from navigator.gpu', async () => {
+    const adapter = await onPage((p) => p.evaluate(() => (window as unknown as PageApi).adapterInfo()));
+    console.log(
+      `browser WebGPU adapter: vendor=${adapter.vendor} architecture=${adapter.architecture} ` +
+        `description=${JSON.stringify(adapter.description)} fallback=${adapter.isFallbackAdapter} ` +
+        `maxStorageBufferBindingSize=${adapter.limits.maxStorageBufferBindingSize}`,
+    );
+    expect(adapter.source).toBe('adapter');
+    expect(`${adapter.description}${adapter.architecture}`, `no adapter description or architecture${diagnostics()}`).not.toBe('');
+  });
+
+  it.each(CASES)('GPU == CPU twin in the page == CPU twin in Node: $name', async (spec) => {
+    const r = await onPage((p) => p.evaluate((s) => (window as unknown as PageApi).runCase(s), spec));
+    const want = nodeBits(spec);
+    const context = `${spec.name}${diagnostics()}`;
+    expect(r.count, context).toBe(spec.count);
+    expect(r.byteLength, context).toBe(4 * spec.count);
+    expect(r.elementType, context).toBe(spec.dist.kind === 'uniform' ? 'f32' : 'u32');
+    const arrayType = spec.dist.kind === 'uniform' ? 'Float32Array' : 'Uint32Array';
+    expect([r.gpuType, r.cpuType], context).toEqual([arrayType, arrayType]);
+    if (spec.context) expect(r.dispatches, context).toBeGreaterThan(1);
+    expect(firstDifference(r.gpu, r.cpu), `GPU vs CPU twin in the page: ${context}`).toBe('none');
+    expect(firstDifference(r.cpu, want), `CPU twin in the page vs in Node: ${context}`).toBe('none');
+    expect(r.gpu, context).toEqual(want);
+    // Warnings stay in the log only; errors fail the case.
+    expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+  });
+});
