@@ -1,10 +1,34 @@
 // CPU twin: the same values as the GPU kernels, bit for bit, in plain TypeScript.
-export { generate, generateBits, generateUniform, blockWords } from './rng/generate.js';
-export type { CpuGenerateOptions, ArrayFor } from './rng/generate.js';
+export { generate, generateBits, generateUniform, generateNormal, generateTruncatedNormal, blockWords, resolveDType } from './rng/generate.js';
+export type { CpuGenerateOptions, ArrayForDType, GeneratedArray } from './rng/generate.js';
+export { boxMuller, scaleShift, truncatedNormalFromWord } from './rng/normal.js';
+export { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber, bf16BitsToNumber } from './rng/pack.js';
+export { normalCdfF64 } from './rng/normal-cdf.js';
 export { philox4x32_10, philox4x32Round, mulhilo32, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from './rng/philox.js';
-export { uniformFromWord, uniformRange, fenceF32, bitsToF32, f32ToBits } from './rng/transforms.js';
-export { bits, uniform, resolveDistribution } from './rng/distributions.js';
-export type { Distribution, BitsDistribution, UniformDistribution, ElementType } from './rng/distributions.js';
+export {
+  uniformFromWord,
+  openUniformFromWord,
+  uniformRange,
+  fenceF32,
+  reciprocalF32,
+  logF32,
+  sqrtF32,
+  sinCos2Pi,
+  erfinvF32,
+  normalQuantile,
+  bitsToF32,
+  f32ToBits,
+} from './rng/transforms.js';
+export { bits, uniform, normal, truncatedNormal, resolveDistribution, DTYPE_BYTES } from './rng/distributions.js';
+export type { ResolvedDistribution } from './rng/distributions.js';
+export type {
+  Distribution,
+  BitsDistribution,
+  UniformDistribution,
+  NormalDistribution,
+  TruncatedNormalDistribution,
+  DType,
+} from './rng/distributions.js';
 export { resolveRange } from './rng/range.js';
 export type { StreamRange, ResolvedRange } from './rng/range.js';
 export { parseU64, splitU64 } from './rng/u64.js';

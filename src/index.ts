@@ -5,8 +5,15 @@ export type { ContextOptions, GpuGenerateOptions, GeneratedRange, ReadOptions } 
 export type { AdapterSummary } from './gpu/device.js';
 export { planDispatches } from './gpu/dispatch-plan.js';
 export type { DispatchChunk, DispatchLimits } from './gpu/dispatch-plan.js';
-export { bits, uniform } from './rng/distributions.js';
-export type { Distribution, BitsDistribution, UniformDistribution, ElementType } from './rng/distributions.js';
+export { bits, uniform, normal, truncatedNormal } from './rng/distributions.js';
+export type {
+  Distribution,
+  BitsDistribution,
+  UniformDistribution,
+  NormalDistribution,
+  TruncatedNormalDistribution,
+  DType,
+} from './rng/distributions.js';
 export type { StreamRange } from './rng/range.js';
 export type { U64Input } from './rng/u64.js';
 export {

@@ -6,18 +6,25 @@ import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import * as philoxTwin from '../src/rng/philox.js';
 import * as transformsTwin from '../src/rng/transforms.js';
 import * as generateTwin from '../src/rng/generate.js';
+import * as normalTwin from '../src/rng/normal.js';
+import * as packTwin from '../src/rng/pack.js';
 import { generateModule } from '../src/gpu/shader-sources.js';
 import { packStruct } from '../src/gpu/shader-layout.js';
 import { reflectWgsl } from '../scripts/wgsl-reflect-plugin.js';
 
 const read = (f: string) => readFileSync(new URL(`../shaders/${f}`, import.meta.url), 'utf8');
 
-/** Functions that only map invocations to elements; their CPU counterpart is the loop in generate.ts. */
-const DISPATCH_PLUMBING = new Set(['blockOffset', 'storeWord']);
+/**
+ * Functions that only map invocations to elements and stored words; their CPU counterpart is the block
+ * loop and the typed-array store in generate.ts.
+ */
+const DISPATCH_PLUMBING = new Set(['blockOffset', 'outsideRange', 'storeBlock', 'packValue']);
 
 const mirrors: [string, Record<string, unknown>][] = [
   ['philox.wgsl', philoxTwin],
   ['transforms.wgsl', transformsTwin],
+  ['normal.wgsl', normalTwin],
+  ['pack.wgsl', packTwin],
   ['generate.wgsl', generateTwin],
 ];
 
@@ -42,16 +49,22 @@ describe('layouts reflected from the WGSL', () => {
 
   it('Params has the members the host writes, with WGSL offsets', () => {
     const params = generateModule.layout.structs['Params']!;
-    expect(Object.keys(params.members)).toEqual(['key', 'stream', 'startBlock', 'phase', 'count', 'outWord', 'rowBlocks', 'low', 'range', 'fence']);
+    expect(Object.keys(params.members)).toEqual([
+      'key', 'stream', 'startBlock', 'phase', 'count', 'outIndex', 'rowBlocks',
+      'low', 'range', 'mean', 'stddev', 'pLow', 'pWidth', 'clampLow', 'clampHigh', 'fence',
+    ]);
     expect(params.members['key']).toMatchObject({ offset: 0, components: 2, scalar: 'u32' });
     expect(params.members['low']).toMatchObject({ scalar: 'f32', components: 1 });
     expect(generateModule.layout.bindings.map((b) => [b.binding, b.type])).toEqual([[0, 'uniform'], [1, 'storage']]);
-    expect(generateModule.layout.entryPoints).toEqual(['generateBits', 'generateUniform']);
+    expect(generateModule.layout.entryPoints).toEqual(['generateBits', 'generateUniform', 'generateNormal', 'generateTruncatedNormal']);
   });
 
   it('packStruct refuses members the shader lacks and missing members', () => {
     const params = generateModule.layout.structs['Params']!;
-    const full = { key: [1, 2], stream: [3, 4], startBlock: [5, 6], phase: 1, count: 2, outWord: 3, rowBlocks: 4, low: 0.5, range: 2, fence: 0 };
+    const full = {
+      key: [1, 2], stream: [3, 4], startBlock: [5, 6], phase: 1, count: 2, outIndex: 3, rowBlocks: 4,
+      low: 0.5, range: 2, mean: 0, stddev: 1, pLow: 0, pWidth: 1, clampLow: -1, clampHigh: 1, fence: 0,
+    };
     const view = new DataView(packStruct(params, full));
     expect(view.getUint32(params.members['stream']!.offset + 4, true)).toBe(4);
     expect(view.getFloat32(params.members['low']!.offset, true)).toBe(0.5);

@@ -8,8 +8,8 @@ import {
   UnsupportedError,
   WeightInitError,
 } from '../errors.js';
-import { resolveDistribution, type BitsDistribution, type Distribution, type ElementType } from '../rng/distributions.js';
-import type { ArrayFor, CpuGenerateOptions } from '../rng/generate.js';
+import { DTYPE_BYTES, resolveDistribution, type DType } from '../rng/distributions.js';
+import { ENTRY_POINTS, resolveDType, type ArrayForDType, type CpuGenerateOptions } from '../rng/generate.js';
 import { resolveRange } from '../rng/range.js';
 import { summarize, requestAdapterAndDevice, type AdapterSummary } from './device.js';
 import { planDispatches, type DispatchLimits } from './dispatch-plan.js';
@@ -35,10 +35,10 @@ export interface ContextOptions {
   swiftShaderFallback?: boolean;
 }
 
-export interface GpuGenerateOptions<D extends Distribution = Distribution> extends CpuGenerateOptions<D> {
+export interface GpuGenerateOptions extends CpuGenerateOptions {
   /** Target buffer (needs STORAGE usage). When absent, a buffer is created and returned. */
   buffer?: GPUBuffer;
-  /** Byte offset into `buffer`; a multiple of 4. Default 0. */
+  /** Byte offset into `buffer`; a multiple of the element size (4, or 2 for f16/bf16). Default 0. */
   offset?: number;
   /** Label of a created buffer. */
   label?: string;
@@ -52,18 +52,21 @@ export interface GeneratedRange {
   readonly offset: number;
   readonly byteLength: number;
   readonly count: number;
-  readonly elementType: ElementType;
+  readonly dtype: DType;
   /** Compute dispatches used (more than one when the range exceeds a binding window or a grid). */
   readonly dispatches: number;
 }
 
-export interface ReadOptions {
+export interface ReadOptions<T extends DType = DType> {
+  /** Byte offset; a multiple of the element size. Default 0. */
   offset?: number;
   count: number;
-  elementType: ElementType;
+  /** u32 and f32 read as Uint32Array / Float32Array; f16 and bf16 as Uint16Array bit patterns. */
+  dtype: T;
 }
 
-type TypedFor<T extends ElementType> = T extends 'u32' ? Uint32Array : Float32Array;
+/** DTYPE override of generate.wgsl for each stored type. */
+const DTYPE_CODE: Readonly<Record<DType, number>> = { u32: 0, f32: 0, f16: 1, bf16: 2 };
 
 const LABEL = 'webgpu-weight-init';
 
@@ -138,6 +141,17 @@ export class WeightInitContext {
     });
   }
 
+  /** Rejects with GPUValidationError listing the WGSL compiler's errors, if there are any. */
+  async checkCompilation(): Promise<void> {
+    const info = await this.module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length > 0) {
+      throw new GPUValidationError(
+        `${generateModule.label} failed to compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`,
+      );
+    }
+  }
+
   get isLost(): boolean {
     return this.lostError !== undefined;
   }
@@ -146,15 +160,16 @@ export class WeightInitContext {
     if (this.lostError) throw this.lostError;
   }
 
-  /** The compute pipeline for an entry point of generate.wgsl, compiled once per context. */
-  pipeline(entryPoint: string): Promise<GPUComputePipeline> {
-    const key = `${entryPoint}|wg${this.limits.workgroupSize}`;
+  /** The compute pipeline for an entry point of generate.wgsl and a dtype, compiled once per context. */
+  pipeline(entryPoint: string, dtype: DType = 'f32'): Promise<GPUComputePipeline> {
+    const code = DTYPE_CODE[dtype];
+    const key = `${entryPoint}|wg${this.limits.workgroupSize}|dtype${code}`;
     let p = this.pipelines.get(key);
     if (!p) {
       p = this.device.createComputePipelineAsync({
         label: `${LABEL}: ${key}`,
         layout: this.pipelineLayout,
-        compute: { module: this.module, entryPoint, constants: { WORKGROUP_SIZE: this.limits.workgroupSize } },
+        compute: { module: this.module, entryPoint, constants: { WORKGROUP_SIZE: this.limits.workgroupSize, DTYPE: code } },
       });
       p.catch(() => this.pipelines.delete(key));
       this.pipelines.set(key, p);
@@ -165,19 +180,22 @@ export class WeightInitContext {
   /**
    * Writes elements [start, start + count) of the tensor (seed, stream, dist) into `buffer` at `offset`
    * (or into a new buffer). Resolves once the work is submitted and validated; later work on this
-   * device's queue sees the values. Bytes outside [offset, offset + count * 4) are never written.
+   * device's queue sees the values. Bytes outside [offset, offset + count * elementSize) are never
+   * changed.
    */
-  async generate<D extends Distribution = BitsDistribution>(options: GpuGenerateOptions<D>): Promise<GeneratedRange> {
+  async generate(options: GpuGenerateOptions): Promise<GeneratedRange> {
     this.assertAlive();
     const range = resolveRange(options);
     const dist = resolveDistribution(options.dist);
-    const byteLength = range.count * dist.elementBytes;
+    const dtype = resolveDType(dist, options.dtype);
+    const elementBytes = DTYPE_BYTES[dtype];
+    const byteLength = range.count * elementBytes;
     let { buffer } = options;
     const offset = options.offset ?? 0;
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new InvalidParameterError('offset', offset, 'a non-negative integer number of bytes');
     }
-    if (offset % 4 !== 0) throw new MisalignedError('offset', offset, 4);
+    if (offset % elementBytes !== 0) throw new MisalignedError('offset', offset, elementBytes);
     if (buffer) {
       checkTargetBuffer(buffer, offset, byteLength);
     } else {
@@ -188,8 +206,8 @@ export class WeightInitContext {
         throw new BufferTooSmallError(`count: ${range.count} elements need ${byteLength} bytes; this device's maxBufferSize is ${this.device.limits.maxBufferSize}`);
       }
     }
-    const entryPoint = dist.kind === 'bits' ? 'generateBits' : 'generateUniform';
-    const pipeline = await this.pipeline(entryPoint).catch((e: unknown) => {
+    const entryPoint = ENTRY_POINTS[dist.kind];
+    const pipeline = await this.pipeline(entryPoint, dtype).catch((e: unknown) => {
       throw this.lostError ?? new GPUValidationError(`pipeline ${entryPoint}: ${String(e)}`);
     });
     this.assertAlive();
@@ -199,12 +217,12 @@ export class WeightInitContext {
     device.pushErrorScope('validation');
     if (!buffer) {
       buffer = device.createBuffer({
-        label: options.label ?? `${LABEL}: ${dist.kind} x${range.count}`,
-        size: Math.max(4, byteLength),
+        label: options.label ?? `${LABEL}: ${dist.kind} ${dtype} x${range.count}`,
+        size: roundUp4(Math.max(4, byteLength)),
         usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST | (options.usage ?? 0),
       });
     }
-    const chunks = planDispatches(offset, range.count, range.start, this.limits, dist.elementBytes);
+    const chunks = planDispatches(offset, range.count, range.start, this.limits, elementBytes);
     let paramsBuffer: GPUBuffer | undefined;
     if (chunks.length > 0) {
       const struct = generateModule.layout.structs['Params']!;
@@ -218,10 +236,16 @@ export class WeightInitContext {
             startBlock: [Number((c.start >> 2n) & 0xffffffffn), Number((c.start >> 34n) & 0xffffffffn)],
             phase: Number(c.start & 3n),
             count: c.count,
-            outWord: c.outWord,
+            outIndex: c.outIndex,
             rowBlocks: c.rowBlocks,
-            low: dist.kind === 'uniform' ? dist.low : 0,
-            range: dist.kind === 'uniform' ? dist.range : 0,
+            low: dist.low,
+            range: dist.range,
+            mean: dist.mean,
+            stddev: dist.std,
+            pLow: dist.pLow,
+            pWidth: dist.pWidth,
+            clampLow: dist.clampLow,
+            clampHigh: dist.clampHigh,
             fence: 0,
           },
           'Params',
@@ -264,37 +288,42 @@ export class WeightInitContext {
       if (!options.buffer) buffer.destroy();
       throw new GPUValidationError(`${entryPoint}: ${error.message}`);
     }
-    return { buffer, offset, byteLength, count: range.count, elementType: dist.elementType, dispatches: chunks.length };
+    return { buffer, offset, byteLength, count: range.count, dtype, dispatches: chunks.length };
   }
 
   /** Copies `count` elements at byte `offset` of `buffer` back to the host (buffer needs COPY_SRC). */
-  async read<T extends ElementType>(buffer: GPUBuffer, options: ReadOptions & { elementType: T }): Promise<TypedFor<T>> {
+  async read<T extends DType>(buffer: GPUBuffer, options: ReadOptions<T>): Promise<ArrayForDType<T>> {
     this.assertAlive();
     const offset = options.offset ?? 0;
-    const { count, elementType } = options;
+    const { count, dtype } = options;
     if (!Number.isSafeInteger(count) || count < 0) throw new InvalidParameterError('count', count, 'a non-negative integer');
-    if (elementType !== 'u32' && elementType !== 'f32') throw new InvalidParameterError('elementType', elementType, "'u32' or 'f32'");
+    if (!(dtype in DTYPE_BYTES)) throw new InvalidParameterError('dtype', dtype, "'u32', 'f32', 'f16' or 'bf16'");
+    const elementBytes = DTYPE_BYTES[dtype];
     if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidParameterError('offset', offset, 'a non-negative integer number of bytes');
-    if (offset % 4 !== 0) throw new MisalignedError('offset', offset, 4);
-    const byteLength = count * 4;
-    if ((buffer.usage & BufferUsage.COPY_SRC) === 0) throw new BufferUsageError('buffer: reading back needs COPY_SRC usage');
-    if (offset + byteLength > buffer.size) {
-      throw new BufferTooSmallError(`buffer: ${buffer.size} bytes; reading ${byteLength} bytes at offset ${offset} needs ${offset + byteLength}`);
+    if (offset % elementBytes !== 0) throw new MisalignedError('offset', offset, elementBytes);
+    const byteLength = count * elementBytes;
+    if ((buffer.usage & BufferUsage.COPY_SRC) === 0) throw new BufferUsageError(`buffer "${buffer.label}": reading back needs COPY_SRC usage`);
+    // Copies move whole 4-byte words: read the enclosing words and cut the range out of them.
+    const first = offset - (offset % 4);
+    const end = roundUp4(offset + byteLength);
+    if (end > buffer.size) {
+      throw new BufferTooSmallError(`buffer "${buffer.label}": ${buffer.size} bytes; reading ${byteLength} bytes at offset ${offset} needs ${end}`);
     }
-    const out = new ArrayBuffer(byteLength);
-    const staging = Math.min(byteLength, 64 << 20);
-    if (staging > 0) {
+    const words = new ArrayBuffer(end - first);
+    const total = end - first;
+    const staging = Math.min(total, 64 << 20);
+    if (count > 0) {
       const device = this.device;
       device.pushErrorScope('validation');
       const stage = device.createBuffer({ label: `${LABEL}: readback`, size: staging, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
       try {
-        for (let done = 0; done < byteLength; done += staging) {
-          const n = Math.min(staging, byteLength - done);
+        for (let done = 0; done < total; done += staging) {
+          const n = Math.min(staging, total - done);
           const encoder = device.createCommandEncoder({ label: `${LABEL}: readback` });
-          encoder.copyBufferToBuffer(buffer, offset + done, stage, 0, n);
+          encoder.copyBufferToBuffer(buffer, first + done, stage, 0, n);
           device.queue.submit([encoder.finish()]);
           await this.guard(stage.mapAsync(MapMode.READ, 0, n));
-          new Uint8Array(out, done, n).set(new Uint8Array(stage.getMappedRange(0, n)));
+          new Uint8Array(words, done, n).set(new Uint8Array(stage.getMappedRange(0, n)));
           stage.unmap();
         }
       } finally {
@@ -303,12 +332,14 @@ export class WeightInitContext {
         if (error && !this.lostError) throw new GPUValidationError(`read: ${error.message}`);
       }
     }
-    return (elementType === 'u32' ? new Uint32Array(out) : new Float32Array(out)) as TypedFor<T>;
+    const out = words.slice(offset - first, offset - first + byteLength);
+    const typed = dtype === 'u32' ? new Uint32Array(out) : dtype === 'f32' ? new Float32Array(out) : new Uint16Array(out);
+    return typed as ArrayForDType<T>;
   }
 
-  /** Reads a generated range back as the typed array of its element type. */
-  readRange<D extends Distribution>(range: GeneratedRange): Promise<ArrayFor<D>> {
-    return this.read(range.buffer, { offset: range.offset, count: range.count, elementType: range.elementType }) as Promise<ArrayFor<D>>;
+  /** Reads a generated range back as the typed array of its dtype. */
+  readRange(range: GeneratedRange): Promise<ArrayForDType<DType>> {
+    return this.read(range.buffer, { offset: range.offset, count: range.count, dtype: range.dtype });
   }
 
   /** Rejects with DeviceLostError instead of a bare WebGPU error when the device went away meanwhile. */
@@ -339,11 +370,17 @@ function checkTargetBuffer(buffer: GPUBuffer, offset: number, byteLength: number
   if (buffer.mapState !== 'unmapped') {
     throw new BufferUsageError(`buffer "${buffer.label}": is ${buffer.mapState}; unmap it before generating into it`);
   }
-  if (offset + byteLength > buffer.size) {
+  // The storage binding covers whole 4-byte words, so the buffer must reach the end of the last word.
+  const end = roundUp4(offset + byteLength);
+  if (end > buffer.size) {
     throw new BufferTooSmallError(
-      `buffer "${buffer.label}": ${buffer.size} bytes; writing ${byteLength} bytes at offset ${offset} needs ${offset + byteLength}`,
+      `buffer "${buffer.label}": ${buffer.size} bytes; writing ${byteLength} bytes at offset ${offset} needs ${end}`,
     );
   }
+}
+
+function roundUp4(n: number): number {
+  return Math.ceil(n / 4) * 4;
 }
 
 /**
@@ -353,7 +390,9 @@ function checkTargetBuffer(buffer: GPUBuffer, offset: number, byteLength: number
 export async function createContext(options: ContextOptions = {}): Promise<WeightInitContext> {
   if (options.device) {
     const summary = summarize(options.device, undefined, { source: 'caller' });
-    return new WeightInitContext(options.device, summary, false, options);
+    const ctx = new WeightInitContext(options.device, summary, false, options);
+    await ctx.checkCompilation();
+    return ctx;
   }
   const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) {
@@ -365,7 +404,9 @@ export async function createContext(options: ContextOptions = {}): Promise<Weigh
   const extra = options.swiftShaderFallback === undefined ? {} : { swiftShaderFallback: options.swiftShaderFallback };
   try {
     const summary = summarize(device, adapter, { source: 'adapter', ...extra });
-    return new WeightInitContext(device, summary, true, options);
+    const ctx = new WeightInitContext(device, summary, true, options);
+    await ctx.checkCompilation();
+    return ctx;
   } catch (e) {
     device.destroy();
     throw e;

@@ -17,11 +17,15 @@ export interface DispatchChunk {
   readonly start: bigint;
   /** Elements in this chunk. */
   readonly count: number;
-  /** Byte range bound as the output array (bindOffset is aligned to bindingAlignment). */
+  /**
+   * Byte range bound as the output array: bindOffset is aligned to bindingAlignment, the end is the
+   * chunk's last byte rounded up to 4 (for 2-byte elements the last word may be shared with a neighbour,
+   * whose half the kernel preserves).
+   */
   readonly bindOffset: number;
   readonly bindSize: number;
-  /** Index (in 4-byte words, within the binding) where the chunk's first element goes. */
-  readonly outWord: number;
+  /** Index within the binding, in elements of elementBytes, where the chunk's first element goes. */
+  readonly outIndex: number;
   /** Workgroups in x and y; invocation (x, y) handles block y * rowBlocks + x. */
   readonly workgroups: readonly [number, number];
   readonly rowBlocks: number;
@@ -30,12 +34,13 @@ export interface DispatchChunk {
 /** Blocks per dispatch are kept below 2^30 so that 4 * block + 3 fits the shader's u32 arithmetic. */
 export const MAX_BLOCKS_PER_DISPATCH = 2 ** 30 - 1;
 
+/** `byteOffset` must be a multiple of elementBytes (2 or 4). */
 export function planDispatches(
   byteOffset: number,
   count: number,
   start: bigint,
   limits: DispatchLimits,
-  elementBytes = 4,
+  elementBytes: 2 | 4 = 4,
 ): DispatchChunk[] {
   const { maxBindingBytes, bindingAlignment, maxWorkgroupsPerDimension, workgroupSize } = limits;
   if (maxBindingBytes < 2 * bindingAlignment || maxBindingBytes % 4 !== 0) {
@@ -60,12 +65,16 @@ export function planDispatches(
       start: chunkStart,
       count: n,
       bindOffset,
-      bindSize: cur + n * elementBytes - bindOffset,
-      outWord: (cur - bindOffset) / 4,
+      bindSize: roundUp4(cur + n * elementBytes) - bindOffset,
+      outIndex: (cur - bindOffset) / elementBytes,
       workgroups: [x, y],
       rowBlocks: x * workgroupSize,
     });
     done += n;
   }
   return chunks;
+}
+
+function roundUp4(n: number): number {
+  return Math.ceil(n / 4) * 4;
 }

@@ -2,6 +2,8 @@
 // shared function files and one entry-point file; the layout is reflected from that entry-point file.
 import philoxWgsl from '../../shaders/philox.wgsl?raw';
 import transformsWgsl from '../../shaders/transforms.wgsl?raw';
+import normalWgsl from '../../shaders/normal.wgsl?raw';
+import packWgsl from '../../shaders/pack.wgsl?raw';
 import generateWgsl from '../../shaders/generate.wgsl?raw';
 import generateLayout from '../../shaders/generate.wgsl?reflect';
 import type { ShaderLayout } from './shader-layout.js';
@@ -14,9 +16,9 @@ export interface ShaderModuleSource {
 
 export const generateModule: ShaderModuleSource = {
   label: 'webgpu-weight-init: generate.wgsl',
-  code: [philoxWgsl, transformsWgsl, generateWgsl].join('\n'),
+  code: [philoxWgsl, transformsWgsl, normalWgsl, packWgsl, generateWgsl].join('\n'),
   layout: generateLayout,
 };
 
 /** The shared function files, for composing test or benchmark kernels around them. */
-export const functionSources = { philox: philoxWgsl, transforms: transformsWgsl } as const;
+export const functionSources = { philox: philoxWgsl, transforms: transformsWgsl, normal: normalWgsl, pack: packWgsl } as const;

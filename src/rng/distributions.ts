@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../errors.js';
+import { normalCdfF64 } from './normal-cdf.js';
 
 /** Raw Philox words, one u32 per element. */
 export interface BitsDistribution {
@@ -12,7 +13,28 @@ export interface UniformDistribution {
   readonly high: number;
 }
 
-export type Distribution = BitsDistribution | UniformDistribution;
+/** Normal N(mean, std^2) by Box-Muller on word pairs, TensorFlow's pairing (see docs/rng.md). */
+export interface NormalDistribution {
+  readonly kind: 'normal';
+  readonly mean: number;
+  readonly std: number;
+}
+
+/**
+ * Normal N(mean, std^2) truncated to [a, b], by the inverse CDF (one word per element, no rejection).
+ * `bounds: 'std'` (default; Keras/JAX/TF convention) reads a and b in standard deviations around the mean;
+ * `bounds: 'absolute'` (PyTorch trunc_normal_) reads them as values.
+ */
+export interface TruncatedNormalDistribution {
+  readonly kind: 'truncatedNormal';
+  readonly mean: number;
+  readonly std: number;
+  readonly a: number;
+  readonly b: number;
+  readonly bounds?: 'std' | 'absolute';
+}
+
+export type Distribution = BitsDistribution | UniformDistribution | NormalDistribution | TruncatedNormalDistribution;
 
 export function bits(): BitsDistribution {
   return { kind: 'bits' };
@@ -22,48 +44,147 @@ export function uniform(low = 0, high = 1): UniformDistribution {
   return { kind: 'uniform', low, high };
 }
 
-/** What one element is stored as. */
-export type ElementType = 'u32' | 'f32';
+export function normal(mean = 0, std = 1): NormalDistribution {
+  return { kind: 'normal', mean, std };
+}
 
-/** A validated distribution with its parameters already rounded to the f32 values the kernels use. */
-export type ResolvedDistribution =
-  | { readonly kind: 'bits'; readonly elementType: 'u32'; readonly elementBytes: 4 }
-  | {
-      readonly kind: 'uniform';
-      readonly elementType: 'f32';
-      readonly elementBytes: 4;
-      readonly low: number;
-      readonly range: number;
-    };
+export function truncatedNormal(
+  mean = 0,
+  std = 1,
+  a = -2,
+  b = 2,
+  bounds: 'std' | 'absolute' = 'std',
+): TruncatedNormalDistribution {
+  return { kind: 'truncatedNormal', mean, std, a, b, bounds };
+}
+
+/** How one element is stored: u32 words (bits only), f32, or IEEE half / bfloat16 packed two per word. */
+export type DType = 'u32' | 'f32' | 'f16' | 'bf16';
+
+export const DTYPE_BYTES: Readonly<Record<DType, 2 | 4>> = { u32: 4, f32: 4, f16: 2, bf16: 2 };
+
+/**
+ * A validated distribution with every parameter rounded to the f32 value the kernels use. Fields a kind
+ * does not use are 0.
+ */
+export interface ResolvedDistribution {
+  readonly kind: Distribution['kind'];
+  /** uniform: f32(low) and f32(f32(high) - f32(low)). */
+  readonly low: number;
+  readonly range: number;
+  /** normal and truncatedNormal: f32(mean); std is signed for truncatedNormal (mirror, see docs/rng.md). */
+  readonly mean: number;
+  readonly std: number;
+  /** truncatedNormal: f32(Phi(alpha)) and f32(Phi(beta) - Phi(alpha)) on the chosen side. */
+  readonly pLow: number;
+  readonly pWidth: number;
+  /** truncatedNormal: the f32 bounds every value is clamped to. */
+  readonly clampLow: number;
+  readonly clampHigh: number;
+}
+
+const f = Math.fround;
+const ZERO = { low: 0, range: 0, mean: 0, std: 0, pLow: 0, pWidth: 0, clampLow: 0, clampHigh: 0 };
+
+/** Truncation limit in standard deviations: beyond it the normal CDF is below the f32 normal range. */
+export const TRUNCATION_LIMIT = 12;
+
+function finiteF32(parameter: string, v: unknown, extra = ''): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(f(v))) {
+    throw new InvalidParameterError(parameter, v, `a finite number within the f32 range${extra}`);
+  }
+  return v;
+}
 
 /** Validates a distribution; throws InvalidParameterError naming the offending field. */
 export function resolveDistribution(dist: Distribution | undefined, parameter = 'dist'): ResolvedDistribution {
-  if (dist === undefined) return { kind: 'bits', elementType: 'u32', elementBytes: 4 };
+  if (dist === undefined) return { kind: 'bits', ...ZERO };
   if (dist === null || typeof dist !== 'object') {
     throw new InvalidParameterError(parameter, dist, "a distribution object such as { kind: 'uniform', low, high }");
   }
   switch (dist.kind) {
     case 'bits':
-      return { kind: 'bits', elementType: 'u32', elementBytes: 4 };
+      return { kind: 'bits', ...ZERO };
     case 'uniform': {
-      const { low, high } = dist;
-      for (const [name, v] of [['low', low], ['high', high]] as const) {
-        if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(Math.fround(v))) {
-          throw new InvalidParameterError(`${parameter}.${name}`, v, 'a finite number within the f32 range');
-        }
-      }
-      const low32 = Math.fround(low);
-      const high32 = Math.fround(high);
+      const low = finiteF32(`${parameter}.low`, dist.low);
+      const high = finiteF32(`${parameter}.high`, dist.high);
+      const low32 = f(low);
+      const high32 = f(high);
       if (!(low32 < high32)) {
         throw new InvalidParameterError(`${parameter}.high`, high, `a number above low (${low}) after rounding both to f32`);
       }
-      const range = Math.fround(high32 - low32);
+      const range = f(high32 - low32);
       if (!Number.isFinite(range)) {
         throw new InvalidParameterError(`${parameter}.high`, high, 'high - low within the f32 range (below 3.4e38)');
       }
-      return { kind: 'uniform', elementType: 'f32', elementBytes: 4, low: low32, range };
+      return { ...ZERO, kind: 'uniform', low: low32, range };
     }
+    case 'normal': {
+      const mean = finiteF32(`${parameter}.mean`, dist.mean);
+      const std = finiteF32(`${parameter}.std`, dist.std);
+      if (std < 0) throw new InvalidParameterError(`${parameter}.std`, std, 'a finite number >= 0');
+      return { ...ZERO, kind: 'normal', mean: f(mean), std: f(std) };
+    }
+    case 'truncatedNormal':
+      return resolveTruncatedNormal(dist, parameter);
     default:
-      throw new InvalidParameterError(`${parameter}.kind`, (dist as { kind?: unknown }).kind, "'bits' or 'uniform'");
+      throw new InvalidParameterError(
+        `${parameter}.kind`,
+        (dist as { kind?: unknown }).kind,
+        "'bits', 'uniform', 'normal' or 'truncatedNormal'",
+      );
   }
+}
+
+function resolveTruncatedNormal(dist: TruncatedNormalDistribution, parameter: string): ResolvedDistribution {
+  const mean = finiteF32(`${parameter}.mean`, dist.mean);
+  const std = finiteF32(`${parameter}.std`, dist.std);
+  if (!(std > 0)) throw new InvalidParameterError(`${parameter}.std`, std, 'a finite number > 0');
+  const bounds = dist.bounds ?? 'std';
+  if (bounds !== 'std' && bounds !== 'absolute') {
+    throw new InvalidParameterError(`${parameter}.bounds`, bounds, "'std' or 'absolute'");
+  }
+  const a = finiteF32(`${parameter}.a`, dist.a);
+  const b = finiteF32(`${parameter}.b`, dist.b);
+  // Bounds in standard deviations (alpha, beta) and as values (lo, hi).
+  const [alpha, beta] = bounds === 'std' ? [a, b] : [(a - mean) / std, (b - mean) / std];
+  const [lo, hi] = bounds === 'std' ? [mean + a * std, mean + b * std] : [a, b];
+  const lo32 = f(lo);
+  const hi32 = f(hi);
+  if (!(alpha < beta) || !(lo32 < hi32)) {
+    throw new InvalidParameterError(`${parameter}.b`, b, `a bound above a (${a}) that stays above it in f32`);
+  }
+  // Sample on the side where Phi is small, so p keeps its relative precision in f32: mirror when the
+  // interval leans right, and negate z through the sign of std.
+  const mirror = alpha + beta > 0;
+  const lowZ = mirror ? -beta : alpha;
+  const highZ = mirror ? -alpha : beta;
+  if (highZ <= -TRUNCATION_LIMIT) {
+    throw new InvalidParameterError(
+      `${parameter}.b`,
+      b,
+      `bounds within ${TRUNCATION_LIMIT} standard deviations of the mean on at least one side (the mass of [a, b] is below f32 resolution)`,
+    );
+  }
+  const pLow = normalCdfF64(Math.max(lowZ, -TRUNCATION_LIMIT));
+  const pHigh = normalCdfF64(Math.min(highZ, TRUNCATION_LIMIT));
+  const pLow32 = f(pLow);
+  const pWidth32 = f(pHigh - pLow);
+  if (!(pWidth32 > 0) || f(pLow32 + pWidth32) === pLow32) {
+    throw new InvalidParameterError(
+      `${parameter}.b`,
+      b,
+      `a truncation interval whose probability mass (${pHigh - pLow}) is resolvable in f32 next to Phi(a) = ${pLow}`,
+    );
+  }
+  return {
+    ...ZERO,
+    kind: 'truncatedNormal',
+    mean: f(mean),
+    std: f(mirror ? -std : std),
+    pLow: pLow32,
+    pWidth: pWidth32,
+    clampLow: lo32,
+    clampHigh: hi32,
+  };
 }

@@ -1,9 +1,19 @@
-// CPU twin of shaders/generate.wgsl. generateBits/generateUniform produce, for a whole range, exactly the
-// words the entry points of the same names store; blockWords is the twin of the shader's blockWords.
+// CPU twin of shaders/generate.wgsl. generateBits, generateUniform, generateNormal and
+// generateTruncatedNormal produce, for a whole range, exactly the bits the entry points of the same names
+// store; blockWords is the twin of the shader's blockWords.
 import { philox4x32_10 } from './philox.js';
 import { uniformFromWord, uniformRange } from './transforms.js';
-import { resolveDistribution, type BitsDistribution, type Distribution, type UniformDistribution } from './distributions.js';
+import { boxMuller, scaleShift, truncatedNormalFromWord } from './normal.js';
+import { f32ToBf16Bits, f32ToF16Bits } from './pack.js';
+import {
+  resolveDistribution,
+  type BitsDistribution,
+  type Distribution,
+  type DType,
+  type ResolvedDistribution,
+} from './distributions.js';
 import { resolveRange, type ResolvedRange, type StreamRange } from './range.js';
+import { InvalidParameterError } from '../errors.js';
 
 /**
  * Philox words of block `startBlock + k`: counter = (block lo, block hi, stream lo, stream hi),
@@ -17,78 +27,137 @@ export function blockWords(
   out: Uint32Array = new Uint32Array(4),
 ): Uint32Array {
   const lo = (startBlock[0] + k) >>> 0;
-  const hi = (startBlock[1] + (lo < k >>> 0 ? 1 : 0)) >>> 0;
+  const hi = (startBlock[1] + (lo < k ? 1 : 0)) >>> 0;
   return philox4x32_10([lo, hi, stream[0], stream[1]], key, out);
 }
 
 /**
- * Walks the blocks that cover [start, start + count) and hands each element's word to `emit`.
- * The counter is kept as two u32 words with an explicit carry (no BigInt in the loop).
+ * Walks the Philox blocks that cover [start, start + count): for each, `emit(words, j0, j1, i)` gets the
+ * block's 4 words, the in-range word positions [j0, j1) and the output index of word j0. The 64-bit
+ * counter is two u32 words with an explicit carry (no BigInt in the loop).
  */
-function forEachWord(range: ResolvedRange, emit: (i: number, word: number) => void): void {
+function forEachBlock(range: ResolvedRange, emit: (words: Uint32Array, j0: number, j1: number, i: number) => void): void {
   const { key, stream, start, count } = range;
-  const ctr = new Uint32Array([
-    Number((start >> 2n) & 0xffffffffn),
-    Number((start >> 34n) & 0xffffffffn),
-    stream[0],
-    stream[1],
-  ]);
+  const ctr = new Uint32Array([Number((start >> 2n) & 0xffffffffn), Number((start >> 34n) & 0xffffffffn), stream[0], stream[1]]);
   const words = new Uint32Array(4);
-  let j = Number(start & 3n);
+  let j0 = Number(start & 3n);
   let i = 0;
   while (i < count) {
     philox4x32_10(ctr, key, words);
-    for (; j < 4 && i < count; j++) emit(i++, words[j]!);
-    j = 0;
+    const j1 = Math.min(4, j0 + (count - i));
+    emit(words, j0, j1, i);
+    i += j1 - j0;
+    j0 = 0;
     ctr[0] = (ctr[0]! + 1) >>> 0;
     if (ctr[0] === 0) ctr[1] = (ctr[1]! + 1) >>> 0;
   }
 }
 
+/** Typed array for a dtype: raw u32 words, f32 values, or 16-bit patterns for f16/bf16. */
+export type ArrayForDType<T extends DType> = T extends 'u32' ? Uint32Array : T extends 'f32' ? Float32Array : Uint16Array;
+export type GeneratedArray = Uint32Array | Float32Array | Uint16Array;
+
+export function allocate<T extends DType>(dtype: T, count: number): ArrayForDType<T> {
+  if (dtype === 'u32') return new Uint32Array(count) as ArrayForDType<T>;
+  if (dtype === 'f32') return new Float32Array(count) as ArrayForDType<T>;
+  return new Uint16Array(count) as ArrayForDType<T>;
+}
+
+/** Stores f32 values for a float dtype: f32 as is, f16/bf16 as rounded bit patterns. */
+function storer(dtype: DType, out: GeneratedArray): (i: number, v: number) => void {
+  if (dtype === 'f16') return (i, v) => void (out[i] = f32ToF16Bits(v));
+  if (dtype === 'bf16') return (i, v) => void (out[i] = f32ToBf16Bits(v));
+  return (i, v) => void (out[i] = v);
+}
+
 /** Twin of the generateBits entry point: raw Philox words. */
 export function generateBits(range: ResolvedRange, out = new Uint32Array(range.count)): Uint32Array {
-  forEachWord(range, (i, w) => {
-    out[i] = w;
+  forEachBlock(range, (w, j0, j1, i) => {
+    for (let j = j0; j < j1; j++) out[i + j - j0] = w[j]!;
   });
   return out;
 }
 
-/** Twin of the generateUniform entry point; `low` and `range` are the f32-rounded parameters. */
-export function generateUniform(
-  range: ResolvedRange,
-  low: number,
-  width: number,
-  out = new Float32Array(range.count),
-): Float32Array {
-  forEachWord(range, (i, w) => {
-    out[i] = uniformRange(uniformFromWord(w), low, width);
+/** Twin of the generateUniform entry point. */
+export function generateUniform(range: ResolvedRange, d: ResolvedDistribution, dtype: DType, out = allocate(dtype, range.count)): GeneratedArray {
+  const store = storer(dtype, out);
+  forEachBlock(range, (w, j0, j1, i) => {
+    for (let j = j0; j < j1; j++) store(i + j - j0, uniformRange(uniformFromWord(w[j]!), d.low, d.range));
   });
   return out;
 }
 
-export interface CpuGenerateOptions<D extends Distribution = Distribution> extends StreamRange {
+/** Twin of the generateNormal entry point: Box-Muller on the word pairs (0, 1) and (2, 3) of each block. */
+export function generateNormal(range: ResolvedRange, d: ResolvedDistribution, dtype: DType, out = allocate(dtype, range.count)): GeneratedArray {
+  const store = storer(dtype, out);
+  const z = [0, 0, 0, 0];
+  forEachBlock(range, (w, j0, j1, i) => {
+    if (j0 < 2) [z[0], z[1]] = boxMuller(w[0]!, w[1]!);
+    if (j1 > 2) [z[2], z[3]] = boxMuller(w[2]!, w[3]!);
+    for (let j = j0; j < j1; j++) store(i + j - j0, scaleShift(z[j]!, d.mean, d.std));
+  });
+  return out;
+}
+
+/** Twin of the generateTruncatedNormal entry point: one word per element by the inverse CDF. */
+export function generateTruncatedNormal(range: ResolvedRange, d: ResolvedDistribution, dtype: DType, out = allocate(dtype, range.count)): GeneratedArray {
+  const store = storer(dtype, out);
+  forEachBlock(range, (w, j0, j1, i) => {
+    for (let j = j0; j < j1; j++) {
+      store(i + j - j0, truncatedNormalFromWord(w[j]!, d.pLow, d.pWidth, d.mean, d.std, d.clampLow, d.clampHigh));
+    }
+  });
+  return out;
+}
+
+export interface CpuGenerateOptions extends StreamRange {
   /** What to generate; default bits(). */
-  dist?: D;
+  dist?: Distribution;
+  /** Storage type: 'u32' for bits (the default there), 'f32' (default), 'f16' or 'bf16' for values. */
+  dtype?: DType;
 }
 
-/** Typed array a distribution produces. */
-export type ArrayFor<D extends Distribution> = D extends BitsDistribution
-  ? Uint32Array
-  : D extends UniformDistribution
-    ? Float32Array
-    : Uint32Array | Float32Array;
+/** The dtype a generation stores, after checking it fits the distribution. */
+export function resolveDType(dist: ResolvedDistribution, dtype: DType | undefined): DType {
+  if (dist.kind === 'bits') {
+    if (dtype !== undefined && dtype !== 'u32') throw new InvalidParameterError('dtype', dtype, "'u32' (or nothing) for bits");
+    return 'u32';
+  }
+  if (dtype === undefined) return 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') {
+    throw new InvalidParameterError('dtype', dtype, "'f32', 'f16' or 'bf16' for a float distribution");
+  }
+  return dtype;
+}
+
+/** Name of the entry point (and of its CPU twin) for a distribution kind. */
+export const ENTRY_POINTS = {
+  bits: 'generateBits',
+  uniform: 'generateUniform',
+  normal: 'generateNormal',
+  truncatedNormal: 'generateTruncatedNormal',
+} as const satisfies Record<Distribution['kind'], string>;
 
 /**
  * Generates elements [start, start + count) of the tensor (seed, stream, dist) on the CPU, with exactly
- * the bits the GPU kernels write.
+ * the bits the GPU kernels write. f16/bf16 come back as their 16-bit patterns.
  */
-export function generate<D extends Distribution = BitsDistribution>(options: CpuGenerateOptions<D>): ArrayFor<D> {
+export function generate(options: CpuGenerateOptions & { dist?: BitsDistribution; dtype?: 'u32' }): Uint32Array;
+export function generate(options: CpuGenerateOptions & { dtype: 'f16' | 'bf16' }): Uint16Array;
+export function generate(options: CpuGenerateOptions & { dist: Exclude<Distribution, BitsDistribution>; dtype?: 'f32' }): Float32Array;
+export function generate(options: CpuGenerateOptions): GeneratedArray;
+export function generate(options: CpuGenerateOptions): GeneratedArray {
   const range = resolveRange(options);
   const dist = resolveDistribution(options.dist);
+  const dtype = resolveDType(dist, options.dtype);
   switch (dist.kind) {
     case 'bits':
-      return generateBits(range) as ArrayFor<D>;
+      return generateBits(range);
     case 'uniform':
-      return generateUniform(range, dist.low, dist.range) as ArrayFor<D>;
+      return generateUniform(range, dist, dtype);
+    case 'normal':
+      return generateNormal(range, dist, dtype);
+    case 'truncatedNormal':
+      return generateTruncatedNormal(range, dist, dtype);
   }
 }

@@ -62,7 +62,7 @@ interface CaseResult {
   adapter: AdapterSummary;
   count: number;
   byteLength: number;
-  elementType: 'u32' | 'f32';
+  dtype: 'u32' | 'f32';
   dispatches: number;
   gpuType: string;
   cpuType: string;
@@ -247,7 +247,7 @@ describe('browser (headless Chromium, navigator.gpu)', () => {
     const context = `${spec.name}${diagnostics()}`;
     expect(r.count, context).toBe(spec.count);
     expect(r.byteLength, context).toBe(4 * spec.count);
-    expect(r.elementType, context).toBe(spec.dist.kind === 'uniform' ? 'f32' : 'u32');
+    expect(r.dtype, context).toBe(spec.dist.kind === 'uniform' ? 'f32' : 'u32');
     const arrayType = spec.dist.kind === 'uniform' ? 'Float32Array' : 'Uint32Array';
     expect([r.gpuType, r.cpuType], context).toEqual([arrayType, arrayType]);
     if (spec.context) expect(r.dispatches, context).toBeGreaterThan(1);

@@ -72,16 +72,16 @@ describe('typed errors before any GPU work', () => {
           ['InvalidParameter', ctx.generate({ seed: -5, count: 1, buffer })],
           ['InvalidParameter', ctx.generate({ seed: 1, count: 1, buffer, dist: uniform(2, 1) })],
           ['InvalidParameter', ctx.generate({ seed: 1, count: 1, offset: 4 })],
-          ['BufferUsage', ctx.read(noCopySrc, { count: 1, elementType: 'u32' })],
-          ['BufferTooSmall', ctx.read(buffer, { count: 17, elementType: 'u32' })],
-          ['Misaligned', ctx.read(buffer, { offset: 2, count: 1, elementType: 'u32' })],
+          ['BufferUsage', ctx.read(noCopySrc, { count: 1, dtype: 'u32' })],
+          ['BufferTooSmall', ctx.read(buffer, { count: 17, dtype: 'u32' })],
+          ['Misaligned', ctx.read(buffer, { offset: 2, count: 1, dtype: 'u32' })],
         ];
         for (const [code, p] of cases) {
           const e = await p.then(() => null, (err: unknown) => err);
           expect(e).toBeInstanceOf(WeightInitError);
           expect((e as WeightInitError).code).toBe(code);
         }
-        const words = await ctx.read(buffer, { count: 16, elementType: 'u32' });
+        const words = await ctx.read(buffer, { count: 16, dtype: 'u32' });
         expect(Array.from(words).every((w) => w === 0xdeadbeef)).toBe(true);
       });
     } finally {

@@ -27,7 +27,7 @@ describe('planDispatches', () => {
       const firstByte = offset + 4 * next;
       expect(c.bindOffset % l.bindingAlignment).toBe(0);
       expect(c.bindOffset).toBeLessThanOrEqual(firstByte);
-      expect(c.bindOffset + 4 * c.outWord).toBe(firstByte);
+      expect(c.bindOffset + 4 * c.outIndex).toBe(firstByte);
       expect(c.bindSize % 4).toBe(0);
       expect(c.bindSize).toBeLessThanOrEqual(l.maxBindingBytes);
       // The binding ends exactly at the chunk's last byte: nothing past the range is bound.

@@ -34,7 +34,7 @@ async function check(context: WeightInitContext, c: Case, pad = 64): Promise<num
     const result = await context.generate({ ...c, buffer, offset: c.offset });
     expect(result.byteLength).toBe(4 * c.count);
     dispatches = result.dispatches;
-    const all = await context.read(buffer, { count: size / 4, elementType: 'u32' });
+    const all = await context.read(buffer, { count: size / 4, dtype: 'u32' });
     const first = c.offset / 4;
     const got = all.subarray(first, first + c.count);
     const want = generate(c);
@@ -79,7 +79,7 @@ describe('GPU generate equals the CPU twin', () => {
       const start = (1n << 34n) - 6n; // blocks 2^32 - 2 .. 2^32 + 1
       const buffer = scope.buffer(16 * 4);
       await ctx.generate({ seed: 77n, stream: 99n, start, count: 16, buffer });
-      const got = await ctx.read(buffer, { count: 16, elementType: 'u32' });
+      const got = await ctx.read(buffer, { count: 16, dtype: 'u32' });
       const want = Array.from({ length: 16 }, (_, i) => refWord(77n, 99n, start + BigInt(i)));
       expect(Array.from(got)).toEqual(want);
     });
@@ -95,7 +95,7 @@ describe('GPU generate equals the CPU twin', () => {
       scope.track(r.buffer);
       expect(r.buffer.label).toBe('weights');
       expect(r.offset).toBe(0);
-      expect(r.elementType).toBe('f32');
+      expect(r.dtype).toBe('f32');
       expect(Array.from(await ctx.readRange(r))).toEqual(Array.from(generate({ seed: 5, count: 10, dist: uniform() })));
     });
   });
@@ -110,7 +110,7 @@ describe('GPU generate equals the CPU twin', () => {
       fillCanary(ctx.device, buffer, CANARY);
       const parts = [0, 1, 2, 3].map((p) => ({ seed: 10 + p, stream: p, start: BigInt(1000 * p), count: 999, offset: 4000 * p, dist: uniform() }));
       await Promise.all(parts.map((p) => ctx.generate({ ...p, buffer })));
-      const all = await ctx.read(buffer, { count: 4000, elementType: 'f32' });
+      const all = await ctx.read(buffer, { count: 4000, dtype: 'f32' });
       for (const p of parts) {
         const got = all.subarray(p.offset / 4, p.offset / 4 + 999);
         expect(firstBitDifference(got, generate(p))).toBe(-1);

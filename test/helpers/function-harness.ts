@@ -58,5 +58,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
   pass.end();
   device.queue.submit([encoder.finish()]);
-  return ctx.read(outBuf, { count: records * outWords, elementType: 'u32' });
+  return ctx.read(outBuf, { count: records * outWords, dtype: 'u32' });
 }
