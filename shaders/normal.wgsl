@@ -7,12 +7,12 @@ fn boxMuller(w0: u32, w1: u32) -> vec2<f32> {
   let u1 = max(uniformFromWord(w0), 1e-7);
   let r = sqrtF32(-2.0 * logF32(u1));
   let sc = sinCos2Pi(uniformFromWord(w1));
-  return vec2<f32>(r * sc.x, r * sc.y);
+  return vec2<f32>(fenceF32(r * sc.x), fenceF32(r * sc.y));
 }
 
 // mean + stddev * z, the product rounded before the sum.
 fn scaleShift(z: f32, mean: f32, stddev: f32) -> f32 {
-  return fenceF32(stddev * z) + mean;
+  return fenceF32(fenceF32(stddev * z) + mean);
 }
 
 // One truncated-normal value from one word by the inverse CDF: p = pLow + u * pWidth with u in the open
@@ -20,7 +20,7 @@ fn scaleShift(z: f32, mean: f32, stddev: f32) -> f32 {
 // side of the distribution where pLow is small (stdSigned carries the mirror sign) and computes
 // pLow = Phi(alpha) and pWidth = Phi(beta) - Phi(alpha) in f64 before rounding to f32.
 fn truncatedNormalFromWord(word: u32, pLow: f32, pWidth: f32, mean: f32, stdSigned: f32, lo: f32, hi: f32) -> f32 {
-  let p = fenceF32(openUniformFromWord(word) * pWidth) + pLow;
-  let z = normalQuantile(p);
+  let p = fenceF32(fenceF32(openUniformFromWord(word) * pWidth) + pLow);
+  let z = fenceF32(normalQuantile(p));
   return clamp(scaleShift(z, mean, stdSigned), lo, hi);
 }

@@ -43,14 +43,14 @@ export function openUniformFromWord(word: number): number {
   return ((word & 0x7fffff) + 0.5) * 2 ** -23;
 }
 
-const C_48_17 = f(2.8235295);
-const C_16_17 = f(0.9411765);
+const C_24_17 = f(1.41176474);
+const C_8_17 = f(0.470588237);
 
-/** Twin of reciprocalF32: 1/d for a positive normal d by three Newton steps (not division). */
+/** Twin of reciprocalF32: 1/d for a positive normal d below 2^126 by three Newton steps (not division). */
 export function reciprocalF32(d: number): number {
   const bits = f32ToBits(d);
   const m = bitsToF32((bits & 0x7fffff) | 0x3f800000);
-  let r = f(C_48_17 - f(C_16_17 * m));
+  let r = f(C_24_17 - f(C_8_17 * m));
   r = f(r * f(2 - f(m * r)));
   r = f(r * f(2 - f(m * r)));
   r = f(r * f(2 - f(m * r)));
@@ -87,7 +87,7 @@ export function logF32(x: number): number {
 
 const MAGIC_RSQRT = 0x5f3759df;
 
-/** Twin of sqrtF32: square root of a non-negative normal f32 by Newton steps (0 for x <= 0). */
+/** Twin of sqrtF32: square root of x in [2^-100, 2^100] by Newton steps (0 for x <= 0). */
 export function sqrtF32(x: number): number {
   if (x <= 0) return 0;
   const half = f(0.5 * x);
