@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blockWords, generate, generateBits } from '../../src/rng/generate.js';
-import { uniform, bits } from '../../src/rng/distributions.js';
+import { uniform, bits, normal, truncatedNormal } from '../../src/rng/distributions.js';
 import { resolveRange } from '../../src/rng/range.js';
 import { uniformFromWord, uniformRange, bitsToF32, f32ToBits, fenceF32 } from '../../src/rng/transforms.js';
 import { InvalidParameterError, WeightInitError } from '../../src/errors.js';
@@ -121,6 +121,18 @@ describe('validation (CPU)', () => {
     ['uniform equal after f32 rounding', () => generate({ seed: 1, count: 1, dist: uniform(1, 1 + 1e-9) }), 'dist.high'],
     ['uniform range overflows f32', () => generate({ seed: 1, count: 1, dist: uniform(-3e38, 3e38) }), 'dist.high'],
     ['unknown distribution', () => generate({ seed: 1, count: 1, dist: { kind: 'poisson' } as never }), 'dist.kind'],
+    ['normal std negative', () => generate({ seed: 1, count: 1, dist: normal(0, -1) }), 'dist.std'],
+    ['normal mean NaN', () => generate({ seed: 1, count: 1, dist: normal(NaN, 1) }), 'dist.mean'],
+    ['normal std Infinity', () => generate({ seed: 1, count: 1, dist: normal(0, Infinity) }), 'dist.std'],
+    ['truncated std zero', () => generate({ seed: 1, count: 1, dist: truncatedNormal(0, 0) }), 'dist.std'],
+    ['truncated a >= b', () => generate({ seed: 1, count: 1, dist: truncatedNormal(0, 1, 2, 2) }), 'dist.b'],
+    ['truncated a > b absolute', () => generate({ seed: 1, count: 1, dist: truncatedNormal(0, 1, 1, -1, 'absolute') }), 'dist.b'],
+    ['truncated bounds beyond 12 std', () => generate({ seed: 1, count: 1, dist: truncatedNormal(0, 1, 13, 14) }), 'dist.b'],
+    ['truncated mass below f32 resolution', () => generate({ seed: 1, count: 1, dist: truncatedNormal(0, 1, 0, 1e-9) }), 'dist.b'],
+    ['truncated unknown bounds mode', () => generate({ seed: 1, count: 1, dist: { ...truncatedNormal(), bounds: 'sigma' } as never }), 'dist.bounds'],
+    ['bits as f16', () => generate({ seed: 1, count: 1, dtype: 'f16' }), 'dtype'],
+    ['uniform as u32', () => generate({ seed: 1, count: 1, dist: uniform(), dtype: 'u32' }), 'dtype'],
+    ['unknown dtype', () => generate({ seed: 1, count: 1, dist: uniform(), dtype: 'f64' as never }), 'dtype'],
   ];
   it.each(bad)('%s -> InvalidParameterError naming %s', (_name, call, parameter) => {
     let caught: unknown;
