@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => ctx?.destroy());
 
 async function sample(dist: Distribution, seed: number, stream = 0): Promise<Float32Array> {
-  let out = new Float32Array(0);
+  let out: Float32Array = new Float32Array(0);
   await inErrorScope(ctx, async (scope) => {
     const r = await ctx.generate({ seed, stream, count: N, dist });
     scope.track(r.buffer);
@@ -127,7 +127,7 @@ describe('moments within Z = 5 standard errors (false-failure 5.7e-7 each)', () 
 
 describe('bits', () => {
   it.each([41, 42])('bit frequencies, seed %i: chi-square over 32 positions and each position', async (seed) => {
-    let words = new Uint32Array(0);
+    let words: Uint32Array = new Uint32Array(0);
     await inErrorScope(ctx, async (scope) => {
       const r = await ctx.generate({ seed, count: N, dist: bits() });
       scope.track(r.buffer);

@@ -384,7 +384,8 @@ describe('resolveInitializer: bad inputs', () => {
     [{ kind: 'truncatedNormal', std: 1, a: 2, b: 1 }, 'spec.b'],
     [{ kind: 'truncatedNormal', std: 1, a: 1, b: 1 }, 'spec.b'],
     [{ kind: 'truncatedNormal', std: 1, bounds: 'sigma' }, 'spec.bounds'],
-    [{ kind: 'truncatedNormal', std: 1, a: 100, b: 101, bounds: 'absolute' }, 'spec.a'], // no mass left
+    [{ kind: 'truncatedNormal', std: 1, a: 100, b: 101, bounds: 'absolute' }, 'spec.a'], // no mass left in doubles
+    [{ kind: 'truncatedNormal', std: 1, a: 13, b: 14 }, 'spec.b'], // beyond the generator's truncation limit
     [{ kind: 'varianceScaling', scale: -1 }, 'spec.scale'],
     [{ kind: 'varianceScaling', scale: 0 }, 'spec.scale'],
     [{ kind: 'varianceScaling', mode: 'fan_sum' }, 'spec.mode'],
