@@ -47,7 +47,10 @@ export function reflectWgsl(code: string) {
       typeName: u.type.name,
     })),
   ].sort((a, b) => a.group - b.group || a.binding - b.binding);
-  const entryPoints = r.entry.compute.map((e) => e.name);
+  const entryPoints = r.entry.compute.map((e) => ({
+    name: e.name,
+    bindings: [...new Set(e.resources.map((u) => u.binding))].sort((x, y) => x - y),
+  }));
   return { structs, bindings, entryPoints };
 }
 

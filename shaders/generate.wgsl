@@ -1,5 +1,6 @@
 // Entry points that fill a range of a conceptual tensor. Composed after philox.wgsl, transforms.wgsl,
-// normal.wgsl and pack.wgsl (see src/gpu/shader-sources.ts). CPU twin: src/rng/generate.ts.
+// normal.wgsl and pack.wgsl (see src/gpu/shader-sources.ts). CPU twin: src/rng/generate.ts (random
+// and fill entry points alike).
 //
 // One invocation owns one Philox block (4 consecutive elements of the tensor). The dispatch covers the
 // elements [start, start + count) of the tensor; start is a 64-bit index split into its block
@@ -24,11 +25,15 @@ struct Params {
   pWidth: f32,           // truncatedNormal: Phi(beta) - Phi(alpha)
   clampLow: f32,         // truncatedNormal: value bounds
   clampHigh: f32,
+  stride: u32,           // scatterConstant: distance between written elements
+  sourceIndex: u32,      // convertF32: index in `source` of the first element
   fence: u32,            // always 0; see fmaFence in transforms.wgsl
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<atomic<u32>>;
+// convertF32 only: f32 values to store (e.g. an orthogonal matrix computed in f32).
+@group(0) @binding(2) var<storage, read> source: array<f32>;
 
 override WORKGROUP_SIZE: u32 = 64u;
 // 0: one 32-bit word per element (u32 or f32); 1: f16; 2: bf16 (two elements per word).
@@ -55,6 +60,19 @@ fn packValue(x: f32) -> u32 {
   }
 }
 
+// Stores one element's stored bits at `index` (in elements of the stored size). A 16-bit element changes
+// only its own half of the word (atomicAnd clears it, atomicOr sets it), whoever owns the other half.
+fn storeElement(index: u32, value: u32) {
+  if (DTYPE == 0u) {
+    atomicStore(&out[index], value);
+    return;
+  }
+  let word = index >> 1u;
+  let shift = (index & 1u) * 16u;
+  atomicAnd(&out[word], ~(0xFFFFu << shift));
+  atomicOr(&out[word], (value & 0xFFFFu) << shift);
+}
+
 // Stores the in-range elements of block k. 16-bit elements whose word is shared with an element of
 // another invocation (or one outside the range) are merged with atomicAnd / atomicOr, which change only
 // this element's half; words fully owned here are stored whole.
@@ -68,20 +86,12 @@ fn storeBlock(k: u32, v: vec4<u32>) {
       continue;
     }
     let index = params.outIndex + p - params.phase;
-    if (DTYPE == 0u) {
-      atomicStore(&out[index], v[j]);
-      j = j + 1u;
-      continue;
-    }
-    let word = index >> 1u;
     let nextInRange = j < 3u && p + 1u - params.phase < params.count;
-    if ((index & 1u) == 0u && nextInRange) {
-      atomicStore(&out[word], (v[j] & 0xFFFFu) | (v[j + 1u] << 16u));
+    if (DTYPE != 0u && (index & 1u) == 0u && nextInRange) {
+      atomicStore(&out[index >> 1u], (v[j] & 0xFFFFu) | (v[j + 1u] << 16u));
       j = j + 2u;
     } else {
-      let shift = (index & 1u) * 16u;
-      atomicAnd(&out[word], ~(0xFFFFu << shift));
-      atomicOr(&out[word], (v[j] & 0xFFFFu) << shift);
+      storeElement(index, v[j]);
       j = j + 1u;
     }
   }
@@ -138,6 +148,39 @@ fn generateTruncatedNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var j = 0u; j < 4u; j++) {
     v[j] = packValue(truncatedNormalFromWord(
       w[j], params.pLow, params.pWidth, params.mean, params.stddev, params.clampLow, params.clampHigh));
+  }
+  storeBlock(k, v);
+}
+
+// Every element of the range = params.mean (zeros, ones, constant; the background of eye and dirac).
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn fillConstant(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let k = blockOffset(gid);
+  if (outsideRange(k)) { return; }
+  let v = packValue(params.mean);
+  storeBlock(k, vec4<u32>(v, v, v, v));
+}
+
+// Element outIndex + t * stride = params.mean for t < count (the diagonals of eye and dirac).
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn scatterConstant(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let t = blockOffset(gid);
+  if (t >= params.count) { return; }
+  storeElement(params.outIndex + t * params.stride, packValue(params.mean));
+}
+
+// Element e of the range = source[sourceIndex + e] * params.stddev, stored in the dtype.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn convertF32(@builtin(global_invocation_id) gid: vec3<u32>) {
+  fmaFence = params.fence;
+  let k = blockOffset(gid);
+  if (outsideRange(k)) { return; }
+  var v: vec4<u32>;
+  for (var j = 0u; j < 4u; j++) {
+    let p = 4u * k + j;
+    if (p >= params.phase && p - params.phase < params.count) {
+      v[j] = packValue(fenceF32(source[params.sourceIndex + p - params.phase] * params.stddev));
+    }
   }
   storeBlock(k, v);
 }

@@ -12,7 +12,7 @@ import { DTYPE_BYTES, resolveDistribution, type DType } from '../rng/distributio
 import { ENTRY_POINTS, resolveDType, type ArrayForDType, type CpuGenerateOptions } from '../rng/generate.js';
 import { resolveRange } from '../rng/range.js';
 import { summarize, requestAdapterAndDevice, type AdapterSummary } from './device.js';
-import { planDispatches, type DispatchLimits } from './dispatch-plan.js';
+import { planDispatches, type DispatchChunk, type DispatchLimits } from './dispatch-plan.js';
 import { BufferUsage, MapMode, ShaderStage } from './flags.js';
 import { packStruct } from './shader-layout.js';
 import { generateModule } from './shader-sources.js';
@@ -35,16 +35,7 @@ export interface ContextOptions {
   swiftShaderFallback?: boolean;
 }
 
-export interface GpuGenerateOptions extends CpuGenerateOptions {
-  /** Target buffer (needs STORAGE usage). When absent, a buffer is created and returned. */
-  buffer?: GPUBuffer;
-  /** Byte offset into `buffer`; a multiple of the element size (4, or 2 for f16/bf16). Default 0. */
-  offset?: number;
-  /** Label of a created buffer. */
-  label?: string;
-  /** Extra usage flags of a created buffer (STORAGE | COPY_SRC | COPY_DST are always set). */
-  usage?: number;
-}
+export interface GpuGenerateOptions extends CpuGenerateOptions, TargetOptions {}
 
 /** Where the generated elements are: bytes [offset, offset + byteLength) of buffer. */
 export interface GeneratedRange {
@@ -83,8 +74,8 @@ export class WeightInitContext {
   private lostError: DeviceLostError | undefined;
   private readonly ownsDevice: boolean;
   private readonly module: GPUShaderModule;
-  private readonly bindGroupLayout: GPUBindGroupLayout;
-  private readonly pipelineLayout: GPUPipelineLayout;
+  /** Bind-group and pipeline layouts per entry point, built from the bindings reflected for it. */
+  private readonly layouts = new Map<string, { bindGroup: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly paramsStride: number;
   /**
@@ -127,18 +118,15 @@ export class WeightInitContext {
     if (!params) throw new Error('generate.wgsl has no Params struct');
     this.paramsStride = Math.ceil(params.size / l.minUniformBufferOffsetAlignment) * l.minUniformBufferOffsetAlignment;
     this.module = device.createShaderModule({ label: generateModule.label, code: generateModule.code });
-    this.bindGroupLayout = device.createBindGroupLayout({
-      label: `${LABEL}: generate bind group layout`,
-      entries: layout.bindings.map((b) => ({
-        binding: b.binding,
-        visibility: ShaderStage.COMPUTE,
-        buffer: { type: b.type },
-      })),
-    });
-    this.pipelineLayout = device.createPipelineLayout({
-      label: `${LABEL}: generate pipeline layout`,
-      bindGroupLayouts: [this.bindGroupLayout],
-    });
+    const bindingTypes = new Map(layout.bindings.map((x) => [x.binding, x.type]));
+    for (const entry of layout.entryPoints) {
+      const bindGroup = device.createBindGroupLayout({
+        label: `${LABEL}: ${entry.name} bind group layout`,
+        entries: entry.bindings.map((binding) => ({ binding, visibility: ShaderStage.COMPUTE, buffer: { type: bindingTypes.get(binding)! } })),
+      });
+      const pipeline = device.createPipelineLayout({ label: `${LABEL}: ${entry.name} pipeline layout`, bindGroupLayouts: [bindGroup] });
+      this.layouts.set(entry.name, { bindGroup, pipeline });
+    }
   }
 
   /** Rejects with GPUValidationError listing the WGSL compiler's errors, if there are any. */
@@ -160,6 +148,12 @@ export class WeightInitContext {
     if (this.lostError) throw this.lostError;
   }
 
+  private layoutOf(entryPoint: string): { bindGroup: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    const l = this.layouts.get(entryPoint);
+    if (!l) throw new Error(`generate.wgsl has no entry point ${entryPoint}`);
+    return l;
+  }
+
   /** The compute pipeline for an entry point of generate.wgsl and a dtype, compiled once per context. */
   pipeline(entryPoint: string, dtype: DType = 'f32'): Promise<GPUComputePipeline> {
     const code = DTYPE_CODE[dtype];
@@ -168,7 +162,7 @@ export class WeightInitContext {
     if (!p) {
       p = this.device.createComputePipelineAsync({
         label: `${LABEL}: ${key}`,
-        layout: this.pipelineLayout,
+        layout: this.layoutOf(entryPoint).pipeline,
         compute: { module: this.module, entryPoint, constants: { WORKGROUP_SIZE: this.limits.workgroupSize, DTYPE: code } },
       });
       p.catch(() => this.pipelines.delete(key));
@@ -188,107 +182,242 @@ export class WeightInitContext {
     const range = resolveRange(options);
     const dist = resolveDistribution(options.dist);
     const dtype = resolveDType(dist, options.dtype);
+    return this.runRange(ENTRY_POINTS[dist.kind], dtype, range.count, range.start, options, `${dist.kind} ${dtype}`, {
+      key: range.key,
+      stream: range.stream,
+      low: dist.low,
+      range: dist.range,
+      mean: dist.mean,
+      stddev: dist.std,
+      pLow: dist.pLow,
+      pWidth: dist.pWidth,
+      clampLow: dist.clampLow,
+      clampHigh: dist.clampHigh,
+    });
+  }
+
+  /** Sets `count` elements at `offset` (or of a new buffer) to `value`, rounded to the dtype. */
+  async fillConstant(options: TargetOptions & { value: number; count: number; dtype?: FloatDType }): Promise<GeneratedRange> {
+    this.assertAlive();
+    const dtype = checkFloatDType(options.dtype);
+    const value = checkFinite('value', options.value);
+    const count = checkCount(options.count);
+    return this.runRange('fillConstant', dtype, count, 0n, options, `constant ${dtype}`, { mean: value });
+  }
+
+  /**
+   * Sets elements base + t * stride (t < n) of the range [offset, offset + count) to `value`, leaving the
+   * others as they are: the diagonals of eye and dirac. The range must already exist in `buffer`.
+   */
+  async scatterConstant(options: {
+    buffer: GPUBuffer;
+    offset?: number;
+    count: number;
+    dtype?: FloatDType;
+    value: number;
+    base: number;
+    stride: number;
+    n: number;
+  }): Promise<void> {
+    this.assertAlive();
+    const dtype = checkFloatDType(options.dtype);
+    const value = checkFinite('value', options.value);
+    const count = checkCount(options.count);
+    const { base, stride, n } = options;
+    for (const [name, v] of [['base', base], ['stride', stride], ['n', n]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new InvalidParameterError(name, v, 'a non-negative integer');
+    }
+    if (n > 0 && (stride < 1 || base + (n - 1) * stride >= count)) {
+      throw new InvalidParameterError('n', n, `positions base + t * stride (t < n) inside [0, ${count})`);
+    }
+    const target = this.prepareTarget(options, count, dtype, 'scatter');
+    // Split along the same windows a fill of the range would use; each window gets its slice of the
+    // progression.
+    const chunks = planDispatches(target.offset, count, 0n, this.limits, DTYPE_BYTES[dtype]);
+    const dispatches: KernelDispatch[] = [];
+    for (const c of chunks) {
+      const chunkStart = Number(c.start);
+      const tFirst = Math.max(0, Math.ceil((chunkStart - base) / Math.max(stride, 1)));
+      const tEnd = Math.min(n, Math.floor((chunkStart + c.count - 1 - base) / Math.max(stride, 1)) + 1);
+      if (tEnd > tFirst) {
+        const grid = gridFor(tEnd - tFirst, this.limits);
+        dispatches.push({
+          target: c,
+          workgroups: grid.workgroups,
+          params: { count: tEnd - tFirst, outIndex: c.outIndex + base + tFirst * stride - chunkStart, stride, rowBlocks: grid.rowBlocks, mean: value },
+        });
+      }
+    }
+    await this.run('scatterConstant', dtype, target, dispatches);
+  }
+
+  /**
+   * Stores `count` f32 values of `source` (from byte `sourceOffset`) times `scale` into the range, in the
+   * dtype (e.g. an orthogonal matrix computed in f32).
+   */
+  async convertF32(
+    options: TargetOptions & { source: GPUBuffer; sourceOffset?: number; count: number; dtype?: FloatDType; scale?: number },
+  ): Promise<GeneratedRange> {
+    this.assertAlive();
+    const dtype = checkFloatDType(options.dtype);
+    const count = checkCount(options.count);
+    const scale = checkFinite('scale', options.scale ?? 1);
+    const sourceOffset = options.sourceOffset ?? 0;
+    if (!Number.isSafeInteger(sourceOffset) || sourceOffset < 0) throw new InvalidParameterError('sourceOffset', sourceOffset, 'a non-negative integer');
+    if (sourceOffset % 4 !== 0) throw new MisalignedError('sourceOffset', sourceOffset, 4);
+    if ((options.source.usage & BufferUsage.STORAGE) === 0) throw new BufferUsageError(`source "${options.source.label}": needs STORAGE usage`);
+    if (sourceOffset + 4 * count > options.source.size) {
+      throw new BufferTooSmallError(`source "${options.source.label}": ${options.source.size} bytes; ${count} f32 values at ${sourceOffset} need ${sourceOffset + 4 * count}`);
+    }
+    // Plan the target so that the matching source window (4 bytes per element plus alignment slack)
+    // also fits one binding.
+    const eb = DTYPE_BYTES[dtype];
+    const align = this.limits.bindingAlignment;
+    const window = Math.floor(((this.limits.maxBindingBytes - align) * eb) / 4 / 4) * 4;
+    const limits = { ...this.limits, maxBindingBytes: Math.max(2 * align, window) };
+    const target = this.prepareTarget(options, count, dtype, 'convert');
+    const chunks = planDispatches(target.offset, count, 0n, limits, eb);
+    let done = 0;
+    const dispatches = chunks.map((c): KernelDispatch => {
+      const srcByte = sourceOffset + 4 * done;
+      const srcBind = Math.floor(srcByte / align) * align;
+      done += c.count;
+      return {
+        target: c,
+        workgroups: c.workgroups,
+        source: { buffer: options.source, offset: srcBind, size: srcByte + 4 * c.count - srcBind },
+        params: { count: c.count, outIndex: c.outIndex, rowBlocks: c.rowBlocks, sourceIndex: (srcByte - srcBind) / 4, stddev: scale },
+      };
+    });
+    await this.run('convertF32', dtype, target, dispatches);
+    return target.result(count, dtype);
+  }
+
+  /** Validates or creates the target of `count` elements of `dtype`. */
+  private prepareTarget(options: TargetOptions, count: number, dtype: DType, what: string): PreparedTarget {
     const elementBytes = DTYPE_BYTES[dtype];
-    const byteLength = range.count * elementBytes;
-    let { buffer } = options;
+    const byteLength = count * elementBytes;
     const offset = options.offset ?? 0;
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new InvalidParameterError('offset', offset, 'a non-negative integer number of bytes');
     }
     if (offset % elementBytes !== 0) throw new MisalignedError('offset', offset, elementBytes);
+    let buffer = options.buffer;
+    let created = false;
     if (buffer) {
       checkTargetBuffer(buffer, offset, byteLength);
     } else {
       if (offset !== 0) throw new InvalidParameterError('offset', offset, '0 when no buffer is given');
       const usage = options.usage ?? 0;
       if (!Number.isInteger(usage) || usage < 0) throw new InvalidParameterError('usage', usage, 'GPUBufferUsage flags');
-      if (byteLength > this.device.limits.maxBufferSize) {
-        throw new BufferTooSmallError(`count: ${range.count} elements need ${byteLength} bytes; this device's maxBufferSize is ${this.device.limits.maxBufferSize}`);
+      const size = roundUp4(Math.max(4, byteLength));
+      if (size > this.device.limits.maxBufferSize) {
+        throw new BufferTooSmallError(`count: ${count} elements need ${size} bytes; this device's maxBufferSize is ${this.device.limits.maxBufferSize}`);
       }
+      this.device.pushErrorScope('out-of-memory');
+      buffer = this.device.createBuffer({
+        label: options.label ?? `${LABEL}: ${what} x${count}`,
+        size,
+        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST | usage,
+      });
+      created = true;
+      void this.device.popErrorScope().then((e) => {
+        if (e) buffer!.destroy();
+      });
     }
-    const entryPoint = ENTRY_POINTS[dist.kind];
+    const target = buffer;
+    return {
+      buffer: target,
+      offset,
+      created,
+      result: (n, t) => ({ buffer: target, offset, byteLength: n * DTYPE_BYTES[t], count: n, dtype: t, dispatches: 0 }),
+    };
+  }
+
+  /** Fills a contiguous range with one entry point, split by planDispatches. */
+  private async runRange(
+    entryPoint: string,
+    dtype: DType,
+    count: number,
+    start: bigint,
+    options: TargetOptions,
+    what: string,
+    shared: ParamValues,
+  ): Promise<GeneratedRange> {
+    const target = this.prepareTarget(options, count, dtype, what);
+    const chunks = planDispatches(target.offset, count, start, this.limits, DTYPE_BYTES[dtype]);
+    const dispatches = chunks.map((c): KernelDispatch => ({
+      target: c,
+      workgroups: c.workgroups,
+      params: {
+        ...shared,
+        startBlock: [Number((c.start >> 2n) & 0xffffffffn), Number((c.start >> 34n) & 0xffffffffn)],
+        phase: Number(c.start & 3n),
+        count: c.count,
+        outIndex: c.outIndex,
+        rowBlocks: c.rowBlocks,
+      },
+    }));
+    await this.run(entryPoint, dtype, target, dispatches);
+    return { ...target.result(count, dtype), dispatches: dispatches.length };
+  }
+
+  /**
+   * Records the dispatches in one compute pass and submits them, inside validation and out-of-memory
+   * error scopes; a WebGPU error becomes a GPUValidationError, a lost device a DeviceLostError. A target
+   * buffer the context created is destroyed again when the work fails.
+   */
+  private async run(entryPoint: string, dtype: DType, target: PreparedTarget, dispatches: readonly KernelDispatch[]): Promise<void> {
+    try {
+      await this.record(entryPoint, dtype, target, dispatches);
+    } catch (e) {
+      if (target.created) target.buffer.destroy();
+      throw e;
+    }
+  }
+
+  private async record(entryPoint: string, dtype: DType, target: PreparedTarget, dispatches: readonly KernelDispatch[]): Promise<void> {
     const pipeline = await this.pipeline(entryPoint, dtype).catch((e: unknown) => {
       throw this.lostError ?? new GPUValidationError(`pipeline ${entryPoint}: ${String(e)}`);
     });
     this.assertAlive();
-
+    if (dispatches.length === 0) return;
     const device = this.device;
+    const layout = this.layoutOf(entryPoint);
+    const uses = new Set(generateModule.layout.entryPoints.find((e) => e.name === entryPoint)!.bindings);
+    const struct = generateModule.layout.structs['Params']!;
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    if (!buffer) {
-      buffer = device.createBuffer({
-        label: options.label ?? `${LABEL}: ${dist.kind} ${dtype} x${range.count}`,
-        size: roundUp4(Math.max(4, byteLength)),
-        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST | (options.usage ?? 0),
-      });
-    }
-    const chunks = planDispatches(offset, range.count, range.start, this.limits, elementBytes);
-    let paramsBuffer: GPUBuffer | undefined;
-    if (chunks.length > 0) {
-      const struct = generateModule.layout.structs['Params']!;
-      const data = new Uint8Array(this.paramsStride * chunks.length);
-      chunks.forEach((c, i) => {
-        const packed = packStruct(
-          struct,
-          {
-            key: range.key,
-            stream: range.stream,
-            startBlock: [Number((c.start >> 2n) & 0xffffffffn), Number((c.start >> 34n) & 0xffffffffn)],
-            phase: Number(c.start & 3n),
-            count: c.count,
-            outIndex: c.outIndex,
-            rowBlocks: c.rowBlocks,
-            low: dist.low,
-            range: dist.range,
-            mean: dist.mean,
-            stddev: dist.std,
-            pLow: dist.pLow,
-            pWidth: dist.pWidth,
-            clampLow: dist.clampLow,
-            clampHigh: dist.clampHigh,
-            fence: 0,
-          },
-          'Params',
-        );
-        data.set(new Uint8Array(packed), i * this.paramsStride);
-      });
-      paramsBuffer = device.createBuffer({
-        label: `${LABEL}: params x${chunks.length}`,
-        size: data.byteLength,
-        usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
-      });
-      device.queue.writeBuffer(paramsBuffer, 0, data);
-      const encoder = device.createCommandEncoder({ label: `${LABEL}: ${entryPoint}` });
-      const pass = encoder.beginComputePass({ label: `${LABEL}: ${entryPoint}` });
-      pass.setPipeline(pipeline);
-      chunks.forEach((c, i) => {
-        const bindGroup = device.createBindGroup({
-          label: `${LABEL}: ${entryPoint} chunk ${i}`,
-          layout: this.bindGroupLayout,
-          entries: [
-            { binding: 0, resource: { buffer: paramsBuffer!, offset: i * this.paramsStride, size: struct.size } },
-            { binding: 1, resource: { buffer: buffer!, offset: c.bindOffset, size: c.bindSize } },
-          ],
-        });
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(c.workgroups[0], c.workgroups[1]);
-      });
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      paramsBuffer.destroy();
-    }
-    const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]).catch(
-      (e: unknown) => {
-        throw this.lostError ?? new GPUValidationError(String(e));
-      },
-    );
+    const data = new Uint8Array(this.paramsStride * dispatches.length);
+    dispatches.forEach((d, i) => {
+      data.set(new Uint8Array(packStruct(struct, { ...ZERO_PARAMS, ...d.params }, 'Params')), i * this.paramsStride);
+    });
+    const paramsBuffer = device.createBuffer({
+      label: `${LABEL}: params x${dispatches.length}`,
+      size: data.byteLength,
+      usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+    });
+    device.queue.writeBuffer(paramsBuffer, 0, data);
+    const encoder = device.createCommandEncoder({ label: `${LABEL}: ${entryPoint}` });
+    const pass = encoder.beginComputePass({ label: `${LABEL}: ${entryPoint}` });
+    pass.setPipeline(pipeline);
+    dispatches.forEach((d, i) => {
+      const entries: GPUBindGroupEntry[] = [];
+      if (uses.has(0)) entries.push({ binding: 0, resource: { buffer: paramsBuffer, offset: i * this.paramsStride, size: struct.size } });
+      if (uses.has(1)) entries.push({ binding: 1, resource: { buffer: target.buffer, offset: d.target.bindOffset, size: d.target.bindSize } });
+      if (uses.has(2) && d.source) entries.push({ binding: 2, resource: d.source });
+      pass.setBindGroup(0, device.createBindGroup({ label: `${LABEL}: ${entryPoint} dispatch ${i}`, layout: layout.bindGroup, entries }));
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1]);
+    });
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    paramsBuffer.destroy();
+    const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]).catch((e: unknown) => {
+      throw this.lostError ?? new GPUValidationError(String(e));
+    });
     this.assertAlive();
     const error = validation ?? oom;
-    if (error) {
-      if (!options.buffer) buffer.destroy();
-      throw new GPUValidationError(`${entryPoint}: ${error.message}`);
-    }
-    return { buffer, offset, byteLength, count: range.count, dtype, dispatches: chunks.length };
+    if (error) throw new GPUValidationError(`${entryPoint}: ${error.message}`);
   }
 
   /** Copies `count` elements at byte `offset` of `buffer` back to the host (buffer needs COPY_SRC). */
@@ -381,6 +510,71 @@ function checkTargetBuffer(buffer: GPUBuffer, offset: number, byteLength: number
 
 function roundUp4(n: number): number {
   return Math.ceil(n / 4) * 4;
+}
+
+type ParamValues = Record<string, number | readonly number[]>;
+
+/** Every Params member at zero; each dispatch overrides what its entry point reads. */
+const ZERO_PARAMS: ParamValues = Object.fromEntries(
+  Object.entries(generateModule.layout.structs['Params']!.members).map(([name, m]) => [
+    name,
+    m.components === 1 ? 0 : new Array<number>(m.components).fill(0),
+  ]),
+);
+
+interface KernelDispatch {
+  readonly target: Pick<DispatchChunk, 'bindOffset' | 'bindSize'>;
+  readonly workgroups: readonly [number, number];
+  readonly params: ParamValues;
+  readonly source?: GPUBufferBinding;
+}
+
+/** Where a kernel writes, and how to describe what it wrote. */
+interface PreparedTarget {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+  /** True when the context created the buffer (it is destroyed again if the work fails). */
+  readonly created: boolean;
+  readonly result: (count: number, dtype: DType) => GeneratedRange;
+}
+
+/** Options naming the target of a write: a caller's buffer and offset, or a new buffer. */
+export interface TargetOptions {
+  /** Target buffer (needs STORAGE usage). When absent, a buffer is created and returned. */
+  buffer?: GPUBuffer;
+  /** Byte offset into `buffer`; a multiple of the element size (4, or 2 for f16/bf16). Default 0. */
+  offset?: number;
+  /** Label of a created buffer. */
+  label?: string;
+  /** Extra usage flags of a created buffer (STORAGE | COPY_SRC | COPY_DST are always set). */
+  usage?: number;
+}
+
+export type FloatDType = Exclude<DType, 'u32'>;
+
+function checkFloatDType(dtype: DType | undefined): FloatDType {
+  if (dtype === undefined) return 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') throw new InvalidParameterError('dtype', dtype, "'f32', 'f16' or 'bf16'");
+  return dtype;
+}
+
+function checkFinite(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidParameterError(name, v, 'a finite number');
+  return Math.fround(v);
+}
+
+function checkCount(count: unknown): number {
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+    throw new InvalidParameterError('count', count, 'a non-negative integer');
+  }
+  return count;
+}
+
+/** A 1-D or 2-D grid with at least n invocations of one element each. */
+function gridFor(n: number, limits: DispatchLimits): { workgroups: [number, number]; rowBlocks: number } {
+  const groups = Math.ceil(n / limits.workgroupSize);
+  const x = Math.min(groups, limits.maxWorkgroupsPerDimension);
+  return { workgroups: [x, Math.ceil(groups / x)], rowBlocks: x * limits.workgroupSize };
 }
 
 /**

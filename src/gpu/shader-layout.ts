@@ -26,7 +26,8 @@ export interface BindingLayout {
 export interface ShaderLayout {
   readonly structs: Readonly<Record<string, StructLayout>>;
   readonly bindings: readonly BindingLayout[];
-  readonly entryPoints: readonly string[];
+  /** Compute entry points and the binding numbers (group 0) each one uses, directly or through calls. */
+  readonly entryPoints: readonly { readonly name: string; readonly bindings: readonly number[] }[];
 }
 
 /** Writes `values` into a fresh ArrayBuffer laid out as `struct`; every member must be given, no more. */

@@ -1,6 +1,6 @@
-// CPU twin of shaders/generate.wgsl. generateBits, generateUniform, generateNormal and
-// generateTruncatedNormal produce, for a whole range, exactly the bits the entry points of the same names
-// store; blockWords is the twin of the shader's blockWords.
+// CPU twin of shaders/generate.wgsl. generateBits, generateUniform, generateNormal,
+// generateTruncatedNormal, fillConstant, scatterConstant and convertF32 produce exactly the bits the entry
+// points of the same names store; blockWords is the twin of the shader's blockWords.
 import { philox4x32_10 } from './philox.js';
 import { uniformFromWord, uniformRange } from './transforms.js';
 import { boxMuller, scaleShift, truncatedNormalFromWord } from './normal.js';
@@ -107,6 +107,30 @@ export function generateTruncatedNormal(range: ResolvedRange, d: ResolvedDistrib
       store(i + j - j0, truncatedNormalFromWord(w[j]!, d.pLow, d.pWidth, d.mean, d.std, d.clampLow, d.clampHigh));
     }
   });
+  return out;
+}
+
+/** Twin of the fillConstant entry point: `count` copies of f32(value) in the dtype. */
+export function fillConstant(count: number, value: number, dtype: Exclude<DType, 'u32'>, out = allocate(dtype, count)): GeneratedArray {
+  const store = storer(dtype, out);
+  const v = Math.fround(value);
+  for (let i = 0; i < count; i++) store(i, v);
+  return out;
+}
+
+/** Twin of the scatterConstant entry point: out[base + t * stride] = f32(value) for t < n. */
+export function scatterConstant(out: GeneratedArray, dtype: Exclude<DType, 'u32'>, base: number, stride: number, n: number, value: number): GeneratedArray {
+  const store = storer(dtype, out);
+  const v = Math.fround(value);
+  for (let t = 0; t < n; t++) store(base + t * stride, v);
+  return out;
+}
+
+/** Twin of the convertF32 entry point: f32(source[i] * scale) in the dtype. */
+export function convertF32(source: Float32Array, scale: number, dtype: Exclude<DType, 'u32'>, out = allocate(dtype, source.length)): GeneratedArray {
+  const store = storer(dtype, out);
+  const s = Math.fround(scale);
+  for (let i = 0; i < source.length; i++) store(i, Math.fround(source[i]! * s));
   return out;
 }
 
