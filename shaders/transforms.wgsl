@@ -147,9 +147,31 @@ fn erfinvF32(x: f32, w: f32) -> f32 {
   return fenceF32(p * x);
 }
 
-// Standard normal quantile Phi^-1(p) for p in (0, 1): sqrt(2) * erfinv(2p - 1), with
-// 1 - (2p - 1)^2 formed as 4 p (1 - p).
+// Phi^-1(p) for tiny p (below 2^-24, where Giles' single-precision tail polynomial, fitted for
+// w = -ln(1 - x^2) up to about 16, is no longer accurate): the lower-tail rational approximation of
+// P. J. Acklam, "An algorithm for computing the inverse normal cumulative distribution function" (2003),
+// coefficients from that note: with q = sqrt(-2 ln p), Phi^-1(p) = C(q) / D(q). Exact enough down to the
+// smallest normal f32.
+fn normalQuantileLowerTail(p: f32) -> f32 {
+  let q = sqrtF32(-2.0 * logF32(p));
+  var n = fenceF32(fenceF32(q * -0.0077848942) - 0.322396457);
+  n = fenceF32(fenceF32(n * q) - 2.40075827);
+  n = fenceF32(fenceF32(n * q) - 2.54973245);
+  n = fenceF32(fenceF32(n * q) + 4.37466431);
+  n = fenceF32(fenceF32(n * q) + 2.938164);
+  var d = fenceF32(fenceF32(q * 0.00778469583) + 0.322467119);
+  d = fenceF32(fenceF32(d * q) + 2.44513416);
+  d = fenceF32(fenceF32(d * q) + 3.7544086);
+  d = fenceF32(fenceF32(d * q) + 1.0);
+  return fenceF32(n * reciprocalF32(d));
+}
+
+// Standard normal quantile Phi^-1(p) for p in (0, 1) (p a normal f32): sqrt(2) * erfinv(2p - 1), with
+// 1 - (2p - 1)^2 formed as 4 p (1 - p); below p = 2^-24, normalQuantileLowerTail.
 fn normalQuantile(p: f32) -> f32 {
+  if (p < 5.96046448e-8) {
+    return normalQuantileLowerTail(p);
+  }
   let w = -logF32(fenceF32(fenceF32(4.0 * p) * fenceF32(1.0 - p)));
   return 1.41421354 * erfinvF32(fenceF32(fenceF32(2.0 * p) - 1.0), w);
 }

@@ -1,5 +1,7 @@
 // CPU twin: the same values as the GPU kernels, bit for bit, in plain TypeScript.
-export { generate, generateBits, generateUniform, generateNormal, generateTruncatedNormal, blockWords, resolveDType } from './rng/generate.js';
+export { initialize, planInitialize } from './init/initialize.js';
+export { orthogonalF32 } from './init/orthogonal.js';
+export { generate, fillConstant, scatterConstant, convertF32, generateBits, generateUniform, generateNormal, generateTruncatedNormal, blockWords, resolveDType } from './rng/generate.js';
 export type { CpuGenerateOptions, ArrayForDType, GeneratedArray } from './rng/generate.js';
 export { boxMuller, scaleShift, truncatedNormalFromWord } from './rng/normal.js';
 export { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber, bf16BitsToNumber } from './rng/pack.js';
@@ -16,6 +18,7 @@ export {
   sinCos2Pi,
   erfinvF32,
   normalQuantile,
+  normalQuantileLowerTail,
   bitsToF32,
   f32ToBits,
 } from './rng/transforms.js';
@@ -44,3 +47,46 @@ export {
   GPUValidationError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
+export {
+  computeFans,
+  calculateGain,
+  resolveInitializer,
+  truncatedNormalMoments,
+  numel,
+  torchDefaultWeight,
+  torchDefaultBias,
+  torchLinear,
+  torchConv,
+  kerasDense,
+  flaxDense,
+  tfjsVarianceScaling,
+  tfjsInitializer,
+  tfjsDense,
+  random,
+  smallRandom,
+  xavier,
+  he,
+  SCHEMES,
+  NONLINEARITIES,
+  INITIALIZER_KINDS,
+  FAN_MODES,
+  VARIANCE_SCALING_DISTRIBUTIONS,
+  TRUNCATED_NORMAL_STD_2,
+} from './init/index.js';
+export type {
+  FanLayout,
+  FanAxes,
+  Fans,
+  Nonlinearity,
+  InitializerSpec,
+  InitializerKind,
+  ResolvedInitializer,
+  FanMode,
+  VarianceScalingDistribution,
+  LayerInit,
+  TorchConvOptions,
+  TfjsVarianceScalingArgs,
+  TfjsInitializerName,
+  SchemeName,
+} from './init/index.js';
+export type { InitializeOptions, FloatDType } from './init/initialize.js';

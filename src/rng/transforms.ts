@@ -169,10 +169,27 @@ export function erfinvF32(x: number, w: number): number {
   return f(p * x);
 }
 
+// P. J. Acklam (2003), lower-tail rational approximation of the inverse normal CDF: coefficients from
+// that note, highest degree first.
+const ACKLAM_C = [-0.0077848942, -0.322396457, -2.40075827, -2.54973245, 4.37466431, 2.938164].map(f);
+const ACKLAM_D = [0.00778469583, 0.322467119, 2.44513416, 3.7544086, 1].map(f);
+
+/** Twin of normalQuantileLowerTail: Phi^-1(p) for p below 2^-24. */
+export function normalQuantileLowerTail(p: number): number {
+  const q = sqrtF32(f(-2 * logF32(p)));
+  let n = f(f(q * ACKLAM_C[0]!) + ACKLAM_C[1]!);
+  for (let i = 2; i < ACKLAM_C.length; i++) n = f(f(n * q) + ACKLAM_C[i]!);
+  let d = f(f(q * ACKLAM_D[0]!) + ACKLAM_D[1]!);
+  for (let i = 2; i < ACKLAM_D.length; i++) d = f(f(d * q) + ACKLAM_D[i]!);
+  return f(n * reciprocalF32(d));
+}
+
 const SQRT2 = f(1.41421354);
+const TAIL_THRESHOLD = 2 ** -24;
 
 /** Twin of normalQuantile: standard normal quantile of p in (0, 1). */
 export function normalQuantile(p: number): number {
+  if (p < TAIL_THRESHOLD) return normalQuantileLowerTail(p);
   const w = f(-logF32(f(f(4 * p) * f(1 - p))));
   return f(SQRT2 * erfinvF32(f(f(2 * p) - 1), w));
 }

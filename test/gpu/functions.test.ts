@@ -16,6 +16,7 @@ import {
   sinCos2Pi,
   normalQuantile,
   erfinvF32,
+  normalQuantileLowerTail,
 } from '../../src/rng/transforms.js';
 import { boxMuller, scaleShift, truncatedNormalFromWord } from '../../src/rng/normal.js';
 import { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber } from '../../src/rng/pack.js';
@@ -269,6 +270,31 @@ describe('shaders/normal.wgsl and shaders/pack.wgsl on the GPU', () => {
         const want = [f32ToF16Bits(x), f32ToBf16Bits(x)];
         const got = [out[2 * r], out[2 * r + 1]];
         if (got[0] !== want[0] || got[1] !== want[1]) expect([input[r], ...got]).toEqual([input[r], ...want]);
+      }
+    });
+  });
+});
+
+describe('normalQuantile far tail on the GPU', () => {
+  it('normalQuantileLowerTail and normalQuantile equal their CPU twins for p from 1e-37 to 1e-7', async () => {
+    await inErrorScope(ctx, async (scope) => {
+      // Log-uniform p: bits of f32 values between 2^-123 and 2^-23.
+      const ps = Array.from(testWords(30_000, 71), (w) => bitsToF32((((4 + (w % 100)) << 23) | (w >>> 9)) >>> 0));
+      ps.push(2 ** -24, f32(2 ** -24 * 0.999999), f32(1e-37), f32(1.8e-33));
+      const input = new Uint32Array(ps.map(f32ToBits));
+      const out = await runFunctionKernel(
+        ctx,
+        scope,
+        `let p = bitcast<f32>(input[base]);
+         output[obase] = bitcast<u32>(normalQuantileLowerTail(p));
+         output[obase + 1u] = bitcast<u32>(normalQuantile(p));`,
+        input,
+        1,
+        2,
+      );
+      for (let r = 0; r < ps.length; r++) {
+        const want = [normalQuantileLowerTail(ps[r]!), normalQuantile(ps[r]!)].map(f32ToBits);
+        if (out[2 * r] !== want[0] || out[2 * r + 1] !== want[1]) expect([ps[r], out[2 * r], out[2 * r + 1]]).toEqual([ps[r], ...want]);
       }
     });
   });

@@ -87,6 +87,8 @@ describe('Kolmogorov-Smirnov against the exact CDF (n = 2^20, alpha = 1e-6 each)
     [2, -2, 2],
     [3, 0.5, 3],
     [4, -1, 0.25],
+    [5, 4, 7],
+    [6, -11, -8],
   ])('truncatedNormal(0, 1), seed %i on [%d, %d]', async (seed, a, b) => {
     const v = await sample(truncatedNormal(0, 1, a, b), seed);
     expect(ksStatistic(v, truncatedStd(a, b).cdf)).toBeLessThan(crit);
