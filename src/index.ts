@@ -1,7 +1,10 @@
 // GPU API (browser and Node). The CPU twin lives in 'webgpu-weight-init/cpu'; Node device acquisition in
 // 'webgpu-weight-init/node'.
 export { createContext, WeightInitContext } from './gpu/context.js';
-export type { ContextOptions, GpuGenerateOptions, GeneratedRange, ReadOptions } from './gpu/context.js';
+export { initialize } from './gpu/initialize.js';
+export { computeOrthogonal } from './gpu/orthogonal.js';
+export type { InitializedRange } from './gpu/initialize.js';
+export type { ContextOptions, GpuGenerateOptions, GeneratedRange, ReadOptions, TargetOptions } from './gpu/context.js';
 export type { AdapterSummary } from './gpu/device.js';
 export { planDispatches } from './gpu/dispatch-plan.js';
 export type { DispatchChunk, DispatchLimits } from './gpu/dispatch-plan.js';
@@ -27,3 +30,46 @@ export {
   GPUValidationError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
+export {
+  computeFans,
+  calculateGain,
+  resolveInitializer,
+  truncatedNormalMoments,
+  numel,
+  torchDefaultWeight,
+  torchDefaultBias,
+  torchLinear,
+  torchConv,
+  kerasDense,
+  flaxDense,
+  tfjsVarianceScaling,
+  tfjsInitializer,
+  tfjsDense,
+  random,
+  smallRandom,
+  xavier,
+  he,
+  SCHEMES,
+  NONLINEARITIES,
+  INITIALIZER_KINDS,
+  FAN_MODES,
+  VARIANCE_SCALING_DISTRIBUTIONS,
+  TRUNCATED_NORMAL_STD_2,
+} from './init/index.js';
+export type {
+  FanLayout,
+  FanAxes,
+  Fans,
+  Nonlinearity,
+  InitializerSpec,
+  InitializerKind,
+  ResolvedInitializer,
+  FanMode,
+  VarianceScalingDistribution,
+  LayerInit,
+  TorchConvOptions,
+  TfjsVarianceScalingArgs,
+  TfjsInitializerName,
+  SchemeName,
+} from './init/index.js';
+export type { InitializeOptions, FloatDType } from './init/initialize.js';

@@ -8,6 +8,7 @@ import * as transformsTwin from '../src/rng/transforms.js';
 import * as generateTwin from '../src/rng/generate.js';
 import * as normalTwin from '../src/rng/normal.js';
 import * as packTwin from '../src/rng/pack.js';
+import * as orthogonalTwin from '../src/init/orthogonal.js';
 import { generateModule } from '../src/gpu/shader-sources.js';
 import { packStruct } from '../src/gpu/shader-layout.js';
 import { reflectWgsl } from '../scripts/wgsl-reflect-plugin.js';
@@ -26,6 +27,7 @@ const mirrors: [string, Record<string, unknown>][] = [
   ['normal.wgsl', normalTwin],
   ['pack.wgsl', packTwin],
   ['generate.wgsl', generateTwin],
+  ['orthogonal.wgsl', orthogonalTwin],
 ];
 
 describe('CPU twins', () => {

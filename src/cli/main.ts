@@ -5,7 +5,14 @@ import type { Distribution, DType } from '../rng/distributions.js';
 import { bf16BitsToNumber, f16BitsToNumber } from '../rng/pack.js';
 import { parseU64 } from '../rng/u64.js';
 import { createNodeContext } from '../node.js';
+import { initialize as initializeCpu } from '../init/initialize.js';
+import { initialize as initializeGpu } from '../gpu/initialize.js';
+import { INITIALIZER_KINDS, type InitializerSpec } from '../init/initializers.js';
+import { SCHEMES } from '../init/presets.js';
+import type { FanLayout } from '../init/fans.js';
 import { parseCount, parseNumber, parseOptions, UsageError, type OptionSpec } from './args.js';
+
+const INIT_NAMES = [...INITIALIZER_KINDS, ...Object.keys(SCHEMES)].join(', ');
 
 const HELP = `usage: webgpu-weight-init <command> [options]
 
@@ -19,6 +26,11 @@ commands:
     --a N --b N              truncation bounds (default -2, 2)
     --bounds std|absolute    a and b in standard deviations (default) or as values
     --dtype f32|f16|bf16     stored type (default f32; bits are u32); f16/bf16 print as the numbers they encode
+    --init NAME              an initializer instead of --dist: ${INIT_NAMES}
+      --shape D,D,...        the tensor's shape (required with --init)
+      --layout torch|keras|tfjs   how fans are read from the shape (default torch)
+      --gain --mode --nonlinearity --scale --distribution --a --value --groups --flatten
+                             the initializer's own options (docs/initializers.md)
     --seed U64 --stream U64  Philox key and stream (default 0, 0)
     --start U64              first element index (default 0)
     --count N                number of elements (default 8, at most ${2 ** 24})
@@ -37,6 +49,17 @@ const SAMPLE_OPTIONS: Record<string, OptionSpec> = {
   b: { type: 'string' },
   bounds: { type: 'string', values: ['std', 'absolute'] },
   dtype: { type: 'string', values: ['f32', 'f16', 'bf16'] },
+  init: { type: 'string' },
+  shape: { type: 'string' },
+  layout: { type: 'string', values: ['torch', 'keras', 'tfjs'] },
+  gain: { type: 'string' },
+  mode: { type: 'string', values: ['fan_in', 'fan_out', 'fan_avg', 'fan_geo_avg'] },
+  nonlinearity: { type: 'string' },
+  scale: { type: 'string' },
+  distribution: { type: 'string', values: ['truncated_normal', 'untruncated_normal', 'normal', 'uniform'] },
+  value: { type: 'string' },
+  groups: { type: 'string' },
+  flatten: { type: 'string', values: ['torch', 'keras'] },
   seed: { type: 'string' },
   stream: { type: 'string' },
   start: { type: 'string' },
@@ -97,8 +120,110 @@ async function info(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** camelCase of a kebab- or snake-case name: glorot_uniform -> glorotUniform. */
+function camel(name: string): string {
+  return name.replace(/[-_]([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+const INIT_NUMBER_OPTIONS = ['gain', 'scale', 'a', 'b', 'mean', 'std', 'low', 'high', 'value', 'groups'] as const;
+const INIT_STRING_OPTIONS = ['mode', 'nonlinearity', 'distribution', 'flatten', 'bounds'] as const;
+
+function initializerFrom(name: string, opts: Map<string, string>): InitializerSpec {
+  const scheme = SCHEMES[camel(name) as keyof typeof SCHEMES];
+  if (scheme) {
+    const extra = [...INIT_NUMBER_OPTIONS, ...INIT_STRING_OPTIONS].find((o) => opts.has(o));
+    if (extra) throw new UsageError(`option '--${extra}' does not apply to the scheme '${name}'`);
+    return scheme();
+  }
+  const kind = camel(name);
+  if (!(INITIALIZER_KINDS as readonly string[]).includes(kind)) {
+    throw new UsageError(`option '--init': '${name}' is not one of ${INIT_NAMES}`);
+  }
+  const spec: Record<string, unknown> = { kind };
+  for (const o of INIT_NUMBER_OPTIONS) if (opts.has(o)) spec[o] = parseNumber(o, opts.get(o)!);
+  for (const o of INIT_STRING_OPTIONS) if (opts.has(o)) spec[o] = opts.get(o);
+  return spec as unknown as InitializerSpec;
+}
+
+function shapeFrom(value: string | undefined): number[] {
+  if (value === undefined) throw new UsageError(`option '--shape' is required with --init`);
+  if (!/^\d+(,\d+)*$/.test(value)) throw new UsageError(`option '--shape': '${value}' is not a comma-separated list of sizes`);
+  return value.split(',').map(Number);
+}
+
+async function sampleInit(opts: Map<string, string>): Promise<number> {
+  if (opts.has('dist')) throw new UsageError(`options '--dist' and '--init' exclude each other`);
+  const backend = opts.get('backend') ?? 'gpu';
+  const init = initializerFrom(opts.get('init')!, opts);
+  const shape = shapeFrom(opts.get('shape'));
+  const layout = (opts.get('layout') ?? 'torch') as FanLayout;
+  const dtype = (opts.get('dtype') ?? 'f32') as 'f32' | 'f16' | 'bf16';
+  const total = shape.reduce((a, b) => a * b, 1);
+  const start = u64Option(opts, 'start');
+  const count = parseCount('count', opts.get('count') ?? String(Math.min(8, Math.max(0, total - Number(start)))), 2 ** 24);
+  const request = { init, shape, layout, dtype, seed: u64Option(opts, 'seed'), stream: u64Option(opts, 'stream'), start, count };
+  let values: Float32Array | Uint16Array | Uint32Array;
+  let adapter = null;
+  let resolved;
+  if (backend === 'cpu') {
+    values = initializeCpu(request);
+  } else {
+    const ctx = await createNodeContext();
+    try {
+      adapter = ctx.adapter;
+      const out = await initializeGpu(ctx, request);
+      resolved = out.resolved;
+      try {
+        values = await ctx.readRange(out);
+      } finally {
+        out.buffer.destroy();
+      }
+    } finally {
+      ctx.destroy();
+    }
+  }
+  return printSample(opts, { backend, adapter, init, resolved, shape, layout, dtype, seed: String(request.seed), stream: String(request.stream), start: String(start), count }, values, () => initializeCpu(request), dtype);
+}
+
+/** Prints the JSON result; with --verify also compares with the CPU twin. Returns the exit code. */
+function printSample(
+  opts: Map<string, string>,
+  result: Record<string, unknown>,
+  values: Float32Array | Uint16Array | Uint32Array,
+  cpuTwin: () => Float32Array | Uint16Array | Uint32Array,
+  dtype: string | undefined,
+): number {
+  let code = 0;
+  if (opts.has('verify')) {
+    const cpu = cpuTwin();
+    const a = new Uint16Array(values.buffer, values.byteOffset, values.byteLength / 2);
+    const b = new Uint16Array(cpu.buffer, cpu.byteOffset, cpu.byteLength / 2);
+    const halvesPerElement = a.length / Math.max(1, values.length);
+    let mismatches = 0;
+    for (let i = 0; i < values.length; i++) {
+      for (let h = 0; h < halvesPerElement; h++) {
+        if (a[i * halvesPerElement + h] !== b[i * halvesPerElement + h]) {
+          mismatches++;
+          break;
+        }
+      }
+    }
+    result['verified'] = { against: 'cpu twin', elements: values.length, mismatches };
+    if (mismatches > 0) code = 1;
+  }
+  // f32 values print as the shortest decimal of their double, which parses back to the same f32.
+  const decode = dtype === 'f16' ? f16BitsToNumber : dtype === 'bf16' ? bf16BitsToNumber : (x: number) => x;
+  result['values'] = Array.from(values, decode);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return code;
+}
+
 async function sample(argv: readonly string[]): Promise<number> {
   const opts = parseOptions(argv, SAMPLE_OPTIONS);
+  if (opts.has('init')) return sampleInit(opts);
+  for (const o of ['shape', 'layout', 'gain', 'mode', 'nonlinearity', 'scale', 'distribution', 'value', 'groups', 'flatten']) {
+    if (opts.has(o)) throw new UsageError(`option '--${o}' needs --init`);
+  }
   const backend = opts.get('backend') ?? 'gpu';
   const kind = opts.get('dist') ?? 'uniform';
   const dist = distributionFrom(kind, opts);
@@ -131,29 +256,7 @@ async function sample(argv: readonly string[]): Promise<number> {
     }
   }
   const result: Record<string, unknown> = { backend, adapter, dist, dtype: dtype ?? (kind === 'bits' ? 'u32' : 'f32'), seed: String(request.seed), stream: String(request.stream), start: String(request.start), count: request.count };
-  let code = 0;
-  if (opts.has('verify')) {
-    const cpu = generate(request);
-    const a = new Uint16Array(values.buffer, values.byteOffset, values.byteLength / 2);
-    const b = new Uint16Array(cpu.buffer, cpu.byteOffset, cpu.byteLength / 2);
-    const halvesPerElement = a.length / values.length;
-    let mismatches = 0;
-    for (let i = 0; i < values.length; i++) {
-      for (let h = 0; h < halvesPerElement; h++) {
-        if (a[i * halvesPerElement + h] !== b[i * halvesPerElement + h]) {
-          mismatches++;
-          break;
-        }
-      }
-    }
-    result['verified'] = { against: 'cpu twin', elements: values.length, mismatches };
-    if (mismatches > 0) code = 1;
-  }
-  // f32 values print as the shortest decimal of their double, which parses back to the same f32.
-  const decode = dtype === 'f16' ? f16BitsToNumber : dtype === 'bf16' ? bf16BitsToNumber : (x: number) => x;
-  result['values'] = Array.from(values, decode);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  return code;
+  return printSample(opts, result, values, () => generate(request), dtype);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../src/rng/generate.js';
-import { uniform, bits } from '../../src/rng/distributions.js';
+import { uniform, bits, normal } from '../../src/rng/distributions.js';
+import { f16BitsToNumber } from '../../src/rng/pack.js';
 
 const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
 const run = async (...args: string[]) => {
@@ -47,7 +48,43 @@ describe('webgpu-weight-init CLI', () => {
     expect(out.values).toEqual(Array.from(generate({ seed: 0, count: 4, dist: bits() })));
   });
 
+  it('sample --dist normal --dtype f16 prints the numbers the halves encode, verified against the CPU twin', async () => {
+    const r = await run('sample', '--dist', 'normal', '--mean', '0.5', '--std', '0.02', '--dtype', 'f16', '--count', '9', '--start', '3', '--verify');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.verified.mismatches).toBe(0);
+    const halves = generate({ seed: 0, start: 3, count: 9, dist: normal(0.5, 0.02), dtype: 'f16' });
+    expect(out.values).toEqual(Array.from(halves, f16BitsToNumber));
+  });
+
+  it('sample --init runs an initializer on a shape, on the GPU and on the CPU alike', async () => {
+    const args = ['sample', '--init', 'kaiming_uniform', '--a', '2.23606797749979', '--shape', '64,32,3,3', '--seed', '5', '--count', '16', '--start', '100'];
+    const gpu = await run(...args, '--verify');
+    expect(gpu.code).toBe(0);
+    const g = JSON.parse(gpu.stdout);
+    expect(g.verified.mismatches).toBe(0);
+    expect(g.resolved.fanIn).toBe(32 * 9);
+    const cpu = JSON.parse((await run(...args, '--backend', 'cpu')).stdout);
+    expect(cpu.values).toEqual(g.values);
+    // kaiming_uniform with a = sqrt(5): bound = gain * sqrt(3 / fan_in), gain = sqrt(2 / (1 + 5)).
+    const bound = Math.sqrt(2 / 6) * Math.sqrt(3 / (32 * 9));
+    for (const v of g.values) expect(Math.abs(v)).toBeLessThanOrEqual(Math.fround(bound));
+  });
+
+  it('sample --init accepts the article\'s schemes by name', async () => {
+    const r = await run('sample', '--init', 'xavier', '--shape', '10,20', '--backend', 'cpu', '--count', '4');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).values).toHaveLength(4);
+  });
+
   it.each([
+    [['sample', '--init', 'glorot_uniform'], /option '--shape' is required/],
+    [['sample', '--init', 'glorot_uniform', '--shape', '3,x'], /option '--shape'/],
+    [['sample', '--init', 'frobnicate', '--shape', '3,3'], /option '--init'/],
+    [['sample', '--gain', '2'], /option '--gain' needs --init/],
+    [['sample', '--init', 'eye', '--shape', '3,3,3'], /shape/],
+    [['sample', '--init', 'xavier', '--shape', '3,3', '--gain', '2'], /option '--gain'/],
+    [['sample', '--init', 'orthogonal', '--dist', 'normal', '--shape', '3,3'], /exclude each other/],
     [['sample', '--nope'], /unknown option '--nope'/],
     [['sample', '--count'], /option '--count' needs a value/],
     [['sample', '--count', '-1'], /option '--count'/],

@@ -1,0 +1,232 @@
+// The orthogonal initializer's core on the CPU (the twin of shaders/orthogonal.wgsl): orthogonality,
+// the QR sign convention, the fixed reduction order, validation, and the twin-name rule for the shader.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import * as orthogonalTwin from '../../src/init/orthogonal.js';
+import {
+  accumulateProduct,
+  columnDot,
+  columnDotPartial,
+  columnProjection,
+  DOT_TILE,
+  inverseNorm,
+  MIN_NORM_SQUARED,
+  orthogonalF32,
+  orthogonalSource,
+  REDUCTION_WIDTH,
+  resolveOrthogonal,
+  tailSum,
+  threadPartial,
+  transposeMatrix,
+  updateColumn,
+  WORKGROUP_SIZE,
+} from '../../src/init/orthogonal.js';
+import { orthogonalModule } from '../../src/gpu/orthogonal.js';
+import { reflectWgsl } from '../../scripts/wgsl-reflect-plugin.js';
+import { InvalidParameterError } from '../../src/errors.js';
+import { generate } from '../../src/rng/generate.js';
+import { normal } from '../../src/rng/distributions.js';
+import { testWords } from '../helpers/reference.js';
+import { orthogonalityError, referenceQ, rFactor } from '../helpers/orthogonal.js';
+
+const f = Math.fround;
+const wgsl = readFileSync(new URL('../../shaders/orthogonal.wgsl', import.meta.url), 'utf8');
+
+function expectInvalid(fn: () => unknown, parameter: string): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected InvalidParameterError for ${parameter}`).toBeInstanceOf(InvalidParameterError);
+  expect((caught as InvalidParameterError).parameter).toBe(parameter);
+}
+
+/** Random f32 values in (-scale, scale) from test words. */
+function randomF32(n: number, seed: number, scale = 1): Float32Array {
+  return Float32Array.from(testWords(n, seed), (w) => f(((w / 2 ** 32) * 2 - 1) * scale));
+}
+
+describe('shaders/orthogonal.wgsl and its CPU twin', () => {
+  it('every function in shaders/orthogonal.wgsl has a same-named export in src/init/orthogonal.ts', () => {
+    const functions = new WgslReflect(wgsl).functions.map((x) => x.name);
+    expect(functions).toEqual(expect.arrayContaining(['columnDots', 'updateColumn', 'normalizeColumn', 'transposeMatrix', 'tailSum']));
+    const twin = orthogonalTwin as Record<string, unknown>;
+    expect(functions.filter((name) => typeof twin[name] !== 'function')).toEqual([]);
+  });
+
+  it('the constants of the definition are the same in the shader and the twin', () => {
+    const constant = (name: string) => {
+      const m = new RegExp(`const ${name}: (?:u32|f32) = ([0-9.e+-]+)u?;`).exec(wgsl);
+      expect(m, name).not.toBeNull();
+      return Number(m![1]);
+    };
+    expect(constant('REDUCTION_WIDTH')).toBe(REDUCTION_WIDTH);
+    expect(constant('WORKGROUP_SIZE')).toBe(WORKGROUP_SIZE);
+    expect(constant('DOT_TILE')).toBe(DOT_TILE);
+    expect(REDUCTION_WIDTH).toBe(4 * WORKGROUP_SIZE); // threadPartial takes 4 partials per thread
+    expect(f(constant('MIN_NORM_SQUARED'))).toBe(MIN_NORM_SQUARED);
+    expect(MIN_NORM_SQUARED).toBe(2 ** -100);
+  });
+
+  it('the host layout is what wgsl_reflect reports for orthogonal.wgsl now', () => {
+    expect(orthogonalModule.layout).toEqual(reflectWgsl(wgsl));
+    const params = orthogonalModule.layout.structs['OrthogonalParams']!;
+    expect(Object.keys(params.members)).toEqual(['m', 'n', 'column', 'rows', 'cols', 'fence']);
+    const uses = Object.fromEntries(orthogonalModule.layout.entryPoints.map((e) => [e.name, e.bindings]));
+    expect(uses).toEqual({ columnDots: [0, 1, 2], updateColumn: [0, 1, 2], normalizeColumn: [0, 1], transposeMatrix: [0, 3, 4] });
+    expect(orthogonalModule.code.indexOf('fn fenceF32')).toBeLessThan(orthogonalModule.code.indexOf('fn accumulateProduct'));
+  });
+});
+
+describe('fixed reduction order', () => {
+  /** The definition written out: 256 strided partials, then the full tree. */
+  function definitionDot(work: Float32Array, m: number, a: number, b: number): number {
+    const p = Array.from({ length: REDUCTION_WIDTH }, (_, t) => columnDotPartial(work, m, a, b, t));
+    for (let s = REDUCTION_WIDTH >> 1; s > 0; s >>= 1) for (let t = 0; t < s; t++) p[t] = f(p[t]! + p[t + s]!);
+    return p[0]!;
+  }
+
+  it.each([1, 2, 3, 63, 64, 65, 255, 256, 257, 511, 1000, 1031, 4096 + 77])(
+    'columnDot == threadPartial + tailSum == 256 partials and the full tree (m = %i)',
+    (m) => {
+      const work = randomF32(2 * m, m, 3);
+      const def = definitionDot(work, m, 0, 1);
+      expect(columnDot(work, m, 0, 1)).toBe(def);
+      expect(columnDot(work, m, 1, 0)).toBe(def);
+      const partials = Array.from({ length: WORKGROUP_SIZE }, (_, u) => threadPartial(work, m, 0, 1, u));
+      expect(tailSum(partials)).toBe(def);
+      // Not the naive sequential sum in general (the order matters).
+      if (m > 300) {
+        let seq = 0;
+        for (let i = 0; i < m; i++) seq = accumulateProduct(seq, work[i]!, work[m + i]!);
+        expect(Math.abs(seq - def)).toBeLessThan(1e-4 * Math.sqrt(m));
+      }
+    },
+  );
+
+  it('columnProjection sums in ascending k from the first product; updateColumn subtracts it once', () => {
+    const m = 37;
+    const j = 9;
+    const work = randomF32(m * (j + 1), 5);
+    const coeffs = randomF32(j, 6, 2);
+    for (const i of [0, 1, 20, 36]) {
+      let s = f(coeffs[0]! * work[i]!);
+      for (let k = 1; k < j; k++) s = f(s + f(coeffs[k]! * work[k * m + i]!));
+      expect(columnProjection(work, m, coeffs, j, i)).toBe(s);
+    }
+    const before = work.slice();
+    updateColumn(work, m, j, coeffs);
+    for (let i = 0; i < m; i++) expect(work[j * m + i]).toBe(f(before[j * m + i]! - columnProjection(before, m, coeffs, j, i)));
+    expect(work.subarray(0, j * m)).toEqual(before.subarray(0, j * m));
+  });
+
+  it('inverseNorm is 1/sqrt to about an ulp, and clamps below 2^-100', () => {
+    for (const x of [1, 2, 4, 0.25, 3, 1e-20, 1e20, 2 ** 34, 12345.678].map(f)) {
+      expect(Math.abs(inverseNorm(x) * Math.sqrt(x) - 1)).toBeLessThan(2.5e-7);
+    }
+    expect(inverseNorm(0)).toBe(inverseNorm(MIN_NORM_SQUARED));
+    expect(inverseNorm(-1)).toBe(inverseNorm(MIN_NORM_SQUARED));
+    expect(Math.abs(inverseNorm(0) / 2 ** 50 - 1)).toBeLessThan(1e-6);
+  });
+
+  it('transposeMatrix transposes a row-major matrix', () => {
+    const a = Float32Array.from({ length: 12 }, (_, i) => i);
+    const t = new Float32Array(12);
+    transposeMatrix(a, 3, 4, t);
+    expect(Array.from(t)).toEqual([0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
+  });
+});
+
+describe('orthogonalF32', () => {
+  it('1024 x 1024: max |Q^T Q - I| <= 1e-5 (measured ~4e-7)', () => {
+    const q = orthogonalF32({ seed: 2024n, stream: 3n, rows: 1024, cols: 1024 });
+    const err = orthogonalityError(q, 1024, 1024);
+    console.log(`CPU twin 1024x1024: max |Q^T Q - I| = ${err.toExponential(3)}`);
+    expect(err).toBeLessThanOrEqual(1e-5);
+  });
+
+  it.each([
+    [1500, 300],
+    [300, 1500],
+    [257, 256],
+    [256, 257],
+  ])('%i x %i: orthonormal columns (tall) or rows (wide) within 1e-5', (rows, cols) => {
+    const q = orthogonalF32({ seed: 7n, stream: 11n, rows, cols });
+    const err = orthogonalityError(q, rows, cols);
+    console.log(`CPU twin ${rows}x${cols}: max |Q^T Q - I| = ${err.toExponential(3)}`);
+    expect(err).toBeLessThanOrEqual(1e-5);
+  });
+
+  it.each([
+    [60, 40],
+    [40, 60],
+    [33, 33],
+  ])('%i x %i: Q^T M is upper triangular with a positive diagonal (R of the QR), Q matches a float64 QR', (rows, cols) => {
+    const options = { seed: 99n, stream: 1n, rows, cols };
+    const q = orthogonalF32(options);
+    const a = generate({ seed: 99n, stream: 1n, count: rows * cols, dist: normal() });
+    expect(orthogonalSource(resolveOrthogonal(options))).toEqual(a);
+    const { n, r } = rFactor(q, a, rows, cols);
+    for (let k = 0; k < n; k++) {
+      expect(r[k * n + k]!).toBeGreaterThan(0);
+      for (let j = 0; j < k; j++) expect(Math.abs(r[k * n + j]!)).toBeLessThan(1e-4);
+    }
+    const ref = referenceQ(a, rows, cols);
+    let worst = 0;
+    for (let i = 0; i < q.length; i++) worst = Math.max(worst, Math.abs(q[i]! - ref[i]!));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('1 x n and n x 1 are the normalized Gaussian vector; 1 x 1 is its sign', () => {
+    for (const [rows, cols] of [[1, 50], [50, 1], [1, 1]] as const) {
+      const a = generate({ seed: 5n, stream: 0n, count: rows * cols, dist: normal() });
+      const norm = Math.hypot(...a);
+      const q = orthogonalF32({ seed: 5n, rows, cols });
+      for (let i = 0; i < q.length; i++) expect(Math.abs(q[i]! - a[i]! / norm)).toBeLessThan(1e-6);
+    }
+    expect(Math.abs(orthogonalF32({ seed: 5n, rows: 1, cols: 1 })[0]!)).toBeCloseTo(1, 6);
+  });
+
+  it('depends on seed and stream only through the Gaussian matrix; deterministic', () => {
+    const base = { seed: '18446744073709551615', stream: 2n ** 63n + 5n, rows: 20, cols: 30 };
+    const q = orthogonalF32(base);
+    expect(orthogonalF32({ ...base, seed: 18446744073709551615n })).toEqual(q);
+    expect(orthogonalF32({ ...base, stream: 0 })).not.toEqual(q);
+    expect(orthogonalF32({ ...base, seed: 1 })).not.toEqual(q);
+    expect(orthogonalF32({ seed: 3, rows: 4, cols: 4 })).toEqual(orthogonalF32({ seed: 3n, stream: 0n, rows: 4, cols: 4 }));
+  });
+
+  it('tall and wide results are transposes exactly when the Gaussian matrices are', () => {
+    // A wide matrix is Q of A^T transposed; feeding the transposed Gaussian matrix through the tall path
+    // by hand gives the same bits.
+    const rows = 7;
+    const cols = 19;
+    const wide = orthogonalF32({ seed: 1n, rows, cols });
+    const a = generate({ seed: 1n, count: rows * cols, dist: normal() });
+    const work = a.slice(); // A row-major = M = A^T column-major
+    orthogonalTwin.orthonormalizeColumns(work, cols, rows);
+    expect(work).toEqual(wide);
+  });
+
+  it('rejects invalid inputs with InvalidParameterError naming the parameter', () => {
+    const ok = { seed: 1n, rows: 4, cols: 4 };
+    for (const bad of [0, -1, 1.5, Number.NaN, Infinity, '3', undefined, 2 ** 53]) {
+      expectInvalid(() => orthogonalF32({ ...ok, rows: bad as number }), 'rows');
+      expectInvalid(() => orthogonalF32({ ...ok, cols: bad as number }), 'cols');
+    }
+    expectInvalid(() => orthogonalF32({ ...ok, rows: 8193, cols: 8193 }), 'rows');
+    expectInvalid(() => orthogonalF32({ ...ok, rows: 9000, cols: 8193 }), 'cols');
+    expectInvalid(() => orthogonalF32({ ...ok, rows: 2 ** 20, cols: 257 }), 'cols');
+    expectInvalid(() => orthogonalF32({ ...ok, rows: 2 ** 28 + 1, cols: 1 }), 'cols');
+    expectInvalid(() => orthogonalF32({ ...ok, seed: -1 }), 'seed');
+    expectInvalid(() => orthogonalF32({ ...ok, seed: undefined as unknown as bigint }), 'seed');
+    expectInvalid(() => orthogonalF32({ ...ok, stream: 2n ** 64n }), 'stream');
+    expectInvalid(() => orthogonalF32(null as unknown as typeof ok), 'options');
+    expect(resolveOrthogonal({ seed: 0, rows: 2 ** 20, cols: 256 })).toMatchObject({ tall: true, m: 2 ** 20, n: 256 });
+    expect(resolveOrthogonal({ seed: 0, rows: 8192, cols: 8192 })).toMatchObject({ tall: true, m: 8192, n: 8192 });
+    expect(resolveOrthogonal({ seed: 0, rows: 3, cols: 5 })).toMatchObject({ tall: false, m: 5, n: 3 });
+  });
+});
