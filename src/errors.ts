@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'Misaligned'
   | 'DeviceLost'
   | 'Unsupported'
+  | 'Aborted'
   | 'GPUValidation';
 
 export class WeightInitError extends Error {

@@ -78,6 +78,8 @@ export class WeightInitContext {
   private readonly layouts = new Map<string, { bindGroup: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private readonly paramsStride: number;
+  /** Work recorded by batch() and not yet submitted. */
+  private openBatch: { encoder: GPUCommandEncoder; buffers: GPUBuffer[]; passes: number } | undefined;
   /**
    * The GPU object the device came from. Dawn for Node tears its instance down when that object is
    * garbage collected, even while devices from it are in use, so the context holds on to it.
@@ -398,7 +400,8 @@ export class WeightInitContext {
       usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
     });
     device.queue.writeBuffer(paramsBuffer, 0, data);
-    const encoder = device.createCommandEncoder({ label: `${LABEL}: ${entryPoint}` });
+    const batch = this.openBatch;
+    const encoder = batch?.encoder ?? device.createCommandEncoder({ label: `${LABEL}: ${entryPoint}` });
     const pass = encoder.beginComputePass({ label: `${LABEL}: ${entryPoint}` });
     pass.setPipeline(pipeline);
     dispatches.forEach((d, i) => {
@@ -410,19 +413,71 @@ export class WeightInitContext {
       pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1]);
     });
     pass.end();
-    device.queue.submit([encoder.finish()]);
-    paramsBuffer.destroy();
+    if (batch) {
+      batch.buffers.push(paramsBuffer);
+      batch.passes++;
+    } else {
+      device.queue.submit([encoder.finish()]);
+      paramsBuffer.destroy();
+    }
+    await this.popScopes(entryPoint);
+  }
+
+  private async popScopes(what: string): Promise<void> {
+    const device = this.device;
     const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]).catch((e: unknown) => {
       throw this.lostError ?? new GPUValidationError(String(e));
     });
     this.assertAlive();
     const error = validation ?? oom;
-    if (error) throw new GPUValidationError(`${entryPoint}: ${error.message}`);
+    if (error) throw new GPUValidationError(`${what}: ${error.message}`);
+  }
+
+  /**
+   * Runs `body` with this context's GPU work recorded into one command encoder and submitted once when
+   * it returns, instead of one submission per call: many small tensors then cost one submit. `read()`
+   * and `flush()` inside the batch submit what is recorded so far, so results are always in call order.
+   * If `body` throws, the recorded work is dropped unsubmitted. Work submitted to the same device by
+   * other code while a batch is open may run before the batch.
+   */
+  async batch<T>(body: () => Promise<T>): Promise<T> {
+    if (this.openBatch) return body();
+    this.openBatch = { encoder: this.device.createCommandEncoder({ label: `${LABEL}: batch` }), buffers: [], passes: 0 };
+    let result: T;
+    try {
+      result = await body();
+    } catch (e) {
+      this.dropBatch();
+      throw e;
+    }
+    await this.flush();
+    this.openBatch = undefined;
+    return result;
+  }
+
+  /** Submits the work recorded in the open batch so far (no-op outside a batch). */
+  async flush(): Promise<void> {
+    const batch = this.openBatch;
+    if (!batch || batch.passes === 0) return;
+    this.openBatch = { encoder: this.device.createCommandEncoder({ label: `${LABEL}: batch` }), buffers: [], passes: 0 };
+    const device = this.device;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    device.queue.submit([batch.encoder.finish()]);
+    for (const b of batch.buffers) b.destroy();
+    await this.popScopes(`batch of ${batch.passes} passes`);
+  }
+
+  private dropBatch(): void {
+    const batch = this.openBatch;
+    this.openBatch = undefined;
+    if (batch) for (const b of batch.buffers) b.destroy();
   }
 
   /** Copies `count` elements at byte `offset` of `buffer` back to the host (buffer needs COPY_SRC). */
   async read<T extends DType>(buffer: GPUBuffer, options: ReadOptions<T>): Promise<ArrayForDType<T>> {
     this.assertAlive();
+    await this.flush();
     const offset = options.offset ?? 0;
     const { count, dtype } = options;
     if (!Number.isSafeInteger(count) || count < 0) throw new InvalidParameterError('count', count, 'a non-negative integer');

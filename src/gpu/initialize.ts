@@ -41,6 +41,8 @@ export async function initialize(ctx: WeightInitContext, options: InitializeOpti
       const q = await computeOrthogonal(ctx, { seed: options.seed, stream, rows: r.rows, cols: r.cols });
       try {
         const out = await ctx.convertF32({ ...options, source: q, sourceOffset: 4 * start, count, dtype, scale: r.gain });
+        // Inside ctx.batch() the copy is only recorded: submit it while q still exists.
+        await ctx.flush();
         return { ...out, resolved: r };
       } finally {
         q.destroy();

@@ -137,6 +137,8 @@ export async function computeOrthogonal(ctx: WeightInitContext, options: Orthogo
   try {
     output = buffer(`Q ${o.rows}x${o.cols}`, bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
     await ctx.generate({ seed: o.seed, stream: o.stream, count, dist: normal(), buffer: output });
+    // Inside ctx.batch() the generation is only recorded; submit it before the QR's own submissions.
+    await ctx.flush();
     const work = o.tall ? buffer(`work ${o.m}x${o.n}`, bytes, BufferUsage.STORAGE) : output;
     const coeffs = buffer('coefficients', 4 * o.n, BufferUsage.STORAGE);
     record(ctx, kernels, o, output, work, coeffs, buffer);

@@ -1,0 +1,132 @@
+// Tensor-parallel shards: any element range, or a row/column block of a tensor viewed as a matrix
+// [shape[0], numel / shape[0]], generated into its own buffer with exactly the bits of that block of the
+// full tensor.
+import { InvalidParameterError } from '../errors.js';
+import type { GeneratedRange, TargetOptions, WeightInitContext } from '../gpu/context.js';
+import { initialize } from '../gpu/initialize.js';
+import { computeOrthogonal } from '../gpu/orthogonal.js';
+import { initialize as initializeCpu, planInitialize } from '../init/initialize.js';
+import { orthogonalF32 } from '../init/orthogonal.js';
+import { DTYPE_BYTES } from '../rng/distributions.js';
+import { allocate, convertF32, type GeneratedArray } from '../rng/generate.js';
+import type { U64Input } from '../rng/u64.js';
+import type { ModelTensor } from './init-model.js';
+
+/** A flat element range, or half-open row and column intervals of the matrix view. */
+export type Shard = { start: number; count: number } | { rows?: readonly [number, number]; cols?: readonly [number, number] };
+
+/** A contiguous piece of the tensor: elements [start, start + count) go to element `at` of the shard. */
+export interface Segment {
+  readonly start: number;
+  readonly count: number;
+  readonly at: number;
+}
+
+export interface ShardLayout {
+  readonly segments: readonly Segment[];
+  /** Elements in the shard. */
+  readonly count: number;
+  /** The shard's own shape: [rows, cols] for a block, [count] for a flat range. */
+  readonly shape: readonly number[];
+}
+
+function interval(name: string, v: readonly [number, number] | undefined, size: number): [number, number] {
+  if (v === undefined) return [0, size];
+  const [a, b] = v;
+  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || a < 0 || b > size || a >= b) {
+    throw new InvalidParameterError(name, v, `[begin, end) with 0 <= begin < end <= ${size}`);
+  }
+  return [a, b];
+}
+
+export function shardLayout(shape: readonly number[], shard: Shard): ShardLayout {
+  const numel = shape.reduce((a, b) => a * b, 1);
+  if ('start' in shard || 'count' in shard) {
+    const { start, count } = shard as { start: number; count: number };
+    if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(count) || count < 0 || start + count > numel) {
+      throw new InvalidParameterError('shard', shard, `start and count with start + count <= ${numel}`);
+    }
+    return { segments: count > 0 ? [{ start, count, at: 0 }] : [], count, shape: [count] };
+  }
+  if (shape.length < 2) throw new InvalidParameterError('shape', shape, 'at least 2 dims for a row/column shard');
+  const rows = shape[0]!;
+  const cols = numel / rows;
+  const [r0, r1] = interval('shard.rows', shard.rows, rows);
+  const [c0, c1] = interval('shard.cols', shard.cols, cols);
+  const width = c1 - c0;
+  const segments: Segment[] =
+    width === cols
+      ? [{ start: r0 * cols, count: (r1 - r0) * cols, at: 0 }]
+      : Array.from({ length: r1 - r0 }, (_, k) => ({ start: (r0 + k) * cols + c0, count: width, at: k * width }));
+  return { segments, count: (r1 - r0) * width, shape: [r1 - r0, width] };
+}
+
+/**
+ * Generates a shard of `tensor` into `buffer` at `offset` (or a new buffer): the bits of that block of
+ * the full tensor. All segments go out in one submission (orthogonal computes its Q once).
+ */
+export async function initShard(
+  ctx: WeightInitContext,
+  tensor: ModelTensor,
+  shard: Shard,
+  options: { seed: U64Input } & TargetOptions,
+): Promise<GeneratedRange & { shape: readonly number[] }> {
+  const plan = planInitialize({ init: tensor.init, shape: tensor.shape, layout: tensor.layout, seed: options.seed, stream: tensor.stream, dtype: tensor.dtype });
+  const layout = shardLayout(tensor.shape, shard);
+  const eb = DTYPE_BYTES[tensor.dtype];
+  // Allocate (or validate) the whole shard's range once; the segments then write into it.
+  const whole = await ctx.fillConstant({ ...options, count: layout.count, dtype: tensor.dtype, value: 0 });
+  const base = { buffer: whole.buffer, dtype: tensor.dtype };
+  try {
+    const r = plan.resolved;
+    if (r.kind === 'orthogonal') {
+      const q = await computeOrthogonal(ctx, { seed: options.seed, stream: tensor.stream, rows: r.rows, cols: r.cols });
+      try {
+        await ctx.batch(async () => {
+          for (const s of layout.segments) {
+            await ctx.convertF32({ ...base, offset: whole.offset + s.at * eb, source: q, sourceOffset: 4 * s.start, count: s.count, scale: r.gain });
+          }
+        });
+      } finally {
+        q.destroy();
+      }
+    } else {
+      await ctx.batch(async () => {
+        for (const s of layout.segments) {
+          await initialize(ctx, {
+            init: tensor.init,
+            shape: tensor.shape,
+            layout: tensor.layout,
+            seed: options.seed,
+            stream: tensor.stream,
+            start: s.start,
+            count: s.count,
+            ...base,
+            offset: whole.offset + s.at * eb,
+          });
+        }
+      });
+    }
+  } catch (e) {
+    if (!options.buffer) whole.buffer.destroy();
+    throw e;
+  }
+  return { ...whole, shape: layout.shape };
+}
+
+/** CPU twin of initShard. */
+export function initShardCpu(tensor: ModelTensor, shard: Shard, options: { seed: U64Input }): GeneratedArray {
+  const plan = planInitialize({ init: tensor.init, shape: tensor.shape, layout: tensor.layout, seed: options.seed, stream: tensor.stream, dtype: tensor.dtype });
+  const layout = shardLayout(tensor.shape, shard);
+  const out = allocate(tensor.dtype, layout.count);
+  const r = plan.resolved;
+  const q = r.kind === 'orthogonal' ? orthogonalF32({ seed: options.seed, stream: tensor.stream, rows: r.rows, cols: r.cols }) : undefined;
+  for (const s of layout.segments) {
+    const part =
+      q && r.kind === 'orthogonal'
+        ? convertF32(q.subarray(s.start, s.start + s.count), r.gain, tensor.dtype)
+        : initializeCpu({ init: tensor.init, shape: tensor.shape, layout: tensor.layout, seed: options.seed, stream: tensor.stream, dtype: tensor.dtype, start: s.start, count: s.count });
+    out.set(part as never, s.at);
+  }
+  return out;
+}
