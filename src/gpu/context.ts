@@ -8,7 +8,9 @@ import {
   UnsupportedError,
   WeightInitError,
 } from '../errors.js';
-import { DTYPE_BYTES, resolveDistribution, type DType } from '../rng/distributions.js';
+import { DTYPE_BYTES, resolveDistribution, type DType, type FloatDType } from '../rng/distributions.js';
+
+export type { FloatDType };
 import { ENTRY_POINTS, resolveDType, type ArrayForDType, type CpuGenerateOptions } from '../rng/generate.js';
 import { resolveRange } from '../rng/range.js';
 import { summarize, requestAdapterAndDevice, type AdapterSummary } from './device.js';
@@ -604,8 +606,6 @@ export interface TargetOptions {
   /** Extra usage flags of a created buffer (STORAGE | COPY_SRC | COPY_DST are always set). */
   usage?: number;
 }
-
-export type FloatDType = Exclude<DType, 'u32'>;
 
 function checkFloatDType(dtype: DType | undefined): FloatDType {
   if (dtype === undefined) return 'f32';

@@ -1,6 +1,6 @@
 // One call from an initializer spec and a shape to values: the CPU twin of src/gpu/initialize.ts.
 import { InvalidParameterError } from '../errors.js';
-import type { DType } from '../rng/distributions.js';
+import type { FloatDType } from '../rng/distributions.js';
 import { allocate, convertF32, fillConstant, generate, scatterConstant, type GeneratedArray } from '../rng/generate.js';
 import { parseU64, type U64Input } from '../rng/u64.js';
 import { numel, type FanLayout } from './fans.js';
@@ -8,7 +8,7 @@ import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } fr
 import { orthogonalF32 } from './orthogonal.js';
 import { diracProgressions, eyeProgressions, sliceProgression, type Progression } from './structured.js';
 
-export type FloatDType = Exclude<DType, 'u32'>;
+export type { FloatDType };
 
 export interface InitializeOptions {
   /** How to initialize (see docs/initializers.md). */

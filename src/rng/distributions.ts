@@ -63,6 +63,9 @@ export type DType = 'u32' | 'f32' | 'f16' | 'bf16';
 
 export const DTYPE_BYTES: Readonly<Record<DType, 2 | 4>> = { u32: 4, f32: 4, f16: 2, bf16: 2 };
 
+/** The stored types of float values. */
+export type FloatDType = Exclude<DType, 'u32'>;
+
 /**
  * A validated distribution with every parameter rounded to the f32 value the kernels use. Fields a kind
  * does not use are 0.
