@@ -44,6 +44,7 @@ export {
   MisalignedError,
   DeviceLostError,
   UnsupportedError,
+  OutOfMemoryError,
   GPUValidationError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'Misaligned'
   | 'DeviceLost'
   | 'Unsupported'
+  | 'OutOfMemory'
   | 'Aborted'
   | 'GPUValidation';
 
@@ -58,6 +59,13 @@ export class DeviceLostError extends WeightInitError {
 export class UnsupportedError extends WeightInitError {
   constructor(message: string) {
     super('Unsupported', message);
+  }
+}
+
+/** The device could not allocate a buffer the call needed (WebGPU reported out-of-memory). */
+export class OutOfMemoryError extends WeightInitError {
+  constructor(message: string) {
+    super('OutOfMemory', message);
   }
 }
 

@@ -27,6 +27,7 @@ export {
   MisalignedError,
   DeviceLostError,
   UnsupportedError,
+  OutOfMemoryError,
   GPUValidationError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';

@@ -5,6 +5,7 @@ import {
   GPUValidationError,
   InvalidParameterError,
   MisalignedError,
+  OutOfMemoryError,
   UnsupportedError,
   WeightInitError,
 } from '../errors.js';
@@ -234,7 +235,7 @@ export class WeightInitContext {
     if (n > 0 && (stride < 1 || base + (n - 1) * stride >= count)) {
       throw new InvalidParameterError('n', n, `positions base + t * stride (t < n) inside [0, ${count})`);
     }
-    const target = this.prepareTarget(options, count, dtype, 'scatter');
+    const target = await this.prepareTarget(options, count, dtype, 'scatter');
     // Split along the same windows a fill of the range would use; each window gets its slice of the
     // progression.
     const chunks = planDispatches(target.offset, count, 0n, this.limits, DTYPE_BYTES[dtype]);
@@ -279,7 +280,7 @@ export class WeightInitContext {
     const align = this.limits.bindingAlignment;
     const window = Math.floor(((this.limits.maxBindingBytes - align) * eb) / 4 / 4) * 4;
     const limits = { ...this.limits, maxBindingBytes: Math.max(2 * align, window) };
-    const target = this.prepareTarget(options, count, dtype, 'convert');
+    const target = await this.prepareTarget(options, count, dtype, 'convert');
     const chunks = planDispatches(target.offset, count, 0n, limits, eb);
     let done = 0;
     const dispatches = chunks.map((c): KernelDispatch => {
@@ -298,7 +299,7 @@ export class WeightInitContext {
   }
 
   /** Validates or creates the target of `count` elements of `dtype`. */
-  private prepareTarget(options: TargetOptions, count: number, dtype: DType, what: string): PreparedTarget {
+  private async prepareTarget(options: TargetOptions, count: number, dtype: DType, what: string): Promise<PreparedTarget> {
     const elementBytes = DTYPE_BYTES[dtype];
     const byteLength = count * elementBytes;
     const offset = options.offset ?? 0;
@@ -325,9 +326,11 @@ export class WeightInitContext {
         usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST | usage,
       });
       created = true;
-      void this.device.popErrorScope().then((e) => {
-        if (e) buffer!.destroy();
-      });
+      const error = await this.device.popErrorScope();
+      if (error) {
+        buffer.destroy();
+        throw new OutOfMemoryError(`creating a ${size}-byte buffer for ${count} elements: ${error.message}`);
+      }
     }
     const target = buffer;
     return {
@@ -348,7 +351,7 @@ export class WeightInitContext {
     what: string,
     shared: ParamValues,
   ): Promise<GeneratedRange> {
-    const target = this.prepareTarget(options, count, dtype, what);
+    const target = await this.prepareTarget(options, count, dtype, what);
     const chunks = planDispatches(target.offset, count, start, this.limits, DTYPE_BYTES[dtype]);
     const dispatches = chunks.map((c): KernelDispatch => ({
       target: c,
