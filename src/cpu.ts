@@ -6,7 +6,7 @@ export type { CpuGenerateOptions, ArrayForDType, GeneratedArray } from './rng/ge
 export { boxMuller, scaleShift, truncatedNormalFromWord } from './rng/normal.js';
 export { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber, bf16BitsToNumber } from './rng/pack.js';
 export { normalCdfF64 } from './rng/normal-cdf.js';
-export { philox4x32_10, philox4x32Round, mulhilo32, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from './rng/philox.js';
+export { philox4x32_10, philoxBlock, philox4x32Round, mulhilo32, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from './rng/philox.js';
 export {
   uniformFromWord,
   openUniformFromWord,

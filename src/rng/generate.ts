@@ -1,7 +1,7 @@
 // CPU twin of shaders/generate.wgsl. generateBits, generateUniform, generateNormal,
 // generateTruncatedNormal, fillConstant, scatterConstant and convertF32 produce exactly the bits the entry
 // points of the same names store; blockWords is the twin of the shader's blockWords.
-import { philox4x32_10 } from './philox.js';
+import { philox4x32_10, philoxBlock } from './philox.js';
 import { uniformFromWord, uniformRange } from './transforms.js';
 import { boxMuller, scaleShift, truncatedNormalFromWord } from './normal.js';
 import { f32ToBf16Bits, f32ToF16Bits } from './pack.js';
@@ -38,18 +38,21 @@ export function blockWords(
  */
 function forEachBlock(range: ResolvedRange, emit: (words: Uint32Array, j0: number, j1: number, i: number) => void): void {
   const { key, stream, start, count } = range;
-  const ctr = new Uint32Array([Number((start >> 2n) & 0xffffffffn), Number((start >> 34n) & 0xffffffffn), stream[0], stream[1]]);
+  let lo = Number((start >> 2n) & 0xffffffffn);
+  let hi = Number((start >> 34n) & 0xffffffffn);
+  const [s0, s1] = stream;
+  const [k0, k1] = key;
   const words = new Uint32Array(4);
   let j0 = Number(start & 3n);
   let i = 0;
   while (i < count) {
-    philox4x32_10(ctr, key, words);
+    philoxBlock(lo | 0, hi | 0, s0 | 0, s1 | 0, k0 | 0, k1 | 0, words, 0);
     const j1 = Math.min(4, j0 + (count - i));
     emit(words, j0, j1, i);
     i += j1 - j0;
     j0 = 0;
-    ctr[0] = (ctr[0]! + 1) >>> 0;
-    if (ctr[0] === 0) ctr[1] = (ctr[1]! + 1) >>> 0;
+    lo = (lo + 1) >>> 0;
+    if (lo === 0) hi = (hi + 1) >>> 0;
   }
 }
 
@@ -72,9 +75,24 @@ function storer(dtype: DType, out: GeneratedArray): (i: number, v: number) => vo
 
 /** Twin of the generateBits entry point: raw Philox words. */
 export function generateBits(range: ResolvedRange, out = new Uint32Array(range.count)): Uint32Array {
-  forEachBlock(range, (w, j0, j1, i) => {
-    for (let j = j0; j < j1; j++) out[i + j - j0] = w[j]!;
-  });
+  const { count, start } = range;
+  const phase = Number(start & 3n);
+  if (phase !== 0 || count % 4 !== 0) {
+    forEachBlock(range, (w, j0, j1, i) => {
+      for (let j = j0; j < j1; j++) out[i + j - j0] = w[j]!;
+    });
+    return out;
+  }
+  // Whole blocks: Philox writes straight into the output.
+  let lo = Number((start >> 2n) & 0xffffffffn);
+  let hi = Number((start >> 34n) & 0xffffffffn);
+  const [s0, s1] = range.stream;
+  const [k0, k1] = range.key;
+  for (let i = 0; i < count; i += 4) {
+    philoxBlock(lo | 0, hi | 0, s0 | 0, s1 | 0, k0 | 0, k1 | 0, out, i);
+    lo = (lo + 1) >>> 0;
+    if (lo === 0) hi = (hi + 1) >>> 0;
+  }
   return out;
 }
 
