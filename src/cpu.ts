@@ -45,6 +45,7 @@ export {
   DeviceLostError,
   UnsupportedError,
   OutOfMemoryError,
+  AbortedError,
   GPUValidationError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
@@ -91,3 +92,6 @@ export type {
   SchemeName,
 } from './init/index.js';
 export type { InitializeOptions, FloatDType } from './init/initialize.js';
+export { resolveModel, parseModelSpec, modelTotals, fnv1a64, tensorStream, gpt2, llama, resnet18, fromSafetensorsHeader } from './models/index.js';
+export type { ModelSpec, TensorSpec, ResolvedTensor, InitRule } from './models/index.js';
+export { initShardCpu, shardLayout } from './models/shard.js';

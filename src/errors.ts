@@ -69,6 +69,13 @@ export class OutOfMemoryError extends WeightInitError {
   }
 }
 
+/** Work stopped because an AbortSignal fired; `cause` is the signal's reason. */
+export class AbortedError extends WeightInitError {
+  constructor(reason: unknown) {
+    super('Aborted', `aborted${reason instanceof Error ? `: ${reason.message}` : ''}`, { cause: reason });
+  }
+}
+
 /** A WebGPU validation or out-of-memory error caught in an error scope around our own GPU work. */
 export class GPUValidationError extends WeightInitError {
   constructor(message: string) {

@@ -28,6 +28,7 @@ export {
   DeviceLostError,
   UnsupportedError,
   OutOfMemoryError,
+  AbortedError,
   GPUValidationError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
@@ -74,3 +75,4 @@ export type {
   SchemeName,
 } from './init/index.js';
 export type { InitializeOptions, FloatDType } from './init/initialize.js';
+export * from './models/index.js';

@@ -1,6 +1,6 @@
 // Initialize a whole model on the GPU: every tensor of a resolved model spec into its own buffer or into
 // one arena, in a few batched submissions, with progress and cancellation. No host copy of any weight.
-import { InvalidParameterError, UnsupportedError, WeightInitError } from '../errors.js';
+import { AbortedError, InvalidParameterError, UnsupportedError } from '../errors.js';
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { initialize, type InitializedRange } from '../gpu/initialize.js';
@@ -66,13 +66,6 @@ export interface InitializedModel {
   get(name: string): InitializedTensor | undefined;
   /** Destroys every buffer the model owns. */
   destroy(): void;
-}
-
-/** Thrown when options.signal aborts; `cause` is the signal's reason. */
-export class AbortedError extends WeightInitError {
-  constructor(reason: unknown) {
-    super('Aborted', `model initialization aborted${reason instanceof Error ? `: ${reason.message}` : ''}`, { cause: reason });
-  }
 }
 
 function alignUp(n: number, a: number): number {

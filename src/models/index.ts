@@ -1,0 +1,62 @@
+// Models: specs, name rules, per-tensor streams and presets (pure TypeScript), safetensors, and the GPU
+// execution (initModel, shards). Node-only file helpers are in src/node.ts.
+export { fnv1a64, fnv1a64Bytes, tensorStream, isWellFormedUnicode, FNV1A64_OFFSET_BASIS, FNV1A64_PRIME } from './stream.js';
+export { compileGlob, globMatch, firstMatchingRule } from './rules.js';
+export type { InitRule, Glob } from './rules.js';
+export { resolveModel, parseModelSpec, modelTotals, MODEL_LIMITS, FLOAT_DTYPES } from './spec.js';
+export type { TensorSpec, ModelSpec, ResolvedTensor } from './spec.js';
+export {
+  gpt2,
+  gpt2Rules,
+  resolveGpt2Config,
+  GPT2_DEFAULTS,
+  llama,
+  llamaRules,
+  resolveLlamaConfig,
+  LLAMA_DEFAULTS,
+  resnet18,
+  resnet18Rules,
+  fromSafetensorsHeader,
+} from './presets.js';
+export type {
+  PresetOptions,
+  Gpt2Config,
+  ResolvedGpt2Config,
+  LlamaConfig,
+  ResolvedLlamaConfig,
+  ResNet18Options,
+  RawSafetensorsTensorInfo,
+  RawSafetensorsHeader,
+  FromSafetensorsOptions,
+} from './presets.js';
+export { initModel } from './init-model.js';
+export type { ModelTensor, ModelProgress, InitModelOptions, InitializedTensor, InitializedModel } from './init-model.js';
+export { initShard, initShardCpu, shardLayout } from './shard.js';
+export type { Shard, Segment, ShardLayout } from './shard.js';
+export {
+  SAFETENSORS_DTYPE_BITS,
+  SAFETENSORS_MAX_HEADER_BYTES,
+  SafetensorsFormatError,
+  weightDTypeOf,
+  encodeHeader,
+  safetensorsHeaderSize,
+  parseSafetensorsHeader,
+  headerToJson,
+  readSafetensorsHeaderFromBlob,
+  blobSink,
+  writableStreamSink,
+  writeSafetensors,
+} from './safetensors.js';
+export type {
+  SafetensorsDType,
+  SafetensorsWriteDType,
+  SafetensorsProblem,
+  SafetensorsEntry,
+  ParsedSafetensorsTensor,
+  ParsedSafetensorsHeader,
+  SafetensorsSink,
+  BlobSink,
+  SafetensorsTensor,
+  WriteSafetensorsOptions,
+  WriteSafetensorsResult,
+} from './safetensors.js';

@@ -1,0 +1,116 @@
+// safetensors files in Node: a file sink for writeSafetensors (written to a temporary name and renamed into
+// place when complete), and header / tensor reads that touch only the bytes they need. Kept apart from
+// ./safetensors.ts so that the browser bundle never imports node built-ins.
+import { open, rename, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { InvalidParameterError } from '../errors.js';
+import {
+  parseSafetensorsHeader,
+  safetensorsHeaderSize,
+  writeSafetensors,
+  type ParseHeaderOptions,
+  type ParsedSafetensorsHeader,
+  type SafetensorsSink,
+  type SafetensorsTensor,
+  type WriteSafetensorsOptions,
+  type WriteSafetensorsResult,
+} from './safetensors.js';
+
+export interface FileSinkOptions {
+  /**
+   * Write to `${path}.partial-<pid>-<random>` and rename it to `path` on close, removing it on abort, so
+   * that `path` never holds a partial file (default true). With false, `path` is written in place and
+   * left as it is on abort.
+   */
+  atomic?: boolean;
+}
+
+export interface FileSink extends SafetensorsSink {
+  readonly path: string;
+}
+
+/** A sink writing to a file with fs.promises (opened on the first write). */
+export function fileSink(path: string, options: FileSinkOptions = {}): FileSink {
+  if (typeof path !== 'string' || path.length === 0) throw new InvalidParameterError('path', path, 'a file path');
+  const atomic = options.atomic ?? true;
+  const target = atomic ? `${path}.partial-${process.pid}-${Math.random().toString(36).slice(2, 10)}` : path;
+  let handle: FileHandle | undefined;
+  let opening: Promise<FileHandle> | undefined;
+  const get = () => (opening ??= open(target, 'w').then((h) => (handle = h)));
+  return {
+    path,
+    async write(chunk) {
+      const h = await get();
+      let at = 0;
+      while (at < chunk.length) {
+        const { bytesWritten } = await h.write(chunk, at, chunk.length - at);
+        at += bytesWritten;
+      }
+    },
+    async close() {
+      const h = await get();
+      await h.close();
+      handle = undefined;
+      if (atomic) await rename(target, path);
+    },
+    async abort() {
+      if (opening) await opening.catch(() => undefined);
+      if (handle) await handle.close().catch(() => undefined);
+      handle = undefined;
+      if (atomic && opening) await unlink(target).catch(() => undefined);
+    },
+  };
+}
+
+/** writeSafetensors into a file (see fileSink for how the file appears). */
+export function writeSafetensorsFile(
+  device: GPUDevice,
+  tensors: readonly SafetensorsTensor[],
+  path: string,
+  options: WriteSafetensorsOptions & FileSinkOptions = {},
+): Promise<WriteSafetensorsResult> {
+  const sinkOptions: FileSinkOptions = options.atomic === undefined ? {} : { atomic: options.atomic };
+  return writeSafetensors(device, tensors, fileSink(path, sinkOptions), options);
+}
+
+/**
+ * Reads and checks the header of a safetensors file, reading only its first 8 + N bytes; N is checked
+ * against the cap and the file's size before anything is allocated (see parseSafetensorsHeader).
+ */
+export async function readSafetensorsHeaderFromFile(path: string, options: Omit<ParseHeaderOptions, 'fileSize'> = {}): Promise<ParsedSafetensorsHeader> {
+  const h = await open(path, 'r');
+  try {
+    const fileSize = (await h.stat()).size;
+    const prefix = await readExactly(h, 0, Math.min(8, fileSize));
+    const n = safetensorsHeaderSize(prefix, { ...options, fileSize });
+    const bytes = new Uint8Array(8 + n);
+    bytes.set(prefix);
+    bytes.set(await readExactly(h, 8, n), 8);
+    return parseSafetensorsHeader(bytes, { ...options, fileSize });
+  } finally {
+    await h.close();
+  }
+}
+
+/** Reads one tensor's bytes (little-endian, row-major) from a file whose header was read with the above. */
+export async function readSafetensorsTensorBytes(path: string, header: ParsedSafetensorsHeader, name: string): Promise<Uint8Array> {
+  const t = header.tensors.find((x) => x.name === name);
+  if (!t) throw new InvalidParameterError('name', name, 'the name of a tensor in the header');
+  const h = await open(path, 'r');
+  try {
+    return await readExactly(h, header.dataOffset + t.dataOffsets[0], t.byteLength);
+  } finally {
+    await h.close();
+  }
+}
+
+async function readExactly(h: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let at = 0;
+  while (at < length) {
+    const { bytesRead } = await h.read(out, at, length - at, position + at);
+    if (bytesRead === 0) throw new InvalidParameterError('file', `${position + at} bytes`, `at least ${position + length} bytes (the file ended early)`);
+    at += bytesRead;
+  }
+  return out;
+}
