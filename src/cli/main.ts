@@ -11,6 +11,7 @@ import { INITIALIZER_KINDS, type InitializerSpec } from '../init/initializers.js
 import { SCHEMES } from '../init/presets.js';
 import type { FanLayout } from '../init/fans.js';
 import { parseCount, parseNumber, parseOptions, UsageError, type OptionSpec } from './args.js';
+import { initCommand, INIT_HELP } from './init.js';
 
 const INIT_NAMES = [...INITIALIZER_KINDS, ...Object.keys(SCHEMES)].join(', ');
 
@@ -35,6 +36,7 @@ commands:
     --start U64              first element index (default 0)
     --count N                number of elements (default 8, at most ${2 ** 24})
     --verify                 also generate on the CPU twin and report whether every bit matches
+${INIT_HELP}
   help                       this text
 `;
 
@@ -267,6 +269,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await info(rest);
       case 'sample':
         return await sample(rest);
+      case 'init':
+        return await initCommand(rest);
       case 'help':
       case '--help':
       case '-h':

@@ -38,7 +38,7 @@ export interface InitModelOptions {
   alignment?: number;
   /** Extra usage flags for the created buffers (STORAGE | COPY_SRC | COPY_DST always). */
   usage?: number;
-  /** Called after each submission. */
+  /** Called after each submission has finished on the GPU. */
   onProgress?: (progress: ModelProgress) => void;
   /** Aborting stops before the next tensor; everything created is destroyed and the call rejects. */
   signal?: AbortSignal;
@@ -168,6 +168,9 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
           if (orthogonal) break;
         }
       });
+      // Progress counts finished work: wait for the GPU before reporting (and before the next check of
+      // the signal, so an abort also stops the GPU within one batch).
+      await ctx.device.queue.onSubmittedWorkDone();
       tensorsDone += group.length;
       bytesDone += groupBytes;
       options.onProgress?.({ tensorsDone, tensorsTotal: plans.length, bytesDone, bytesTotal, name: plans[i - 1]!.tensor.name });

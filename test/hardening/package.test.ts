@@ -41,3 +41,10 @@ describe('package', () => {
     expect(listed.some((p) => p.startsWith('test/') || p.startsWith('src/') || p.startsWith('node_modules/'))).toBe(false);
   });
 });
+
+describe('version', () => {
+  it('src/version.ts matches package.json', async () => {
+    const { VERSION } = await import('../../src/version.js');
+    expect(VERSION).toBe(pkg['version']);
+  });
+});

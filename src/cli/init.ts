@@ -1,0 +1,258 @@
+// `webgpu-weight-init init`: a whole model from a preset, a config, a safetensors header or a spec, on the
+// GPU, with a progress bar, a summary, optional verification against the CPU twin and a safetensors file.
+import { readFile, stat } from 'node:fs/promises';
+import type { WeightInitContext } from '../gpu/context.js';
+import { initialize as initializeCpu } from '../init/initialize.js';
+import { initModel, type InitializedModel } from '../models/init-model.js';
+import { gpt2, llama, resnet18, fromSafetensorsHeader, type PresetOptions } from '../models/presets.js';
+import type { InitRule } from '../models/rules.js';
+import { headerToJson } from '../models/safetensors.js';
+import { parseModelSpec, resolveModel, type ModelSpec, type ResolvedTensor } from '../models/spec.js';
+import { readSafetensorsHeaderFromFile, writeSafetensorsFile } from '../models/safetensors-node.js';
+import { createNodeContext } from '../node.js';
+import { DTYPE_BYTES, type FloatDType } from '../rng/distributions.js';
+import { bf16BitsToNumber, f16BitsToNumber } from '../rng/pack.js';
+import { parseU64 } from '../rng/u64.js';
+import { VERSION } from '../version.js';
+import { parseOptions, UsageError, type OptionSpec } from './args.js';
+
+const INIT_OPTIONS: Record<string, OptionSpec> = {
+  preset: { type: 'string', values: ['gpt2', 'llama', 'resnet18'] },
+  config: { type: 'string' },
+  from: { type: 'string' },
+  rules: { type: 'string' },
+  spec: { type: 'string' },
+  seed: { type: 'string' },
+  dtype: { type: 'string', values: ['f32', 'f16', 'bf16'] },
+  placement: { type: 'string', values: ['tensor', 'arena'] },
+  out: { type: 'string' },
+  verify: { type: 'flag' },
+  table: { type: 'flag' },
+  quiet: { type: 'flag' },
+};
+
+export const INIT_HELP = `  init [options]             initialize a whole model on the GPU
+    --preset gpt2|llama|resnet18   built-in model (GPT-2 small, Llama-2-7B, ResNet-18 by default)
+    --config config.json     a Hugging Face config.json for the preset
+    --from file.safetensors  same names, shapes and dtypes as an existing file (needs --rules)
+    --spec model.json        a model spec (docs/models.md)
+    --rules rules.json       rules put before the preset's (e.g. [{"match":"*.bias","init":{"kind":"zeros"}}])
+    --seed U64               default 0
+    --dtype f32|f16|bf16     every tensor's dtype (default: the preset's, f32)
+    --placement tensor|arena one buffer per tensor (default) or one arena
+    --out model.safetensors  stream the weights to a safetensors file
+    --verify                 compare samples of every tensor with the CPU twin
+    --table                  per-tensor table: initializer, expected std, measured std
+    --quiet                  no progress bar`;
+
+async function readJson(option: string, path: string): Promise<unknown> {
+  let text: string;
+  try {
+    const s = await stat(path);
+    if (s.size > 64 << 20) throw new UsageError(`option '--${option}': ${path} is larger than 64 MiB`);
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`option '--${option}': cannot read ${path} (${(e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`option '--${option}': ${path} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+async function modelSpecFrom(opts: Map<string, string>): Promise<ModelSpec> {
+  const sources = ['preset', 'from', 'spec'].filter((o) => opts.has(o));
+  if (sources.length !== 1) throw new UsageError(`give exactly one of --preset, --from, --spec (got ${sources.length})`);
+  const rules = opts.has('rules') ? ((await readJson('rules', opts.get('rules')!)) as InitRule[]) : undefined;
+  if (rules !== undefined && !Array.isArray(rules)) throw new UsageError(`option '--rules': expected a JSON array of rules`);
+  const dtype = opts.get('dtype') as FloatDType | undefined;
+  const presetOptions: PresetOptions = { ...(dtype ? { dtype } : {}), ...(rules ? { rules } : {}) };
+  if (opts.has('config') && !opts.has('preset')) throw new UsageError(`option '--config' needs --preset`);
+  if (opts.has('preset')) {
+    const config = opts.has('config') ? ((await readJson('config', opts.get('config')!)) as Record<string, unknown>) : {};
+    switch (opts.get('preset')) {
+      case 'gpt2':
+        return gpt2(config, presetOptions);
+      case 'llama':
+        return llama(config, presetOptions);
+      default:
+        return resnet18({ ...(config as object), ...presetOptions });
+    }
+  }
+  if (opts.has('from')) {
+    if (!rules) throw new UsageError(`option '--from' needs --rules to say how to initialize the tensors`);
+    const header = await readSafetensorsHeaderFromFile(opts.get('from')!);
+    const spec = fromSafetensorsHeader(headerToJson(header) as never, rules);
+    return dtype ? { ...spec, tensors: spec.tensors.map((t) => ({ ...t, dtype })) } : spec;
+  }
+  const spec = parseModelSpec(await readJson('spec', opts.get('spec')!));
+  return { ...spec, ...(dtype ? { dtype } : {}), rules: [...(rules ?? []), ...(spec.rules ?? [])] };
+}
+
+function formatBytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** A one-line progress bar on stderr (redrawn in place on a terminal, every 10% otherwise). */
+function progressBar(label: string, quiet: boolean) {
+  const started = performance.now();
+  let lastDecile = -1;
+  return (done: number, total: number, detail: string) => {
+    if (quiet) return;
+    const fraction = total > 0 ? done / total : 1;
+    const seconds = (performance.now() - started) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const eta = rate > 0 ? (total - done) / rate : 0;
+    const width = 24;
+    const bar = '#'.repeat(Math.round(fraction * width)).padEnd(width, '.');
+    const line = `${label} [${bar}] ${detail}  ${formatBytes(done)}/${formatBytes(total)}  ${formatBytes(rate)}/s  ETA ${eta.toFixed(0)}s`;
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r${line}`);
+      if (done >= total) process.stderr.write('\n');
+    } else {
+      const decile = Math.floor(fraction * 10);
+      if (decile !== lastDecile) {
+        lastDecile = decile;
+        process.stderr.write(`${line}\n`);
+      }
+    }
+  };
+}
+
+/** Reads up to `max` elements from the start of a tensor as numbers. */
+async function readHead(ctx: WeightInitContext, model: InitializedModel, t: ResolvedTensor, start: number, count: number): Promise<number[]> {
+  const m = model.get(t.name)!;
+  const values = await ctx.read(m.buffer, { offset: m.offset + start * DTYPE_BYTES[t.dtype], count, dtype: t.dtype });
+  const decode = t.dtype === 'f16' ? f16BitsToNumber : t.dtype === 'bf16' ? bf16BitsToNumber : (x: number) => x;
+  return Array.from(values, decode);
+}
+
+const SAMPLE = 16;
+const STD_SAMPLE = 1 << 18;
+
+/** Compares elements at the start, middle and end of every tensor with the CPU twin. */
+async function verify(ctx: WeightInitContext, model: InitializedModel, tensors: readonly ResolvedTensor[], seed: bigint) {
+  let checked = 0;
+  const mismatched: string[] = [];
+  for (const t of tensors) {
+    const spots = [...new Set([0, Math.max(0, Math.floor(t.numel / 2) - SAMPLE / 2), Math.max(0, t.numel - SAMPLE)])];
+    for (const start of spots) {
+      const count = Math.min(SAMPLE, t.numel - start);
+      if (count <= 0) continue;
+      const m = model.get(t.name)!;
+      const eb = DTYPE_BYTES[t.dtype];
+      const got = await ctx.read(m.buffer, { offset: m.offset + start * eb, count, dtype: t.dtype });
+      const want = initializeCpu({ init: t.init, shape: t.shape, layout: t.layout, seed, stream: t.stream, dtype: t.dtype, start, count });
+      const a = new Uint8Array(got.buffer, got.byteOffset, got.byteLength);
+      const b = new Uint8Array(want.buffer, want.byteOffset, want.byteLength);
+      if (a.length !== b.length || a.some((x, i) => x !== b[i])) mismatched.push(`${t.name}[${start}..${start + count})`);
+      checked += count;
+    }
+  }
+  return { elements: checked, tensors: tensors.length, mismatched };
+}
+
+function describeInit(t: ResolvedTensor): string {
+  const r = t.resolved;
+  if (r.kind === 'distribution') {
+    const d = r.dist;
+    if (d.kind === 'uniform') return `uniform(${d.low.toPrecision(4)}, ${d.high.toPrecision(4)})`;
+    if (d.kind === 'normal') return `normal(${d.mean}, ${d.std.toPrecision(4)})`;
+    return `truncNormal(${d.mean}, ${d.std.toPrecision(4)}, ${d.a}, ${d.b}${d.bounds === 'absolute' ? ' abs' : ''})`;
+  }
+  if (r.kind === 'constant') return `constant(${r.value})`;
+  return r.kind;
+}
+
+function std(values: readonly number[]): number {
+  let mean = 0;
+  for (const v of values) mean += v;
+  mean /= values.length;
+  let m2 = 0;
+  for (const v of values) m2 += (v - mean) * (v - mean);
+  return Math.sqrt(m2 / values.length);
+}
+
+export async function initCommand(argv: readonly string[]): Promise<number> {
+  const opts = parseOptions(argv, INIT_OPTIONS);
+  let seed: bigint;
+  try {
+    seed = parseU64(opts.get('seed') ?? '0', 'seed');
+  } catch {
+    throw new UsageError(`option '--seed': '${opts.get('seed')}' is not an unsigned 64-bit decimal integer`);
+  }
+  const spec = await modelSpecFrom(opts);
+  const tensors = resolveModel(spec);
+  const quiet = opts.has('quiet');
+  const ctx = await createNodeContext();
+  try {
+    const t0 = performance.now();
+    const bar = progressBar('init', quiet);
+    const model = await initModel(ctx, tensors, {
+      seed,
+      placement: (opts.get('placement') ?? 'tensor') as 'tensor' | 'arena',
+      onProgress: (p) => bar(p.bytesDone, p.bytesTotal, `${p.tensorsDone}/${p.tensorsTotal} tensors`),
+    });
+    try {
+      await ctx.device.queue.onSubmittedWorkDone();
+      const seconds = (performance.now() - t0) / 1000;
+      const params = tensors.reduce((n, t) => n + t.numel, 0);
+      const summary: Record<string, unknown> = {
+        model: spec.name ?? null,
+        tensors: tensors.length,
+        parameters: params,
+        bytes: model.byteLength,
+        seconds: Number(seconds.toFixed(3)),
+        parametersPerSecond: Math.round(params / seconds),
+        gigabytesPerSecond: Number((model.byteLength / seconds / 1e9).toFixed(3)),
+        seed: String(seed),
+        adapter: { vendor: ctx.adapter.vendor, architecture: ctx.adapter.architecture, description: ctx.adapter.description, isFallbackAdapter: ctx.adapter.isFallbackAdapter },
+      };
+      let code = 0;
+      if (opts.has('verify')) {
+        const v = await verify(ctx, model, tensors, seed);
+        summary['verified'] = { against: 'cpu twin', tensors: v.tensors, elements: v.elements, mismatches: v.mismatched.length, first: v.mismatched.slice(0, 5) };
+        if (v.mismatched.length > 0) code = 1;
+      }
+      if (opts.has('table')) {
+        const rows: string[] = [];
+        for (const t of tensors) {
+          const n = Math.min(t.numel, STD_SAMPLE);
+          const measured = n > 1 ? std(await readHead(ctx, model, t, 0, n)) : 0;
+          const expected = t.resolved.kind === 'distribution' ? t.resolved.expectedStd : t.resolved.kind === 'constant' ? 0 : NaN;
+          rows.push(
+            [t.name.padEnd(36), `[${t.shape.join(',')}]`.padEnd(14), describeInit(t).padEnd(34), Number.isNaN(expected) ? '-'.padStart(10) : expected.toPrecision(4).padStart(10), measured.toPrecision(4).padStart(10)].join(' '),
+          );
+        }
+        process.stdout.write(`${['tensor'.padEnd(36), 'shape'.padEnd(14), 'initializer'.padEnd(34), 'std expect'.padStart(10), 'std seen'.padStart(10)].join(' ')}\n${rows.join('\n')}\n`);
+        process.stdout.write(`(seen: std of the first ${STD_SAMPLE.toLocaleString('en-US')} elements of each tensor, read back from the GPU)\n`);
+      }
+      if (opts.has('out')) {
+        const path = opts.get('out')!;
+        const writeBar = progressBar('write', quiet);
+        const metadata: Record<string, string> = {
+          format: 'pt',
+          'webgpu-weight-init.version': VERSION,
+          'webgpu-weight-init.seed': String(seed),
+          'webgpu-weight-init.initializers': JSON.stringify(Object.fromEntries(tensors.map((t) => [t.name, { init: t.init, layout: t.layout, stream: String(t.stream), rule: t.rule }]))),
+        };
+        const w0 = performance.now();
+        const written = await writeSafetensorsFile(
+          ctx.device,
+          model.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], buffer: t.buffer, offset: t.offset })),
+          path,
+          { metadata, onProgress: (d, total) => writeBar(d, total, path) },
+        );
+        summary['out'] = { path, bytes: written.totalBytes, seconds: Number(((performance.now() - w0) / 1000).toFixed(3)) };
+      }
+      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      return code;
+    } finally {
+      model.destroy();
+    }
+  } finally {
+    ctx.destroy();
+  }
+}
