@@ -92,10 +92,20 @@ const ZERO = { low: 0, range: 0, mean: 0, std: 0, pLow: 0, pWidth: 0, clampLow: 
 /** Truncation limit in standard deviations: beyond it the normal CDF is below the f32 normal range. */
 export const TRUNCATION_LIMIT = 12;
 
-function finiteF32(parameter: string, v: unknown, extra = ''): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(f(v))) {
-    throw new InvalidParameterError(parameter, v, `a finite number within the f32 range${extra}`);
-  }
+/**
+ * Smallest and largest non-zero parameter magnitudes. Between them no intermediate value of any kernel is
+ * subnormal or overflows, and GPUs may flush subnormals to zero, which would break GPU == CPU bit
+ * equality (docs/rng.md explains the bound).
+ */
+export const MIN_PARAMETER = 2 ** -90;
+export const MAX_PARAMETER = 2 ** 100;
+
+const PARAMETER_RANGE = '0 or a finite number with magnitude in [2^-90, 2^100] (8.1e-28 to 1.3e30)';
+
+function finiteF32(parameter: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidParameterError(parameter, v, PARAMETER_RANGE);
+  const m = Math.abs(v);
+  if (m !== 0 && (m < MIN_PARAMETER || m > MAX_PARAMETER)) throw new InvalidParameterError(parameter, v, PARAMETER_RANGE);
   return v;
 }
 
@@ -117,8 +127,8 @@ export function resolveDistribution(dist: Distribution | undefined, parameter = 
         throw new InvalidParameterError(`${parameter}.high`, high, `a number above low (${low}) after rounding both to f32`);
       }
       const range = f(high32 - low32);
-      if (!Number.isFinite(range)) {
-        throw new InvalidParameterError(`${parameter}.high`, high, 'high - low within the f32 range (below 3.4e38)');
+      if (range < MIN_PARAMETER) {
+        throw new InvalidParameterError(`${parameter}.high`, high, `high - low of at least 2^-90 (8.1e-28)`);
       }
       return { ...ZERO, kind: 'uniform', low: low32, range };
     }
@@ -139,6 +149,14 @@ export function resolveDistribution(dist: Distribution | undefined, parameter = 
   }
 }
 
+const MIN_NORMAL_F32 = 2 ** -126;
+
+function inwardFromSubnormal(x: number, direction: 'up' | 'down'): number {
+  if (x === 0 || Math.abs(x) >= MIN_NORMAL_F32) return x;
+  if (direction === 'up') return x < 0 ? 0 : MIN_NORMAL_F32;
+  return x > 0 ? 0 : -MIN_NORMAL_F32;
+}
+
 function resolveTruncatedNormal(dist: TruncatedNormalDistribution, parameter: string): ResolvedDistribution {
   const mean = finiteF32(`${parameter}.mean`, dist.mean);
   const std = finiteF32(`${parameter}.std`, dist.std);
@@ -152,8 +170,10 @@ function resolveTruncatedNormal(dist: TruncatedNormalDistribution, parameter: st
   // Bounds in standard deviations (alpha, beta) and as values (lo, hi).
   const [alpha, beta] = bounds === 'std' ? [a, b] : [(a - mean) / std, (b - mean) / std];
   const [lo, hi] = bounds === 'std' ? [mean + a * std, mean + b * std] : [a, b];
-  const lo32 = f(lo);
-  const hi32 = f(hi);
+  // The clamp bounds must not be subnormal f32 (a GPU may flush them): move such a bound inward to the
+  // nearest of 0 and +-2^-126, which keeps every value inside [a, b].
+  const lo32 = inwardFromSubnormal(f(lo), 'up');
+  const hi32 = inwardFromSubnormal(f(hi), 'down');
   if (!(alpha < beta) || !(lo32 < hi32)) {
     throw new InvalidParameterError(`${parameter}.b`, b, `a bound above a (${a}) that stays above it in f32`);
   }
