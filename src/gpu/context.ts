@@ -9,7 +9,7 @@ import {
   UnsupportedError,
   WeightInitError,
 } from '../errors.js';
-import { DTYPE_BYTES, resolveDistribution, type DType, type FloatDType } from '../rng/distributions.js';
+import { DTYPE_BYTES, MAX_PARAMETER, MIN_PARAMETER, resolveDistribution, type DType, type FloatDType } from '../rng/distributions.js';
 
 export type { FloatDType };
 import { ENTRY_POINTS, resolveDType, type ArrayForDType, type CpuGenerateOptions } from '../rng/generate.js';
@@ -616,9 +616,13 @@ function checkFloatDType(dtype: DType | undefined): FloatDType {
   return dtype;
 }
 
+/** A constant or scale: 0 or within [2^-90, 2^100] in magnitude, like distribution parameters. */
 function checkFinite(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidParameterError(name, v, 'a finite number');
-  return Math.fround(v);
+  const m = typeof v === 'number' ? Math.abs(v) : NaN;
+  if (!Number.isFinite(m) || (m !== 0 && (m < MIN_PARAMETER || m > MAX_PARAMETER))) {
+    throw new InvalidParameterError(name, v, '0 or a finite number with magnitude in [2^-90, 2^100]');
+  }
+  return Math.fround(v as number);
 }
 
 function checkCount(count: unknown): number {

@@ -47,6 +47,7 @@ const cases: Case[] = [
   ['Infinity normal mean', 'InvalidParameter', /dist\.mean/, () => ctx.generate({ seed: 1, count: 4, dist: normal(Infinity, 1), ...t() })],
   ['subnormal std (GPUs may flush it)', 'InvalidParameter', /2\^-90/, () => ctx.generate({ seed: 1, count: 4, dist: normal(0, 1e-40), ...t() })],
   ['uniform range below 2^-90', 'InvalidParameter', /high - low/, () => ctx.generate({ seed: 1, count: 4, dist: uniform(1e-22, 1.0000001e-22), ...t() })],
+  ['subnormal constant', 'InvalidParameter', /value/, () => initialize(ctx, { init: { kind: 'constant', value: 1e-42 }, shape: [4], seed: 1, ...t() })],
   ['std < 0', 'InvalidParameter', /dist\.std/, () => ctx.generate({ seed: 1, count: 4, dist: normal(0, -0.1), ...t() })],
   ['low >= high', 'InvalidParameter', /dist\.high/, () => ctx.generate({ seed: 1, count: 4, dist: uniform(1, 0), ...t() })],
   ['truncation a >= b', 'InvalidParameter', /dist\.b/, () => ctx.generate({ seed: 1, count: 4, dist: truncatedNormal(0, 1, 1, 1), ...t() })],
