@@ -12,6 +12,7 @@ import { SCHEMES } from '../init/presets.js';
 import type { FanLayout } from '../init/fans.js';
 import { parseCount, parseNumber, parseOptions, UsageError, type OptionSpec } from './args.js';
 import { initCommand, INIT_HELP } from './init.js';
+import { benchCommand } from './bench.js';
 
 const INIT_NAMES = [...INITIALIZER_KINDS, ...Object.keys(SCHEMES)].join(', ');
 
@@ -37,6 +38,7 @@ commands:
     --count N                number of elements (default 8, at most ${2 ** 24})
     --verify                 also generate on the CPU twin and report whether every bit matches
 ${INIT_HELP}
+  bench [options]            time generation on this adapter against a store kernel, TF.js and the CPU twin (bench --help)
   help                       this text
 `;
 
@@ -271,6 +273,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await sample(rest);
       case 'init':
         return await initCommand(rest);
+      case 'bench':
+        return await benchCommand(rest);
       case 'help':
       case '--help':
       case '-h':

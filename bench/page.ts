@@ -1,0 +1,219 @@
+// The benchmark in the browser: the cases of src/bench/cases.ts on navigator.gpu, TF.js's WebGPU backend
+// on the same device as a peer. Shows a table and two charts, and exposes window.runBench(config) (used by
+// test/browser/bench.test.ts). Built and served by Vite with bench/vite.config.ts:
+//
+//   npx vite --config bench/vite.config.ts          # then open /bench/page.html
+//   npx vite build --config bench/vite.config.ts    # static build in bench/dist/
+import * as tfCore from '@tensorflow/tfjs-core';
+import * as tfWebgpu from '@tensorflow/tfjs-backend-webgpu';
+import * as tfLayers from '@tensorflow/tfjs-layers';
+import { createContext } from '../src/gpu/context.js';
+import { parseSize, type SizeSpec } from '../src/bench/cases.js';
+import { requestBenchDevice } from '../src/bench/device.js';
+import { COLUMNS, reportJson, resultFileName, si, summaryLines } from '../src/bench/format.js';
+import { runBench, type BenchConfig, type BenchReport, type CaseResult } from '../src/bench/run.js';
+import { createTfPeer, type TfCoreModule, type TfLayersModule, type TfPeer, type TfWebGpuModule } from '../src/bench/tfjs.js';
+
+export interface PageConfig extends Partial<BenchConfig> {
+  /** Run the TF.js peer (default true). */
+  tfjs?: boolean;
+}
+
+declare global {
+  interface Window {
+    runBench(config?: PageConfig): Promise<BenchReport>;
+    benchReady?: boolean;
+    lastBenchReport?: BenchReport;
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const COLORS: Record<string, string> = { limit: '#9e9e9e', ours: '#1f77b4', peer: '#ff7f0e', model: '#2ca02c' };
+
+function status(text: string, error = false): void {
+  const el = $('status');
+  el.textContent = text;
+  el.className = error ? 'error' : '';
+}
+
+function renderTable(rows: readonly CaseResult[]): void {
+  const cols = COLUMNS.filter((c) => rows.some((r) => c.value(r) !== ''));
+  const head = `<tr>${cols.map((c) => `<th>${escapeHtml(c.title)}</th>`).join('')}</tr>`;
+  let previous = '';
+  const body = rows
+    .map((r) => {
+      const gap = previous && r.size !== previous ? `<tr class="gap"><td colspan="${cols.length}"></td></tr>` : '';
+      previous = r.size;
+      return `${gap}<tr class="${r.group}" data-case="${escapeHtml(r.case)}" data-size="${escapeHtml(r.size)}">${cols
+        .map((c) => `<td class="${c.align}">${escapeHtml(c.value(r))}</td>`)
+        .join('')}</tr>`;
+    })
+    .join('');
+  $('table').innerHTML = `<table><thead>${head}</thead><tbody>${body}</tbody></table>`;
+}
+
+/** Horizontal bars, one per row, grouped by size; `value` null rows are left out. */
+function barChart(
+  rows: readonly CaseResult[],
+  value: (r: CaseResult) => number | undefined,
+  options: { log: boolean; format: (v: number) => string; reference?: number },
+): string {
+  const items = rows.map((r) => ({ r, v: value(r) })).filter((x): x is { r: CaseResult; v: number } => x.v !== undefined && Number.isFinite(x.v) && x.v > 0);
+  if (items.length === 0) return '<p>(no data)</p>';
+  const labelW = 300;
+  const barW = 420;
+  const rowH = 16;
+  const headH = 18;
+  const values = items.map((x) => x.v);
+  const lo = options.log ? Math.floor(Math.log10(Math.min(...values))) : 0;
+  const hi = options.log ? Math.ceil(Math.log10(Math.max(...values))) : Math.max(...values, options.reference ?? 0);
+  const span = Math.max(hi - lo, options.log ? 1 : 1e-9);
+  const x = (v: number) => (barW * ((options.log ? Math.log10(v) : v) - lo)) / span;
+  const parts: string[] = [];
+  let y = 0;
+  let previous = '';
+  for (const { r, v } of items) {
+    if (r.size !== previous) {
+      y += previous ? 6 : 0;
+      parts.push(`<text x="0" y="${y + 13}" font-weight="600">${escapeHtml(r.size)}</text>`);
+      y += headH;
+      previous = r.size;
+    }
+    const w = Math.max(1, x(v));
+    parts.push(
+      `<text x="${labelW - 6}" y="${y + 12}" text-anchor="end">${escapeHtml(r.label)}</text>`,
+      `<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${COLORS[r.group] ?? '#555'}"><title>${escapeHtml(`${r.label} @ ${r.size}: ${options.format(v)}`)}</title></rect>`,
+      `<text x="${labelW + w + 4}" y="${y + 12}">${escapeHtml(options.format(v))}</text>`,
+    );
+    y += rowH;
+  }
+  const axis: string[] = [];
+  if (options.log) {
+    for (let d = lo; d <= hi; d++) {
+      const xx = labelW + x(10 ** d);
+      axis.push(`<line x1="${xx}" y1="0" x2="${xx}" y2="${y}" stroke="#ddd"/><text x="${xx}" y="${y + 12}" text-anchor="middle">${si(10 ** d)}</text>`);
+    }
+  } else if (options.reference !== undefined) {
+    const xx = labelW + x(options.reference);
+    axis.push(`<line x1="${xx}" y1="0" x2="${xx}" y2="${y}" stroke="#b00" stroke-dasharray="3,3"/><text x="${xx}" y="${y + 12}" text-anchor="middle">${options.format(options.reference)}</text>`);
+  }
+  const width = labelW + barW + 90;
+  const height = y + 18;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${axis.join('')}${parts.join('')}</svg>`;
+}
+
+function renderCharts(rows: readonly CaseResult[]): void {
+  $('chart-throughput').innerHTML = barChart(rows, (r) => r.elementsPerSecond, { log: true, format: (v) => `${si(v)}/s` });
+  $('chart-fraction').innerHTML = barChart(
+    rows.filter((r) => r.group === 'ours'),
+    (r) => r.fractionOfStore,
+    { log: false, format: (v) => `${(100 * v).toFixed(1)}%`, reference: 1 },
+  );
+}
+
+function render(report: Pick<BenchReport, 'results'>): void {
+  renderTable(report.results);
+  renderCharts(report.results);
+}
+
+let running: Promise<BenchReport> | undefined;
+
+async function run(config: PageConfig = {}): Promise<BenchReport> {
+  const gpu = navigator.gpu;
+  if (!gpu) throw new Error('navigator.gpu is missing: this browser has no WebGPU here (Chromium needs --enable-unsafe-webgpu on Linux)');
+  const { tfjs = true, ...benchConfig } = config;
+  const { adapter, device, timestamps } = await requestBenchDevice(gpu, { timestamps: benchConfig.timestamps ?? true });
+  const ctx = await createContext({ device });
+  let tf: TfPeer | undefined;
+  let tfUnavailable: string | undefined;
+  if (tfjs) {
+    try {
+      tf = await createTfPeer(
+        { core: tfCore as unknown as TfCoreModule, webgpu: tfWebgpu as unknown as TfWebGpuModule, layers: tfLayers as unknown as TfLayersModule },
+        device,
+        adapter.info,
+      );
+    } catch (e) {
+      tfUnavailable = `TF.js's WebGPU backend could not run: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  } else {
+    tfUnavailable = 'skipped (tfjs: false)';
+  }
+  const rows: CaseResult[] = [];
+  status(`running on ${adapter.info.description || adapter.info.vendor || 'WebGPU'} (${timestamps ? 'GPU timestamps' : 'wall time'})…`);
+  try {
+    const report = await runBench(
+      {
+        ctx,
+        adapter,
+        runtime: { kind: 'browser', version: navigator.userAgent, platform: navigator.platform },
+        tf,
+        tfUnavailable,
+        log: (line) => status(line),
+        onResult: (row) => {
+          rows.push(row);
+          render({ results: rows });
+        },
+      },
+      benchConfig,
+    );
+    render(report);
+    $('env').textContent = summaryLines(report).join('\n');
+    const link = $<HTMLAnchorElement>('download');
+    if (link.href) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([reportJson(report)], { type: 'application/json' }));
+    link.download = resultFileName(report);
+    link.hidden = false;
+    status(`done in ${(report.durationMs / 1000).toFixed(1)} s`);
+    window.lastBenchReport = report;
+    return report;
+  } finally {
+    ctx.destroy();
+    device.destroy();
+  }
+}
+
+window.runBench = (config?: PageConfig) => {
+  if (running) return Promise.reject(new Error('a benchmark is already running'));
+  running = run(config).finally(() => {
+    running = undefined;
+  });
+  running.catch((e: unknown) => status(e instanceof Error ? e.message : String(e), true));
+  return running;
+};
+
+function formConfig(form: HTMLFormElement): PageConfig {
+  const data = new FormData(form);
+  const sizes: SizeSpec[] = String(data.get('sizes') ?? '1M')
+    .split(',')
+    .filter((s) => s.trim())
+    .map(parseSize);
+  return { sizes, repeat: Number(data.get('repeat') ?? 5), model: data.get('model') === 'on', tfjs: data.get('tfjs') === 'on' };
+}
+
+const form = $<HTMLFormElement>('controls');
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  let config: PageConfig;
+  try {
+    config = formConfig(form);
+  } catch (err) {
+    status(err instanceof Error ? err.message : String(err), true);
+    return;
+  }
+  $<HTMLButtonElement>('run').disabled = true;
+  window
+    .runBench(config)
+    .catch(() => undefined)
+    .finally(() => {
+      $<HTMLButtonElement>('run').disabled = false;
+    });
+});
+
+$('env').textContent = navigator.gpu ? `navigator.gpu present; ${navigator.userAgent}` : 'navigator.gpu is missing (no WebGPU in this browser)';
+window.benchReady = true;

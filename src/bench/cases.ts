@@ -1,0 +1,176 @@
+// The benchmark's case list and sizes, shared by the Node CLI (src/cli/bench.ts, bench/node.ts) and the
+// browser page (bench/page.ts). Pure data and arithmetic: no WebGPU, no TF.js.
+import type { ModelTensor } from '../models/init-model.js';
+import type { DType, Distribution } from '../rng/distributions.js';
+
+/** Where a case's row goes: the bandwidth reference, this library, a peer, a whole model. */
+export type CaseGroup = 'limit' | 'ours' | 'peer' | 'model';
+
+/** TF.js initializers the peer runs (all generated on the CPU by tfjs-core, then uploaded). */
+export type TfInit = 'uniform' | 'normal' | 'truncatedNormal' | 'glorotNormal';
+
+export type CaseKind =
+  | { readonly type: 'store'; readonly elementBytes: 4 | 2 }
+  | { readonly type: 'generate'; readonly dist: Distribution; readonly dtype: DType }
+  | { readonly type: 'cpu-twin'; readonly dist: Distribution; readonly dtype: DType }
+  | { readonly type: 'upload' }
+  | { readonly type: 'tfjs'; readonly init: TfInit }
+  | { readonly type: 'model-ours' }
+  | { readonly type: 'model-tfjs' };
+
+export interface BenchCase {
+  readonly id: string;
+  readonly label: string;
+  readonly group: CaseGroup;
+  readonly kind: CaseKind;
+  /** Bytes each element occupies in GPU memory (what GB/s counts). */
+  readonly elementBytes: 4 | 2;
+  /** The TF.js case doing the same job: rows of this case get `speedupVsTfjs`. */
+  readonly tfjsPeer?: string;
+  /** For a peer: the case of ours it is compared with. */
+  readonly oursCase?: string;
+}
+
+/** Distribution parameters shared by ours, the CPU twin and TF.js (TF.js's defaults). */
+export const UNIFORM: Distribution = { kind: 'uniform', low: 0, high: 1 };
+export const NORMAL: Distribution = { kind: 'normal', mean: 0, std: 1 };
+/** ±2 standard deviations, TF.js's (and Keras's) truncation. */
+export const TRUNCATED_NORMAL: Distribution = { kind: 'truncatedNormal', mean: 0, std: 1, a: -2, b: 2, bounds: 'std' };
+
+export const CASES: readonly BenchCase[] = [
+  { id: 'store-32', label: 'store kernel, 4 B/elem (limit)', group: 'limit', kind: { type: 'store', elementBytes: 4 }, elementBytes: 4 },
+  { id: 'store-16', label: 'store kernel, 2 B/elem (limit)', group: 'limit', kind: { type: 'store', elementBytes: 2 }, elementBytes: 2 },
+  { id: 'bits-u32', label: 'ours bits u32', group: 'ours', kind: { type: 'generate', dist: { kind: 'bits' }, dtype: 'u32' }, elementBytes: 4 },
+  { id: 'uniform-f32', label: 'ours uniform f32', group: 'ours', kind: { type: 'generate', dist: UNIFORM, dtype: 'f32' }, elementBytes: 4, tfjsPeer: 'tfjs-uniform' },
+  { id: 'normal-f32', label: 'ours normal f32', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'f32' }, elementBytes: 4, tfjsPeer: 'tfjs-normal' },
+  {
+    id: 'truncnormal-f32',
+    label: 'ours truncatedNormal f32',
+    group: 'ours',
+    kind: { type: 'generate', dist: TRUNCATED_NORMAL, dtype: 'f32' },
+    elementBytes: 4,
+    tfjsPeer: 'tfjs-truncnormal',
+  },
+  { id: 'normal-f16', label: 'ours normal f16', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'f16' }, elementBytes: 2 },
+  { id: 'normal-bf16', label: 'ours normal bf16', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'bf16' }, elementBytes: 2 },
+  { id: 'cpu-uniform-f32', label: 'CPU twin uniform f32 (1 thread)', group: 'peer', kind: { type: 'cpu-twin', dist: UNIFORM, dtype: 'f32' }, elementBytes: 4, oursCase: 'uniform-f32' },
+  { id: 'cpu-normal-f32', label: 'CPU twin normal f32 (1 thread)', group: 'peer', kind: { type: 'cpu-twin', dist: NORMAL, dtype: 'f32' }, elementBytes: 4, oursCase: 'normal-f32' },
+  { id: 'upload-f32', label: 'host fill + writeBuffer f32', group: 'peer', kind: { type: 'upload' }, elementBytes: 4, oursCase: 'uniform-f32' },
+  { id: 'tfjs-uniform', label: 'TF.js randomUniform', group: 'peer', kind: { type: 'tfjs', init: 'uniform' }, elementBytes: 4, oursCase: 'uniform-f32' },
+  { id: 'tfjs-normal', label: 'TF.js randomNormal', group: 'peer', kind: { type: 'tfjs', init: 'normal' }, elementBytes: 4, oursCase: 'normal-f32' },
+  { id: 'tfjs-truncnormal', label: 'TF.js truncatedNormal', group: 'peer', kind: { type: 'tfjs', init: 'truncatedNormal' }, elementBytes: 4, oursCase: 'truncnormal-f32' },
+  {
+    id: 'tfjs-glorotnormal',
+    label: 'TF.js layers glorotNormal',
+    group: 'peer',
+    kind: { type: 'tfjs', init: 'glorotNormal' },
+    elementBytes: 4,
+    // tfjs-layers' glorotNormal is VarianceScaling(1, fanAvg, 'normal'), i.e. a truncated normal.
+    oursCase: 'truncnormal-f32',
+  },
+  { id: 'gpt2-ours', label: 'GPT-2 small init, ours (initModel)', group: 'model', kind: { type: 'model-ours' }, elementBytes: 4, tfjsPeer: 'gpt2-tfjs' },
+  { id: 'gpt2-tfjs', label: 'GPT-2 small init, TF.js', group: 'model', kind: { type: 'model-tfjs' }, elementBytes: 4, oursCase: 'gpt2-ours' },
+];
+
+export function caseById(id: string): BenchCase | undefined {
+  return CASES.find((c) => c.id === id);
+}
+
+/** A size: a number of elements, or 'max' (the largest one buffer of this adapter holds). */
+export type SizeSpec = number | 'max';
+
+export const DEFAULT_SIZES: readonly SizeSpec[] = [1 << 20, 16 << 20, 64 << 20, 'max'];
+export const QUICK_SIZES: readonly SizeSpec[] = [1 << 20];
+
+/** Parses '1M' (2^20), '64K' (2^10 multiples), '1G', a plain integer, or 'max'. */
+export function parseSize(text: string): SizeSpec {
+  const s = text.trim();
+  if (s.toLowerCase() === 'max') return 'max';
+  const m = /^(\d+)([kKmMgG]?)$/.exec(s);
+  if (!m) throw new RangeError(`size '${text}': expected e.g. 1M, 16M, 64K, 1048576 or max`);
+  const unit = { '': 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const n = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`size '${text}': not a positive element count`);
+  return n;
+}
+
+/** '1M', '64K', '1.5G' when that is exact (at most two decimals), else the plain count. */
+export function sizeLabel(n: number): string {
+  for (const [unit, suffix] of [[1 << 30, 'G'], [1 << 20, 'M'], [1 << 10, 'K']] as const) {
+    if (n >= unit && Number.isInteger((n / unit) * 100)) return `${n / unit}${suffix}`;
+  }
+  return String(n);
+}
+
+/** Default cap of 'max': 4 GiB, above which adapters report sizes no real device can allocate at once. */
+export const MAX_BYTES_CAP = 4 * 1024 ** 3;
+
+/**
+ * The element count 'max' stands for: the largest multiple of 1024 elements of 4 bytes that fits the
+ * adapter's maxBufferSize (the library splits a buffer into maxStorageBufferBindingSize windows itself,
+ * and so does the store kernel), capped at `maxBytes`.
+ */
+export function maxElements(limits: { maxBufferSize: number; maxStorageBufferBindingSize: number }, maxBytes = MAX_BYTES_CAP): number {
+  const bytes = Math.min(limits.maxBufferSize, maxBytes);
+  return Math.floor(bytes / 4 / 1024) * 1024;
+}
+
+/**
+ * GPT-2 small as Hugging Face's GPT2Model stores it (124,439,808 parameters): wte [50257, 768],
+ * wpe [1024, 768], 12 × {ln_1, attn.c_attn [768, 2304], attn.c_proj [768, 768], ln_2, mlp.c_fc [768, 3072],
+ * mlp.c_proj [3072, 768]} (Conv1D weights are [in, out]: layout 'keras'), ln_f. HF's recipe
+ * (GPT2PreTrainedModel._init_weights): weights normal(0, 0.02), the residual projections
+ * (attn.c_proj, mlp.c_proj) normal(0, 0.02 / √(2·12)), biases 0, LayerNorm weights 1. Streams are the tensor's
+ * index (the bench does not need the name hash of src/models/stream.ts).
+ */
+export interface Gpt2Tensor extends ModelTensor {
+  /** What TF.js has to do for the same tensor. */
+  readonly tf: { readonly kind: 'normal'; readonly std: number } | { readonly kind: 'zeros' } | { readonly kind: 'ones' };
+}
+
+export const GPT2_PARAMETERS = 124_439_808;
+
+export function gpt2SmallTensors(dtype: 'f32' | 'f16' | 'bf16' = 'f32'): Gpt2Tensor[] {
+  const vocab = 50257;
+  const positions = 1024;
+  const e = 768;
+  const layers = 12;
+  const std = 0.02;
+  const residualStd = std / Math.sqrt(2 * layers);
+  const out: Gpt2Tensor[] = [];
+  const add = (name: string, shape: number[], init: Gpt2Tensor['tf'], layout: 'torch' | 'keras' = 'torch') => {
+    out.push({
+      name,
+      shape,
+      dtype,
+      layout,
+      stream: BigInt(out.length),
+      init: init.kind === 'normal' ? { kind: 'normal', mean: 0, std: init.std } : { kind: init.kind },
+      tf: init,
+    });
+  };
+  const conv1d = (name: string, nx: number, nf: number, weightStd: number) => {
+    add(`${name}.weight`, [nx, nf], { kind: 'normal', std: weightStd }, 'keras');
+    add(`${name}.bias`, [nf], { kind: 'zeros' });
+  };
+  const layerNorm = (name: string) => {
+    add(`${name}.weight`, [e], { kind: 'ones' });
+    add(`${name}.bias`, [e], { kind: 'zeros' });
+  };
+  add('wte.weight', [vocab, e], { kind: 'normal', std });
+  add('wpe.weight', [positions, e], { kind: 'normal', std });
+  for (let i = 0; i < layers; i++) {
+    layerNorm(`h.${i}.ln_1`);
+    conv1d(`h.${i}.attn.c_attn`, e, 3 * e, std);
+    conv1d(`h.${i}.attn.c_proj`, e, e, residualStd);
+    layerNorm(`h.${i}.ln_2`);
+    conv1d(`h.${i}.mlp.c_fc`, e, 4 * e, std);
+    conv1d(`h.${i}.mlp.c_proj`, 4 * e, e, residualStd);
+  }
+  layerNorm('ln_f');
+  return out;
+}
+
+export function parameterCount(tensors: readonly { shape: readonly number[] }[]): number {
+  return tensors.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+}

@@ -1,0 +1,197 @@
+// The benchmark page (bench/page.html + bench/page.ts) in headless Chromium: built with Vite from
+// bench/vite.config.ts into a temporary directory, served over HTTP from 127.0.0.1 (navigator.gpu needs a
+// secure context), driven through window.runBench with a tiny configuration. Checks that every case produced
+// a result, that the page rendered its table and charts, and that the samples the page generated on its GPU
+// equal the CPU twin run here in Node, bit for bit. Needs Debian's `chromium` (or CHROMIUM_PATH).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CASES } from '../../src/bench/cases.js';
+import type { BenchConfig, BenchReport } from '../../src/bench/run.js';
+import { generate } from '../../src/rng/generate.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CONFIG = join(ROOT, 'bench', 'vite.config.ts');
+const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
+// As in browser.test.ts: --no-sandbox for root, --enable-unsafe-webgpu for WebGPU on Linux / SwiftShader.
+const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-component-update'];
+
+const MIME: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+};
+
+/** Small enough for SwiftShader on two cores: 64K elements, 5 samples, no GPT-2. */
+const TINY: Partial<BenchConfig> & { tfjs: boolean } = {
+  sizes: [1 << 16],
+  repeat: 5,
+  warmup: 1,
+  targetSampleMs: 10,
+  maxReps: 4,
+  model: false,
+  verifyCount: 128,
+  tfjs: true,
+};
+
+let outDir: string | undefined;
+let profile: string | undefined;
+let server: Server | undefined;
+let browser: Browser | undefined;
+let page: Page | undefined;
+const pageLog: string[] = [];
+const diagnostics = () => (pageLog.length ? `\npage log:\n  ${pageLog.join('\n  ')}` : '\npage log: (empty)');
+
+function serve(dir: string): Promise<Server> {
+  const s = createServer((req, res) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const file = resolve(dir, `.${path}`);
+    if (!file.startsWith(dir + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = readFileSync(file);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(body);
+  });
+  return new Promise((ok, fail) => {
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => ok(s));
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian), or set CHROMIUM_PATH`);
+  }
+  outDir = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-bench-page-'));
+  await build({ configFile: CONFIG, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
+  server = await serve(outDir);
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profile = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-chromium-'));
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
+    timeout: 60_000,
+    protocolTimeout: 170_000,
+  });
+  page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warn') pageLog.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => pageLog.push(`pageerror: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+  page.on('requestfailed', (r) => pageLog.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) pageLog.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(`${origin}/bench/page.html`, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.benchReady === true, { timeout: 20_000 }).catch((e: unknown) => {
+    throw new Error(`the bench page never became ready: ${String(e)}${diagnostics()}`);
+  });
+});
+
+afterAll(async () => {
+  try {
+    const proc = browser?.process();
+    await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);
+    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  } finally {
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((r) => server!.close(r));
+    }
+    for (const dir of [profile, outDir]) if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+});
+
+describe('benchmark page (headless Chromium)', () => {
+  let report: BenchReport;
+
+  it('runs a tiny configuration and reports every case', async () => {
+    if (!page) throw new Error(`the browser did not start${diagnostics()}`);
+    report = await page.evaluate((config) => window.runBench(config), TINY).catch((e: unknown) => {
+      throw new Error(`runBench failed: ${String(e)}${diagnostics()}`);
+    });
+    const context = diagnostics();
+    console.log(
+      `bench page: ${report.adapter.vendor}/${report.adapter.architecture} timing=${report.timing} ` +
+        `${report.results.length} rows in ${(report.durationMs / 1000).toFixed(1)} s; tfjs=${JSON.stringify(report.tfjs)}`,
+    );
+    expect(report.runtime.kind).toBe('browser');
+    expect(`${report.adapter.description}${report.adapter.architecture}`, context).not.toBe('');
+    expect(report.limits['maxBufferSize']).toBeGreaterThan(0);
+    expect(report.timing).toBe(report.features.includes('timestamp-query') ? 'gpu-timestamp' : 'wall');
+    expect(report.tfjs, context).toHaveProperty('version');
+
+    const expected = CASES.filter((c) => c.group !== 'model').map((c) => c.id);
+    expect(report.results.map((r) => r.case)).toEqual(expected);
+    for (const r of report.results) {
+      const what = `${r.case} @ ${r.size}: ${r.error ?? r.skipped ?? ''}${context}`;
+      expect(r.error, what).toBeUndefined();
+      expect(r.skipped, what).toBeUndefined();
+      expect(r.size).toBe('64K');
+      expect(r.samples, what).toBe(5);
+      expect(r.ms!.median, what).toBeGreaterThan(0);
+      expect(r.ms!.min).toBeLessThanOrEqual(r.ms!.median);
+      expect(r.ms!.max).toBeGreaterThanOrEqual(r.ms!.median);
+      expect(r.elementsPerSecond, what).toBeGreaterThan(0);
+      expect(r.gigabytesPerSecond, what).toBeGreaterThan(0);
+      if (r.group === 'ours') {
+        expect(r.verified, what).toBe(true);
+        expect(r.fractionOfStore, what).toBeGreaterThan(0);
+      }
+    }
+    for (const id of ['uniform-f32', 'normal-f32', 'truncnormal-f32']) {
+      expect(report.results.find((r) => r.case === id)?.speedupVsTfjs, id).toBeGreaterThan(0);
+    }
+  });
+
+  it("the page's GPU samples equal the CPU twin in Node, bit for bit", () => {
+    expect(report, 'the run above failed').toBeDefined();
+    const ours = CASES.filter((c) => c.group === 'ours').map((c) => c.id);
+    expect(report.samples.map((s) => s.case)).toEqual(ours);
+    for (const s of report.samples) {
+      const want = generate({ seed: s.seed, stream: s.stream, start: s.start, count: s.count, dist: s.dist, dtype: s.dtype });
+      const bits = want instanceof Float32Array ? Array.from(new Uint32Array(want.buffer)) : Array.from(want);
+      expect(s.count).toBe(128);
+      expect(s.gpu, `${s.case}: GPU in the page vs CPU twin in Node`).toEqual(bits);
+      expect(s.cpu, `${s.case}: CPU twin in the page vs in Node`).toEqual(bits);
+      expect(s.equal).toBe(true);
+    }
+  });
+
+  it('renders the table and the charts', async () => {
+    if (!page) throw new Error('no page');
+    const rendered = await page.evaluate(() => ({
+      rows: document.querySelectorAll('#table tbody tr[data-case]').length,
+      throughputBars: document.querySelectorAll('#chart-throughput svg rect').length,
+      fractionBars: document.querySelectorAll('#chart-fraction svg rect').length,
+      download: (document.getElementById('download') as HTMLAnchorElement).hidden,
+    }));
+    expect(rendered.rows).toBe(report.results.length);
+    expect(rendered.throughputBars).toBe(report.results.length);
+    expect(rendered.fractionBars).toBe(report.results.filter((r) => r.group === 'ours').length);
+    expect(rendered.download).toBe(false);
+    expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+  });
+});
