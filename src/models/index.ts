@@ -60,3 +60,26 @@ export type {
   WriteSafetensorsOptions,
   WriteSafetensorsResult,
 } from './safetensors.js';
+export {
+  TFJS_BUFFER_USAGE,
+  ORT_BUFFER_USAGE,
+  ENGINE_DEVICE_LIMITS,
+  ENGINE_DEVICE_FEATURES,
+  ORT_DATA_TYPE,
+  engineDeviceDescriptor,
+  shareDeviceWithTfjs,
+  tfjsDevice,
+  toTfTensor,
+  toOrtTensor,
+  ortWebGpuExecutionProvider,
+} from './engines.js';
+export type {
+  EngineRange,
+  TfjsTensorFactory,
+  TfjsBackendRegistry,
+  TfjsWebGPUBackendClass,
+  ShareDeviceWithTfjsOptions,
+  ToTfTensorOptions,
+  OrtTensorFactory,
+  OrtGpuDataType,
+} from './engines.js';
