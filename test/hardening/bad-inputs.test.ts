@@ -10,6 +10,18 @@ import { initShard } from '../../src/models/shard.js';
 import { normal, truncatedNormal, uniform } from '../../src/rng/distributions.js';
 import { WeightInitError, type ErrorCode } from '../../src/errors.js';
 import { nodeContext } from '../helpers/gpu.js';
+import { parseModelSpec, resolveModel } from '../../src/models/spec.js';
+import { parseSafetensorsHeader } from '../../src/models/safetensors.js';
+
+/** A safetensors file prefix: 8-byte little-endian header length, then the header text. */
+function header(json: string, announced?: bigint): Uint8Array {
+  const body = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + body.length);
+  new DataView(out.buffer).setBigUint64(0, announced ?? BigInt(body.length), true);
+  out.set(body, 8);
+  return out;
+}
+const entry = (dtype: string, shape: number[], offsets: number[]) => ({ dtype, shape, data_offsets: offsets });
 
 const CANARY = 0xc0ffee11;
 let ctx: WeightInitContext;
@@ -89,6 +101,18 @@ const cases: Case[] = [
   ['arena alignment below the device minimum', 'InvalidParameter', /alignment/, () => initModel(ctx, [tensor({ kind: 'zeros' })], { seed: 1, placement: 'arena', alignment: 64 })],
   ['shard rows out of range', 'InvalidParameter', /shard\.rows/, () => initShard(ctx, tensor({ kind: 'zeros' }), { rows: [2, 9] }, { seed: 1 })],
   ['shard with empty columns', 'InvalidParameter', /shard\.cols/, () => initShard(ctx, tensor({ kind: 'zeros' }), { cols: [3, 3] }, { seed: 1 })],
+  // Model specs and rules (untrusted JSON)
+  ['spec that is not an object', 'InvalidParameter', /spec|model/i, async () => parseModelSpec('[1, 2]')],
+  ['spec with an unknown top-level key', 'InvalidParameter', /tensorz/, async () => parseModelSpec({ tensorz: [] })],
+  ['rule with an empty match', 'InvalidParameter', /rules\[0\]\.match/, async () => resolveModel({ tensors: [{ name: 'w', shape: [2, 2] }], rules: [{ match: '', init: { kind: 'zeros' } }] })],
+  ['tensor no rule initializes', 'InvalidParameter', /no initializer/, async () => resolveModel({ tensors: [{ name: 'w', shape: [2, 2] }], rules: [{ match: '*.bias', init: { kind: 'zeros' } }] })],
+  ['rule whose initializer does not fit the shape', 'InvalidParameter', /rules\[0\]|tensors\[0\]/, async () => resolveModel({ tensors: [{ name: 'b', shape: [4] }], rules: [{ match: '*', init: { kind: 'glorotUniform' } }] })],
+  // Malicious safetensors headers
+  ['header length of 2^63', 'InvalidParameter', /header/, async () => parseSafetensorsHeader(header('{}', 1n << 63n))],
+  ['header that is not JSON', 'InvalidParameter', /JSON|header/, async () => parseSafetensorsHeader(header('{"a": '))],
+  ['header with an unknown dtype', 'InvalidParameter', /dtype/i, async () => parseSafetensorsHeader(header(JSON.stringify({ w: entry('F128', [1], [0, 16]) })))],
+  ['header with overlapping offsets', 'InvalidParameter', /overlap|offset|contiguous|cover/i, async () => parseSafetensorsHeader(header(JSON.stringify({ a: entry('F32', [2], [0, 8]), b: entry('F32', [2], [4, 12]) })))],
+  ['header with offsets past the file', 'InvalidParameter', /file|offset|size/i, async () => parseSafetensorsHeader(header(JSON.stringify({ a: entry('F32', [2], [0, 8]) })), { fileSize: 20 })],
   // Context options
   ['workgroup size 0', 'InvalidParameter', /workgroupSize/, () => nodeContext({ workgroupSize: 0 })],
   ['binding window below two alignments', 'InvalidParameter', /maxBindingBytes/, () => nodeContext({ maxBindingBytes: 100 })],
