@@ -12,31 +12,10 @@
 // The GPU time runs from the call to the queue finishing the work (generation of the Gaussian matrix,
 // CGS2, transposes), without the readback. In Node the adapter is a real GPU when Dawn finds one, else
 // SwiftShader (a CPU implementation, so GPU numbers there are not GPU speeds).
-import { register } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { registerWgslHooks } from './wgsl-hooks.js';
 
-// tsx does not know Vite's `?raw` and `?reflect` imports (src/gpu/shader-sources.ts uses them); these hooks
-// give the shader text, and the layout reflected by scripts/wgsl-reflect-plugin.ts, as Vite would.
-const plugin = pathToFileURL(new URL('../scripts/wgsl-reflect-plugin.ts', import.meta.url).pathname).href;
-const hooks = `
-import { readFile } from 'node:fs/promises';
-const QUERY = /^(.*\\.wgsl)\\?(raw|reflect)$/;
-export async function resolve(specifier, context, next) {
-  const m = QUERY.exec(specifier);
-  if (!m) return next(specifier, context);
-  return { url: new URL(m[1], context.parentURL).href + '?' + m[2], format: 'module', shortCircuit: true };
-}
-export async function load(url, context, next) {
-  const m = QUERY.exec(url);
-  if (!m) return next(url, context);
-  const text = await readFile(new URL(m[1]), 'utf8');
-  const source = m[2] === 'raw'
-    ? 'export default ' + JSON.stringify(text) + ';'
-    : 'import { reflectWgsl } from ' + JSON.stringify(${JSON.stringify(plugin)}) + '; export default reflectWgsl(' + JSON.stringify(text) + ');';
-  return { format: 'module', source, shortCircuit: true };
-}
-`;
-register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+// tsx does not know Vite's `?raw` and `?reflect` imports (src/gpu/shader-sources.ts uses them).
+registerWgslHooks();
 
 const { createNodeContext } = await import('../src/node.js');
 const { computeOrthogonal } = await import('../src/gpu/orthogonal.js');

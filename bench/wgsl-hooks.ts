@@ -1,7 +1,6 @@
 // Module hooks that give tsx what Vite gives the build: `import code from './x.wgsl?raw'` (the text) and
 // `import layout from './x.wgsl?reflect'` (the layout reflected by scripts/wgsl-reflect-plugin.ts). The
 // sources under src/ use both; scripts run with tsx call registerWgslHooks() before importing them.
-// (The same hooks as in bench/orthogonal.ts, shared.)
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 

@@ -49,48 +49,7 @@ export {
   GPUValidationError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
-export {
-  computeFans,
-  calculateGain,
-  resolveInitializer,
-  truncatedNormalMoments,
-  numel,
-  torchDefaultWeight,
-  torchDefaultBias,
-  torchLinear,
-  torchConv,
-  kerasDense,
-  flaxDense,
-  tfjsVarianceScaling,
-  tfjsInitializer,
-  tfjsDense,
-  random,
-  smallRandom,
-  xavier,
-  he,
-  SCHEMES,
-  NONLINEARITIES,
-  INITIALIZER_KINDS,
-  FAN_MODES,
-  VARIANCE_SCALING_DISTRIBUTIONS,
-  TRUNCATED_NORMAL_STD_2,
-} from './init/index.js';
-export type {
-  FanLayout,
-  FanAxes,
-  Fans,
-  Nonlinearity,
-  InitializerSpec,
-  InitializerKind,
-  ResolvedInitializer,
-  FanMode,
-  VarianceScalingDistribution,
-  LayerInit,
-  TorchConvOptions,
-  TfjsVarianceScalingArgs,
-  TfjsInitializerName,
-  SchemeName,
-} from './init/index.js';
+export * from './init/index.js';
 export type { InitializeOptions, FloatDType } from './init/initialize.js';
 export { resolveModel, parseModelSpec, modelTotals, fnv1a64, tensorStream, gpt2, llama, resnet18, fromSafetensorsHeader } from './models/index.js';
 export type { ModelSpec, TensorSpec, ResolvedTensor, InitRule } from './models/index.js';

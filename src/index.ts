@@ -32,47 +32,6 @@ export {
   GPUValidationError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
-export {
-  computeFans,
-  calculateGain,
-  resolveInitializer,
-  truncatedNormalMoments,
-  numel,
-  torchDefaultWeight,
-  torchDefaultBias,
-  torchLinear,
-  torchConv,
-  kerasDense,
-  flaxDense,
-  tfjsVarianceScaling,
-  tfjsInitializer,
-  tfjsDense,
-  random,
-  smallRandom,
-  xavier,
-  he,
-  SCHEMES,
-  NONLINEARITIES,
-  INITIALIZER_KINDS,
-  FAN_MODES,
-  VARIANCE_SCALING_DISTRIBUTIONS,
-  TRUNCATED_NORMAL_STD_2,
-} from './init/index.js';
-export type {
-  FanLayout,
-  FanAxes,
-  Fans,
-  Nonlinearity,
-  InitializerSpec,
-  InitializerKind,
-  ResolvedInitializer,
-  FanMode,
-  VarianceScalingDistribution,
-  LayerInit,
-  TorchConvOptions,
-  TfjsVarianceScalingArgs,
-  TfjsInitializerName,
-  SchemeName,
-} from './init/index.js';
+export * from './init/index.js';
 export type { InitializeOptions, FloatDType } from './init/initialize.js';
 export * from './models/index.js';

@@ -6,8 +6,6 @@ export type { Nonlinearity } from './gain.js';
 export {
   resolveInitializer,
   truncatedNormalMoments,
-  erf,
-  erfc,
   TRUNCATED_NORMAL_STD_2,
   FAN_MODES,
   VARIANCE_SCALING_DISTRIBUTIONS,

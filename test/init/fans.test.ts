@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeFans, numel, validateShape, type FanLayout } from '../../src/init/fans.js';
-import { InvalidParameterError } from '../../src/errors.js';
+import { expectInvalid } from '../helpers/errors.js';
 
-function expectInvalid(fn: () => unknown, parameter: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected InvalidParameterError for ${parameter}`).toBeInstanceOf(InvalidParameterError);
-  expect((caught as InvalidParameterError).parameter).toBe(parameter);
-  expect((caught as InvalidParameterError).code).toBe('InvalidParameter');
-}
 
 type Row = readonly [shape: number[], fanIn: number, fanOut: number, receptive: number, what: string];
 

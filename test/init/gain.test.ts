@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calculateGain, NONLINEARITIES, type Nonlinearity } from '../../src/init/gain.js';
-import { InvalidParameterError } from '../../src/errors.js';
+import { expectInvalid } from '../helpers/errors.js';
 
-function expectInvalid(fn: () => unknown, parameter: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected InvalidParameterError for ${parameter}`).toBeInstanceOf(InvalidParameterError);
-  expect((caught as InvalidParameterError).parameter).toBe(parameter);
-}
 
 describe('calculateGain (torch.nn.init.calculate_gain)', () => {
   it('matches the PyTorch table', () => {

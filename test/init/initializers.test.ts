@@ -10,18 +10,8 @@ import {
   type ResolvedInitializer,
 } from '../../src/init/initializers.js';
 import type { FanLayout } from '../../src/init/fans.js';
-import { InvalidParameterError } from '../../src/errors.js';
+import { expectInvalid } from '../helpers/errors.js';
 
-function expectInvalid(fn: () => unknown, parameter: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected InvalidParameterError for ${parameter}`).toBeInstanceOf(InvalidParameterError);
-  expect((caught as InvalidParameterError).parameter).toBe(parameter);
-}
 
 /** |actual − expected| ≤ rel·|expected|. */
 function expectRel(actual: number, expected: number, rel = 1e-14): void {

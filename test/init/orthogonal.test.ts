@@ -29,20 +29,11 @@ import { generate } from '../../src/rng/generate.js';
 import { normal } from '../../src/rng/distributions.js';
 import { testWords } from '../helpers/reference.js';
 import { orthogonalityError, referenceQ, rFactor } from '../helpers/orthogonal.js';
+import { expectInvalid } from '../helpers/errors.js';
 
 const f = Math.fround;
 const wgsl = readFileSync(new URL('../../shaders/orthogonal.wgsl', import.meta.url), 'utf8');
 
-function expectInvalid(fn: () => unknown, parameter: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected InvalidParameterError for ${parameter}`).toBeInstanceOf(InvalidParameterError);
-  expect((caught as InvalidParameterError).parameter).toBe(parameter);
-}
 
 /** Random f32 values in (-scale, scale) from test words. */
 function randomF32(n: number, seed: number, scale = 1): Float32Array {

@@ -18,18 +18,8 @@ import {
 } from '../../src/init/presets.js';
 import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } from '../../src/init/initializers.js';
 import type { FanLayout } from '../../src/init/fans.js';
-import { InvalidParameterError } from '../../src/errors.js';
+import { expectInvalid } from '../helpers/errors.js';
 
-function expectInvalid(fn: () => unknown, parameter: string): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected InvalidParameterError for ${parameter}`).toBeInstanceOf(InvalidParameterError);
-  expect((caught as InvalidParameterError).parameter).toBe(parameter);
-}
 
 function expectRel(actual: number, expected: number, rel = 1e-14): void {
   expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(rel * Math.abs(expected));

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidParameterError } from '../../src/errors.js';
 import {
   fromSafetensorsHeader,
   gpt2,
@@ -12,18 +11,8 @@ import {
 } from '../../src/models/presets.js';
 import { modelTotals, resolveModel, type ResolvedTensor } from '../../src/models/spec.js';
 import { fnv1a64 } from '../../src/models/stream.js';
+import { expectInvalid } from '../helpers/errors.js';
 
-function expectInvalid(fn: () => unknown, parameter: string): InvalidParameterError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected InvalidParameterError for ${parameter}`).toBeInstanceOf(InvalidParameterError);
-  expect((caught as InvalidParameterError).parameter).toBe(parameter);
-  return caught as InvalidParameterError;
-}
 
 function byName(tensors: readonly ResolvedTensor[]): Map<string, ResolvedTensor> {
   return new Map(tensors.map((t) => [t.name, t]));

@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidParameterError } from '../../src/errors.js';
 import { compileGlob, firstMatchingRule, globMatch } from '../../src/models/rules.js';
 import { MODEL_LIMITS, modelTotals, parseModelSpec, resolveModel, type ModelSpec } from '../../src/models/spec.js';
 import { fnv1a64 } from '../../src/models/stream.js';
+import { expectInvalid } from '../helpers/errors.js';
 
-function expectInvalid(fn: () => unknown, parameter: string, messagePart?: string): InvalidParameterError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected InvalidParameterError for ${parameter}`).toBeInstanceOf(InvalidParameterError);
-  const err = caught as InvalidParameterError;
-  expect(err.parameter).toBe(parameter);
-  expect(err.code).toBe('InvalidParameter');
-  if (messagePart !== undefined) expect(err.message).toContain(messagePart);
-  return err;
-}
 
 /** The example of docs/models.md. */
 const EXAMPLE_JSON = `{

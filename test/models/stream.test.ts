@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidParameterError } from '../../src/errors.js';
 import { FNV1A64_OFFSET_BASIS, FNV1A64_PRIME, fnv1a64, fnv1a64Bytes, tensorStream } from '../../src/models/stream.js';
+import { expectInvalid } from '../helpers/errors.js';
 
 /** Independent reference: the FNV-1a definition with BigInt arithmetic, over TextEncoder's UTF-8. */
 function referenceFnv1a64(bytes: Uint8Array): bigint {
@@ -9,17 +9,6 @@ function referenceFnv1a64(bytes: Uint8Array): bigint {
   return h;
 }
 
-function expectInvalid(fn: () => unknown, parameter: string): InvalidParameterError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected InvalidParameterError for ${parameter}`).toBeInstanceOf(InvalidParameterError);
-  expect((caught as InvalidParameterError).parameter).toBe(parameter);
-  return caught as InvalidParameterError;
-}
 
 describe('fnv1a64', () => {
   it('has the FNV-1a 64 constants of draft-eastlake-fnv', () => {
