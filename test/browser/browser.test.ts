@@ -9,7 +9,8 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bits, generate, uniform } from '../../src/cpu.js';
+import { bits, generate, initialize as initializeCpu, uniform } from '../../src/cpu.js';
+import type { InitializeOptions } from '../../src/init/initialize.js';
 import type { AdapterSummary } from '../../src/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,10 +72,43 @@ interface CaseResult {
   cpu: number[];
 }
 
+interface InitSpec {
+  name: string;
+  init: InitializeOptions['init'];
+  shape: number[];
+  layout?: 'torch' | 'keras';
+  dtype: 'f32' | 'f16' | 'bf16';
+  seed: U64Spec;
+  stream: U64Spec;
+  start?: number;
+  count?: number;
+}
+
+interface InitResult {
+  count: number;
+  dtype: string;
+  /** 16-bit halves of the stored bytes. */
+  gpu: number[];
+  cpu: number[];
+}
+
 interface PageApi {
   adapterInfo(): Promise<AdapterSummary>;
   runCase(spec: CaseSpec): Promise<CaseResult>;
+  runInit(spec: InitSpec): Promise<InitResult>;
 }
+
+// Every distribution and a structured kind of each sort, in each dtype, through the browser's compiler.
+const INIT_CASES: InitSpec[] = [
+  { name: 'normal(0.1, 2) f32, odd slice', init: { kind: 'normal', mean: 0.1, std: 2 }, shape: [33, 31], dtype: 'f32', seed: '5n', stream: '9n', start: 101, count: 777 },
+  { name: 'truncatedNormal bf16', init: { kind: 'truncatedNormal', std: 0.02 }, shape: [64, 48], dtype: 'bf16', seed: '6n', stream: '1n' },
+  { name: 'trunc_normal_ absolute, tiny std, f16', init: { kind: 'truncatedNormal', std: 1e-3, a: -2, b: 2, bounds: 'absolute' }, shape: [999], dtype: 'f16', seed: '7n', stream: '2n' },
+  { name: 'glorotUniform f16, odd count (Keras layout)', init: { kind: 'glorotUniform' }, shape: [3, 3, 7, 5], layout: 'keras', dtype: 'f16', seed: '8n', stream: '3n' },
+  { name: 'kaimingNormal fan_out relu f32', init: { kind: 'kaimingNormal', mode: 'fan_out', nonlinearity: 'relu' }, shape: [16, 8, 3, 3], dtype: 'f32', seed: '9n', stream: '4n' },
+  { name: 'orthogonal f32', init: { kind: 'orthogonal', gain: 2 }, shape: [40, 24], dtype: 'f32', seed: '10n', stream: '5n' },
+  { name: 'eye bf16', init: { kind: 'eye' }, shape: [9, 13], dtype: 'bf16', seed: '11n', stream: '6n' },
+  { name: 'dirac f16', init: { kind: 'dirac', groups: 2 }, shape: [8, 3, 3, 3], dtype: 'f16', seed: '12n', stream: '7n' },
+];
 
 const CASES: CaseSpec[] = [
   { name: 'uniform(-1, 1), bigint inputs', seed: '42n', stream: '7n', start: '5n', count: 1000, dist: { kind: 'uniform', low: -1, high: 1 } },
@@ -255,6 +289,17 @@ describe('browser (headless Chromium, navigator.gpu)', () => {
     expect(firstDifference(r.cpu, want), `CPU twin in the page vs in Node: ${context}`).toBe('none');
     expect(r.gpu, context).toEqual(want);
     // Warnings stay in the log only; errors fail the case.
+    expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+  });
+
+  it.each(INIT_CASES)('initialize on the browser GPU == CPU twin in the page == CPU twin in Node: $name', async (spec) => {
+    const r = await onPage((p) => p.evaluate((s) => (window as unknown as PageApi).runInit(s), spec));
+    const want = initializeCpu({ init: spec.init, shape: spec.shape, layout: spec.layout ?? 'torch', dtype: spec.dtype, seed: u64(spec.seed), stream: u64(spec.stream), start: spec.start, count: spec.count });
+    const wantHalves = Array.from(new Uint16Array(want.buffer, want.byteOffset, want.byteLength / 2));
+    const context = `${spec.name}${diagnostics()}`;
+    expect(r.dtype, context).toBe(spec.dtype);
+    expect(firstDifference(r.gpu, r.cpu), `GPU vs CPU twin in the page: ${context}`).toBe('none');
+    expect(firstDifference(r.cpu, wantHalves), `CPU twin in the page vs in Node: ${context}`).toBe('none');
     expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
   });
 });
