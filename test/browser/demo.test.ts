@@ -1,0 +1,374 @@
+// The model demo page (demo/index.html + demo/main.ts) in headless Chromium: built with Vite from
+// demo/vite.config.ts into a temporary directory, served over HTTP from 127.0.0.1 (navigator.gpu needs a
+// secure context), driven through window.demo. Initializes a tiny GPT-2 in f32 and bf16 and a ResNet-18
+// with few classes, and checks that the values the page reads back from its GPU equal the CPU twin run
+// here in Node bit for bit (every tensor, at the start, the middle and the end), that the progress bar
+// reached 100%, that the histograms are drawn (density curve, point mass), that cancelling works, and that
+// the .safetensors download has the right header and bytes. Needs Debian's `chromium` (or CHROMIUM_PATH).
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoConfig, DemoSummary, SafetensorsSummary } from '../../demo/main.js';
+import { initialize } from '../../src/init/initialize.js';
+import { gpt2, resnet18, resolveModel, type ResolvedTensor } from '../../src/models/index.js';
+import { parseSafetensorsHeader } from '../../src/models/safetensors.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CONFIG = join(ROOT, 'demo', 'vite.config.ts');
+const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
+// As in browser.test.ts: --no-sandbox for root, --enable-unsafe-webgpu for WebGPU on Linux / SwiftShader.
+const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-component-update'];
+
+const MIME: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+};
+
+const SEED = '42';
+/** The page's default GPT-2 config, small enough for SwiftShader: 28 tensors, ~0.5M parameters. */
+const GPT2_TINY = { n_layer: 2, n_embd: 128, n_head: 4, vocab_size: 1000, n_positions: 128 };
+const RESNET_CLASSES = 10;
+
+let outDir: string | undefined;
+let profile: string | undefined;
+let server: Server | undefined;
+let browser: Browser | undefined;
+let page: Page | undefined;
+const pageLog: string[] = [];
+const diagnostics = () => (pageLog.length ? `\npage log:\n  ${pageLog.join('\n  ')}` : '\npage log: (empty)');
+
+function serve(dir: string): Promise<Server> {
+  const s = createServer((req, res) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const file = resolve(dir, `.${path}`);
+    if (!file.startsWith(dir + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = readFileSync(file);
+    } catch {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(body);
+  });
+  return new Promise((ok, fail) => {
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => ok(s));
+  });
+}
+
+function livePage(): Page {
+  if (!page) throw new Error(`the browser did not start${diagnostics()}`);
+  return page;
+}
+
+/** Runs window.demo.init(config) in the page; failures carry the page's log. */
+async function init(config: DemoConfig): Promise<DemoSummary> {
+  return livePage()
+    .evaluate((c) => window.demo.init(c), config)
+    .catch((e: unknown) => {
+      throw new Error(`demo.init(${JSON.stringify(config)}) failed: ${String(e)}${diagnostics()}`);
+    });
+}
+
+interface Range {
+  name: string;
+  start: number;
+  count: number;
+}
+
+/** The start, an odd-offset middle and the end of a tensor (fewer when it is small). */
+function rangesOf(t: ResolvedTensor, size: number): Range[] {
+  const n = t.numel;
+  const k = Math.min(n, size);
+  const mid = Math.min(n - Math.min(n, 257), Math.floor(n / 2) + 1);
+  return [
+    { name: t.name, start: 0, count: k },
+    { name: t.name, start: mid, count: Math.min(n, 257) },
+    { name: t.name, start: n - Math.min(n, 333), count: Math.min(n, 333) },
+  ];
+}
+
+/** The CPU twin's bit patterns (u32 for f32, u16 for f16/bf16) of a range. */
+function twinBits(t: ResolvedTensor, r: Range): number[] {
+  const out = initialize({ init: t.init, shape: t.shape, layout: t.layout, seed: SEED, stream: t.stream, dtype: t.dtype, start: r.start, count: r.count });
+  return Array.from(out instanceof Float32Array ? new Uint32Array(out.buffer, out.byteOffset, out.length) : out);
+}
+
+/** Reads every range from the page's GPU buffers in one round trip and compares with the CPU twin. */
+async function expectBitExact(tensors: readonly ResolvedTensor[], ranges: readonly Range[]): Promise<void> {
+  const got = await livePage()
+    .evaluate(async (rs) => Promise.all(rs.map((r) => window.demo.sample(r.name, r.start, r.count))), ranges)
+    .catch((e: unknown) => {
+      throw new Error(`demo.sample failed: ${String(e)}${diagnostics()}`);
+    });
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  ranges.forEach((r, i) => {
+    const want = twinBits(byName.get(r.name)!, r);
+    expect(got[i], `${r.name} [${r.start}, ${r.start + r.count}): GPU in the page vs CPU twin in Node`).toEqual(want);
+  });
+}
+
+async function expectProgressComplete(summary: DemoSummary): Promise<void> {
+  const p = summary.progress;
+  expect(p.tensorsDone).toBe(summary.tensorsTotal);
+  expect(p.bytesDone).toBe(summary.bytesTotal);
+  expect(p.fraction).toBe(1);
+  const bar = await livePage().evaluate(() => {
+    const el = document.getElementById('progress') as HTMLProgressElement;
+    return { value: el.value, max: el.max, percent: el.dataset['percent'], text: document.getElementById('progress-text')!.textContent };
+  });
+  expect(bar.value).toBe(bar.max);
+  expect(bar.percent).toBe('100.0');
+  expect(bar.text).toContain(`${summary.tensorsTotal} / ${summary.tensorsTotal} tensors`);
+}
+
+async function safetensorsOf(summary: DemoSummary, tensors: readonly ResolvedTensor[], dtypeName: string): Promise<SafetensorsSummary> {
+  const file = await livePage()
+    .evaluate(() => window.demo.safetensors())
+    .catch((e: unknown) => {
+      throw new Error(`demo.safetensors failed: ${String(e)}${diagnostics()}`);
+    });
+  const header = parseSafetensorsHeader(Uint8Array.from(file.headerBytes), { fileSize: file.byteLength });
+  expect(header.dataOffset).toBe(file.headerBytes.length);
+  expect(header.dataOffset + header.dataBytes).toBe(file.byteLength);
+  expect(header.dataBytes).toBe(summary.bytesTotal);
+  expect(new Map(header.tensors.map((t) => [t.name, { dtype: t.dtype, shape: [...t.shape] }]))).toEqual(
+    new Map(tensors.map((t) => [t.name, { dtype: dtypeName, shape: t.shape }])),
+  );
+  expect(header.metadata['seed']).toBe(SEED);
+  expect(header.metadata['format']).toBe('pt');
+  expect(JSON.parse(header.metadata['init'] ?? 'null')).toEqual(Object.fromEntries(tensors.map((t) => [t.name, t.init])));
+  expect(file.filename).toMatch(/\.safetensors$/);
+  const link = await livePage().evaluate(() => {
+    const a = document.getElementById('download') as HTMLAnchorElement;
+    return { hidden: a.hidden, href: a.href, download: a.download };
+  });
+  expect(link).toEqual({ hidden: false, href: file.href, download: file.filename });
+  return file;
+}
+
+/** Bytes [begin, end) of the downloaded file, fetched from the link's object URL inside the page. */
+async function fileBytes(href: string, slices: readonly (readonly [number, number])[]): Promise<{ size: number; slices: number[][] }> {
+  return livePage().evaluate(
+    async (url, ss) => {
+      const buf = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      return { size: buf.length, slices: ss.map(([a, b]) => Array.from(buf.subarray(a, b))) };
+    },
+    href,
+    slices,
+  );
+}
+
+function littleEndian(bits: readonly number[], bytesPer: number): number[] {
+  const out: number[] = [];
+  for (const b of bits) for (let k = 0; k < bytesPer; k++) out.push((b >>> (8 * k)) & 0xff);
+  return out;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian), or set CHROMIUM_PATH`);
+  }
+  outDir = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-demo-'));
+  await build({ configFile: CONFIG, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
+  server = await serve(outDir);
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profile = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-chromium-'));
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
+    timeout: 60_000,
+    protocolTimeout: 170_000,
+  });
+  page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warn') pageLog.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => pageLog.push(`pageerror: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+  page.on('requestfailed', (r) => pageLog.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) pageLog.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(`${origin}/index.html`, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.demoReady === true, { timeout: 30_000 }).catch((e: unknown) => {
+    throw new Error(`the demo page never became ready: ${String(e)}${diagnostics()}`);
+  });
+});
+
+afterAll(async () => {
+  try {
+    const proc = browser?.process();
+    await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);
+    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  } finally {
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((r) => server!.close(r));
+    }
+    for (const dir of [profile, outDir]) if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+});
+
+describe('model demo page (headless Chromium)', () => {
+  it('finds a WebGPU adapter and shows it', async () => {
+    const shown = await livePage().evaluate(() => ({
+      adapter: window.demo.adapter,
+      text: document.getElementById('adapter')!.textContent ?? '',
+      status: document.getElementById('status')!.textContent ?? '',
+      plan: document.getElementById('plan')!.textContent ?? '',
+    }));
+    expect(shown.adapter, `no adapter: ${shown.status}${diagnostics()}`).toBeDefined();
+    console.log(`demo page: adapter ${shown.adapter!.vendor}/${shown.adapter!.architecture} ${shown.adapter!.description}`);
+    expect(shown.text).toMatch(/^adapter: /);
+    expect(shown.text).toContain('maxBufferSize');
+    // The default preset's plan: the tiny GPT-2.
+    const tiny = resolveModel(gpt2(GPT2_TINY));
+    expect(shown.plan).toContain(`${tiny.length} tensors`);
+  });
+
+  it('cancels a running initialization', async () => {
+    const outcome = await livePage().evaluate(async (gpt2Config) => {
+      const p = window.demo.init({ preset: 'gpt2', gpt2: gpt2Config, dtype: 'f32', seed: '42' });
+      window.demo.cancel();
+      try {
+        await p;
+        return 'resolved';
+      } catch (e) {
+        return e instanceof Error ? e.name : String(e);
+      }
+    }, GPT2_TINY);
+    expect(outcome).toBe('AbortedError');
+    const state = await livePage().evaluate(() => ({
+      status: document.getElementById('status')!.textContent ?? '',
+      run: (document.getElementById('run') as HTMLButtonElement).disabled,
+      cancel: (document.getElementById('cancel') as HTMLButtonElement).disabled,
+    }));
+    expect(state).toEqual({ status: expect.stringContaining('cancelled') as unknown as string, run: false, cancel: true });
+    // Nothing is left to sample.
+    await expect(livePage().evaluate(() => window.demo.sample('wte.weight', 0, 4))).rejects.toThrow(/no model/);
+  });
+
+  describe.each([
+    { dtype: 'f32', placement: 'tensor', st: 'F32', bytesPer: 4 },
+    { dtype: 'bf16', placement: 'arena', st: 'BF16', bytesPer: 2 },
+  ] as const)('tiny GPT-2 in $dtype ($placement placement)', ({ dtype, placement, st, bytesPer }) => {
+    const tensors = resolveModel(gpt2(GPT2_TINY, { dtype }));
+    let summary: DemoSummary;
+
+    it('initializes with a complete progress bar and the expected table', async () => {
+      summary = await init({ preset: 'gpt2', gpt2: GPT2_TINY, dtype, seed: SEED, placement });
+      console.log(`demo page: gpt2 tiny ${dtype}: ${summary.tensorsTotal} tensors, ${summary.bytesTotal} bytes in ${summary.initMs.toFixed(0)} ms`);
+      expect(summary.seed).toBe(SEED);
+      expect(summary.dtype).toBe(dtype);
+      expect(summary.placement).toBe(placement);
+      expect(summary.tensors.map((t) => [t.name, t.shape, t.dtype])).toEqual(tensors.map((t) => [t.name, t.shape, dtype]));
+      expect(summary.tensors.map((t) => t.stream)).toEqual(tensors.map((t) => t.stream.toString()));
+      await expectProgressComplete(summary);
+      const rows = await livePage().evaluate(() => document.querySelectorAll('#tensors tbody tr[data-name]').length);
+      expect(rows).toBe(tensors.length);
+      for (const [i, t] of tensors.entries()) {
+        const s = summary.tensors[i]!;
+        expect(s.init, t.name).toEqual(t.init);
+        expect(s.measured.n, t.name).toBe(Math.min(t.numel, 1 << 16));
+        if (t.resolved.kind === 'distribution') {
+          expect(s.expectedStd, t.name).toBe(t.resolved.expectedStd);
+          // A loose sanity check of the table's measured column (the bit-exact check is below).
+          expect(Math.abs(s.measured.std / t.resolved.expectedStd - 1), t.name).toBeLessThan(0.1);
+        } else if (t.resolved.kind === 'constant') {
+          expect(s.measured).toMatchObject({ mean: t.resolved.value, std: 0 });
+        }
+      }
+    });
+
+    it("every tensor's GPU values equal the CPU twin in Node, bit for bit", async () => {
+      expect(summary, 'the init above failed').toBeDefined();
+      await expectBitExact(tensors, tensors.flatMap((t) => rangesOf(t, 1024)));
+    });
+
+    it('draws histograms: a density curve for a distribution, a spike for a constant', async () => {
+      const p = livePage();
+      // After init the page shows the first random tensor.
+      const first = await p.evaluate(() => {
+        const svg = document.querySelector('#histogram svg') as SVGSVGElement | null;
+        return svg && { tensor: svg.dataset['tensor'], bars: svg.querySelectorAll('rect.bar').length, density: svg.querySelectorAll('path.density').length };
+      });
+      expect(first).toEqual({ tensor: 'wte.weight', bars: expect.any(Number) as unknown as number, density: 1 });
+      expect(first!.bars).toBeGreaterThan(20);
+      // Clicking a row draws that tensor.
+      for (const [name, selector] of [
+        ['h.1.mlp.c_proj.weight', 'path.density'],
+        ['ln_f.weight', 'line.spike'],
+      ] as const) {
+        await p.click(`#tensors tbody tr[data-name="${name}"]`);
+        await p
+          .waitForFunction((n) => (document.querySelector('#histogram svg') as SVGSVGElement | null)?.dataset['tensor'] === n, { timeout: 10_000 }, name)
+          .catch((e: unknown) => {
+            throw new Error(`no histogram for ${name}: ${String(e)}${diagnostics()}`);
+          });
+        const drawn = await p.evaluate(
+          (sel) => ({
+            marks: document.querySelectorAll(`#histogram svg ${sel}`).length,
+            selected: document.querySelector('#tensors tbody tr.selected')?.getAttribute('data-name'),
+          }),
+          selector,
+        );
+        expect(drawn, name).toEqual({ marks: expect.any(Number) as unknown as number, selected: name });
+        expect(drawn.marks, name).toBeGreaterThan(0);
+      }
+    });
+
+    it('downloads a .safetensors file with the right header and bytes', async () => {
+      expect(summary, 'the init above failed').toBeDefined();
+      const file = await safetensorsOf(summary, tensors, st);
+      const header = parseSafetensorsHeader(Uint8Array.from(file.headerBytes), { fileSize: file.byteLength });
+      const picks = ['wte.weight', 'h.1.attn.c_proj.weight', 'h.0.ln_1.weight'];
+      const slices: [number, number][] = [];
+      const want: number[][] = [];
+      for (const name of picks) {
+        const t = tensors.find((x) => x.name === name)!;
+        const entry = header.tensors.find((x) => x.name === name)!;
+        const range = { name, start: t.numel - 100, count: 100 };
+        const begin = header.dataOffset + entry.dataOffsets[0] + range.start * bytesPer;
+        slices.push([begin, begin + range.count * bytesPer]);
+        want.push(littleEndian(twinBits(t, range), bytesPer));
+      }
+      const got = await fileBytes(file.href, slices);
+      expect(got.size).toBe(file.byteLength);
+      got.slices.forEach((s, i) => expect(s, `${picks[i]}: bytes of the downloaded file vs CPU twin`).toEqual(want[i]));
+    });
+  });
+
+  it(`initializes ResNet-18 (${RESNET_CLASSES} classes) in bf16, bit-exact on a sample of tensors`, async () => {
+    const tensors = resolveModel(resnet18({ numClasses: RESNET_CLASSES, dtype: 'bf16' }));
+    const summary = await init({ preset: 'resnet18', resnet18: { numClasses: RESNET_CLASSES }, dtype: 'bf16', seed: SEED, placement: 'tensor' });
+    console.log(`demo page: resnet18 bf16: ${summary.tensorsTotal} tensors, ${summary.bytesTotal} bytes in ${summary.initMs.toFixed(0)} ms`);
+    expect(summary.tensors.map((t) => [t.name, t.shape])).toEqual(tensors.map((t) => [t.name, t.shape]));
+    await expectProgressComplete(summary);
+    const names = ['conv1.weight', 'bn1.weight', 'bn1.running_var', 'layer2.0.downsample.0.weight', 'layer4.1.conv2.weight', 'fc.weight', 'fc.bias'];
+    const picked = tensors.filter((t) => names.includes(t.name));
+    expect(picked.map((t) => t.name).sort()).toEqual([...names].sort());
+    await expectBitExact(tensors, picked.flatMap((t) => rangesOf(t, 512)));
+    await safetensorsOf(summary, tensors, 'BF16');
+    expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+  });
+});
