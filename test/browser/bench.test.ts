@@ -3,31 +3,17 @@
 // secure context), driven through window.runBench with a tiny configuration. Checks that every case produced
 // a result, that the page rendered its table and charts, and that the samples the page generated on its GPU
 // equal the CPU twin run here in Node, bit for bit. Needs Debian's `chromium` (or CHROMIUM_PATH).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { build } from 'vite';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBuiltPage, type BuiltPage } from './chromium.js';
 import { CASES } from '../../src/bench/cases.js';
 import type { BenchConfig, BenchReport } from '../../src/bench/run.js';
 import { generate } from '../../src/rng/generate.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, 'bench', 'vite.config.ts');
-const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
-// As in browser.test.ts: --no-sandbox for root, --enable-unsafe-webgpu for WebGPU on Linux / SwiftShader.
-const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-component-update'];
-
-const MIME: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-};
 
 /** Small enough for SwiftShader on two cores: 64K elements, 5 samples, no GPT-2. */
 const TINY: Partial<BenchConfig> & { tfjs: boolean } = {
@@ -41,87 +27,18 @@ const TINY: Partial<BenchConfig> & { tfjs: boolean } = {
   tfjs: true,
 };
 
-let outDir: string | undefined;
-let profile: string | undefined;
-let server: Server | undefined;
-let browser: Browser | undefined;
+let opened: BuiltPage | undefined;
 let page: Page | undefined;
-const pageLog: string[] = [];
-const diagnostics = () => (pageLog.length ? `\npage log:\n  ${pageLog.join('\n  ')}` : '\npage log: (empty)');
+const diagnostics = () => opened?.diagnostics() ?? '\npage log: (the page did not open)';
 
-function serve(dir: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    const file = resolve(dir, `.${path}`);
-    if (!file.startsWith(dir + sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    let body: Buffer;
-    try {
-      body = readFileSync(file);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
-      return;
-    }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(body);
-  });
-  return new Promise((ok, fail) => {
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => ok(s));
-  });
-}
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian), or set CHROMIUM_PATH`);
-  }
-  outDir = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-bench-page-'));
-  await build({ configFile: CONFIG, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
-  server = await serve(outDir);
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profile = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-chromium-'));
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
-    timeout: 60_000,
-    protocolTimeout: 170_000,
-  });
-  page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warn') pageLog.push(`console.${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageLog.push(`pageerror: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
-  page.on('requestfailed', (r) => pageLog.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) pageLog.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  await page.goto(`${origin}/bench/page.html`, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.benchReady === true, { timeout: 20_000 }).catch((e: unknown) => {
-    throw new Error(`the bench page never became ready: ${String(e)}${diagnostics()}`);
-  });
+  opened = await openBuiltPage(CONFIG, '/bench/page.html', 'benchReady');
+  page = opened.page;
 });
 
 afterAll(async () => {
-  try {
-    const proc = browser?.process();
-    await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);
-    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  } finally {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((r) => server!.close(r));
-    }
-    for (const dir of [profile, outDir]) if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  }
+  await opened?.close();
 });
 
 describe('benchmark page (headless Chromium)', () => {
@@ -192,6 +109,6 @@ describe('benchmark page (headless Chromium)', () => {
     expect(rendered.throughputBars).toBe(report.results.length);
     expect(rendered.fractionBars).toBe(report.results.filter((r) => r.group === 'ours').length);
     expect(rendered.download).toBe(false);
-    expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+    expect((opened?.log ?? []).filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
   });
 });

@@ -1,14 +1,14 @@
 // The browser path: dist/ served over HTTP to headless Chromium, whose WebGPU runs on SwiftShader here.
 // GPU words from navigator.gpu must equal, bit for bit, the CPU twin run in the same page and the CPU twin
 // run in Node from src/. Needs Debian's `chromium` (or CHROMIUM_PATH); without it the suite fails.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, watchPage } from './chromium.js';
 import { bits, generate, initialize as initializeCpu, uniform } from '../../src/cpu.js';
 import type { InitializeOptions } from '../../src/init/initialize.js';
 import type { AdapterSummary } from '../../src/index.js';
@@ -16,26 +16,6 @@ import type { AdapterSummary } from '../../src/index.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const PAGE = fileURLToPath(new URL('./page.html', import.meta.url));
-const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
-
-// Found by trying subsets on Chromium 156 (Debian, headless, no GPU, running as root): only the first two
-// are needed.
-const CHROMIUM_ARGS = [
-  // Chromium refuses to start as root (containers, CI) without it.
-  '--no-sandbox',
-  // Without it requestAdapter() resolves to null ("No available adapters." on the console): Chromium does
-  // not enable WebGPU by default on Linux / on a software (SwiftShader) adapter.
-  '--enable-unsafe-webgpu',
-  // Not needed, but puppeteer's defaults lack it: keeps the component updater off the network at startup.
-  '--disable-component-update',
-  // Tried and dropped: --enable-features=Vulkan, --use-angle=swiftshader and --use-webgpu-adapter=swiftshader
-  // change nothing here (with no GPU, Dawn's only adapter is SwiftShader's Vulkan; on a machine with a GPU
-  // the test then runs on that GPU, which must give the same bits). --disable-background-networking,
-  // --disable-sync, --no-first-run and --disable-dev-shm-usage are in puppeteer's default args already.
-  // headless: true is --headless=new; headless: 'shell' (plain --headless) gives the same adapter, as the
-  // chromium binary has had only the new headless mode since Chrome 132.
-];
-
 const MIME: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -155,9 +135,8 @@ function firstDifference(a: readonly number[], b: readonly number[]): string {
 }
 
 let server: Server | undefined;
-let browser: Browser | undefined;
+let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let page: Page | undefined;
-let profile: string | undefined;
 let origin = '';
 /** Page console errors and warnings, uncaught page errors, failed requests and HTTP errors. */
 const pageLog: string[] = [];
@@ -211,35 +190,11 @@ beforeAll(async () => {
   if (!existsSync(join(DIST, 'index.js')) || !existsSync(join(DIST, 'cpu.js'))) {
     throw new Error(`${DIST} has no index.js / cpu.js: run \`npm run build\` first (npm test does)`);
   }
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian), or point CHROMIUM_PATH at a Chromium/Chrome binary`,
-    );
-  }
   server = await serve();
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profile = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-chromium-'));
-  browser = await puppeteer
-    .launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
-      timeout: 60_000,
-      // A hung WebGPU call fails the test well before vitest's own timeout.
-      protocolTimeout: 60_000,
-    })
-    .catch((e: unknown) => {
-      throw new Error(`Chromium at ${CHROMIUM} did not start (\`apt-get install chromium\` installs a working one): ${String(e)}`, { cause: e });
-    });
-  page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warn') pageLog.push(`console.${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageLog.push(`pageerror: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
-  page.on('requestfailed', (r) => pageLog.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) pageLog.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
+  chromium = await launchChromium();
+  page = await chromium.browser.newPage();
+  watchPage(page, pageLog);
   // navigator.gpu exists only in secure contexts, so the page comes from http://127.0.0.1, not about:blank.
   await page.goto(`${origin}/page.html`, { waitUntil: 'load' });
   await page
@@ -251,15 +206,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    const proc = browser?.process();
-    await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);
-    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await chromium?.close();
   } finally {
     if (server) {
       server.closeAllConnections();
       await new Promise((r) => server!.close(r));
     }
-    if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
   }
 });
 

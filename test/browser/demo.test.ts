@@ -5,15 +5,11 @@
 // here in Node bit for bit (every tensor, at the start, the middle and the end), that the progress bar
 // reached 100%, that the histograms are drawn (density curve, point mass), that cancelling works, and that
 // the .safetensors download has the right header and bytes. Needs Debian's `chromium` (or CHROMIUM_PATH).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { build } from 'vite';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBuiltPage, type BuiltPage } from './chromium.js';
 import type { DemoConfig, DemoSummary, SafetensorsSummary } from '../../demo/main.js';
 import { initialize } from '../../src/init/initialize.js';
 import { gpt2, resnet18, resolveModel, type ResolvedTensor } from '../../src/models/index.js';
@@ -21,59 +17,16 @@ import { parseSafetensorsHeader } from '../../src/models/safetensors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, 'demo', 'vite.config.ts');
-const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
-// As in browser.test.ts: --no-sandbox for root, --enable-unsafe-webgpu for WebGPU on Linux / SwiftShader.
-const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-component-update'];
-
-const MIME: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-};
 
 const SEED = '42';
 /** The page's default GPT-2 config, small enough for SwiftShader: 28 tensors, ~0.5M parameters. */
 const GPT2_TINY = { n_layer: 2, n_embd: 128, n_head: 4, vocab_size: 1000, n_positions: 128 };
 const RESNET_CLASSES = 10;
 
-let outDir: string | undefined;
-let profile: string | undefined;
-let server: Server | undefined;
-let browser: Browser | undefined;
+let opened: BuiltPage | undefined;
 let page: Page | undefined;
-const pageLog: string[] = [];
-const diagnostics = () => (pageLog.length ? `\npage log:\n  ${pageLog.join('\n  ')}` : '\npage log: (empty)');
+const diagnostics = () => opened?.diagnostics() ?? '\npage log: (the page did not open)';
 
-function serve(dir: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    const file = resolve(dir, `.${path}`);
-    if (!file.startsWith(dir + sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    let body: Buffer;
-    try {
-      body = readFileSync(file);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
-      return;
-    }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(body);
-  });
-  return new Promise((ok, fail) => {
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => ok(s));
-  });
-}
 
 function livePage(): Page {
   if (!page) throw new Error(`the browser did not start${diagnostics()}`);
@@ -185,48 +138,12 @@ function littleEndian(bits: readonly number[], bytesPer: number): number[] {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian), or set CHROMIUM_PATH`);
-  }
-  outDir = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-demo-'));
-  await build({ configFile: CONFIG, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
-  server = await serve(outDir);
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profile = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-chromium-'));
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
-    timeout: 60_000,
-    protocolTimeout: 170_000,
-  });
-  page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warn') pageLog.push(`console.${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => pageLog.push(`pageerror: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
-  page.on('requestfailed', (r) => pageLog.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) pageLog.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  await page.goto(`${origin}/index.html`, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.demoReady === true, { timeout: 30_000 }).catch((e: unknown) => {
-    throw new Error(`the demo page never became ready: ${String(e)}${diagnostics()}`);
-  });
+  opened = await openBuiltPage(CONFIG, '/index.html', 'demoReady');
+  page = opened.page;
 });
 
 afterAll(async () => {
-  try {
-    const proc = browser?.process();
-    await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);
-    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  } finally {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((r) => server!.close(r));
-    }
-    for (const dir of [profile, outDir]) if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  }
+  await opened?.close();
 });
 
 describe('model demo page (headless Chromium)', () => {
@@ -369,6 +286,6 @@ describe('model demo page (headless Chromium)', () => {
     expect(picked.map((t) => t.name).sort()).toEqual([...names].sort());
     await expectBitExact(tensors, picked.flatMap((t) => rangesOf(t, 512)));
     await safetensorsOf(summary, tensors, 'BF16');
-    expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+    expect((opened?.log ?? []).filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
   });
 });

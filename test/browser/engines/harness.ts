@@ -7,21 +7,19 @@
 //   /vendor/tfjs-backend-webgpu/  node_modules/@tensorflow/tfjs-backend-webgpu/dist/
 //   /vendor/ort/           node_modules/onnxruntime-web/dist/ (the .mjs bundles and the .wasm files they load)
 //   /models/NAME.onnx      models registered by the test (encoded in test/browser/engines/onnx.ts)
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
+import { launchChromium, watchPage } from '../chromium.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const PAGES = resolve(fileURLToPath(new URL('./', import.meta.url)));
-export const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
+export { CHROMIUM } from '../chromium.js';
 
-// The flags of test/browser/browser.test.ts, where each one is explained.
-const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-component-update'];
 
 const STATIC: Record<string, string> = {
   '/vendor/tfjs-core/': join(ROOT, 'node_modules', '@tensorflow', 'tfjs-core', 'dist'),
@@ -65,39 +63,21 @@ export async function startHarness(models: ReadonlyMap<string, Uint8Array>): Pro
   for (const [prefix, dir] of Object.entries(STATIC)) {
     if (!existsSync(dir)) throw new Error(`${dir} (served at ${prefix}) is missing: run \`npm ci\``);
   }
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` (Debian), or set CHROMIUM_PATH`);
-  }
   const server = await serve(models);
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const profile = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-engines-'));
-  let browser: Browser;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
   try {
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
-      timeout: 60_000,
-      protocolTimeout: 60_000,
-    });
+    chromium = await launchChromium();
   } catch (e) {
     await closeServer(server);
-    rmSync(profile, { recursive: true, force: true });
-    throw new Error(`Chromium at ${CHROMIUM} did not start: ${String(e)}`, { cause: e });
+    throw e;
   }
   return {
     origin,
     async open(path, ready) {
-      const page = await browser.newPage();
+      const page = await chromium.browser.newPage();
       const log: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warn') log.push(`console.${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => log.push(`pageerror: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
-      page.on('requestfailed', (r) => log.push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-      page.on('response', (r) => {
-        if (r.status() >= 400) log.push(`HTTP ${r.status()}: ${r.url()}`);
-      });
+      watchPage(page, log);
       await page.goto(`${origin}${path}`, { waitUntil: 'load' });
       await page.waitForFunction((name) => typeof (window as unknown as Record<string, unknown>)[name] === 'function', { timeout: 20_000 }, ready).catch((e: unknown) => {
         throw new Error(`${path} never defined ${ready}: ${String(e)}\npage log:\n  ${log.join('\n  ')}`);
@@ -106,12 +86,9 @@ export async function startHarness(models: ReadonlyMap<string, Uint8Array>): Pro
     },
     async close() {
       try {
-        const proc = browser.process();
-        await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 10_000))]).catch(() => undefined);
-        if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+        await chromium.close();
       } finally {
         await closeServer(server);
-        rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
       }
     },
   };
