@@ -66,7 +66,22 @@ describe('initModel', () => {
     });
   });
 
-  it('abort stops before the next tensor and rejects with Aborted', async () => {
+  it('abort stops before the next tensor, rejects with Aborted and destroys every tensor buffer it made', async () => {
+    // Watch the device's createBuffer: every tensor buffer initModel creates must be destroyed on abort.
+    const device = ctx.device;
+    const original = device.createBuffer.bind(device);
+    const made: { label: string; destroyed: boolean }[] = [];
+    device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+      const buffer = original(descriptor);
+      const record = { label: descriptor.label ?? '', destroyed: false };
+      made.push(record);
+      const destroy = buffer.destroy.bind(buffer);
+      buffer.destroy = () => {
+        record.destroyed = true;
+        destroy();
+      };
+      return buffer;
+    };
     const controller = new AbortController();
     let seen = 0;
     const p = initModel(ctx, tensors, {
@@ -78,8 +93,15 @@ describe('initModel', () => {
         if (x.tensorsDone === 2) controller.abort(new Error('user'));
       },
     });
-    await expect(p).rejects.toMatchObject({ code: 'Aborted' });
+    try {
+      await expect(p).rejects.toMatchObject({ code: 'Aborted' });
+    } finally {
+      device.createBuffer = original;
+    }
     expect(seen).toBe(2);
+    const tensorBuffers = made.filter((b) => tensors.some((t) => b.label === `webgpu-weight-init: ${t.name}`));
+    expect(tensorBuffers.length).toBeGreaterThanOrEqual(2);
+    expect(tensorBuffers.filter((b) => !b.destroyed)).toEqual([]);
     const already = new AbortController();
     already.abort();
     await expect(initModel(ctx, tensors, { seed: 1, signal: already.signal })).rejects.toMatchObject({ code: 'Aborted' });
