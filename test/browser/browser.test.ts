@@ -1,14 +1,14 @@
 // The browser path: dist/ served over HTTP to headless Chromium, whose WebGPU runs on SwiftShader here.
 // GPU words from navigator.gpu must equal, bit for bit, the CPU twin run in the same page and the CPU twin
 // run in Node from src/. Needs Debian's `chromium` (or CHROMIUM_PATH); without it the suite fails.
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, watchPage } from './chromium.js';
+import { closeServer, fileIn, launchChromium, serve, watchPage } from './chromium.js';
 import { bits, generate, initialize as initializeCpu, uniform } from '../../src/cpu.js';
 import type { InitializeOptions } from '../../src/init/initialize.js';
 import type { AdapterSummary } from '../../src/index.js';
@@ -16,14 +16,6 @@ import type { AdapterSummary } from '../../src/index.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const PAGE = fileURLToPath(new URL('./page.html', import.meta.url));
-const MIME: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wgsl': 'text/plain; charset=utf-8',
-};
 
 /** A 64-bit input as it crosses into the page: '42n' is the bigint 42n, other strings stay decimal strings. */
 type U64Spec = string;
@@ -153,44 +145,13 @@ async function onPage<T>(body: (p: Page) => Promise<T>): Promise<T> {
   }
 }
 
-function serve(): Promise<Server> {
-  const s = createServer((req, res) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    const file = path === '/' || path === '/page.html' ? PAGE : resolve(DIST, `.${path}`);
-    if (file !== PAGE && !file.startsWith(DIST + sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    let body: Buffer;
-    try {
-      body = readFileSync(file);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
-    });
-    res.end(body);
-  });
-  return new Promise((ok, fail) => {
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => ok(s));
-  });
-}
 
 beforeAll(async () => {
   if (!existsSync(join(DIST, 'index.js')) || !existsSync(join(DIST, 'cpu.js'))) {
     throw new Error(`${DIST} has no index.js / cpu.js: run \`npm run build\` first (npm test does)`);
   }
-  server = await serve();
+  // The test page at / and /page.html; the built library (dist/) everywhere else.
+  server = await serve((path) => (path === '/' || path === '/page.html' ? { file: PAGE, root: PAGE } : fileIn(DIST, path)));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   chromium = await launchChromium();
   page = await chromium.browser.newPage();
@@ -208,10 +169,7 @@ afterAll(async () => {
   try {
     await chromium?.close();
   } finally {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((r) => server!.close(r));
-    }
+    if (server) await closeServer(server);
   }
 });
 

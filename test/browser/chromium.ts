@@ -29,15 +29,28 @@ export const CHROMIUM_ARGS = [
   // chromium binary has had only the new headless mode since Chrome 132.
 ];
 
-const MIME: Record<string, string> = {
+export const MIME: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
   '.html': 'text/html; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
+  // Needed for WebAssembly.instantiateStreaming, which ONNX Runtime Web uses.
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
 };
 
-/** Serves the files under `dir` (nothing outside it) on a free port of 127.0.0.1. */
-function serve(dir: string): Promise<Server> {
+/** What a route answers: a file to send (checked to lie inside `root`), a body, or nothing (404). */
+export type Route = { file: string; root: string } | { body: Uint8Array | string; type: string } | undefined;
+
+/** The file `path` names under `root`, for a Route. */
+export const fileIn = (root: string, path: string): Route => ({ file: resolve(root, `.${path}`), root });
+
+/**
+ * An HTTP server on a free port of 127.0.0.1; `route` maps each decoded request path to what to send.
+ * Files outside their root get 403, missing ones 404; nothing is cached.
+ */
+export function serve(route: (path: string) => Route): Promise<Server> {
   const s = createServer((req, res) => {
     let path: string;
     try {
@@ -46,25 +59,41 @@ function serve(dir: string): Promise<Server> {
       res.writeHead(400).end();
       return;
     }
-    const file = resolve(dir, `.${path}`);
-    if (!file.startsWith(dir + sep)) {
-      res.writeHead(403).end();
+    let r: Route;
+    try {
+      r = route(path);
+    } catch (e) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(String(e));
       return;
     }
-    let body: Buffer;
-    try {
-      body = readFileSync(file);
-    } catch {
+    if (r && 'file' in r) {
+      if (r.file !== r.root && !r.file.startsWith(r.root + sep)) {
+        res.writeHead(403).end();
+        return;
+      }
+      try {
+        r = { body: readFileSync(r.file), type: MIME[extname(r.file)] ?? 'application/octet-stream' };
+      } catch {
+        r = undefined;
+      }
+    }
+    if (!r) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
       return;
     }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(body);
+    res.writeHead(200, { 'content-type': r.type, 'cache-control': 'no-store' });
+    res.end(r.body);
   });
   return new Promise((ok, fail) => {
     s.once('error', fail);
     s.listen(0, '127.0.0.1', () => ok(s));
   });
+}
+
+/** Closes a server and every connection it still holds. */
+export function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((r) => server.close(() => r()));
 }
 
 /** Records console errors and warnings, page errors, failed requests and HTTP errors into `log`. */
@@ -132,11 +161,8 @@ export async function openBuiltPage(configFile: string, path: string, readyFlag:
     const outDir = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-page-'));
     cleanups.push(() => rmSync(outDir, { recursive: true, force: true, maxRetries: 3 }));
     await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
-    const server = await serve(outDir);
-    cleanups.push(async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    });
+    const server = await serve((path) => fileIn(outDir, path));
+    cleanups.push(() => closeServer(server));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const page = await chromium.browser.newPage();
     watchPage(page, log);

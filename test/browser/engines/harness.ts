@@ -7,13 +7,13 @@
 //   /vendor/tfjs-backend-webgpu/  node_modules/@tensorflow/tfjs-backend-webgpu/dist/
 //   /vendor/ort/           node_modules/onnxruntime-web/dist/ (the .mjs bundles and the .wasm files they load)
 //   /models/NAME.onnx      models registered by the test (encoded in test/browser/engines/onnx.ts)
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
-import { launchChromium, watchPage } from '../chromium.js';
+import { closeServer, launchChromium, MIME, serve, watchPage, type Route } from '../chromium.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -29,16 +29,6 @@ const STATIC: Record<string, string> = {
   '/': DIST,
 };
 
-const MIME: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  // Needed for WebAssembly.instantiateStreaming, which ONNX Runtime Web uses.
-  '.wasm': 'application/wasm',
-  '.onnx': 'application/octet-stream',
-};
 
 /**
  * /engines.js: the engine helpers of src/models/engines.ts as built into dist/ (they are part of the main
@@ -63,7 +53,7 @@ export async function startHarness(models: ReadonlyMap<string, Uint8Array>): Pro
   for (const [prefix, dir] of Object.entries(STATIC)) {
     if (!existsSync(dir)) throw new Error(`${dir} (served at ${prefix}) is missing: run \`npm ci\``);
   }
-  const server = await serve(models);
+  const server = await serve(routes(models));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   try {
@@ -94,57 +84,20 @@ export async function startHarness(models: ReadonlyMap<string, Uint8Array>): Pro
   };
 }
 
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((r) => server.close(() => r()));
-}
 
-function serve(models: ReadonlyMap<string, Uint8Array>): Promise<Server> {
-  const s = createServer((req, res) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    const send = (body: Buffer | Uint8Array | string, type: string) => {
-      res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
-      res.end(body);
-    };
-    if (path === '/engines.js') {
-      try {
-        send(enginesModule(), MIME['.js']!);
-      } catch (e) {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(String(e));
-      }
-      return;
-    }
+function routes(models: ReadonlyMap<string, Uint8Array>): (path: string) => Route {
+  return (path) => {
+    if (path === '/engines.js') return { body: enginesModule(), type: MIME['.js']! };
     const model = /^\/models\/([\w-]+)\.onnx$/.exec(path);
     if (model) {
       const bytes = models.get(model[1]!);
-      if (bytes) send(bytes, MIME['.onnx']!);
-      else res.writeHead(404, { 'content-type': 'text/plain' }).end(`no model ${model[1]}`);
-      return;
+      return bytes ? { body: bytes, type: MIME['.onnx']! } : undefined;
     }
     const prefix = Object.keys(STATIC).find((p) => path.startsWith(p))!;
-    const dir = STATIC[prefix]!;
-    const file = resolve(dir, `./${path.slice(prefix.length)}`);
-    if (!file.startsWith(dir + sep) || (prefix === '/pages/' && extname(file) !== '.html')) {
-      res.writeHead(403).end();
-      return;
-    }
-    let body: Buffer;
-    try {
-      body = readFileSync(file);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
-      return;
-    }
-    send(body, MIME[extname(file)] ?? 'application/octet-stream');
-  });
-  return new Promise((ok, fail) => {
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => ok(s));
-  });
+    const root = STATIC[prefix]!;
+    const file = resolve(root, `./${path.slice(prefix.length)}`);
+    // Only pages are served from this folder, not the test sources next to them.
+    if (prefix === '/pages/' && extname(file) !== '.html') return undefined;
+    return { file, root };
+  };
 }
