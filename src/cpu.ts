@@ -36,19 +36,7 @@ export { resolveRange } from './rng/range.js';
 export type { StreamRange, ResolvedRange } from './rng/range.js';
 export { parseU64, splitU64 } from './rng/u64.js';
 export type { U64Input } from './rng/u64.js';
-export {
-  WeightInitError,
-  InvalidParameterError,
-  BufferTooSmallError,
-  BufferUsageError,
-  MisalignedError,
-  DeviceLostError,
-  UnsupportedError,
-  OutOfMemoryError,
-  AbortedError,
-  GPUValidationError,
-} from './errors.js';
-export type { ErrorCode } from './errors.js';
+export * from './errors.js';
 export * from './init/index.js';
 export type { InitializeOptions, FloatDType } from './init/initialize.js';
 export { resolveModel, parseModelSpec, modelTotals, fnv1a64, tensorStream, gpt2, llama, resnet18, fromSafetensorsHeader } from './models/index.js';

@@ -84,7 +84,7 @@ export class GPUValidationError extends WeightInitError {
 }
 
 /** Short, safe rendering of a received value for error messages. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);

@@ -19,19 +19,7 @@ export type {
 } from './rng/distributions.js';
 export type { StreamRange } from './rng/range.js';
 export type { U64Input } from './rng/u64.js';
-export {
-  WeightInitError,
-  InvalidParameterError,
-  BufferTooSmallError,
-  BufferUsageError,
-  MisalignedError,
-  DeviceLostError,
-  UnsupportedError,
-  OutOfMemoryError,
-  AbortedError,
-  GPUValidationError,
-} from './errors.js';
-export type { ErrorCode } from './errors.js';
+export * from './errors.js';
 export * from './init/index.js';
 export type { InitializeOptions, FloatDType } from './init/initialize.js';
 export * from './models/index.js';
