@@ -5,6 +5,8 @@ import type { Distribution, DType } from '../rng/distributions.js';
 import { bf16BitsToNumber, f16BitsToNumber } from '../rng/pack.js';
 import { parseU64 } from '../rng/u64.js';
 import { createNodeContext } from '../node.js';
+import type { GeneratedRange, WeightInitContext } from '../gpu/context.js';
+import type { AdapterSummary } from '../gpu/device.js';
 import { initialize as initializeCpu } from '../init/initialize.js';
 import { initialize as initializeGpu } from '../gpu/initialize.js';
 import { INITIALIZER_KINDS, type InitializerSpec } from '../init/initializers.js';
@@ -167,26 +169,36 @@ async function sampleInit(opts: Map<string, string>): Promise<number> {
   const count = parseCount('count', opts.get('count') ?? String(Math.min(8, Math.max(0, total - Number(start)))), 2 ** 24);
   const request = { init, shape, layout, dtype, seed: u64Option(opts, 'seed'), stream: u64Option(opts, 'stream'), start, count };
   let values: Float32Array | Uint16Array | Uint32Array;
-  let adapter = null;
-  let resolved;
+  let adapter: AdapterSummary | null = null;
+  let resolved: unknown;
   if (backend === 'cpu') {
     values = initializeCpu(request);
   } else {
-    const ctx = await createNodeContext();
-    try {
-      adapter = ctx.adapter;
+    ({ adapter, values, extra: resolved } = await onGpu(async (ctx) => {
       const out = await initializeGpu(ctx, request);
-      resolved = out.resolved;
-      try {
-        values = await ctx.readRange(out);
-      } finally {
-        out.buffer.destroy();
-      }
-    } finally {
-      ctx.destroy();
-    }
+      return { out, extra: out.resolved };
+    }));
   }
   return printSample(opts, { backend, adapter, init, resolved, shape, layout, dtype, seed: String(request.seed), stream: String(request.stream), start: String(start), count }, values, () => initializeCpu(request), dtype);
+}
+
+/**
+ * Runs `make` on a fresh Node context, reads its output back and releases the buffer and the context.
+ */
+async function onGpu<E>(
+  make: (ctx: WeightInitContext) => Promise<{ out: GeneratedRange; extra: E }>,
+): Promise<{ adapter: AdapterSummary; values: Float32Array | Uint16Array | Uint32Array; extra: E }> {
+  const ctx = await createNodeContext();
+  try {
+    const { out, extra } = await make(ctx);
+    try {
+      return { adapter: ctx.adapter, values: await ctx.readRange(out), extra };
+    } finally {
+      out.buffer.destroy();
+    }
+  } finally {
+    ctx.destroy();
+  }
 }
 
 /** Prints the JSON result; with --verify also compares with the CPU twin. Returns the exit code. */
@@ -242,22 +254,11 @@ async function sample(argv: readonly string[]): Promise<number> {
     dtype,
   };
   let values: Uint32Array | Float32Array | Uint16Array;
-  let adapter = null;
+  let adapter: AdapterSummary | null = null;
   if (backend === 'cpu') {
     values = generate(request);
   } else {
-    const ctx = await createNodeContext();
-    try {
-      adapter = ctx.adapter;
-      const out = await ctx.generate(request);
-      try {
-        values = await ctx.readRange(out);
-      } finally {
-        out.buffer.destroy();
-      }
-    } finally {
-      ctx.destroy();
-    }
+    ({ adapter, values } = await onGpu(async (ctx) => ({ out: await ctx.generate(request), extra: undefined })));
   }
   const result: Record<string, unknown> = { backend, adapter, dist, dtype: dtype ?? (kind === 'bits' ? 'u32' : 'f32'), seed: String(request.seed), stream: String(request.stream), start: String(request.start), count: request.count };
   return printSample(opts, result, values, () => generate(request), dtype);
