@@ -2,7 +2,7 @@
 import { logF32, normalQuantile, openUniformFromWord, sinCos2Pi, sqrtF32, uniformFromWord, fenceF32 } from './transforms.js';
 
 const f = Math.fround;
-const U1_FLOOR = f(1e-7);
+export const U1_FLOOR = f(1e-7);
 
 /** Twin of boxMuller: [r sin v, r cos v] for the word pair (w0, w1). */
 export function boxMuller(w0: number, w1: number): [number, number] {

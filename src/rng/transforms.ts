@@ -43,8 +43,8 @@ export function openUniformFromWord(word: number): number {
   return ((word & 0x7fffff) + 0.5) * 2 ** -23;
 }
 
-const C_24_17 = f(1.41176474);
-const C_8_17 = f(0.470588237);
+export const C_24_17 = f(1.41176474);
+export const C_8_17 = f(0.470588237);
 
 /** Twin of reciprocalF32: 1/d for a positive normal d below 2^126 by three Newton steps (not division). */
 export function reciprocalF32(d: number): number {
@@ -58,13 +58,13 @@ export function reciprocalF32(d: number): number {
   return f(r * scale);
 }
 
-const SQRT2_F = f(1.4142135);
-const INV9 = f(0.11111111);
-const INV7 = f(0.14285715);
-const INV5 = f(0.2);
-const INV3 = f(0.33333334);
-const LN2_HI = 0.693145751953125; // exact in f32 (16 significant bits)
-const LN2_LO = f(1.4286068e-6);
+export const SQRT2_F = f(1.4142135);
+export const INV9 = f(0.11111111);
+export const INV7 = f(0.14285715);
+export const INV5 = f(0.2);
+export const INV3 = f(0.33333334);
+export const LN2_HI = 0.693145751953125; // exact in f32 (16 significant bits)
+export const LN2_LO = f(1.4286068e-6);
 
 /** Twin of logF32: natural logarithm of a positive normal f32. */
 export function logF32(x: number): number {
@@ -85,7 +85,7 @@ export function logF32(x: number): number {
   return f(f(e * LN2_HI) + f(f(e * LN2_LO) + lnm));
 }
 
-const MAGIC_RSQRT = 0x5f3759df;
+export const MAGIC_RSQRT = 0x5f3759df;
 
 /** Twin of sqrtF32: square root of x in [2^-100, 2^100] by Newton steps (0 for x <= 0). */
 export function sqrtF32(x: number): number {
@@ -100,18 +100,18 @@ export function sqrtF32(x: number): number {
 }
 
 // (2 pi)^k / k! rounded to f32.
-const S11 = f(15.0946426);
-const S9 = f(42.0586929);
-const S7 = f(76.7058563);
-const S5 = f(81.6052475);
-const S3 = f(41.3417015);
-const S1 = f(6.28318548);
-const C12 = f(7.90353632);
-const C10 = f(26.4262562);
-const C8 = f(60.2446404);
-const C6 = f(85.4568176);
-const C4 = f(64.9393921);
-const C2 = f(19.7392082);
+export const S11 = f(15.0946426);
+export const S9 = f(42.0586929);
+export const S7 = f(76.7058563);
+export const S5 = f(81.6052475);
+export const S3 = f(41.3417015);
+export const S1 = f(6.28318548);
+export const C12 = f(7.90353632);
+export const C10 = f(26.4262562);
+export const C8 = f(60.2446404);
+export const C6 = f(85.4568176);
+export const C4 = f(64.9393921);
+export const C2 = f(19.7392082);
 
 /** Twin of sinCos2Pi: [sin(2 pi u), cos(2 pi u)] for u in [0, 1] on the 2^-23 grid. */
 export function sinCos2Pi(u: number): [number, number] {
@@ -144,11 +144,11 @@ export function sinCos2Pi(u: number): [number, number] {
 
 // M. Giles, "Approximating the erfinv function", GPU Computing Gems Jade Edition (2011):
 // single-precision coefficients, highest degree first.
-const ERFINV_CENTRAL = [
+export const ERFINV_CENTRAL = [
   2.81022636e-8, 3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164,
   0.246640727, 1.50140941,
 ].map(f);
-const ERFINV_TAIL = [
+export const ERFINV_TAIL = [
   -0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
   1.00167406, 2.83297682,
 ].map(f);
@@ -171,8 +171,8 @@ export function erfinvF32(x: number, w: number): number {
 
 // P. J. Acklam (2003), lower-tail rational approximation of the inverse normal CDF: coefficients from
 // that note, highest degree first.
-const ACKLAM_C = [-0.0077848942, -0.322396457, -2.40075827, -2.54973245, 4.37466431, 2.938164].map(f);
-const ACKLAM_D = [0.00778469583, 0.322467119, 2.44513416, 3.7544086, 1].map(f);
+export const ACKLAM_C = [-0.0077848942, -0.322396457, -2.40075827, -2.54973245, 4.37466431, 2.938164].map(f);
+export const ACKLAM_D = [0.00778469583, 0.322467119, 2.44513416, 3.7544086, 1].map(f);
 
 /** Twin of normalQuantileLowerTail: Phi^-1(p) for p below 2^-24. */
 export function normalQuantileLowerTail(p: number): number {
@@ -184,8 +184,8 @@ export function normalQuantileLowerTail(p: number): number {
   return f(n * reciprocalF32(d));
 }
 
-const SQRT2 = f(1.41421354);
-const TAIL_THRESHOLD = 2 ** -24;
+export const SQRT2 = f(1.41421354);
+export const TAIL_THRESHOLD = 2 ** -24;
 
 /** Twin of normalQuantile: standard normal quantile of p in (0, 1). */
 export function normalQuantile(p: number): number {
