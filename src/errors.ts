@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'Unsupported'
   | 'OutOfMemory'
   | 'Aborted'
-  | 'GPUValidation';
+  | 'GPUValidation'
+  | 'WorkerFailed';
 
 export class WeightInitError extends Error {
   readonly code: ErrorCode;
@@ -80,6 +81,13 @@ export class AbortedError extends WeightInitError {
 export class GPUValidationError extends WeightInitError {
   constructor(message: string) {
     super('GPUValidation', message);
+  }
+}
+
+/** A worker of the SIMD CPU generator failed (or its pool was closed) while a job was pending. */
+export class WorkerFailedError extends WeightInitError {
+  constructor(message: string) {
+    super('WorkerFailed', message);
   }
 }
 

@@ -1,6 +1,6 @@
 // GPU API (browser and Node). The CPU twin lives in 'webgpu-weight-init/cpu'; Node device acquisition in
 // 'webgpu-weight-init/node'.
-export { createContext, WeightInitContext } from './gpu/context.js';
+export { createContext, isSoftwareAdapter, WeightInitContext } from './gpu/context.js';
 export { initialize } from './gpu/initialize.js';
 export { computeOrthogonal } from './gpu/orthogonal.js';
 export type { InitializedRange } from './gpu/initialize.js';

@@ -11,11 +11,15 @@ export type TfInit = 'uniform' | 'normal' | 'truncatedNormal' | 'glorotNormal';
 
 export type CaseKind =
   | { readonly type: 'store'; readonly elementBytes: 4 | 2 }
-  | { readonly type: 'generate'; readonly dist: Distribution; readonly dtype: DType }
+  /** ctx.generate with the context strategy given: the WGSL kernels, or SIMD workers + writeBuffer. */
+  | { readonly type: 'generate'; readonly dist: Distribution; readonly dtype: DType; readonly strategy: 'kernel' | 'upload' }
   | { readonly type: 'cpu-twin'; readonly dist: Distribution; readonly dtype: DType }
+  /** The SIMD CPU generator (WebAssembly) on the calling thread. */
+  | { readonly type: 'cpu-simd'; readonly dist: Distribution; readonly dtype: DType }
   | { readonly type: 'upload' }
   | { readonly type: 'tfjs'; readonly init: TfInit }
-  | { readonly type: 'model-ours' }
+  /** initModel; 'auto' is what createContext picks on this adapter. */
+  | { readonly type: 'model-ours'; readonly strategy: 'auto' | 'kernel' }
   | { readonly type: 'model-tfjs' };
 
 export interface BenchCase {
@@ -40,19 +44,60 @@ export const TRUNCATED_NORMAL: Distribution = { kind: 'truncatedNormal', mean: 0
 export const CASES: readonly BenchCase[] = [
   { id: 'store-32', label: 'store kernel, 4 B/elem (limit)', group: 'limit', kind: { type: 'store', elementBytes: 4 }, elementBytes: 4 },
   { id: 'store-16', label: 'store kernel, 2 B/elem (limit)', group: 'limit', kind: { type: 'store', elementBytes: 2 }, elementBytes: 2 },
-  { id: 'bits-u32', label: 'ours bits u32', group: 'ours', kind: { type: 'generate', dist: { kind: 'bits' }, dtype: 'u32' }, elementBytes: 4 },
-  { id: 'uniform-f32', label: 'ours uniform f32', group: 'ours', kind: { type: 'generate', dist: UNIFORM, dtype: 'f32' }, elementBytes: 4, tfjsPeer: 'tfjs-uniform' },
-  { id: 'normal-f32', label: 'ours normal f32', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'f32' }, elementBytes: 4, tfjsPeer: 'tfjs-normal' },
+  { id: 'bits-u32', label: 'ours bits u32', group: 'ours', kind: { type: 'generate', dist: { kind: 'bits' }, dtype: 'u32', strategy: 'kernel' }, elementBytes: 4 },
+  { id: 'uniform-f32', label: 'ours uniform f32', group: 'ours', kind: { type: 'generate', dist: UNIFORM, dtype: 'f32', strategy: 'kernel' }, elementBytes: 4, tfjsPeer: 'tfjs-uniform' },
+  { id: 'normal-f32', label: 'ours normal f32', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'f32', strategy: 'kernel' }, elementBytes: 4, tfjsPeer: 'tfjs-normal' },
   {
     id: 'truncnormal-f32',
     label: 'ours truncatedNormal f32',
     group: 'ours',
-    kind: { type: 'generate', dist: TRUNCATED_NORMAL, dtype: 'f32' },
+    kind: { type: 'generate', dist: TRUNCATED_NORMAL, dtype: 'f32', strategy: 'kernel' },
     elementBytes: 4,
     tfjsPeer: 'tfjs-truncnormal',
   },
-  { id: 'normal-f16', label: 'ours normal f16', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'f16' }, elementBytes: 2 },
-  { id: 'normal-bf16', label: 'ours normal bf16', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'bf16' }, elementBytes: 2 },
+  { id: 'normal-f16', label: 'ours normal f16', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'f16', strategy: 'kernel' }, elementBytes: 2 },
+  { id: 'normal-bf16', label: 'ours normal bf16', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'bf16', strategy: 'kernel' }, elementBytes: 2 },
+  {
+    id: 'upload-uniform-f32',
+    label: 'ours uniform f32, SIMD workers + upload',
+    group: 'ours',
+    kind: { type: 'generate', dist: UNIFORM, dtype: 'f32', strategy: 'upload' },
+    elementBytes: 4,
+    tfjsPeer: 'tfjs-uniform',
+  },
+  {
+    id: 'upload-normal-f32',
+    label: 'ours normal f32, SIMD workers + upload',
+    group: 'ours',
+    kind: { type: 'generate', dist: NORMAL, dtype: 'f32', strategy: 'upload' },
+    elementBytes: 4,
+    tfjsPeer: 'tfjs-normal',
+  },
+  {
+    id: 'upload-truncnormal-f32',
+    label: 'ours truncatedNormal f32, SIMD workers + upload',
+    group: 'ours',
+    kind: { type: 'generate', dist: TRUNCATED_NORMAL, dtype: 'f32', strategy: 'upload' },
+    elementBytes: 4,
+    tfjsPeer: 'tfjs-truncnormal',
+  },
+  {
+    id: 'upload-normal-bf16',
+    label: 'ours normal bf16, SIMD workers + upload',
+    group: 'ours',
+    kind: { type: 'generate', dist: NORMAL, dtype: 'bf16', strategy: 'upload' },
+    elementBytes: 2,
+  },
+  { id: 'simd-uniform-f32', label: 'SIMD CPU generator uniform f32 (1 thread)', group: 'peer', kind: { type: 'cpu-simd', dist: UNIFORM, dtype: 'f32' }, elementBytes: 4, oursCase: 'uniform-f32' },
+  { id: 'simd-normal-f32', label: 'SIMD CPU generator normal f32 (1 thread)', group: 'peer', kind: { type: 'cpu-simd', dist: NORMAL, dtype: 'f32' }, elementBytes: 4, oursCase: 'normal-f32' },
+  {
+    id: 'simd-truncnormal-f32',
+    label: 'SIMD CPU generator truncatedNormal f32 (1 thread)',
+    group: 'peer',
+    kind: { type: 'cpu-simd', dist: TRUNCATED_NORMAL, dtype: 'f32' },
+    elementBytes: 4,
+    oursCase: 'truncnormal-f32',
+  },
   { id: 'cpu-uniform-f32', label: 'CPU twin uniform f32 (1 thread)', group: 'peer', kind: { type: 'cpu-twin', dist: UNIFORM, dtype: 'f32' }, elementBytes: 4, oursCase: 'uniform-f32' },
   { id: 'cpu-normal-f32', label: 'CPU twin normal f32 (1 thread)', group: 'peer', kind: { type: 'cpu-twin', dist: NORMAL, dtype: 'f32' }, elementBytes: 4, oursCase: 'normal-f32' },
   { id: 'upload-f32', label: 'host fill + writeBuffer f32', group: 'peer', kind: { type: 'upload' }, elementBytes: 4, oursCase: 'uniform-f32' },
@@ -68,7 +113,22 @@ export const CASES: readonly BenchCase[] = [
     // tfjs-layers' glorotNormal is VarianceScaling(1, fanAvg, 'normal'), i.e. a truncated normal.
     oursCase: 'truncnormal-f32',
   },
-  { id: 'gpt2-ours', label: 'GPT-2 small init, ours (initModel)', group: 'model', kind: { type: 'model-ours' }, elementBytes: 4, tfjsPeer: 'gpt2-tfjs' },
+  {
+    id: 'gpt2-ours',
+    label: "GPT-2 small init, ours (initModel, the adapter's default strategy)",
+    group: 'model',
+    kind: { type: 'model-ours', strategy: 'auto' },
+    elementBytes: 4,
+    tfjsPeer: 'gpt2-tfjs',
+  },
+  {
+    id: 'gpt2-ours-kernel',
+    label: 'GPT-2 small init, ours (initModel, WGSL kernels)',
+    group: 'model',
+    kind: { type: 'model-ours', strategy: 'kernel' },
+    elementBytes: 4,
+    tfjsPeer: 'gpt2-tfjs',
+  },
   { id: 'gpt2-tfjs', label: 'GPT-2 small init, TF.js', group: 'model', kind: { type: 'model-tfjs' }, elementBytes: 4, oursCase: 'gpt2-ours' },
 ];
 

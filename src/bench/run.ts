@@ -2,12 +2,15 @@
 // requested, ideally with 'timestamp-query': see requestBenchDevice) and optionally a TF.js peer, runs the
 // cases of cases.ts at each size, and returns a JSON-ready report. Used by src/cli/bench.ts (Node) and
 // bench/page.ts (browser).
-import type { WeightInitContext } from '../gpu/context.js';
+import { createContext, type WeightInitContext } from '../gpu/context.js';
+import { createSimdGenerator, simdJob, type SimdGenerator } from '../rng/simd.js';
 import { planDispatches } from '../gpu/dispatch-plan.js';
 import { BufferUsage, ShaderStage } from '../gpu/flags.js';
 import { initModel } from '../models/init-model.js';
 import { DTYPE_BYTES, type Distribution, type DType } from '../rng/distributions.js';
 import { generate as cpuGenerate, type GeneratedArray } from '../rng/generate.js';
+import { resolveDistribution } from '../rng/distributions.js';
+import { resolveRange } from '../rng/range.js';
 import storeWgsl from './store.wgsl?raw';
 import {
   CASES,
@@ -421,8 +424,15 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
   const sizes = [...new Set(config.sizes.map((s) => (s === 'max' ? largest : Math.min(s, largest))))];
   const labelOf = (n: number) => (n === largest && config.sizes.includes('max') ? `max (${sizeLabel(n)})` : sizeLabel(n));
   let store: StorePipelines | undefined;
+  // One context per strategy on the same device; env.ctx's own strategy is the adapter's default ('auto').
+  const contexts = {
+    kernel: await createContext({ device, strategy: 'kernel', workgroupSize: ctx.limits.workgroupSize }),
+    upload: await createContext({ device, strategy: 'upload', workgroupSize: ctx.limits.workgroupSize }),
+  };
+  let simd: SimdGenerator | undefined;
   try {
     if (selected.some((c) => c.kind.type === 'store')) store = await storePipelines(ctx);
+    if (selected.some((c) => c.kind.type === 'cpu-simd')) simd = await createSimdGenerator();
     for (const [sizeIndex, n] of sizes.entries()) {
       const size = labelOf(n);
       for (const c of selected) {
@@ -449,10 +459,11 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
                 usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
               });
               const options = { seed: config.seed, stream: streamOf(c), count: n, dist: k.dist, dtype: k.dtype, buffer };
+              const gen = contexts[k.strategy];
               try {
                 const run = (reps: number) =>
-                  ctx.batch(async () => {
-                    for (let r = 0; r < reps; r++) await ctx.generate(options);
+                  gen.batch(async () => {
+                    for (let r = 0; r < reps; r++) await gen.generate(options);
                   });
                 const s = await sampleGpu(timer, config, config.repeat, run);
                 let verified: boolean | undefined;
@@ -488,6 +499,23 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
                 const count = warmup ? Math.min(n, 1 << 20) : n;
                 const t = now();
                 cpuGenerate({ seed: config.seed, stream: streamOf(c), count, dist: k.dist, dtype: k.dtype });
+                return now() - t;
+              });
+              emit(timed(c, size, n, k.dtype, s, false));
+              break;
+            }
+            case 'cpu-simd': {
+              if (n > config.cpuMaxElements) {
+                emit(skippedRow(c, size, n, `above cpuMaxElements (${sizeLabel(config.cpuMaxElements)})`));
+                break;
+              }
+              // The output array is allocated once: a fresh one costs its first-touch page faults, which
+              // on some systems take longer than generating the values.
+              const out = k.dtype === 'f32' || k.dtype === 'u32' ? new Uint32Array(n) : new Uint16Array(n);
+              const job = simdJob(resolveRange({ seed: config.seed, stream: streamOf(c), count: n }), resolveDistribution(k.dist), k.dtype);
+              const s = await sampleWall(config, config.repeat, () => {
+                const t = now();
+                simd!.run(job, out);
                 return now() - t;
               });
               emit(timed(c, size, n, k.dtype, s, false));
@@ -561,14 +589,15 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
         if (k.type !== 'model-ours' && k.type !== 'model-tfjs') continue;
         try {
           if (k.type === 'model-ours') {
+            const model = k.strategy === 'auto' ? contexts[ctx.strategy] : contexts[k.strategy];
             const gpu: number[] = [];
             const s = await sampleWall(config, repeat, async (warmup) => {
-              const m = await timer.measure(() => initModel(ctx, tensors, { seed: config.seed }));
+              const m = await timer.measure(() => initModel(model, tensors, { seed: config.seed }));
               m.result.destroy();
               if (!warmup && m.gpuMs !== undefined) gpu.push(m.gpuMs);
               return m.wallMs;
             });
-            const row = timed(c, 'model', params, 'f32', s, false, { tensors: tensors.length });
+            const row = timed(c, 'model', params, 'f32', s, false, { tensors: tensors.length, strategy: model.strategy });
             emit({ ...row, ...(gpu.length === s.wall.length ? { gpuMs: stat(gpu) } : {}), extra: { ...row.extra, paramsPerSecond: row.elementsPerSecond! } });
           } else {
             const tf = env.tf;
@@ -591,6 +620,8 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
     }
   } finally {
     timer.dispose();
+    contexts.kernel.destroy();
+    contexts.upload.destroy();
   }
 
   return {

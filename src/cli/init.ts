@@ -25,6 +25,7 @@ const INIT_OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'string' },
   dtype: { type: 'string', values: ['f32', 'f16', 'bf16'] },
   placement: { type: 'string', values: ['tensor', 'arena'] },
+  strategy: { type: 'string', values: ['auto', 'kernel', 'upload'] },
   out: { type: 'string' },
   verify: { type: 'flag' },
   table: { type: 'flag' },
@@ -40,6 +41,8 @@ export const INIT_HELP = `  init [options]             initialize a whole model 
     --seed U64               default 0
     --dtype f32|f16|bf16     every tensor's dtype (default: the preset's, f32)
     --placement tensor|arena one buffer per tensor (default) or one arena
+    --strategy auto|kernel|upload  WGSL kernels, or SIMD CPU workers + writeBuffer (default auto:
+                             upload on a software adapter such as SwiftShader, else kernel)
     --out model.safetensors  stream the weights to a safetensors file
     --verify                 compare samples of every tensor with the CPU twin
     --table                  per-tensor table: initializer, expected std, measured std
@@ -186,7 +189,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   const spec = await modelSpecFrom(opts);
   const tensors = resolveModel(spec);
   const quiet = opts.has('quiet');
-  const ctx = await createNodeContext();
+  const ctx = await createNodeContext({ strategy: (opts.get('strategy') ?? 'auto') as 'auto' | 'kernel' | 'upload' });
   try {
     const t0 = performance.now();
     const bar = progressBar('init', quiet);
@@ -208,6 +211,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
         parametersPerSecond: Math.round(params / seconds),
         gigabytesPerSecond: Number((model.byteLength / seconds / 1e9).toFixed(3)),
         seed: String(seed),
+        strategy: ctx.strategy,
         adapter: { vendor: ctx.adapter.vendor, architecture: ctx.adapter.architecture, description: ctx.adapter.description, isFallbackAdapter: ctx.adapter.isFallbackAdapter },
       };
       let code = 0;

@@ -24,6 +24,8 @@ commands:
   info                       print the WebGPU adapter this machine would use, as JSON
   sample [options]           print generated values as JSON
     --backend gpu|cpu        where to generate (default gpu)
+    --strategy auto|kernel|upload  with gpu: WGSL kernels, or SIMD CPU workers + writeBuffer
+                             (default auto: upload on a software adapter such as SwiftShader)
     --dist bits|uniform|normal|truncated-normal   distribution (default uniform)
     --low N --high N         uniform bounds (default 0, 1)
     --mean N --std N         normal / truncated-normal parameters (default 0, 1)
@@ -46,6 +48,7 @@ ${INIT_HELP}
 
 const SAMPLE_OPTIONS: Record<string, OptionSpec> = {
   backend: { type: 'string', values: ['gpu', 'cpu'] },
+  strategy: { type: 'string', values: ['auto', 'kernel', 'upload'] },
   dist: { type: 'string', values: ['bits', 'uniform', 'normal', 'truncated-normal'] },
   low: { type: 'string' },
   high: { type: 'string' },
@@ -170,29 +173,31 @@ async function sampleInit(opts: Map<string, string>): Promise<number> {
   const request = { init, shape, layout, dtype, seed: u64Option(opts, 'seed'), stream: u64Option(opts, 'stream'), start, count };
   let values: Float32Array | Uint16Array | Uint32Array;
   let adapter: AdapterSummary | null = null;
+  let via = 'cpu';
   let resolved: unknown;
   if (backend === 'cpu') {
     values = initializeCpu(request);
   } else {
-    ({ adapter, values, extra: resolved } = await onGpu(async (ctx) => {
+    ({ adapter, values, extra: resolved, via } = await onGpu(opts, async (ctx) => {
       const out = await initializeGpu(ctx, request);
       return { out, extra: out.resolved };
     }));
   }
-  return printSample(opts, { backend, adapter, init, resolved, shape, layout, dtype, seed: String(request.seed), stream: String(request.stream), start: String(start), count }, values, () => initializeCpu(request), dtype);
+  return printSample(opts, { backend, via, adapter, init, resolved, shape, layout, dtype, seed: String(request.seed), stream: String(request.stream), start: String(start), count }, values, () => initializeCpu(request), dtype);
 }
 
 /**
  * Runs `make` on a fresh Node context, reads its output back and releases the buffer and the context.
  */
 async function onGpu<E>(
+  opts: Map<string, string>,
   make: (ctx: WeightInitContext) => Promise<{ out: GeneratedRange; extra: E }>,
-): Promise<{ adapter: AdapterSummary; values: Float32Array | Uint16Array | Uint32Array; extra: E }> {
-  const ctx = await createNodeContext();
+): Promise<{ adapter: AdapterSummary; values: Float32Array | Uint16Array | Uint32Array; extra: E; via: string }> {
+  const ctx = await createNodeContext({ strategy: (opts.get('strategy') ?? 'auto') as 'auto' | 'kernel' | 'upload' });
   try {
     const { out, extra } = await make(ctx);
     try {
-      return { adapter: ctx.adapter, values: await ctx.readRange(out), extra };
+      return { adapter: ctx.adapter, values: await ctx.readRange(out), extra, via: out.via };
     } finally {
       out.buffer.destroy();
     }
@@ -255,12 +260,13 @@ async function sample(argv: readonly string[]): Promise<number> {
   };
   let values: Uint32Array | Float32Array | Uint16Array;
   let adapter: AdapterSummary | null = null;
+  let via = 'cpu';
   if (backend === 'cpu') {
     values = generate(request);
   } else {
-    ({ adapter, values } = await onGpu(async (ctx) => ({ out: await ctx.generate(request), extra: undefined })));
+    ({ adapter, values, via } = await onGpu(opts, async (ctx) => ({ out: await ctx.generate(request), extra: undefined })));
   }
-  const result: Record<string, unknown> = { backend, adapter, dist, dtype: dtype ?? (kind === 'bits' ? 'u32' : 'f32'), seed: String(request.seed), stream: String(request.stream), start: String(request.start), count: request.count };
+  const result: Record<string, unknown> = { backend, via, adapter, dist, dtype: dtype ?? (kind === 'bits' ? 'u32' : 'f32'), seed: String(request.seed), stream: String(request.stream), start: String(request.start), count: request.count };
   return printSample(opts, result, values, () => generate(request), dtype);
 }
 

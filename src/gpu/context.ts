@@ -19,6 +19,8 @@ import { planDispatches, type DispatchChunk, type DispatchLimits } from './dispa
 import { BufferUsage, MapMode, ShaderStage } from './flags.js';
 import { packStruct } from './shader-layout.js';
 import { generateModule } from './shader-sources.js';
+import { simdJob } from '../rng/simd.js';
+import { createWorkerPool, type WorkerPool } from '../rng/worker-pool.js';
 
 export interface ContextOptions {
   /** Use this device (e.g. the one TF.js or ONNX Runtime Web runs on). The context never destroys it. */
@@ -34,8 +36,31 @@ export interface ContextOptions {
    */
   maxBindingBytes?: number;
   maxWorkgroupsPerDimension?: number;
+  /**
+   * How generate() produces values; every strategy gives the same bits.
+   * - 'kernel': the WGSL kernels write the buffer.
+   * - 'upload': the SIMD CPU generator (WebAssembly) on worker threads, then `queue.writeBuffer` piece by
+   *   piece. Faster where the "GPU" is the CPU itself (SwiftShader and other software adapters).
+   * - 'auto' (default): 'upload' on a fallback or software adapter, else 'kernel'; if the workers cannot
+   *   start (no Web Workers, a Content-Security-Policy without blob: workers), 'kernel'.
+   * Ranges the upload cannot write whole (an offset or a byte length that is not a multiple of 4, a target
+   * buffer without COPY_DST usage) always use the kernels.
+   */
+  strategy?: 'auto' | 'kernel' | 'upload';
+  /** Worker threads of the 'upload' strategy; default: the number of logical cores (at most 16). */
+  threads?: number;
   /** Internal: set by the Node entry point. */
   swiftShaderFallback?: boolean;
+}
+
+/** Elements per piece of the 'upload' strategy: 4 MiB of f32, one writeBuffer each. */
+const UPLOAD_PIECE = 1 << 20;
+
+/** Software adapters, where the upload strategy is the fast one. */
+export function isSoftwareAdapter(adapter: Pick<AdapterSummary, 'isFallbackAdapter' | 'vendor' | 'architecture' | 'device' | 'description'>): boolean {
+  return adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i.test(
+    `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`,
+  );
 }
 
 export interface GpuGenerateOptions extends CpuGenerateOptions, TargetOptions {}
@@ -47,8 +72,10 @@ export interface GeneratedRange {
   readonly byteLength: number;
   readonly count: number;
   readonly dtype: DType;
-  /** Compute dispatches used (more than one when the range exceeds a binding window or a grid). */
+  /** Compute dispatches used (more than one when the range exceeds a binding window or a grid); 0 for 'upload'. */
   readonly dispatches: number;
+  /** How the values got there: the WGSL kernels or the SIMD CPU generator and writeBuffer. */
+  readonly via: 'kernel' | 'upload';
 }
 
 export interface ReadOptions<T extends DType = DType> {
@@ -88,6 +115,11 @@ export class WeightInitContext {
    * garbage collected, even while devices from it are in use, so the context holds on to it.
    */
   private readonly gpu: GPU | undefined;
+  /** The strategy generate() uses for ranges the upload can write (see ContextOptions.strategy). */
+  strategy: 'kernel' | 'upload';
+  private readonly strategyOption: 'auto' | 'kernel' | 'upload';
+  private readonly threads: number | undefined;
+  private pool: Promise<WorkerPool> | undefined;
 
   constructor(device: GPUDevice, adapter: AdapterSummary, ownsDevice: boolean, options: ContextOptions = {}) {
     this.device = device;
@@ -98,6 +130,10 @@ export class WeightInitContext {
       this.lostError = new DeviceLostError(String(info.reason ?? 'unknown'), info.message);
       return this.lostError;
     });
+    const strategy = checkStrategyOptions(options);
+    this.strategyOption = strategy;
+    this.strategy = strategy === 'auto' ? (isSoftwareAdapter(adapter) ? 'upload' : 'kernel') : strategy;
+    this.threads = options.threads;
     const l = device.limits;
     const workgroupSize = options.workgroupSize ?? 64;
     if (!Number.isInteger(workgroupSize) || workgroupSize < 1 || workgroupSize > l.maxComputeInvocationsPerWorkgroup || workgroupSize > l.maxComputeWorkgroupSizeX) {
@@ -187,6 +223,22 @@ export class WeightInitContext {
     const range = resolveRange(options);
     const dist = resolveDistribution(options.dist);
     const dtype = resolveDType(dist, options.dtype);
+    if (this.strategy === 'upload' && range.count > 0) {
+      const byteLength = range.count * DTYPE_BYTES[dtype];
+      const offset = options.offset ?? 0;
+      const copyable = options.buffer === undefined || (typeof options.buffer?.usage === 'number' && (options.buffer.usage & BufferUsage.COPY_DST) !== 0);
+      const pool = copyable && offset % 4 === 0 && byteLength % 4 === 0 ? await this.workerPool() : undefined;
+      if (pool) {
+        const target = await this.prepareTarget(options, range.count, dtype, `${dist.kind} ${dtype}`);
+        try {
+          await this.upload(pool, target, simdJob(range, dist, dtype), DTYPE_BYTES[dtype]);
+        } catch (e) {
+          if (target.created) target.buffer.destroy();
+          throw e;
+        }
+        return { ...target.result(range.count, dtype), via: 'upload' };
+      }
+    }
     return this.runRange(ENTRY_POINTS[dist.kind], dtype, range.count, range.start, options, `${dist.kind} ${dtype}`, {
       key: range.key,
       stream: range.stream,
@@ -298,6 +350,46 @@ export class WeightInitContext {
     return target.result(count, dtype);
   }
 
+  /**
+   * The worker pool of the 'upload' strategy, started on first use. When it cannot start and the strategy
+   * was chosen automatically, the context falls back to the kernels (resolves undefined).
+   */
+  private async workerPool(): Promise<WorkerPool | undefined> {
+    this.pool ??= createWorkerPool(this.threads === undefined ? {} : { threads: this.threads });
+    try {
+      return await this.pool;
+    } catch (e) {
+      this.pool = undefined;
+      if (this.strategyOption === 'upload') throw e instanceof WeightInitError ? e : new UnsupportedError(`the upload strategy's workers: ${String(e)}`);
+      this.strategy = 'kernel';
+      return undefined;
+    }
+  }
+
+  /**
+   * Generates `job` on the workers and writes each piece with queue.writeBuffer as it arrives, after
+   * submitting whatever an open batch recorded before (so the queue sees the calls in order).
+   */
+  private async upload(pool: WorkerPool, target: PreparedTarget, job: ReturnType<typeof simdJob>, elementBytes: number): Promise<void> {
+    await this.flush();
+    const device = this.device;
+    const scopes: Promise<[GPUError | null, GPUError | null]>[] = [];
+    await pool.runPieces(job, UPLOAD_PIECE, (elements, at) => {
+      this.assertAlive();
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+      device.queue.writeBuffer(target.buffer, target.offset + at * elementBytes, elements);
+      const validation = device.popErrorScope();
+      scopes.push(Promise.all([validation, device.popErrorScope()]));
+    });
+    const results = await Promise.all(scopes).catch((e: unknown) => {
+      throw this.lostError ?? new GPUValidationError(String(e));
+    });
+    this.assertAlive();
+    const error = results.map(([v, o]) => v ?? o).find((x) => x);
+    if (error) throw new GPUValidationError(`upload: ${error.message}`);
+  }
+
   /** Validates or creates the target of `count` elements of `dtype`. */
   private async prepareTarget(options: TargetOptions, count: number, dtype: DType, what: string): Promise<PreparedTarget> {
     const elementBytes = DTYPE_BYTES[dtype];
@@ -337,7 +429,7 @@ export class WeightInitContext {
       buffer: target,
       offset,
       created,
-      result: (n, t) => ({ buffer: target, offset, byteLength: n * DTYPE_BYTES[t], count: n, dtype: t, dispatches: 0 }),
+      result: (n, t) => ({ buffer: target, offset, byteLength: n * DTYPE_BYTES[t], count: n, dtype: t, dispatches: 0, via: 'kernel' }),
     };
   }
 
@@ -542,9 +634,11 @@ export class WeightInitContext {
     }
   }
 
-  /** Releases the context; destroys the device only if the context created it. */
+  /** Releases the context (and the upload strategy's workers); destroys the device only if the context created it. */
   destroy(): void {
     this.pipelines.clear();
+    void this.pool?.then((p) => p.close(), () => undefined);
+    this.pool = undefined;
     if (this.ownsDevice) this.device.destroy();
   }
 }
@@ -639,11 +733,24 @@ function gridFor(n: number, limits: DispatchLimits): { workgroups: [number, numb
   return { workgroups: [x, Math.ceil(groups / x)], rowBlocks: x * limits.workgroupSize };
 }
 
+/** Validates strategy and threads (before any device is acquired); returns the strategy option. */
+function checkStrategyOptions(options: ContextOptions): 'auto' | 'kernel' | 'upload' {
+  const strategy = options.strategy ?? 'auto';
+  if (strategy !== 'auto' && strategy !== 'kernel' && strategy !== 'upload') {
+    throw new InvalidParameterError('strategy', strategy, "'auto', 'kernel' or 'upload'");
+  }
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 64)) {
+    throw new InvalidParameterError('threads', options.threads, 'an integer in [1, 64]');
+  }
+  return strategy;
+}
+
 /**
  * Creates a context on a caller's device, or acquires one from `options.gpu` / `navigator.gpu`.
  * In Node use createNodeContext from 'webgpu-weight-init/node', which also finds a software adapter.
  */
 export async function createContext(options: ContextOptions = {}): Promise<WeightInitContext> {
+  checkStrategyOptions(options);
   if (options.device) {
     const summary = summarize(options.device, undefined, { source: 'caller' });
     const ctx = new WeightInitContext(options.device, summary, false, options);

@@ -86,12 +86,16 @@ export function simdJob(range: ResolvedRange, dist: ResolvedDistribution, dtype:
   };
 }
 
-/** Splits a job into consecutive jobs of at most `size` elements (size a multiple of 4). */
+/**
+ * Splits a job into consecutive jobs of `size` elements (the last one shorter), so that piece k starts at
+ * element k * size of the job: pieces of a multiple of 2 elements keep every 16-bit piece whole words.
+ */
 export function splitSimdJob(job: SimdJob, size: number): SimdJob[] {
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`piece size ${size}`);
   const jobs: SimdJob[] = [];
   let element = BigInt(job.block[0]) * 4n + BigInt(job.block[1]) * 2n ** 34n + BigInt(job.head);
   for (let done = 0; done < job.count; ) {
-    const count = Math.min(size - Number(element & 3n), job.count - done);
+    const count = Math.min(size, job.count - done);
     jobs.push({ ...job, block: [Number((element >> 2n) & 0xffffffffn), Number((element >> 34n) & 0xffffffffn)], head: Number(element & 3n), count });
     done += count;
     element += BigInt(count);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, fileIn, launchChromium, serve, watchPage } from './chromium.js';
 import { bits, generate, initialize as initializeCpu, uniform } from '../../src/cpu.js';
 import type { InitializeOptions } from '../../src/init/initialize.js';
-import type { AdapterSummary } from '../../src/index.js';
+import { isSoftwareAdapter, type AdapterSummary } from '../../src/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -27,8 +27,8 @@ interface CaseSpec {
   start: U64Spec;
   count: number;
   dist: { kind: 'uniform'; low: number; high: number } | { kind: 'bits' };
-  /** createContext options, e.g. caps that force several dispatches. */
-  context?: { maxBindingBytes?: number; maxWorkgroupsPerDimension?: number };
+  /** createContext options, e.g. caps that force several dispatches; the page adds strategy 'kernel'. */
+  context?: { maxBindingBytes?: number; maxWorkgroupsPerDimension?: number; strategy?: 'auto' | 'kernel' | 'upload' };
 }
 
 interface CaseResult {
@@ -37,6 +37,7 @@ interface CaseResult {
   byteLength: number;
   dtype: 'u32' | 'f32';
   dispatches: number;
+  via: 'kernel' | 'upload';
   gpuType: string;
   cpuType: string;
   /** u32 bit patterns of the elements. */
@@ -54,11 +55,14 @@ interface InitSpec {
   stream: U64Spec;
   start?: number;
   count?: number;
+  /** Context strategy; the page uses 'kernel' when absent. */
+  strategy?: 'kernel' | 'upload';
 }
 
 interface InitResult {
   count: number;
   dtype: string;
+  via: 'kernel' | 'upload';
   /** 16-bit halves of the stored bytes. */
   gpu: number[];
   cpu: number[];
@@ -80,6 +84,9 @@ const INIT_CASES: InitSpec[] = [
   { name: 'orthogonal f32', init: { kind: 'orthogonal', gain: 2 }, shape: [40, 24], dtype: 'f32', seed: '10n', stream: '5n' },
   { name: 'eye bf16', init: { kind: 'eye' }, shape: [9, 13], dtype: 'bf16', seed: '11n', stream: '6n' },
   { name: 'dirac f16', init: { kind: 'dirac', groups: 2 }, shape: [8, 3, 3, 3], dtype: 'f16', seed: '12n', stream: '7n' },
+  // The SIMD generator in Web Workers (blob: workers from the built dist/) and writeBuffer.
+  { name: 'normal(0, 0.02) f32, upload strategy', init: { kind: 'normal', std: 0.02 }, shape: [301, 257], dtype: 'f32', seed: '13n', stream: '8n', strategy: 'upload' },
+  { name: 'truncatedNormal bf16 slice, upload strategy', init: { kind: 'truncatedNormal', std: 0.5 }, shape: [64, 48], dtype: 'bf16', seed: '14n', stream: '9n', start: 2, count: 3000, strategy: 'upload' },
 ];
 
 const CASES: CaseSpec[] = [
@@ -104,6 +111,17 @@ const CASES: CaseSpec[] = [
     dist: { kind: 'uniform', low: 0, high: 1 },
     context: { maxBindingBytes: 512, maxWorkgroupsPerDimension: 2 },
   },
+  {
+    // Two upload pieces (2^20 elements each) from Web Workers, at an odd start.
+    name: 'uniform(-3, 3), upload strategy',
+    seed: '77n',
+    stream: '5n',
+    start: '3n',
+    count: (1 << 20) + 9,
+    dist: { kind: 'uniform', low: -3, high: 3 },
+    context: { strategy: 'upload' },
+  },
+  { name: 'bits(), auto strategy', seed: '1n', stream: '2n', start: '0n', count: 4096, dist: { kind: 'bits' }, context: { strategy: 'auto' } },
 ];
 
 const u64 = (v: U64Spec): bigint | string => (v.endsWith('n') ? BigInt(v.slice(0, -1)) : v);
@@ -194,7 +212,9 @@ describe('browser (headless Chromium, navigator.gpu)', () => {
     expect(r.dtype, context).toBe(spec.dist.kind === 'uniform' ? 'f32' : 'u32');
     const arrayType = spec.dist.kind === 'uniform' ? 'Float32Array' : 'Uint32Array';
     expect([r.gpuType, r.cpuType], context).toEqual([arrayType, arrayType]);
-    if (spec.context) expect(r.dispatches, context).toBeGreaterThan(1);
+    if (spec.context?.maxBindingBytes) expect(r.dispatches, context).toBeGreaterThan(1);
+    const strategy = spec.context?.strategy ?? 'kernel';
+    expect(r.via, context).toBe(strategy === 'auto' ? (isSoftwareAdapter(r.adapter) ? 'upload' : 'kernel') : strategy);
     expect(firstDifference(r.gpu, r.cpu), `GPU vs CPU twin in the page: ${context}`).toBe('none');
     expect(firstDifference(r.cpu, want), `CPU twin in the page vs in Node: ${context}`).toBe('none');
     expect(r.gpu, context).toEqual(want);
@@ -208,6 +228,7 @@ describe('browser (headless Chromium, navigator.gpu)', () => {
     const wantHalves = Array.from(new Uint16Array(want.buffer, want.byteOffset, want.byteLength / 2));
     const context = `${spec.name}${diagnostics()}`;
     expect(r.dtype, context).toBe(spec.dtype);
+    expect(r.via, context).toBe(spec.strategy ?? 'kernel');
     expect(firstDifference(r.gpu, r.cpu), `GPU vs CPU twin in the page: ${context}`).toBe('none');
     expect(firstDifference(r.cpu, wantHalves), `CPU twin in the page vs in Node: ${context}`).toBe('none');
     expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);

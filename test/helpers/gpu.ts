@@ -5,8 +5,13 @@ import { createNodeContext } from '../../src/node.js';
 import type { ContextOptions, WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 
+/**
+ * A Node context that runs the WGSL kernels (strategy 'kernel') unless told otherwise: on SwiftShader the
+ * default ('auto') would generate with the SIMD workers and upload, and these tests are about the kernels.
+ * test/gpu/host-path.test.ts covers the 'upload' strategy and 'auto'.
+ */
 export async function nodeContext(options: ContextOptions = {}): Promise<WeightInitContext> {
-  return createNodeContext(options);
+  return createNodeContext({ strategy: 'kernel', ...options });
 }
 
 export interface Scope {

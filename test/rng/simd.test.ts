@@ -117,9 +117,10 @@ describe('splitSimdJob', () => {
     const dist = resolveDistribution(normal(0, 0.5));
     const whole = new Uint32Array(1001);
     simd.run(simdJob(range, dist, 'f32'), whole);
-    for (const size of [4, 16, 100, 512]) {
+    for (const size of [4, 16, 100, 512, 7]) {
       const pieces = splitSimdJob(simdJob(range, dist, 'f32'), size);
-      expect(pieces.every((p) => p.count <= size)).toBe(true);
+      expect(pieces.slice(0, -1).every((p) => p.count === size)).toBe(true);
+      expect(pieces.at(-1)!.count).toBe(1001 - size * (pieces.length - 1));
       const out = new Uint32Array(1001);
       let at = 0;
       for (const p of pieces) {

@@ -1,0 +1,262 @@
+// The SIMD CPU generator on several threads: Web Workers in browsers, worker_threads in Node. Each worker
+// instantiates the same compiled module and runs jobs (src/rng/simd.ts) posted to it; the values are
+// bit-identical to a single-threaded run because every element's value depends only on its index.
+import { InvalidParameterError, UnsupportedError, WorkerFailedError } from '../errors.js';
+import { resolveDistribution } from './distributions.js';
+import { allocate, resolveDType, type CpuGenerateOptions, type GeneratedArray } from './generate.js';
+import { resolveRange } from './range.js';
+import { compileSimdModule, runSimdJob, simdJob, splitSimdJob, type SimdJob } from './simd.js';
+
+export interface WorkerPoolOptions {
+  /** Number of workers; default: the number of logical cores (at least 1, at most 16). */
+  threads?: number;
+}
+
+/** The part of a Web Worker / worker_threads Worker the pool uses. */
+interface PortLike {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  terminate(): unknown;
+  ref?(): void;
+  unref?(): void;
+}
+
+interface Reply {
+  readonly id: number;
+  readonly buffer?: ArrayBuffer;
+  readonly error?: string;
+}
+
+/**
+ * What each worker runs. runSimdJob is self-contained, so its source text is the worker's copy of it;
+ * `__name` covers transpilers that wrap named functions in a helper call.
+ */
+function workerSource(): string {
+  return `'use strict';
+const __name = (f) => f;
+const runSimdJob = (${runSimdJob.toString()});
+const port = typeof require === 'function' ? require('node:worker_threads').parentPort : self;
+let instance;
+// Output buffers the main thread has handed back: reusing them avoids touching fresh pages for every
+// piece, which costs more than generating into them on some systems.
+const free = [];
+const take = (bytes) => {
+  const i = free.findIndex((b) => b.byteLength === bytes);
+  return i >= 0 ? free.splice(i, 1)[0] : new ArrayBuffer(bytes);
+};
+const onMessage = (m) => {
+  if (m.module) {
+    instance = new WebAssembly.Instance(m.module, {}).exports;
+    return;
+  }
+  if (m.recycle) {
+    if (free.length < 4) free.push(m.recycle);
+    return;
+  }
+  try {
+    const out = m.job.pack ? new Uint16Array(take(2 * m.job.count)) : new Uint32Array(take(4 * m.job.count));
+    runSimdJob(instance, m.job, out, 0);
+    port.postMessage({ id: m.id, buffer: out.buffer }, [out.buffer]);
+  } catch (e) {
+    port.postMessage({ id: m.id, error: String((e && e.stack) || e) });
+  }
+};
+if (typeof port.on === 'function') port.on('message', onMessage);
+else port.onmessage = (e) => onMessage(e.data);
+`;
+}
+
+const NODE_WORKER_THREADS = 'node:worker_threads';
+const NODE_OS = 'node:os';
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+async function defaultThreads(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  let n = nav?.hardwareConcurrency;
+  if (!n && isNode()) {
+    const os = (await import(/* @vite-ignore */ NODE_OS)) as { availableParallelism?: () => number; cpus: () => unknown[] };
+    n = os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return Math.max(1, Math.min(16, n || 1));
+}
+
+async function spawn(source: string, onReply: (reply: Reply) => void, onError: (error: Error) => void): Promise<PortLike> {
+  if (isNode()) {
+    const { Worker } = (await import(/* @vite-ignore */ NODE_WORKER_THREADS)) as typeof import('node:worker_threads');
+    const worker = new Worker(source, { eval: true, name: 'webgpu-weight-init SIMD generator' });
+    worker.on('message', onReply);
+    worker.on('error', onError);
+    worker.unref();
+    return worker as unknown as PortLike;
+  }
+  const G = globalThis as { Worker?: typeof Worker; Blob?: typeof Blob; URL?: typeof URL };
+  if (typeof G.Worker !== 'function' || typeof G.Blob !== 'function' || typeof G.URL?.createObjectURL !== 'function') {
+    throw new UnsupportedError('the worker pool needs Web Workers (or Node worker_threads)');
+  }
+  const url = G.URL.createObjectURL(new G.Blob([source], { type: 'text/javascript' }));
+  try {
+    const worker = new G.Worker(url, { name: 'webgpu-weight-init SIMD generator' });
+    worker.onmessage = (e: MessageEvent<Reply>) => onReply(e.data);
+    worker.onerror = (e: ErrorEvent) => onError(new Error(e.message));
+    return worker as unknown as PortLike;
+  } finally {
+    // The worker has fetched its script by the time it runs; revoking later keeps the URL from leaking.
+    setTimeout(() => G.URL!.revokeObjectURL(url), 10_000);
+  }
+}
+
+/** A finished job: its elements, and the worker that made them (to hand the buffer back to). */
+interface Done {
+  readonly buffer: ArrayBuffer;
+  readonly worker: number;
+}
+
+interface Pending {
+  readonly worker: number;
+  resolve(done: Done): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Generates on `threads` workers. `generate` has the scalar twin's signature and bits; `runPieces` hands
+ * a large job out in pieces and delivers them in order, for a caller that uploads as they arrive.
+ */
+export class WorkerPool {
+  readonly threads: number;
+  private readonly workers: PortLike[];
+  private readonly busy: number[];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  private failure: WorkerFailedError | undefined;
+
+  private constructor(workers: PortLike[]) {
+    this.workers = workers;
+    this.threads = workers.length;
+    this.busy = workers.map(() => 0);
+  }
+
+  /** Starts the workers (each compiles nothing: they share the module compiled here). */
+  static async create(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
+    const threads = options.threads ?? (await defaultThreads());
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw new InvalidParameterError('threads', threads, 'an integer in [1, 64]');
+    }
+    const module = await compileSimdModule();
+    const source = workerSource();
+    let pool: WorkerPool | undefined;
+    const workers: PortLike[] = [];
+    try {
+      for (let i = 0; i < threads; i++) {
+        workers.push(
+          await spawn(
+            source,
+            (reply) => pool?.settle(reply),
+            (error) => pool?.fail(error),
+          ),
+        );
+      }
+    } catch (e) {
+      for (const w of workers) void w.terminate();
+      throw e;
+    }
+    pool = new WorkerPool(workers);
+    for (const w of workers) w.postMessage({ module });
+    return pool;
+  }
+
+  private settle(reply: Reply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (--this.busy[p.worker]! === 0) this.workers[p.worker]!.unref?.();
+    if (reply.error !== undefined || !reply.buffer) p.reject(new WorkerFailedError(`SIMD generator worker: ${reply.error ?? 'no result'}`));
+    else p.resolve({ buffer: reply.buffer, worker: p.worker });
+  }
+
+  private fail(error: Error): void {
+    this.failure = new WorkerFailedError(`SIMD generator worker failed: ${error.message}`);
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+  }
+
+  /** Runs one job on the least busy worker; resolves with its elements (32- or 16-bit). */
+  async run(job: SimdJob): Promise<ArrayBuffer> {
+    return (await this.dispatch(job)).buffer;
+  }
+
+  private dispatch(job: SimdJob): Promise<Done> {
+    if (this.closed) return Promise.reject(new WorkerFailedError('the worker pool is closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    let w = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.busy[i]! < this.busy[w]!) w = i;
+    const id = this.nextId++;
+    if (this.busy[w]!++ === 0) this.workers[w]!.ref?.();
+    return new Promise<Done>((resolve, reject) => {
+      this.pending.set(id, { worker: w, resolve, reject });
+      this.workers[w]!.postMessage({ id, job });
+    });
+  }
+
+  /**
+   * Splits `job` into pieces of at most `pieceElements` and calls `onPiece(elements, at)` for each, in
+   * order (`at` = index of its first element in the job), keeping about two pieces per worker in
+   * flight. Resolves after the last onPiece has returned. `elements` is only valid until onPiece
+   * returns (or its promise settles): its buffer goes back to the worker for the next piece.
+   */
+  async runPieces(
+    job: SimdJob,
+    pieceElements: number,
+    onPiece: (elements: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, at: number) => void | Promise<void>,
+  ): Promise<void> {
+    const pieces = splitSimdJob(job, Math.max(16, pieceElements - (pieceElements % 16)));
+    const window = 2 * this.threads;
+    const inFlight: Promise<Done>[] = [];
+    let next = 0;
+    let at = 0;
+    const launch = () => {
+      while (next < pieces.length && inFlight.length < window) {
+        const p = this.dispatch(pieces[next++]!);
+        p.catch(() => undefined); // awaited below; this keeps a piece left behind by an error from going unhandled
+        inFlight.push(p);
+      }
+    };
+    launch();
+    for (const piece of pieces) {
+      const { buffer, worker } = await inFlight.shift()!;
+      launch();
+      await onPiece(piece.pack ? new Uint16Array(buffer) : new Uint32Array(buffer), at);
+      at += piece.count;
+      if (!this.closed && buffer.byteLength > 0) this.workers[worker]!.postMessage({ recycle: buffer }, [buffer]);
+    }
+  }
+
+  /** Generates like `generate()` from the scalar twin (same signature, same bits), on the workers. */
+  async generate(options: CpuGenerateOptions): Promise<GeneratedArray> {
+    const range = resolveRange(options);
+    const dist = resolveDistribution(options.dist);
+    const dtype = resolveDType(dist, options.dtype);
+    const out = allocate(dtype, range.count);
+    const view = out instanceof Float32Array ? new Uint32Array(out.buffer) : out;
+    const job = simdJob(range, dist, dtype);
+    const piece = Math.max(1 << 16, Math.ceil(range.count / (4 * this.threads)));
+    await this.runPieces(job, Math.min(piece, 1 << 22), (elements, at) => void view.set(elements, at));
+    return out;
+  }
+
+  /** Stops the workers; pending jobs reject. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new Error('the worker pool was closed'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Starts a pool of SIMD generator workers (see WorkerPool). Close it when done. */
+export function createWorkerPool(options?: WorkerPoolOptions): Promise<WorkerPool> {
+  return WorkerPool.create(options);
+}
