@@ -15,8 +15,8 @@ const layer = (i: number): ModelTensor => ({
 });
 
 describe('device loss', () => {
-  it('during initModel: rejects with DeviceLost, does not hang, and a new context works', async () => {
-    const ctx = await nodeContext();
+  it.each(['kernel', 'upload'] as const)('during initModel (strategy %s): rejects with DeviceLost, does not hang, and a new context works', async (strategy) => {
+    const ctx = await nodeContext({ strategy });
     const tensors = Array.from({ length: 12 }, (_, i) => layer(i));
     let batches = 0;
     const outcome = await initModel(ctx, tensors, {
@@ -32,13 +32,34 @@ describe('device loss', () => {
     );
     expect(outcome).toBe('DeviceLost');
     expect(batches).toBe(2);
-    const fresh = await nodeContext();
+    const fresh = await nodeContext({ strategy });
     try {
       const model = await initModel(fresh, tensors.slice(0, 2), { seed: 1 });
       expect(model.tensors).toHaveLength(2);
       model.destroy();
     } finally {
       fresh.destroy();
+      ctx.destroy();
+    }
+  });
+
+  it("during an upload: the generation rejects with DeviceLost between pieces", async () => {
+    const ctx = await nodeContext({ strategy: 'upload' });
+    try {
+      const pending = ctx.generate({ seed: 1, count: 16 << 20, dist: uniform() });
+      // Lose the device while pieces are still being generated and written.
+      setTimeout(() => ctx.device.destroy(), 5);
+      const outcome = await pending.then(
+        (r) => {
+          r.buffer.destroy();
+          return 'resolved';
+        },
+        (e: unknown) => (e as { code?: string }).code,
+      );
+      expect(outcome).toBe('DeviceLost');
+      await expect(ctx.generate({ seed: 1, count: 4 })).rejects.toMatchObject({ code: 'DeviceLost' });
+    } finally {
+      ctx.destroy();
     }
   });
 });

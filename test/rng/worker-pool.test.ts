@@ -1,0 +1,74 @@
+// The SIMD generator on worker threads: same bits as one thread and as the scalar twin, pieces in order,
+// typed errors for bad options and for jobs left pending when the pool closes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normal, truncatedNormal, uniform, resolveDistribution } from '../../src/rng/distributions.js';
+import { generate } from '../../src/rng/generate.js';
+import { resolveRange } from '../../src/rng/range.js';
+import { createSimdGenerator, simdJob } from '../../src/rng/simd.js';
+import { createWorkerPool, type WorkerPool } from '../../src/rng/worker-pool.js';
+import { WorkerFailedError } from '../../src/errors.js';
+
+let pool: WorkerPool;
+beforeAll(async () => {
+  pool = await createWorkerPool({ threads: 3 });
+});
+afterAll(async () => {
+  await pool?.close();
+});
+
+const same = (a: ArrayBufferView, b: ArrayBufferView) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+describe('WorkerPool', () => {
+  it('generate() equals the single-threaded SIMD generator and the scalar twin', async () => {
+    const simd = await createSimdGenerator();
+    for (const [dist, dtype] of [
+      [uniform(-1, 1), 'f32'],
+      [normal(0, 0.02), 'bf16'],
+      [truncatedNormal(1, 2, -1, 3), 'f16'],
+    ] as const) {
+      const options = { seed: 123n, stream: 4n, start: 5n, count: 700_001, dist, dtype };
+      const got = await pool.generate(options);
+      expect(same(got, simd.generate(options)), `${dist.kind} ${dtype} vs SIMD`).toBe(true);
+      // The scalar twin on a slice at each end (the whole range would take seconds).
+      expect(same(got.subarray(0, 1000), generate({ ...options, count: 1000 })), `${dist.kind} head`).toBe(true);
+      expect(same(got.subarray(699_001), generate({ ...options, start: 5n + 699_001n, count: 1000 })), `${dist.kind} tail`).toBe(true);
+    }
+  });
+
+  it('runPieces delivers pieces in order with their positions, whatever order the workers finish in', async () => {
+    const job = simdJob(resolveRange({ seed: 9, count: 10_000, start: 2 }), resolveDistribution(normal()), 'f32');
+    const whole = new Uint32Array(10_000);
+    (await createSimdGenerator()).run(job, whole);
+    const seen: number[] = [];
+    const out = new Uint32Array(10_000);
+    await pool.runPieces(job, 1024, async (elements, at) => {
+      seen.push(at);
+      out.set(elements, at);
+      // A slow consumer: later pieces are already done and must wait their turn.
+      await new Promise((r) => setTimeout(r, 2));
+    });
+    expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => i * 1024));
+    expect(same(out, whole)).toBe(true);
+  });
+
+  it('serves concurrent calls', async () => {
+    const options = (seed: number) => ({ seed, count: 100_000, dist: uniform() });
+    const results = await Promise.all([1, 2, 3, 4, 5].map((s) => pool.generate(options(s))));
+    results.forEach((r, i) => expect(same(r, generate(options(i + 1)))).toBe(true));
+  });
+
+  it('rejects a bad thread count before starting anything', async () => {
+    for (const threads of [0, -1, 2.5, 65, Number.NaN]) {
+      await expect(createWorkerPool({ threads })).rejects.toMatchObject({ code: 'InvalidParameter', parameter: 'threads' });
+    }
+  });
+
+  it('closing the pool rejects pending and later jobs with WorkerFailedError', async () => {
+    const p = await createWorkerPool({ threads: 1 });
+    const pending = expect(p.generate({ seed: 1, count: 4_000_000, dist: normal() })).rejects.toBeInstanceOf(WorkerFailedError);
+    await p.close();
+    await pending;
+    await expect(p.generate({ seed: 1, count: 4 })).rejects.toMatchObject({ code: 'WorkerFailed' });
+  });
+});
