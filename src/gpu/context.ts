@@ -19,7 +19,7 @@ import { planDispatches, type DispatchChunk, type DispatchLimits } from './dispa
 import { BufferUsage, MapMode, ShaderStage } from './flags.js';
 import { packStruct } from './shader-layout.js';
 import { generateModule } from './shader-sources.js';
-import { simdJob } from '../rng/simd.js';
+import { simdJob, type SimdJob } from '../rng/simd.js';
 import { createWorkerPool, type WorkerPool } from '../rng/worker-pool.js';
 
 export interface ContextOptions {
@@ -115,8 +115,7 @@ export class WeightInitContext {
    * garbage collected, even while devices from it are in use, so the context holds on to it.
    */
   private readonly gpu: GPU | undefined;
-  /** The strategy generate() uses for ranges the upload can write (see ContextOptions.strategy). */
-  strategy: 'kernel' | 'upload';
+  private chosenStrategy: 'kernel' | 'upload';
   private readonly strategyOption: 'auto' | 'kernel' | 'upload';
   private readonly threads: number | undefined;
   private pool: Promise<WorkerPool> | undefined;
@@ -132,7 +131,7 @@ export class WeightInitContext {
     });
     const strategy = checkStrategyOptions(options);
     this.strategyOption = strategy;
-    this.strategy = strategy === 'auto' ? (isSoftwareAdapter(adapter) ? 'upload' : 'kernel') : strategy;
+    this.chosenStrategy = strategy === 'auto' ? (isSoftwareAdapter(adapter) ? 'upload' : 'kernel') : strategy;
     this.threads = options.threads;
     const l = device.limits;
     const workgroupSize = options.workgroupSize ?? 64;
@@ -179,6 +178,14 @@ export class WeightInitContext {
         `${generateModule.label} failed to compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`,
       );
     }
+  }
+
+  /**
+   * The strategy generate() uses for ranges the upload can write (see ContextOptions.strategy); 'auto'
+   * resolved for this adapter, and 'kernel' after the workers of an automatic 'upload' failed to start.
+   */
+  get strategy(): 'kernel' | 'upload' {
+    return this.chosenStrategy;
   }
 
   get isLost(): boolean {
@@ -361,7 +368,7 @@ export class WeightInitContext {
     } catch (e) {
       this.pool = undefined;
       if (this.strategyOption === 'upload') throw e instanceof WeightInitError ? e : new UnsupportedError(`the upload strategy's workers: ${String(e)}`);
-      this.strategy = 'kernel';
+      this.chosenStrategy = 'kernel';
       return undefined;
     }
   }
@@ -370,7 +377,7 @@ export class WeightInitContext {
    * Generates `job` on the workers and writes each piece with queue.writeBuffer as it arrives, after
    * submitting whatever an open batch recorded before (so the queue sees the calls in order).
    */
-  private async upload(pool: WorkerPool, target: PreparedTarget, job: ReturnType<typeof simdJob>, elementBytes: number): Promise<void> {
+  private async upload(pool: WorkerPool, target: PreparedTarget, job: SimdJob, elementBytes: number): Promise<void> {
     await this.flush();
     const device = this.device;
     const scopes: Promise<[GPUError | null, GPUError | null]>[] = [];

@@ -22,6 +22,7 @@ interface PortLike {
 
 interface Reply {
   readonly id: number;
+  readonly ready?: boolean;
   readonly buffer?: ArrayBuffer;
   readonly error?: string;
 }
@@ -46,6 +47,7 @@ const take = (bytes) => {
 const onMessage = (m) => {
   if (m.module) {
     instance = new WebAssembly.Instance(m.module, {}).exports;
+    port.postMessage({ id: 0, ready: true });
     return;
   }
   if (m.recycle) {
@@ -66,6 +68,8 @@ else port.onmessage = (e) => onMessage(e.data);
 }
 
 const NODE_WORKER_THREADS = 'node:worker_threads';
+/** How long the workers may take to start and instantiate the module. */
+const STARTUP_TIMEOUT_MS = 30_000;
 const NODE_OS = 'node:os';
 
 function isNode(): boolean {
@@ -89,7 +93,6 @@ async function spawn(source: string, onReply: (reply: Reply) => void, onError: (
     const worker = new Worker(source, { eval: true, name: 'webgpu-weight-init SIMD generator' });
     worker.on('message', onReply);
     worker.on('error', onError);
-    worker.unref();
     return worker as unknown as PortLike;
   }
   const G = globalThis as { Worker?: typeof Worker; Blob?: typeof Blob; URL?: typeof URL };
@@ -149,22 +152,41 @@ export class WorkerPool {
     const source = workerSource();
     let pool: WorkerPool | undefined;
     const workers: PortLike[] = [];
+    // Each worker says it is ready once it has instantiated the module; an error event first (a worker
+    // that cannot start, e.g. under a Content-Security-Policy without blob: workers) fails the pool.
+    const ready: Promise<void>[] = [];
     try {
       for (let i = 0; i < threads; i++) {
-        workers.push(
-          await spawn(
-            source,
-            (reply) => pool?.settle(reply),
-            (error) => pool?.fail(error),
-          ),
+        let started!: () => void;
+        let failed!: (e: Error) => void;
+        ready.push(new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject))));
+        const worker = await spawn(
+          source,
+          (reply) => (reply.ready ? started() : pool?.settle(reply)),
+          (error) => {
+            failed(error);
+            pool?.fail(error);
+          },
         );
+        workers.push(worker);
+        worker.postMessage({ module });
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no reply within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([Promise.all(ready), timeout]);
+      } finally {
+        clearTimeout(timer);
       }
     } catch (e) {
       for (const w of workers) void w.terminate();
-      throw e;
+      throw new UnsupportedError(`the SIMD generator's workers could not start: ${e instanceof Error ? e.message : String(e)}`);
     }
+    // Idle workers do not keep Node's event loop alive; a worker with a job pending does (see dispatch).
+    for (const w of workers) w.unref?.();
     pool = new WorkerPool(workers);
-    for (const w of workers) w.postMessage({ module });
     return pool;
   }
 

@@ -169,7 +169,14 @@ beforeAll(async () => {
     throw new Error(`${DIST} has no index.js / cpu.js: run \`npm run build\` first (npm test does)`);
   }
   // The test page at / and /page.html; the built library (dist/) everywhere else.
-  server = await serve((path) => (path === '/' || path === '/page.html' ? { file: PAGE, root: PAGE } : fileIn(DIST, path)));
+  // /csp.html: the same page under a Content-Security-Policy that forbids workers.
+  server = await serve((path) =>
+    path === '/' || path === '/page.html'
+      ? { file: PAGE, root: PAGE }
+      : path === '/csp.html'
+        ? { file: PAGE, root: PAGE, headers: { 'content-security-policy': "worker-src 'none'" } }
+        : fileIn(DIST, path),
+  );
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   chromium = await launchChromium();
   page = await chromium.browser.newPage();
@@ -232,5 +239,27 @@ describe('browser (headless Chromium, navigator.gpu)', () => {
     expect(firstDifference(r.gpu, r.cpu), `GPU vs CPU twin in the page: ${context}`).toBe('none');
     expect(firstDifference(r.cpu, wantHalves), `CPU twin in the page vs in Node: ${context}`).toBe('none');
     expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+  });
+});
+
+describe('browser without workers (Content-Security-Policy: worker-src none)', () => {
+  it("'auto' falls back to the kernels with the same bits; an explicit 'upload' is Unsupported", async () => {
+    const csp = await chromium!.browser.newPage();
+    const log: string[] = [];
+    watchPage(csp, log);
+    try {
+      await csp.goto(`${origin}/csp.html`, { waitUntil: 'load' });
+      await csp.waitForFunction(() => typeof (window as unknown as Partial<PageApi>).runCase === 'function', { timeout: 10_000 });
+      const spec: CaseSpec = { name: 'csp auto', seed: '21n', stream: '3n', start: '1n', count: 5000, dist: { kind: 'uniform', low: 0, high: 1 }, context: { strategy: 'auto' } };
+      const r = await csp.evaluate((s) => (window as unknown as PageApi).runCase(s), spec);
+      expect(r.via, log.join('\n')).toBe('kernel');
+      expect(r.gpu).toEqual(nodeBits(spec));
+      const error = await csp
+        .evaluate((s) => (window as unknown as PageApi).runCase(s).then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`), { ...spec, context: { strategy: 'upload' as const } })
+        .catch((e: unknown) => String(e));
+      expect(error).toMatch(/UnsupportedError: the SIMD generator's workers could not start/);
+    } finally {
+      await csp.close();
+    }
   });
 });

@@ -40,8 +40,14 @@ export const MIME: Record<string, string> = {
   '.onnx': 'application/octet-stream',
 };
 
-/** What a route answers: a file to send (checked to lie inside `root`), a body, or nothing (404). */
-export type Route = { file: string; root: string } | { body: Uint8Array | string; type: string } | undefined;
+/**
+ * What a route answers: a file to send (checked to lie inside `root`), a body, or nothing (404); with
+ * extra response headers if given.
+ */
+export type Route =
+  | { file: string; root: string; headers?: Record<string, string> }
+  | { body: Uint8Array | string; type: string; headers?: Record<string, string> }
+  | undefined;
 
 /** The file `path` names under `root`, for a Route. */
 export const fileIn = (root: string, path: string): Route => ({ file: resolve(root, `.${path}`), root });
@@ -72,7 +78,7 @@ export function serve(route: (path: string) => Route): Promise<Server> {
         return;
       }
       try {
-        r = { body: readFileSync(r.file), type: MIME[extname(r.file)] ?? 'application/octet-stream' };
+        r = { body: readFileSync(r.file), type: MIME[extname(r.file)] ?? 'application/octet-stream', ...(r.headers ? { headers: r.headers } : {}) };
       } catch {
         r = undefined;
       }
@@ -81,7 +87,7 @@ export function serve(route: (path: string) => Route): Promise<Server> {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
       return;
     }
-    res.writeHead(200, { 'content-type': r.type, 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': r.type, 'cache-control': 'no-store', ...r.headers });
     res.end(r.body);
   });
   return new Promise((ok, fail) => {
