@@ -201,6 +201,38 @@ export interface BenchEnvironment {
 
 const now = (): number => performance.now();
 
+/** createBuffer inside error scopes: an allocation the device cannot make throws here, not later. */
+async function allocate(device: GPUDevice, descriptor: GPUBufferDescriptor): Promise<GPUBuffer> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  const buffer = device.createBuffer(descriptor);
+  const [validation, oom] = [await device.popErrorScope(), await device.popErrorScope()];
+  const error = validation ?? oom;
+  if (error) {
+    buffer.destroy();
+    throw new Error(`cannot allocate ${descriptor.size} bytes: ${error.message}`);
+  }
+  return buffer;
+}
+
+/**
+ * The largest element count (f32, multiples of 2^18 = 1 MiB) not above `elements` that one buffer can
+ * really hold: `elements` itself, else 1 MiB less, up to 8 steps, then halving.
+ */
+async function largestAllocatable(device: GPUDevice, elements: number): Promise<number> {
+  const step = 1 << 18;
+  let n = elements;
+  for (let tries = 0; n >= step; tries++) {
+    const buffer = await allocate(device, { label: 'bench: probe', size: 4 * n, usage: BufferUsage.STORAGE }).catch(() => undefined);
+    if (buffer) {
+      buffer.destroy();
+      return n;
+    }
+    n = tries < 8 ? n - step : Math.floor(n / 2 / step) * step;
+  }
+  return n;
+}
+
 function stat(values: readonly number[]): Stat {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -420,7 +452,9 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
   };
   const selected = CASES.filter((c) => !config.cases || config.cases.includes(c.id));
   const streamOf = (c: BenchCase) => CASES.indexOf(c) + 1;
-  const largest = maxElements(device.limits, config.maxBytes);
+  // 'max': the limit the adapter reports, stepped down to what it can really allocate (SwiftShader
+  // reports maxBufferSize = 1 GiB and fails to allocate exactly that).
+  const largest = config.sizes.includes('max') ? await largestAllocatable(device, maxElements(device.limits, config.maxBytes)) : maxElements(device.limits, config.maxBytes);
   const sizes = [...new Set(config.sizes.map((s) => (s === 'max' ? largest : Math.min(s, largest))))];
   const labelOf = (n: number) => (n === largest && config.sizes.includes('max') ? `max (${sizeLabel(n)})` : sizeLabel(n));
   let store: StorePipelines | undefined;
@@ -441,7 +475,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
         try {
           switch (k.type) {
             case 'store': {
-              const buffer = device.createBuffer({ label: `bench: ${c.id}`, size: Math.ceil((n * k.elementBytes) / 4) * 4, usage: BufferUsage.STORAGE });
+              const buffer = await allocate(device, { label: `bench: ${c.id}`, size: Math.ceil((n * k.elementBytes) / 4) * 4, usage: BufferUsage.STORAGE });
               const s = prepareStore(ctx, store!, buffer, n, k.elementBytes);
               try {
                 emit(timed(c, size, n, dtypeOf(c), await sampleGpu(timer, config, config.repeat, (reps) => s.run(reps)), true));
@@ -453,7 +487,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
             }
             case 'generate': {
               const eb = DTYPE_BYTES[k.dtype];
-              const buffer = device.createBuffer({
+              const buffer = await allocate(device, {
                 label: `bench: ${c.id}`,
                 size: Math.ceil((n * eb) / 4) * 4,
                 usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
@@ -526,7 +560,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
                 emit(skippedRow(c, size, n, `above peerMaxElements (${sizeLabel(config.peerMaxElements)})`));
                 break;
               }
-              const buffer = device.createBuffer({ label: `bench: ${c.id}`, size: 4 * n, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
+              const buffer = await allocate(device, { label: `bench: ${c.id}`, size: 4 * n, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
               const host = new Float32Array(n);
               const fills: number[] = [];
               const uploads: number[] = [];
