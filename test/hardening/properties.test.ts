@@ -1,6 +1,7 @@
 // Property test: 10,000 random cases (distribution and parameters, dtype, seed, stream, start, count,
 // offset, binding window) where the GPU must equal the CPU twin bit for bit and the canary half-words
-// around every target range must survive. Cases come from fast-check with a fixed seed, so the run is
+// around every target range must survive, on the kernels and on the upload strategy; and where the SIMD
+// generator must equal the scalar twin. Cases come from fast-check with a fixed seed, so the run is
 // reproducible; they are executed in batched submissions (one per context) to keep the run short.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { BufferUsage } from '../../src/gpu/flags.js';
 import { generate } from '../../src/rng/generate.js';
 import { DTYPE_BYTES, type Distribution, type DType } from '../../src/rng/distributions.js';
 import { nodeContext } from '../helpers/gpu.js';
+import { createSimdGenerator } from '../../src/rng/simd.js';
 
 const CASES = 10_000;
 const CANARY = 0x7e57;
@@ -72,50 +74,88 @@ beforeAll(async () => {
 });
 afterAll(() => contexts.forEach((c) => c.destroy()));
 
-describe('property: GPU == CPU twin with canaries', () => {
-  it(`${CASES} random cases`, async () => {
-    const cases = fc.sample(caseArb, { numRuns: CASES, seed: 20261129 });
-    expect(cases).toHaveLength(CASES);
-    let failures: string[] = [];
-    for (const w of [0, 1, 2] as const) {
-      const ctx = contexts[w]!;
-      const mine = cases.filter((c) => c.window === w);
-      // Lay the cases out one after another, each in its own 4-byte-aligned region with canaries.
-      const regions = mine.map((c) => {
-        const eb = DTYPE_BYTES[c.dtype];
-        return { c, eb, offset: 0, size: Math.ceil((PAD + c.shift * eb + c.count * eb + PAD) / 4) * 4 };
-      });
-      let total = 0;
+/**
+ * Writes the cases one after another into one buffer of `ctx`, each in its own 4-byte-aligned region
+ * with canaries, inside one batch; returns a description of every case whose region differs from the
+ * CPU twin's values with canaries around them.
+ */
+async function failingCases(ctx: WeightInitContext, mine: readonly Case[], label: string, via: Record<string, number> = {}): Promise<string[]> {
+  const failures: string[] = [];
+  const regions = mine.map((c) => {
+    const eb = DTYPE_BYTES[c.dtype];
+    return { c, eb, offset: 0, size: Math.ceil((PAD + c.shift * eb + c.count * eb + PAD) / 4) * 4 };
+  });
+  let total = 0;
+  for (const r of regions) {
+    r.offset = total;
+    total += r.size;
+  }
+  const buffer = ctx.device.createBuffer({ label, size: Math.max(4, total), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+  try {
+    ctx.device.queue.writeBuffer(buffer, 0, new Uint16Array(total / 2).fill(CANARY));
+    await ctx.batch(async () => {
       for (const r of regions) {
-        r.offset = total;
-        total += r.size;
+        const { c } = r;
+        const out = await ctx.generate({ seed: c.seed, stream: c.stream, start: c.start, count: c.count, dist: c.dist, dtype: c.dtype, buffer, offset: r.offset + PAD + c.shift * r.eb });
+        via[out.via] = (via[out.via] ?? 0) + 1;
       }
-      const buffer = ctx.device.createBuffer({ label: `properties window ${w}`, size: Math.max(4, total), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
-      try {
-        ctx.device.queue.writeBuffer(buffer, 0, new Uint16Array(total / 2).fill(CANARY));
-        await ctx.batch(async () => {
-          for (const r of regions) {
-            const { c } = r;
-            await ctx.generate({ seed: c.seed, stream: c.stream, start: c.start, count: c.count, dist: c.dist, dtype: c.dtype, buffer, offset: r.offset + PAD + c.shift * r.eb });
-          }
-        });
-        const all = new Uint16Array((await ctx.read(buffer, { count: total / 4, dtype: 'u32' })).buffer);
-        for (const r of regions) {
-          const { c } = r;
-          const want = generate({ seed: c.seed, stream: c.stream, start: c.start, count: c.count, dist: c.dist, dtype: c.dtype });
-          const expected = new Uint16Array(r.size / 2).fill(CANARY);
-          expected.set(new Uint16Array(want.buffer, want.byteOffset, want.byteLength / 2), (PAD + c.shift * r.eb) / 2);
-          const got = all.subarray(r.offset / 2, (r.offset + r.size) / 2);
-          const bad = got.findIndex((h, i) => h !== expected[i]);
-          if (bad >= 0) {
-            failures.push(JSON.stringify({ ...c, seed: String(c.seed), stream: String(c.stream), start: String(c.start), halfWord: bad }));
-          }
-        }
-      } finally {
-        buffer.destroy();
-      }
+    });
+    const all = new Uint16Array((await ctx.read(buffer, { count: total / 4, dtype: 'u32' })).buffer);
+    for (const r of regions) {
+      const { c } = r;
+      const want = generate({ seed: c.seed, stream: c.stream, start: c.start, count: c.count, dist: c.dist, dtype: c.dtype });
+      const expected = new Uint16Array(r.size / 2).fill(CANARY);
+      expected.set(new Uint16Array(want.buffer, want.byteOffset, want.byteLength / 2), (PAD + c.shift * r.eb) / 2);
+      const got = all.subarray(r.offset / 2, (r.offset + r.size) / 2);
+      const bad = got.findIndex((h, i) => h !== expected[i]);
+      if (bad >= 0) failures.push(describeCase(c, { halfWord: bad }));
+    }
+  } finally {
+    buffer.destroy();
+  }
+  return failures;
+}
+
+const describeCase = (c: Case, extra: Record<string, unknown>) =>
+  JSON.stringify({ ...c, seed: String(c.seed), stream: String(c.stream), start: String(c.start), ...extra });
+
+const cases = fc.sample(caseArb, { numRuns: CASES, seed: 20261129 });
+
+describe('property: GPU == CPU twin with canaries', () => {
+  it(`${CASES} random cases on the kernels, in three binding windows`, async () => {
+    expect(cases).toHaveLength(CASES);
+    const failures: string[] = [];
+    for (const w of [0, 1, 2] as const) {
+      failures.push(...(await failingCases(contexts[w]!, cases.filter((c) => c.window === w), `properties window ${w}`)));
     }
     expect(failures.slice(0, 5)).toEqual([]);
-    failures = [];
+  });
+
+  it(`the same ${CASES} cases on the upload strategy (SIMD workers + writeBuffer; kernels for unaligned ranges)`, async () => {
+    const ctx = await nodeContext({ strategy: 'upload', threads: 2 });
+    try {
+      const via: Record<string, number> = {};
+      expect(await failingCases(ctx, cases, 'properties upload', via)).toEqual([]);
+      // Most cases upload; unaligned 16-bit ranges and empty ones stay on the kernels.
+      expect(via['upload']).toBeGreaterThan(CASES / 2);
+      expect(via['kernel']).toBeGreaterThan(0);
+    } finally {
+      ctx.destroy();
+    }
+  });
+
+  it(`the same ${CASES} cases on the single-threaded SIMD generator`, async () => {
+    const simd = await createSimdGenerator();
+    const failures: string[] = [];
+    for (const c of cases) {
+      const options = { seed: c.seed, stream: c.stream, start: c.start, count: c.count, dist: c.dist, dtype: c.dtype };
+      const a = simd.generate(options);
+      const b = generate(options);
+      const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      const bad = x.length === y.length ? x.findIndex((v, i) => v !== y[i]) : 0;
+      if (bad >= 0) failures.push(describeCase(c, { byte: bad }));
+    }
+    expect(failures.slice(0, 5)).toEqual([]);
   });
 });
