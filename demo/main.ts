@@ -141,6 +141,8 @@ export interface DemoSummary {
   initMs: number;
   progress: ModelProgress & { fraction: number };
   adapter: Pick<AdapterSummary, 'vendor' | 'architecture' | 'description' | 'isFallbackAdapter'>;
+  /** How the context generated: WGSL kernels, or the SIMD CPU generator in workers + writeBuffer. */
+  strategy: 'kernel' | 'upload';
   tensors: TensorSummary[];
 }
 
@@ -390,6 +392,7 @@ function showAdapter(c: WeightInitContext): void {
     `limits: maxBufferSize ${bytes(a.limits.maxBufferSize)}, maxStorageBufferBindingSize ${bytes(a.limits.maxStorageBufferBindingSize)}, ` +
       `maxComputeWorkgroupsPerDimension ${count(a.limits.maxComputeWorkgroupsPerDimension)}`,
     `features: ${a.features.length ? a.features.join(', ') : '(none)'}`,
+    `strategy: ${c.strategy === 'upload' ? 'upload (SIMD CPU generator in Web Workers + writeBuffer: faster on a software adapter)' : 'kernel (WGSL compute shaders)'}`,
   ];
   $('adapter').textContent = lines.join('\n');
 }
@@ -851,6 +854,7 @@ async function run(settings: Settings): Promise<DemoSummary> {
       initMs,
       progress: { ...last, fraction: fractionOf(last) },
       adapter: { vendor: a.vendor, architecture: a.architecture, description: a.description, isFallbackAdapter: a.isFallbackAdapter },
+      strategy: c.strategy,
       tensors: tensors.map((t) => {
         const m = expectedMoments(t);
         return {

@@ -11,6 +11,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBuiltPage, type BuiltPage } from './chromium.js';
 import type { DemoConfig, DemoSummary, SafetensorsSummary } from '../../demo/main.js';
+import { isSoftwareAdapter } from '../../src/gpu/context.js';
 import { initialize } from '../../src/init/initialize.js';
 import { gpt2, resnet18, resolveModel, type ResolvedTensor } from '../../src/models/index.js';
 import { parseSafetensorsHeader } from '../../src/models/safetensors.js';
@@ -158,6 +159,7 @@ describe('model demo page (headless Chromium)', () => {
     console.log(`demo page: adapter ${shown.adapter!.vendor}/${shown.adapter!.architecture} ${shown.adapter!.description}`);
     expect(shown.text).toMatch(/^adapter: /);
     expect(shown.text).toContain('maxBufferSize');
+    expect(shown.text).toMatch(isSoftwareAdapter(shown.adapter!) ? /strategy: upload/ : /strategy: kernel/);
     // The default preset's plan: the tiny GPT-2.
     const tiny = resolveModel(gpt2(GPT2_TINY));
     expect(shown.plan).toContain(`${tiny.length} tensors`);
@@ -196,6 +198,8 @@ describe('model demo page (headless Chromium)', () => {
       summary = await init({ preset: 'gpt2', gpt2: GPT2_TINY, dtype, seed: SEED, placement });
       console.log(`demo page: gpt2 tiny ${dtype}: ${summary.tensorsTotal} tensors, ${summary.bytesTotal} bytes in ${summary.initMs.toFixed(0)} ms`);
       expect(summary.seed).toBe(SEED);
+      // The demo uses createContext()'s default: the upload strategy on a software adapter.
+      expect(summary.strategy).toBe(isSoftwareAdapter({ ...summary.adapter, device: '' }) ? 'upload' : 'kernel');
       expect(summary.dtype).toBe(dtype);
       expect(summary.placement).toBe(placement);
       expect(summary.tensors.map((t) => [t.name, t.shape, t.dtype])).toEqual(tensors.map((t) => [t.name, t.shape, dtype]));
