@@ -542,7 +542,9 @@ export class WeightInitContext {
    * it returns, instead of one submission per call: many small tensors then cost one submit. `read()`
    * and `flush()` inside the batch submit what is recorded so far, so results are always in call order.
    * If `body` throws, the recorded work is dropped unsubmitted. Work submitted to the same device by
-   * other code while a batch is open may run before the batch.
+   * other code while a batch is open may run before the batch. A generate() that takes the 'upload'
+   * strategy submits what was recorded before it, then writes with queue.writeBuffer at once: its values
+   * are not part of the work a throwing `body` drops.
    */
   async batch<T>(body: () => Promise<T>): Promise<T> {
     if (this.openBatch) return body();
