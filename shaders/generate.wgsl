@@ -2,10 +2,11 @@
 // normal.wgsl and pack.wgsl (see src/gpu/shader-sources.ts). CPU twin: src/rng/generate.ts (random
 // and fill entry points alike).
 //
-// One invocation owns one Philox block (4 consecutive elements of the tensor). The dispatch covers the
-// elements [start, start + count) of the tensor; start is a 64-bit index split into its block
-// (startBlock) and its position inside that block (phase). Invocation k computes block startBlock + k
-// and stores the elements of that block that fall inside the range: element e of the range goes to
+// The dispatch covers the elements [start, start + count) of the tensor; start is a 64-bit index split
+// into its block (startBlock) and its position inside that block (phase). Block k of the dispatch is
+// Philox block startBlock + k (4 consecutive elements). Invocation q < blockStride computes the blocks
+// k = q + i * blockStride for i < BLOCKS_PER_INVOCATION (grid-stride, so that at each step neighbouring
+// invocations write neighbouring blocks) and stores the elements of each block that fall inside the range: element e of the range goes to
 // 32-bit word outIndex + e (DTYPE 0) or to 16-bit half outIndex + e (DTYPE 1 = f16, 2 = bf16; half h is
 // the low half of word h / 2 when h is even).
 
@@ -17,6 +18,7 @@ struct Params {
   count: u32,            // elements written by this dispatch
   outIndex: u32,         // index in `out`, in elements of the stored size, of the first element
   rowBlocks: u32,        // invocations per row of a 2-D dispatch (workgroups in x * WORKGROUP_SIZE)
+  blockStride: u32,      // invocations that compute blocks: ceil(blocks / BLOCKS_PER_INVOCATION)
   low: f32,              // uniform: f32(low)
   range: f32,            // uniform: f32(f32(high) - f32(low))
   mean: f32,             // normal, truncatedNormal
@@ -38,10 +40,18 @@ struct Params {
 override WORKGROUP_SIZE: u32 = 64u;
 // 0: one 32-bit word per element (u32 or f32); 1: f16; 2: bf16 (two elements per word).
 override DTYPE: u32 = 0u;
+// Philox blocks per invocation of the block-based entry points (not scatterConstant). More than one
+// spreads each invocation's fixed cost over several blocks.
+override BLOCKS_PER_INVOCATION: u32 = 1u;
 
-// Index of this invocation's block relative to startBlock.
+// Index of this invocation in the dispatch's grid.
 fn blockOffset(gid: vec3<u32>) -> u32 {
   return gid.y * params.rowBlocks + gid.x;
+}
+
+// Block i of invocation q (relative to startBlock).
+fn blockOf(q: u32, i: u32) -> u32 {
+  return q + i * params.blockStride;
 }
 
 // Philox words of block startBlock + k: counter = (block lo, block hi, stream lo, stream hi).
@@ -104,61 +114,81 @@ fn outsideRange(k: u32) -> bool {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn generateBits(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let k = blockOffset(gid);
-  if (outsideRange(k)) { return; }
-  storeBlock(k, blockWords(k));
+  let q = blockOffset(gid);
+  if (q >= params.blockStride) { return; }
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = blockOf(q, i);
+    if (outsideRange(k)) { return; }
+    storeBlock(k, blockWords(k));
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn generateUniform(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
-  let k = blockOffset(gid);
-  if (outsideRange(k)) { return; }
-  let w = blockWords(k);
-  var v: vec4<u32>;
-  for (var j = 0u; j < 4u; j++) {
-    v[j] = packValue(uniformRange(uniformFromWord(w[j]), params.low, params.range));
+  let q = blockOffset(gid);
+  if (q >= params.blockStride) { return; }
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = blockOf(q, i);
+    if (outsideRange(k)) { return; }
+    let w = blockWords(k);
+    var v: vec4<u32>;
+    for (var j = 0u; j < 4u; j++) {
+      v[j] = packValue(uniformRange(uniformFromWord(w[j]), params.low, params.range));
+    }
+    storeBlock(k, v);
   }
-  storeBlock(k, v);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn generateNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
-  let k = blockOffset(gid);
-  if (outsideRange(k)) { return; }
-  let w = blockWords(k);
-  let z01 = boxMuller(w.x, w.y);
-  let z23 = boxMuller(w.z, w.w);
-  let z = vec4<f32>(z01.x, z01.y, z23.x, z23.y);
-  var v: vec4<u32>;
-  for (var j = 0u; j < 4u; j++) {
-    v[j] = packValue(scaleShift(z[j], params.mean, params.stddev));
+  let q = blockOffset(gid);
+  if (q >= params.blockStride) { return; }
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = blockOf(q, i);
+    if (outsideRange(k)) { return; }
+    let w = blockWords(k);
+    let z01 = boxMuller(w.x, w.y);
+    let z23 = boxMuller(w.z, w.w);
+    let z = vec4<f32>(z01.x, z01.y, z23.x, z23.y);
+    var v: vec4<u32>;
+    for (var j = 0u; j < 4u; j++) {
+      v[j] = packValue(scaleShift(z[j], params.mean, params.stddev));
+    }
+    storeBlock(k, v);
   }
-  storeBlock(k, v);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn generateTruncatedNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
-  let k = blockOffset(gid);
-  if (outsideRange(k)) { return; }
-  let w = blockWords(k);
-  var v: vec4<u32>;
-  for (var j = 0u; j < 4u; j++) {
-    v[j] = packValue(truncatedNormalFromWord(
-      w[j], params.pLow, params.pWidth, params.mean, params.stddev, params.clampLow, params.clampHigh));
+  let q = blockOffset(gid);
+  if (q >= params.blockStride) { return; }
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = blockOf(q, i);
+    if (outsideRange(k)) { return; }
+    let w = blockWords(k);
+    var v: vec4<u32>;
+    for (var j = 0u; j < 4u; j++) {
+      v[j] = packValue(truncatedNormalFromWord(
+        w[j], params.pLow, params.pWidth, params.mean, params.stddev, params.clampLow, params.clampHigh));
+    }
+    storeBlock(k, v);
   }
-  storeBlock(k, v);
 }
 
 // Every element of the range = params.mean (zeros, ones, constant; the background of eye and dirac).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn fillConstant(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let k = blockOffset(gid);
-  if (outsideRange(k)) { return; }
+  let q = blockOffset(gid);
+  if (q >= params.blockStride) { return; }
   let v = packValue(params.mean);
-  storeBlock(k, vec4<u32>(v, v, v, v));
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = blockOf(q, i);
+    if (outsideRange(k)) { return; }
+    storeBlock(k, vec4<u32>(v, v, v, v));
+  }
 }
 
 // Element outIndex + t * stride = params.mean for t < count (the diagonals of eye and dirac).
@@ -173,14 +203,18 @@ fn scatterConstant(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn convertF32(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
-  let k = blockOffset(gid);
-  if (outsideRange(k)) { return; }
-  var v: vec4<u32>;
-  for (var j = 0u; j < 4u; j++) {
-    let p = 4u * k + j;
-    if (p >= params.phase && p - params.phase < params.count) {
-      v[j] = packValue(fenceF32(source[params.sourceIndex + p - params.phase] * params.stddev));
+  let q = blockOffset(gid);
+  if (q >= params.blockStride) { return; }
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = blockOf(q, i);
+    if (outsideRange(k)) { return; }
+    var v: vec4<u32>;
+    for (var j = 0u; j < 4u; j++) {
+      let p = 4u * k + j;
+      if (p >= params.phase && p - params.phase < params.count) {
+        v[j] = packValue(fenceF32(source[params.sourceIndex + p - params.phase] * params.stddev));
+      }
     }
+    storeBlock(k, v);
   }
-  storeBlock(k, v);
 }

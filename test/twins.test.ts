@@ -19,7 +19,7 @@ const read = (f: string) => readFileSync(new URL(`../shaders/${f}`, import.meta.
  * Functions that only map invocations to elements and stored words; their CPU counterpart is the block
  * loop and the typed-array store in generate.ts.
  */
-const DISPATCH_PLUMBING = new Set(['blockOffset', 'outsideRange', 'storeBlock', 'storeElement', 'packValue']);
+const DISPATCH_PLUMBING = new Set(['blockOffset', 'blockOf', 'outsideRange', 'storeBlock', 'storeElement', 'packValue']);
 
 const mirrors: [string, Record<string, unknown>][] = [
   ['philox.wgsl', philoxTwin],
@@ -52,7 +52,7 @@ describe('layouts reflected from the WGSL', () => {
   it('Params has the members the host writes, with WGSL offsets', () => {
     const params = generateModule.layout.structs['Params']!;
     expect(Object.keys(params.members)).toEqual([
-      'key', 'stream', 'startBlock', 'phase', 'count', 'outIndex', 'rowBlocks',
+      'key', 'stream', 'startBlock', 'phase', 'count', 'outIndex', 'rowBlocks', 'blockStride',
       'low', 'range', 'mean', 'stddev', 'pLow', 'pWidth', 'clampLow', 'clampHigh', 'stride', 'sourceIndex', 'fence',
     ]);
     expect(params.members['key']).toMatchObject({ offset: 0, components: 2, scalar: 'u32' });
@@ -66,7 +66,7 @@ describe('layouts reflected from the WGSL', () => {
   it('packStruct refuses members the shader lacks and missing members', () => {
     const params = generateModule.layout.structs['Params']!;
     const full = {
-      key: [1, 2], stream: [3, 4], startBlock: [5, 6], phase: 1, count: 2, outIndex: 3, rowBlocks: 4,
+      key: [1, 2], stream: [3, 4], startBlock: [5, 6], phase: 1, count: 2, outIndex: 3, rowBlocks: 4, blockStride: 4,
       low: 0.5, range: 2, mean: 0, stddev: 1, pLow: 0, pWidth: 1, clampLow: -1, clampHigh: 1, stride: 0, sourceIndex: 0, fence: 0,
     };
     const view = new DataView(packStruct(params, full));

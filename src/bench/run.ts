@@ -272,7 +272,11 @@ async function storePipelines(ctx: WeightInitContext): Promise<StorePipelines> {
       await device.createComputePipelineAsync({
         label: `bench: store ${eb} B/elem`,
         layout: pipelineLayout,
-        compute: { module, entryPoint: 'store', constants: { WORKGROUP_SIZE: ctx.limits.workgroupSize, ELEMENT_BYTES: eb } },
+        compute: {
+          module,
+          entryPoint: 'store',
+          constants: { WORKGROUP_SIZE: ctx.limits.workgroupSize, ELEMENT_BYTES: eb, BLOCKS_PER_INVOCATION: ctx.limits.blocksPerInvocation ?? 1 },
+        },
       }),
     );
   }
@@ -283,16 +287,17 @@ async function storePipelines(ctx: WeightInitContext): Promise<StorePipelines> {
 function prepareStore(ctx: WeightInitContext, store: StorePipelines, buffer: GPUBuffer, count: number, eb: 4 | 2) {
   const device = ctx.device;
   const chunks = planDispatches(0, count, 0n, ctx.limits, eb);
-  const stride = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
+  const stride = Math.max(32, device.limits.minUniformBufferOffsetAlignment);
   const params = device.createBuffer({ label: 'bench: store params', size: stride * chunks.length, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
   const data = new Uint32Array((stride / 4) * chunks.length);
   const groups = chunks.map((c, i) => {
-    data.set([Math.ceil((c.count * eb) / 4), Math.floor((c.outIndex * eb) / 4), c.rowBlocks, 0x9e3779b9], (i * stride) / 4);
+    // Params of store.wgsl: words, base, rowBlocks, value, blockStride.
+    data.set([Math.ceil((c.count * eb) / 4), Math.floor((c.outIndex * eb) / 4), c.rowBlocks, 0x9e3779b9, c.blockStride], (i * stride) / 4);
     return device.createBindGroup({
       label: `bench: store window ${i}`,
       layout: store.layout,
       entries: [
-        { binding: 0, resource: { buffer: params, offset: i * stride, size: 16 } },
+        { binding: 0, resource: { buffer: params, offset: i * stride, size: 32 } },
         { binding: 1, resource: { buffer, offset: c.bindOffset, size: c.bindSize } },
       ],
     });
@@ -460,8 +465,8 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
   let store: StorePipelines | undefined;
   // One context per strategy on the same device; env.ctx's own strategy is the adapter's default ('auto').
   const contexts = {
-    kernel: await createContext({ device, strategy: 'kernel', workgroupSize: ctx.limits.workgroupSize }),
-    upload: await createContext({ device, strategy: 'upload', workgroupSize: ctx.limits.workgroupSize }),
+    kernel: await createContext({ device, strategy: 'kernel', workgroupSize: ctx.limits.workgroupSize, blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1 }),
+    upload: await createContext({ device, strategy: 'upload', workgroupSize: ctx.limits.workgroupSize, blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1 }),
   };
   let simd: SimdGenerator | undefined;
   try {

@@ -28,8 +28,13 @@ export interface ContextOptions {
   /** Where to get an adapter when no device is given; default `navigator.gpu`. */
   gpu?: GPU;
   powerPreference?: GPUPowerPreference;
-  /** Invocations per workgroup (default 64); each invocation produces one 4-element Philox block. */
+  /** Invocations per workgroup (default 64). */
   workgroupSize?: number;
+  /**
+   * Philox blocks (4 elements) each kernel invocation computes, grid-stride (default 4; 1 to 64). Values
+   * are the same for every setting; it only changes how work is spread over invocations.
+   */
+  blocksPerInvocation?: number;
   /**
    * Caps below the device's limits, e.g. to exercise the windowed and 2-D dispatch paths in tests.
    * Values above the device limit are clamped to it.
@@ -145,6 +150,10 @@ export class WeightInitContext {
       }
       return Math.min(value, limit);
     };
+    const blocksPerInvocation = options.blocksPerInvocation ?? 4;
+    if (!Number.isInteger(blocksPerInvocation) || blocksPerInvocation < 1 || blocksPerInvocation > 64) {
+      throw new InvalidParameterError('blocksPerInvocation', blocksPerInvocation, 'an integer in [1, 64]');
+    }
     const align = l.minStorageBufferOffsetAlignment;
     const maxBinding = cap(options.maxBindingBytes, l.maxStorageBufferBindingSize, 'maxBindingBytes', 2 * align);
     this.limits = {
@@ -152,6 +161,7 @@ export class WeightInitContext {
       bindingAlignment: align,
       maxWorkgroupsPerDimension: cap(options.maxWorkgroupsPerDimension, l.maxComputeWorkgroupsPerDimension, 'maxWorkgroupsPerDimension', 1),
       workgroupSize,
+      blocksPerInvocation,
     };
     const layout = generateModule.layout;
     const params = layout.structs['Params'];
@@ -205,13 +215,17 @@ export class WeightInitContext {
   /** The compute pipeline for an entry point of generate.wgsl and a dtype, compiled once per context. */
   pipeline(entryPoint: string, dtype: DType = 'f32'): Promise<GPUComputePipeline> {
     const code = DTYPE_CODE[dtype];
-    const key = `${entryPoint}|wg${this.limits.workgroupSize}|dtype${code}`;
+    // scatterConstant maps invocations to single elements, not blocks.
+    const blocks = entryPoint === 'scatterConstant' ? undefined : (this.limits.blocksPerInvocation ?? 1);
+    const key = `${entryPoint}|wg${this.limits.workgroupSize}|dtype${code}${blocks === undefined ? '' : `|bpi${blocks}`}`;
     let p = this.pipelines.get(key);
     if (!p) {
+      const constants: Record<string, number> = { WORKGROUP_SIZE: this.limits.workgroupSize, DTYPE: code };
+      if (blocks !== undefined) constants['BLOCKS_PER_INVOCATION'] = blocks;
       p = this.device.createComputePipelineAsync({
         label: `${LABEL}: ${key}`,
         layout: this.layoutOf(entryPoint).pipeline,
-        compute: { module: this.module, entryPoint, constants: { WORKGROUP_SIZE: this.limits.workgroupSize, DTYPE: code } },
+        compute: { module: this.module, entryPoint, constants },
       });
       p.catch(() => this.pipelines.delete(key));
       this.pipelines.set(key, p);
@@ -350,7 +364,7 @@ export class WeightInitContext {
         target: c,
         workgroups: c.workgroups,
         source: { buffer: options.source, offset: srcBind, size: srcByte + 4 * c.count - srcBind },
-        params: { count: c.count, outIndex: c.outIndex, rowBlocks: c.rowBlocks, sourceIndex: (srcByte - srcBind) / 4, stddev: scale },
+        params: { count: c.count, outIndex: c.outIndex, rowBlocks: c.rowBlocks, blockStride: c.blockStride, sourceIndex: (srcByte - srcBind) / 4, stddev: scale },
       };
     });
     await this.run('convertF32', dtype, target, dispatches);
@@ -462,6 +476,7 @@ export class WeightInitContext {
         count: c.count,
         outIndex: c.outIndex,
         rowBlocks: c.rowBlocks,
+        blockStride: c.blockStride,
       },
     }));
     await this.run(entryPoint, dtype, target, dispatches);

@@ -8,8 +8,13 @@ export interface DispatchLimits {
   readonly bindingAlignment: number;
   /** maxComputeWorkgroupsPerDimension. */
   readonly maxWorkgroupsPerDimension: number;
-  /** Invocations per workgroup; each invocation computes one 4-element Philox block. */
+  /** Invocations per workgroup. */
   readonly workgroupSize: number;
+  /**
+   * Philox blocks (4 elements each) per invocation, grid-stride: invocation q of a dispatch computes
+   * blocks q, q + blockStride, q + 2 blockStride, ... Default 1.
+   */
+  readonly blocksPerInvocation?: number;
 }
 
 export interface DispatchChunk {
@@ -26,9 +31,14 @@ export interface DispatchChunk {
   readonly bindSize: number;
   /** Index within the binding, in elements of elementBytes, where the chunk's first element goes. */
   readonly outIndex: number;
-  /** Workgroups in x and y; invocation (x, y) handles block y * rowBlocks + x. */
+  /**
+   * Workgroups in x and y; invocation (x, y) is q = y * rowBlocks + x and, for q < blockStride, computes
+   * blocks q + i * blockStride (i < blocksPerInvocation) of the chunk.
+   */
   readonly workgroups: readonly [number, number];
   readonly rowBlocks: number;
+  /** Invocations that compute blocks: ceil(blocks / blocksPerInvocation). */
+  readonly blockStride: number;
 }
 
 /** Blocks per dispatch are kept below 2^30 so that 4 * block + 3 fits the shader's u32 arithmetic. */
@@ -43,10 +53,12 @@ export function planDispatches(
   elementBytes: 2 | 4 = 4,
 ): DispatchChunk[] {
   const { maxBindingBytes, bindingAlignment, maxWorkgroupsPerDimension, workgroupSize } = limits;
+  const perInvocation = limits.blocksPerInvocation ?? 1;
   if (maxBindingBytes < 2 * bindingAlignment || maxBindingBytes % 4 !== 0) {
     throw new RangeError(`maxBindingBytes must be a multiple of 4 and at least ${2 * bindingAlignment}`);
   }
-  const maxBlocks = Math.min(MAX_BLOCKS_PER_DISPATCH, maxWorkgroupsPerDimension * maxWorkgroupsPerDimension * workgroupSize);
+  if (!Number.isInteger(perInvocation) || perInvocation < 1) throw new RangeError(`blocksPerInvocation ${perInvocation}`);
+  const maxBlocks = Math.min(MAX_BLOCKS_PER_DISPATCH, maxWorkgroupsPerDimension * maxWorkgroupsPerDimension * workgroupSize * perInvocation);
   const chunks: DispatchChunk[] = [];
   let done = 0;
   while (done < count) {
@@ -58,7 +70,8 @@ export function planDispatches(
     const fitDispatch = 4 * maxBlocks - phase;
     const n = Math.min(count - done, fitBinding, fitDispatch);
     const blocks = Math.ceil((phase + n) / 4);
-    const groups = Math.ceil(blocks / workgroupSize);
+    const blockStride = Math.ceil(blocks / perInvocation);
+    const groups = Math.ceil(blockStride / workgroupSize);
     const x = Math.min(groups, maxWorkgroupsPerDimension);
     const y = Math.ceil(groups / x);
     chunks.push({
@@ -69,6 +82,7 @@ export function planDispatches(
       outIndex: (cur - bindOffset) / elementBytes,
       workgroups: [x, y],
       rowBlocks: x * workgroupSize,
+      blockStride,
     });
     done += n;
   }

@@ -17,6 +17,8 @@ describe('planDispatches', () => {
     [1020, 257, (1n << 34n) - 3n, limits()],
     [8, 100_000, 2n, limits({ maxWorkgroupsPerDimension: 4, workgroupSize: 2, maxBindingBytes: 1 << 20 })],
     [0, 2 ** 28, 0n, limits({ maxBindingBytes: 2 ** 30 })],
+    [12, 100_003, 1n, limits({ maxWorkgroupsPerDimension: 4, workgroupSize: 2, maxBindingBytes: 1 << 20, blocksPerInvocation: 4 })],
+    [0, 2 ** 28, 3n, limits({ maxBindingBytes: 2 ** 30, blocksPerInvocation: 3 })],
   ];
 
   it.each(cases)('offset %d count %d start %d: chunks tile the range exactly within every limit', (offset, count, start, l) => {
@@ -36,7 +38,11 @@ describe('planDispatches', () => {
       expect(c.workgroups[1]).toBeLessThanOrEqual(l.maxWorkgroupsPerDimension);
       const invocations = c.workgroups[0] * c.workgroups[1] * l.workgroupSize;
       const blocks = Math.ceil((Number(c.start & 3n) + c.count) / 4);
-      expect(invocations).toBeGreaterThanOrEqual(blocks);
+      const perInvocation = l.blocksPerInvocation ?? 1;
+      // blockStride invocations with perInvocation blocks each cover every block; the grid holds them.
+      expect(c.blockStride).toBe(Math.ceil(blocks / perInvocation));
+      expect(c.blockStride * perInvocation).toBeGreaterThanOrEqual(blocks);
+      expect(invocations).toBeGreaterThanOrEqual(c.blockStride);
       expect(c.rowBlocks).toBe(c.workgroups[0] * l.workgroupSize);
       next += c.count;
     }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { generate } from '../../src/rng/generate.js';
-import { bits, uniform, type Distribution } from '../../src/rng/distributions.js';
+import { bits, normal, uniform, type Distribution } from '../../src/rng/distributions.js';
 import { fillCanary, firstBitDifference, inErrorScope, nodeContext } from '../helpers/gpu.js';
 import { refWord } from '../helpers/reference.js';
 
@@ -136,7 +136,7 @@ describe('chunked paths', () => {
   });
 
   it('a 2-D grid and several dispatches when maxComputeWorkgroupsPerDimension is tiny', async () => {
-    const tiny = await nodeContext({ maxWorkgroupsPerDimension: 3, workgroupSize: 2 });
+    const tiny = await nodeContext({ maxWorkgroupsPerDimension: 3, workgroupSize: 2, blocksPerInvocation: 1 });
     try {
       // 3 x 3 workgroups of 2 invocations = 18 blocks = 72 elements per dispatch.
       for (const [start, count, dispatches] of [[0n, 72, 1], [1n, 73, 2], [5n, 300, 5], [2n, 11, 1]] as const) {
@@ -147,14 +147,33 @@ describe('chunked paths', () => {
     }
   });
 
-  it('other workgroup sizes give the same bits', async () => {
-    for (const workgroupSize of [1, 32, 256]) {
-      const c = await nodeContext({ workgroupSize });
+  it('several blocks per invocation (grid-stride) in a tiny 2-D grid', async () => {
+    const tiny = await nodeContext({ maxWorkgroupsPerDimension: 3, workgroupSize: 2, blocksPerInvocation: 3 });
+    try {
+      // 3 x 3 workgroups of 2 invocations, 3 blocks each = 54 blocks = 216 elements per dispatch.
+      for (const [start, count, dispatches] of [[0n, 216, 1], [1n, 217, 2], [5n, 900, 5], [2n, 11, 1], [3n, 150, 1]] as const) {
+        expect(await check(tiny, { seed: 4, stream: 2, start, count, offset: 4, dist: bits() })).toBe(dispatches);
+        expect(await check(tiny, { seed: 4, stream: 2, start, count, offset: 4, dist: normal(0, 2) })).toBe(dispatches);
+      }
+    } finally {
+      tiny.destroy();
+    }
+  });
+
+  it('other workgroup sizes and blocks per invocation give the same bits', async () => {
+    for (const [workgroupSize, blocksPerInvocation] of [[1, 4], [32, 1], [256, 4], [64, 2], [64, 7], [64, 64]] as const) {
+      const c = await nodeContext({ workgroupSize, blocksPerInvocation });
       try {
         await check(c, { seed: 6, stream: 6, start: 6n, count: 5000, offset: 4, dist: uniform() });
       } finally {
         c.destroy();
       }
+    }
+  });
+
+  it('rejects blocksPerInvocation outside [1, 64]', async () => {
+    for (const blocksPerInvocation of [0, 65, 1.5]) {
+      await expect(nodeContext({ blocksPerInvocation })).rejects.toMatchObject({ code: 'InvalidParameter', parameter: 'blocksPerInvocation' });
     }
   });
 });

@@ -70,7 +70,12 @@ const caseArb: fc.Arbitrary<Case> = fc
 let contexts: WeightInitContext[] = [];
 beforeAll(async () => {
   // Binding windows: the device's own, 512 bytes and 1 KiB (so ranges split across several bindings).
-  contexts = [await nodeContext(), await nodeContext({ maxBindingBytes: 512 }), await nodeContext({ maxBindingBytes: 1024, workgroupSize: 8 })];
+  // Blocks per invocation: the default (4), 1 and 3.
+  contexts = [
+    await nodeContext(),
+    await nodeContext({ maxBindingBytes: 512, blocksPerInvocation: 1 }),
+    await nodeContext({ maxBindingBytes: 1024, workgroupSize: 8, blocksPerInvocation: 3 }),
+  ];
 });
 afterAll(() => contexts.forEach((c) => c.destroy()));
 
