@@ -74,7 +74,7 @@ export function summaryLines(report: BenchReport): string[] {
     `adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || '(no info)'}${a.isFallbackAdapter ? ' [fallback adapter]' : ''}`,
     `runtime: ${report.runtime.kind} ${report.runtime.version}; timing: ${report.timing === 'gpu-timestamp' ? 'GPU timestamp queries (per run, summed over submissions)' : 'wall clock to onSubmittedWorkDone'}; ${report.config.repeat} samples (median, min–max), ${report.config.warmup} warm-up`,
     tf,
-    `maxBufferSize ${si(report.limits['maxBufferSize'], 'B')}, maxStorageBufferBindingSize ${si(report.limits['maxStorageBufferBindingSize'], 'B')}; workgroup size ${report.workgroupSize}`,
+    `maxBufferSize ${si(report.limits['maxBufferSize'], 'B')}, maxStorageBufferBindingSize ${si(report.limits['maxStorageBufferBindingSize'], 'B')}; workgroup size ${report.workgroupSize}, ${report.blocksPerInvocation} blocks per invocation`,
   ];
 }
 

@@ -171,6 +171,8 @@ export interface BenchReport {
   readonly features: string[];
   readonly timing: Timing;
   readonly workgroupSize: number;
+  /** Philox blocks per kernel invocation (grid-stride). */
+  readonly blocksPerInvocation: number;
   readonly config: BenchConfig;
   readonly tfjs: { readonly version: string; readonly backend: string; readonly layers: boolean } | { readonly unavailable: string };
   readonly results: CaseResult[];
@@ -672,6 +674,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
     features: [...device.features].map(String).sort(),
     timing: timer.timestamps ? 'gpu-timestamp' : 'wall',
     workgroupSize: ctx.limits.workgroupSize,
+    blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1,
     config,
     tfjs: env.tf ? { version: env.tf.version, backend: env.tf.backend, layers: env.tf.layers } : { unavailable: env.tfUnavailable ?? 'not given' },
     results: deriveComparisons(rows),
