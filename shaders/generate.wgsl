@@ -49,9 +49,17 @@ fn blockOffset(gid: vec3<u32>) -> u32 {
   return gid.y * params.rowBlocks + gid.x;
 }
 
-// Block i of invocation q (relative to startBlock).
-fn blockOf(q: u32, i: u32) -> u32 {
-  return q + i * params.blockStride;
+// Returned by invocationBlock when an invocation has no block i.
+const NO_BLOCK: u32 = 0xFFFFFFFFu;
+
+// Block i of this invocation (relative to startBlock): q + i * blockStride for invocation q, or NO_BLOCK
+// when q is past the invocations that compute blocks or the block is past the range. Blocks grow with i,
+// so the first NO_BLOCK ends the invocation's work.
+fn invocationBlock(gid: vec3<u32>, i: u32) -> u32 {
+  let q = blockOffset(gid);
+  let k = q + i * params.blockStride;
+  if (q >= params.blockStride || outsideRange(k)) { return NO_BLOCK; }
+  return k;
 }
 
 // Philox words of block startBlock + k: counter = (block lo, block hi, stream lo, stream hi).
@@ -114,11 +122,9 @@ fn outsideRange(k: u32) -> bool {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn generateBits(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let q = blockOffset(gid);
-  if (q >= params.blockStride) { return; }
   for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
-    let k = blockOf(q, i);
-    if (outsideRange(k)) { return; }
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
     storeBlock(k, blockWords(k));
   }
 }
@@ -126,11 +132,9 @@ fn generateBits(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn generateUniform(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
-  let q = blockOffset(gid);
-  if (q >= params.blockStride) { return; }
   for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
-    let k = blockOf(q, i);
-    if (outsideRange(k)) { return; }
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
     let w = blockWords(k);
     var v: vec4<u32>;
     for (var j = 0u; j < 4u; j++) {
@@ -143,11 +147,9 @@ fn generateUniform(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn generateNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
-  let q = blockOffset(gid);
-  if (q >= params.blockStride) { return; }
   for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
-    let k = blockOf(q, i);
-    if (outsideRange(k)) { return; }
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
     let w = blockWords(k);
     let z01 = boxMuller(w.x, w.y);
     let z23 = boxMuller(w.z, w.w);
@@ -163,11 +165,9 @@ fn generateNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn generateTruncatedNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
-  let q = blockOffset(gid);
-  if (q >= params.blockStride) { return; }
   for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
-    let k = blockOf(q, i);
-    if (outsideRange(k)) { return; }
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
     let w = blockWords(k);
     var v: vec4<u32>;
     for (var j = 0u; j < 4u; j++) {
@@ -181,12 +181,10 @@ fn generateTruncatedNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
 // Every element of the range = params.mean (zeros, ones, constant; the background of eye and dirac).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn fillConstant(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let q = blockOffset(gid);
-  if (q >= params.blockStride) { return; }
   let v = packValue(params.mean);
   for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
-    let k = blockOf(q, i);
-    if (outsideRange(k)) { return; }
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
     storeBlock(k, vec4<u32>(v, v, v, v));
   }
 }
@@ -203,11 +201,9 @@ fn scatterConstant(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn convertF32(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
-  let q = blockOffset(gid);
-  if (q >= params.blockStride) { return; }
   for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
-    let k = blockOf(q, i);
-    if (outsideRange(k)) { return; }
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
     var v: vec4<u32>;
     for (var j = 0u; j < 4u; j++) {
       let p = 4u * k + j;

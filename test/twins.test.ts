@@ -19,7 +19,7 @@ const read = (f: string) => readFileSync(new URL(`../shaders/${f}`, import.meta.
  * Functions that only map invocations to elements and stored words; their CPU counterpart is the block
  * loop and the typed-array store in generate.ts.
  */
-const DISPATCH_PLUMBING = new Set(['blockOffset', 'blockOf', 'outsideRange', 'storeBlock', 'storeElement', 'packValue']);
+const DISPATCH_PLUMBING = new Set(['blockOffset', 'invocationBlock', 'outsideRange', 'storeBlock', 'storeElement', 'packValue']);
 
 const mirrors: [string, Record<string, unknown>][] = [
   ['philox.wgsl', philoxTwin],
