@@ -33,7 +33,7 @@ import {
   uniformFromWord,
 } from '../src/rng/transforms.js';
 import { boxMuller, truncatedNormalFromWord } from '../src/rng/normal.js';
-import { expF64, normalCdfF64 } from '../src/rng/normal-cdf.js';
+import { expF64, normalCdfF64, normalCdfSeries } from '../src/rng/normal-cdf.js';
 import { resolveDistribution, truncatedNormal } from '../src/rng/distributions.js';
 
 const f = Math.fround;
@@ -241,21 +241,13 @@ function pdfF64(t: number): number {
  * - |x| >= 3: Phi(x) = phi(x) / (t + 1/(t + 2/(t + 3/(t + ...)))), t = |x| (Laplace's continued
  *   fraction, evaluated forwards by Lentz's method until a step changes it by < 1e-16: 52 steps at t = 3,
  *   11 at t = 12).
- * The same two expansions as the library's normalCdfF64, but with Math.exp and an adaptive number of
- * terms (normalCdfF64 always runs 300), which makes the 10^7-input tail samples affordable.
+ * The same two expansions as the library's normalCdfF64 (the series is its normalCdfSeries), but with
+ * Math.exp and an adaptive continued fraction (normalCdfF64 always runs 300 terms), which makes the
+ * 10^7-input tail samples affordable.
  */
 function cdfResidualF64(x: number, p: number): number {
   const t = -x;
-  if (t < 3) {
-    const t2 = t * t;
-    let term = t;
-    let sum = t;
-    for (let n = 1; n < 200 && term > 1e-17 * sum; n++) {
-      term = (term * t2) / (2 * n + 1);
-      sum += term;
-    }
-    return 0.5 - p - pdfF64(t) * sum;
-  }
+  if (t < 3) return 0.5 - p - pdfF64(t) * normalCdfSeries(t);
   return lowerTailF64(t) - p;
 }
 

@@ -35,6 +35,18 @@ export function normalPdfF64(x: number): number {
   return INV_SQRT_2PI * expF64(-0.5 * x * x);
 }
 
+/** sum_n t^(2n+1) / (2n+1)!! for 0 <= t < 3, until a term is below 1e-17 of the sum: Phi(-t) = 1/2 - phi(t) * it. */
+export function normalCdfSeries(t: number): number {
+  const t2 = t * t;
+  let term = t;
+  let sum = t;
+  for (let n = 1; n < 200 && term > 1e-17 * sum; n++) {
+    term = (term * t2) / (2 * n + 1);
+    sum += term;
+  }
+  return sum;
+}
+
 /**
  * Standard normal CDF. For |x| < 3 the series Phi(x) = 1/2 + phi(x) * sum x^(2n+1) / (2n+1)!!;
  * beyond, the lower tail phi(t) / (t + 1/(t + 2/(t + 3/(t + ...)))) (Laplace's continued fraction),
@@ -44,16 +56,7 @@ export function normalCdfF64(x: number): number {
   if (Number.isNaN(x)) return NaN;
   if (x > 0) return 1 - normalCdfF64(-x);
   const t = -x;
-  if (t < 3) {
-    const t2 = t * t;
-    let term = t;
-    let sum = t;
-    for (let n = 1; n < 200 && term > 1e-17 * sum; n++) {
-      term = (term * t2) / (2 * n + 1);
-      sum += term;
-    }
-    return 0.5 - normalPdfF64(t) * sum;
-  }
+  if (t < 3) return 0.5 - normalPdfF64(t) * normalCdfSeries(t);
   if (t > 40) return 0;
   let frac = t;
   for (let k = 300; k >= 1; k--) frac = t + k / frac;
