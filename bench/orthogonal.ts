@@ -19,7 +19,7 @@ registerWgslHooks();
 
 const { createNodeContext } = await import('../src/node.js');
 const { computeOrthogonal } = await import('../src/gpu/orthogonal.js');
-const { orthogonalF32 } = await import('../src/init/orthogonal.js');
+const { orthogonalF32 } = await import('../src/twin/orthogonal.js');
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -12,7 +12,7 @@
 import { AbortedError } from '../src/errors.js';
 import { createContext, type FloatDType, type WeightInitContext } from '../src/gpu/context.js';
 import type { AdapterSummary } from '../src/gpu/device.js';
-import { truncatedNormalMoments, type InitializerSpec, type ResolvedInitializer } from '../src/init/initializers.js';
+import { truncatedNormalMoments, type InitializerSpec, type ResolvedInitializer } from '../src/init/resolve-initializer.js';
 import { diracProgressions, eyeProgressions } from '../src/init/structured.js';
 import {
   blobSink,
@@ -29,8 +29,8 @@ import {
   type ModelSpec,
   type ResolvedTensor,
 } from '../src/models/index.js';
-import { bf16BitsToNumber, f16BitsToNumber } from '../src/rng/pack.js';
-import { parseU64 } from '../src/rng/u64.js';
+import { bf16BitsToNumber, f16BitsToNumber } from '../src/twin/pack.js';
+import { parseU64 } from '../src/contract/u64.js';
 
 // ---------------------------------------------------------------------------------------------------
 // configuration

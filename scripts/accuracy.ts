@@ -1,4 +1,4 @@
-// Accuracy of the f32 transforms (the CPU twins in src/rng/transforms.ts and src/rng/normal.ts, which
+// Accuracy of the f32 transforms (the CPU twins in src/twin/transforms.ts and src/twin/normal.ts, which
 // are bit-identical to the WGSL shaders) against double-precision references.
 //
 //   npx tsx scripts/accuracy.ts [--n 10000000] [--seed 2024] [--json FILE]
@@ -31,10 +31,10 @@ import {
   sinCos2Pi,
   sqrtF32,
   uniformFromWord,
-} from '../src/rng/transforms.js';
-import { boxMuller, truncatedNormalFromWord } from '../src/rng/normal.js';
-import { expF64, normalCdfF64, normalCdfSeries } from '../src/rng/normal-cdf.js';
-import { resolveDistribution, truncatedNormal } from '../src/rng/distributions.js';
+} from '../src/twin/transforms.js';
+import { boxMuller, truncatedNormalFromWord } from '../src/twin/normal.js';
+import { expF64, normalCdfF64, normalCdfSeries } from '../src/contract/normal-cdf.js';
+import { resolveDistribution, truncatedNormal } from '../src/contract/distributions.js';
 
 const f = Math.fround;
 const GRID = 2 ** 23; // number of points of the 2^-23 grid in [0, 1)

@@ -1,16 +1,16 @@
 // CPU twin: the same values as the GPU kernels, bit for bit, in plain TypeScript.
-export { initialize, planInitialize } from './init/initialize.js';
-export { orthogonalF32 } from './init/orthogonal.js';
-export { generate, fillConstant, scatterConstant, convertF32, generateBits, generateUniform, generateNormal, generateTruncatedNormal, blockWords, resolveDType } from './rng/generate.js';
-export type { CpuGenerateOptions, ArrayForDType, GeneratedArray } from './rng/generate.js';
-export { createSimdGenerator, compileSimdModule, simdJob, splitSimdJob, runSimdJob } from './rng/simd.js';
-export type { SimdGenerator, SimdJob, SimdExports } from './rng/simd.js';
-export { createWorkerPool, WorkerPool } from './rng/worker-pool.js';
-export type { WorkerPoolOptions } from './rng/worker-pool.js';
-export { boxMuller, scaleShift, truncatedNormalFromWord } from './rng/normal.js';
-export { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber, bf16BitsToNumber } from './rng/pack.js';
-export { normalCdfF64 } from './rng/normal-cdf.js';
-export { philox4x32_10, philoxBlock, philox4x32Round, mulhilo32, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from './rng/philox.js';
+export { initialize, planInitialize } from './init/plan-initialize.js';
+export { orthogonalF32 } from './twin/orthogonal.js';
+export { generate, fillConstant, scatterConstant, convertF32, generateBits, generateUniform, generateNormal, generateTruncatedNormal, blockWords, resolveDType } from './twin/generate.js';
+export type { CpuGenerateOptions, ArrayForDType, GeneratedArray } from './twin/generate.js';
+export { createSimdGenerator, compileSimdModule, simdJob, splitSimdJob, runSimdJob } from './simd/generator.js';
+export type { SimdGenerator, SimdJob, SimdExports } from './simd/generator.js';
+export { createWorkerPool, WorkerPool } from './simd/worker-pool.js';
+export type { WorkerPoolOptions } from './simd/worker-pool.js';
+export { boxMuller, scaleShift, truncatedNormalFromWord } from './twin/normal.js';
+export { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber, bf16BitsToNumber } from './twin/pack.js';
+export { normalCdfF64 } from './contract/normal-cdf.js';
+export { philox4x32_10, philoxBlock, philox4x32Round, mulhilo32, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from './twin/philox.js';
 export {
   uniformFromWord,
   openUniformFromWord,
@@ -25,9 +25,9 @@ export {
   normalQuantileLowerTail,
   bitsToF32,
   f32ToBits,
-} from './rng/transforms.js';
-export { bits, uniform, normal, truncatedNormal, resolveDistribution, DTYPE_BYTES } from './rng/distributions.js';
-export type { ResolvedDistribution } from './rng/distributions.js';
+} from './twin/transforms.js';
+export { bits, uniform, normal, truncatedNormal, resolveDistribution, DTYPE_BYTES } from './contract/distributions.js';
+export type { ResolvedDistribution } from './contract/distributions.js';
 export type {
   Distribution,
   BitsDistribution,
@@ -35,14 +35,14 @@ export type {
   NormalDistribution,
   TruncatedNormalDistribution,
   DType,
-} from './rng/distributions.js';
-export { resolveRange } from './rng/range.js';
-export type { StreamRange, ResolvedRange } from './rng/range.js';
-export { parseU64, splitU64 } from './rng/u64.js';
-export type { U64Input } from './rng/u64.js';
+} from './contract/distributions.js';
+export { resolveRange } from './contract/range.js';
+export type { StreamRange, ResolvedRange } from './contract/range.js';
+export { parseU64, splitU64 } from './contract/u64.js';
+export type { U64Input } from './contract/u64.js';
 export * from './errors.js';
 export * from './init/index.js';
-export type { InitializeOptions, FloatDType } from './init/initialize.js';
+export type { InitializeOptions, FloatDType } from './init/plan-initialize.js';
 export { resolveModel, parseModelSpec, modelTotals, fnv1a64, tensorStream, gpt2, llama, resnet18, fromSafetensorsHeader } from './models/index.js';
 export type { ModelSpec, TensorSpec, ResolvedTensor, InitRule } from './models/index.js';
 export { initShardCpu, shardLayout } from './models/shard.js';

@@ -8,7 +8,7 @@ export type { ContextOptions, GpuGenerateOptions, GeneratedRange, ReadOptions, T
 export type { AdapterSummary } from './gpu/device.js';
 export { planDispatches } from './gpu/dispatch-plan.js';
 export type { DispatchChunk, DispatchLimits } from './gpu/dispatch-plan.js';
-export { bits, uniform, normal, truncatedNormal } from './rng/distributions.js';
+export { bits, uniform, normal, truncatedNormal } from './contract/distributions.js';
 export type {
   Distribution,
   BitsDistribution,
@@ -16,10 +16,10 @@ export type {
   NormalDistribution,
   TruncatedNormalDistribution,
   DType,
-} from './rng/distributions.js';
-export type { StreamRange } from './rng/range.js';
-export type { U64Input } from './rng/u64.js';
+} from './contract/distributions.js';
+export type { StreamRange } from './contract/range.js';
+export type { U64Input } from './contract/u64.js';
 export * from './errors.js';
 export * from './init/index.js';
-export type { InitializeOptions, FloatDType } from './init/initialize.js';
+export type { InitializeOptions, FloatDType } from './init/plan-initialize.js';
 export * from './models/index.js';

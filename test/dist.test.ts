@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import * as cpuDist from 'webgpu-weight-init/cpu';
 import * as gpuDist from 'webgpu-weight-init';
 import * as nodeDist from 'webgpu-weight-init/node';
-import { generate } from '../src/rng/generate.js';
-import { uniform } from '../src/rng/distributions.js';
+import { generate } from '../src/twin/generate.js';
+import { uniform } from '../src/contract/distributions.js';
 
 describe('built dist/', () => {
   it('the CPU entry gives the same bits as the sources', () => {

@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
-import * as philoxTwin from '../src/rng/philox.js';
-import * as transformsTwin from '../src/rng/transforms.js';
-import * as generateTwin from '../src/rng/generate.js';
-import * as normalTwin from '../src/rng/normal.js';
-import * as packTwin from '../src/rng/pack.js';
-import * as orthogonalTwin from '../src/init/orthogonal.js';
+import * as philoxTwin from '../src/twin/philox.js';
+import * as transformsTwin from '../src/twin/transforms.js';
+import * as generateTwin from '../src/twin/generate.js';
+import * as normalTwin from '../src/twin/normal.js';
+import * as packTwin from '../src/twin/pack.js';
+import * as orthogonalTwin from '../src/twin/orthogonal.js';
 import { generateModule } from '../src/gpu/shader-sources.js';
 import { packStruct } from '../src/gpu/shader-layout.js';
 import { reflectWgsl } from '../scripts/wgsl-reflect-plugin.js';

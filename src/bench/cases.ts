@@ -1,7 +1,7 @@
 // The benchmark's case list and sizes, shared by the Node CLI (src/cli/bench.ts, bench/node.ts) and the
 // browser page (bench/page.ts). Pure data and arithmetic: no WebGPU, no TF.js.
 import type { ModelTensor } from '../models/init-model.js';
-import type { DType, Distribution } from '../rng/distributions.js';
+import type { DType, Distribution } from '../contract/distributions.js';
 
 /** Where a case's row goes: the bandwidth reference, this library, a peer, a whole model. */
 export type CaseGroup = 'limit' | 'ours' | 'peer' | 'model';

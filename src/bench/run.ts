@@ -3,14 +3,14 @@
 // cases of cases.ts at each size, and returns a JSON-ready report. Used by src/cli/bench.ts (Node) and
 // bench/page.ts (browser).
 import { createContext, type WeightInitContext } from '../gpu/context.js';
-import { createSimdGenerator, simdJob, type SimdGenerator } from '../rng/simd.js';
+import { createSimdGenerator, simdJob, type SimdGenerator } from '../simd/generator.js';
 import { planDispatches } from '../gpu/dispatch-plan.js';
 import { BufferUsage, ShaderStage } from '../gpu/flags.js';
 import { initModel } from '../models/init-model.js';
-import { DTYPE_BYTES, type Distribution, type DType } from '../rng/distributions.js';
-import { generate as cpuGenerate, type GeneratedArray } from '../rng/generate.js';
-import { resolveDistribution } from '../rng/distributions.js';
-import { resolveRange } from '../rng/range.js';
+import { DTYPE_BYTES, type Distribution, type DType } from '../contract/distributions.js';
+import { generate as cpuGenerate, type GeneratedArray } from '../twin/generate.js';
+import { resolveDistribution } from '../contract/distributions.js';
+import { resolveRange } from '../contract/range.js';
 import storeWgsl from './store.wgsl?raw';
 import {
   CASES,

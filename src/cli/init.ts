@@ -2,7 +2,7 @@
 // GPU, with a progress bar, a summary, optional verification against the CPU twin and a safetensors file.
 import { readFile, stat } from 'node:fs/promises';
 import type { WeightInitContext } from '../gpu/context.js';
-import { initialize as initializeCpu } from '../init/initialize.js';
+import { initialize as initializeCpu } from '../init/plan-initialize.js';
 import { initModel, type InitializedModel } from '../models/init-model.js';
 import { gpt2, llama, resnet18, fromSafetensorsHeader, type PresetOptions } from '../models/presets.js';
 import type { InitRule } from '../models/rules.js';
@@ -10,9 +10,9 @@ import { headerToJson } from '../models/safetensors.js';
 import { parseModelSpec, resolveModel, type ModelSpec, type ResolvedTensor } from '../models/spec.js';
 import { readSafetensorsHeaderFromFile, writeSafetensorsFile } from '../models/safetensors-node.js';
 import { createNodeContext } from '../node.js';
-import { DTYPE_BYTES, type FloatDType } from '../rng/distributions.js';
-import { bf16BitsToNumber, f16BitsToNumber } from '../rng/pack.js';
-import { parseU64 } from '../rng/u64.js';
+import { DTYPE_BYTES, type FloatDType } from '../contract/distributions.js';
+import { bf16BitsToNumber, f16BitsToNumber } from '../twin/pack.js';
+import { parseU64 } from '../contract/u64.js';
 import { VERSION } from '../version.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
 

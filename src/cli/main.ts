@@ -1,15 +1,15 @@
 // `webgpu-weight-init` command line: info, sample.
 import { WeightInitError } from '../errors.js';
-import { generate } from '../rng/generate.js';
-import type { Distribution, DType } from '../rng/distributions.js';
-import { bf16BitsToNumber, f16BitsToNumber } from '../rng/pack.js';
-import { parseU64 } from '../rng/u64.js';
+import { generate } from '../twin/generate.js';
+import type { Distribution, DType } from '../contract/distributions.js';
+import { bf16BitsToNumber, f16BitsToNumber } from '../twin/pack.js';
+import { parseU64 } from '../contract/u64.js';
 import { createNodeContext } from '../node.js';
 import type { GeneratedRange, WeightInitContext } from '../gpu/context.js';
 import type { AdapterSummary } from '../gpu/device.js';
-import { initialize as initializeCpu } from '../init/initialize.js';
+import { initialize as initializeCpu } from '../init/plan-initialize.js';
 import { initialize as initializeGpu } from '../gpu/initialize.js';
-import { INITIALIZER_KINDS, type InitializerSpec } from '../init/initializers.js';
+import { INITIALIZER_KINDS, type InitializerSpec } from '../init/resolve-initializer.js';
 import { SCHEMES } from '../init/presets.js';
 import type { FanLayout } from '../init/fans.js';
 import { parseCount, parseNumber, parseOptions, UsageError, type OptionSpec } from './args.js';

@@ -9,18 +9,18 @@ import {
   UnsupportedError,
   WeightInitError,
 } from '../errors.js';
-import { DTYPE_BYTES, MAX_PARAMETER, MIN_PARAMETER, resolveDistribution, type DType, type FloatDType } from '../rng/distributions.js';
+import { DTYPE_BYTES, MAX_PARAMETER, MIN_PARAMETER, resolveDistribution, type DType, type FloatDType } from '../contract/distributions.js';
 
 export type { FloatDType };
-import { ENTRY_POINTS, resolveDType, type ArrayForDType, type CpuGenerateOptions } from '../rng/generate.js';
-import { resolveRange } from '../rng/range.js';
+import { ENTRY_POINTS, resolveDType, type ArrayForDType, type CpuGenerateOptions } from '../twin/generate.js';
+import { resolveRange } from '../contract/range.js';
 import { summarize, requestAdapterAndDevice, type AdapterSummary } from './device.js';
 import { planDispatches, type DispatchChunk, type DispatchLimits } from './dispatch-plan.js';
 import { BufferUsage, MapMode, ShaderStage } from './flags.js';
 import { packStruct } from './shader-layout.js';
 import { generateModule } from './shader-sources.js';
-import { simdJob, type SimdJob } from '../rng/simd.js';
-import { createWorkerPool, type WorkerPool } from '../rng/worker-pool.js';
+import { simdJob, type SimdJob } from '../simd/generator.js';
+import { createWorkerPool, type WorkerPool } from '../simd/worker-pool.js';
 
 export interface ContextOptions {
   /** Use this device (e.g. the one TF.js or ONNX Runtime Web runs on). The context never destroys it. */

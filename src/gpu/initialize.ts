@@ -1,6 +1,6 @@
-// One call from an initializer spec and a shape to values in a GPU buffer. CPU twin: src/init/initialize.ts.
-import { planInitialize, structuredOnes, type InitializeOptions } from '../init/initialize.js';
-import type { ResolvedInitializer } from '../init/initializers.js';
+// One call from an initializer spec and a shape to values in a GPU buffer. CPU twin: src/init/plan-initialize.ts.
+import { planInitialize, structuredOnes, type InitializeOptions } from '../init/plan-initialize.js';
+import type { ResolvedInitializer } from '../init/resolve-initializer.js';
 import type { GeneratedRange, TargetOptions, WeightInitContext } from './context.js';
 import { computeOrthogonal } from './orthogonal.js';
 

@@ -1,5 +1,5 @@
 // The orthogonal initializer's core on the GPU: Q of the thin QR of a Gaussian matrix (CGS2), computed by
-// shaders/orthogonal.wgsl. CPU twin: orthogonalF32 in src/init/orthogonal.ts, which also holds the
+// shaders/orthogonal.wgsl. CPU twin: orthogonalF32 in src/twin/orthogonal.ts, which also holds the
 // definition of the result; the two produce the same bits.
 //
 // Work plan for rows x cols (M is m x n, m >= n, column-major in a `work` buffer):
@@ -15,8 +15,8 @@
 import orthogonalWgsl from '../../shaders/orthogonal.wgsl?raw';
 import orthogonalLayout from '../../shaders/orthogonal.wgsl?reflect';
 import { GPUValidationError, UnsupportedError, WeightInitError } from '../errors.js';
-import { DOT_TILE, resolveOrthogonal, WORKGROUP_SIZE, type OrthogonalOptions } from '../init/orthogonal.js';
-import { normal } from '../rng/distributions.js';
+import { DOT_TILE, resolveOrthogonal, WORKGROUP_SIZE, type OrthogonalOptions } from '../twin/orthogonal.js';
+import { normal } from '../contract/distributions.js';
 import type { WeightInitContext } from './context.js';
 import { BufferUsage, ShaderStage } from './flags.js';
 import { packStruct, type ShaderLayout } from './shader-layout.js';
@@ -102,7 +102,7 @@ type ParamValues = Record<string, number | readonly number[]>;
 
 /**
  * Computes the (semi-)orthogonal rows x cols matrix Q of the orthogonal initializer (definition:
- * src/init/orthogonal.ts) on the GPU. Resolves with a new f32 buffer of rows * cols values, row-major,
+ * src/twin/orthogonal.ts) on the GPU. Resolves with a new f32 buffer of rows * cols values, row-major,
  * with STORAGE | COPY_SRC | COPY_DST usage, owned by the caller (destroy it when done), once the work is
  * submitted and WebGPU validated it; later work on the device's queue sees the values. Its bits equal
  * orthogonalF32's for the same options.

@@ -10,7 +10,7 @@ export {
   FAN_MODES,
   VARIANCE_SCALING_DISTRIBUTIONS,
   INITIALIZER_KINDS,
-} from './initializers.js';
+} from './resolve-initializer.js';
 export type {
   InitializerSpec,
   InitializerKind,
@@ -29,7 +29,7 @@ export type {
   EyeSpec,
   DiracSpec,
   OrthogonalSpec,
-} from './initializers.js';
+} from './resolve-initializer.js';
 export {
   torchDefaultWeight,
   torchDefaultBias,

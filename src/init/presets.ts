@@ -1,6 +1,6 @@
 import { InvalidParameterError } from '../errors.js';
 import { computeFans, validateShape, type FanLayout } from './fans.js';
-import type { InitializerSpec, VarianceScalingSpec } from './initializers.js';
+import type { InitializerSpec, VarianceScalingSpec } from './resolve-initializer.js';
 
 /**
  * A layer's default initialization in one framework: the weight and bias shapes that framework creates, how to

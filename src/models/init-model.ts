@@ -5,10 +5,10 @@ import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/contex
 import { BufferUsage } from '../gpu/flags.js';
 import { initialize, type InitializedRange } from '../gpu/initialize.js';
 import type { FanLayout } from '../init/fans.js';
-import type { InitializerSpec, ResolvedInitializer } from '../init/initializers.js';
-import { planInitialize } from '../init/initialize.js';
-import { DTYPE_BYTES } from '../rng/distributions.js';
-import type { U64Input } from '../rng/u64.js';
+import type { InitializerSpec, ResolvedInitializer } from '../init/resolve-initializer.js';
+import { planInitialize } from '../init/plan-initialize.js';
+import { DTYPE_BYTES } from '../contract/distributions.js';
+import type { U64Input } from '../contract/u64.js';
 
 /** One tensor to initialize (a ResolvedTensor of src/models/spec.ts has these fields). */
 export interface ModelTensor {

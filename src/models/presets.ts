@@ -2,8 +2,8 @@
 // configs people have (Hugging Face config.json field names). Sources are cited per preset; see docs/models.md.
 import { InvalidParameterError } from '../errors.js';
 import { validateShape, type FanLayout } from '../init/fans.js';
-import type { FloatDType } from '../init/initialize.js';
-import type { InitializerSpec } from '../init/initializers.js';
+import type { FloatDType } from '../init/plan-initialize.js';
+import type { InitializerSpec } from '../init/resolve-initializer.js';
 import { torchDefaultBias, torchDefaultWeight } from '../init/presets.js';
 import type { InitRule } from './rules.js';
 import { FLOAT_DTYPES, type ModelSpec, type TensorSpec } from './spec.js';

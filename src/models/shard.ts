@@ -5,11 +5,11 @@ import { InvalidParameterError } from '../errors.js';
 import type { GeneratedRange, TargetOptions, WeightInitContext } from '../gpu/context.js';
 import { initialize } from '../gpu/initialize.js';
 import { computeOrthogonal } from '../gpu/orthogonal.js';
-import { initialize as initializeCpu, planInitialize } from '../init/initialize.js';
-import { orthogonalF32 } from '../init/orthogonal.js';
-import { DTYPE_BYTES } from '../rng/distributions.js';
-import { allocate, convertF32, type GeneratedArray } from '../rng/generate.js';
-import type { U64Input } from '../rng/u64.js';
+import { initialize as initializeCpu, planInitialize } from '../init/plan-initialize.js';
+import { orthogonalF32 } from '../twin/orthogonal.js';
+import { DTYPE_BYTES } from '../contract/distributions.js';
+import { allocate, convertF32, type GeneratedArray } from '../twin/generate.js';
+import type { U64Input } from '../contract/u64.js';
 import type { ModelTensor } from './init-model.js';
 
 /** A flat element range, or half-open row and column intervals of the matrix view. */

@@ -2,15 +2,15 @@
 // Philox stream derived from its name. Pure data and validation; no GPU. See docs/models.md.
 import { InvalidParameterError } from '../errors.js';
 import { validateLayout, validateShape, numel as numelOf, type FanLayout } from '../init/fans.js';
-import type { FloatDType } from '../init/initialize.js';
+import type { FloatDType } from '../init/plan-initialize.js';
 import {
   INITIALIZER_KINDS,
   resolveInitializer,
   type InitializerKind,
   type InitializerSpec,
   type ResolvedInitializer,
-} from '../init/initializers.js';
-import type { U64Input } from '../rng/u64.js';
+} from '../init/resolve-initializer.js';
+import type { U64Input } from '../contract/u64.js';
 import { compileGlob, type Glob, type InitRule } from './rules.js';
 import { isWellFormedUnicode, tensorStream } from './stream.js';
 
@@ -290,7 +290,7 @@ export function modelTotals(tensors: readonly ResolvedTensor[]): { tensors: numb
 // ---------------------------------------------------------------------------------------------------------------
 // Untrusted JSON.
 
-/** The fields each initializer kind takes besides `kind` (the InitializerSpec union in src/init/initializers.ts). */
+/** The fields each initializer kind takes besides `kind` (the InitializerSpec union in src/init/resolve-initializer.ts). */
 const INIT_FIELDS: Record<InitializerKind, readonly string[]> = {
   zeros: [],
   ones: [],

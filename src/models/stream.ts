@@ -1,6 +1,6 @@
 // Per-tensor streams: a tensor's Philox stream is derived from its name, so it depends on nothing else in the model.
 import { InvalidParameterError } from '../errors.js';
-import { parseU64, type U64Input } from '../rng/u64.js';
+import { parseU64, type U64Input } from '../contract/u64.js';
 
 /**
  * FNV-1a, 64-bit (Fowler/Noll/Vo; G. Fowler, L. C. Noll, K.-P. Vo, D. Eastlake, "The FNV Non-Cryptographic Hash

@@ -10,7 +10,7 @@ import { parseBenchArgs } from '../../src/cli/bench.js';
 import { UsageError } from '../../src/cli/args.js';
 import { createContext, type WeightInitContext } from '../../src/gpu/context.js';
 import { requestNodeGPU } from '../../src/node.js';
-import { generate } from '../../src/rng/generate.js';
+import { generate } from '../../src/twin/generate.js';
 
 describe('bench cases', () => {
   it('GPT-2 small has the 148 tensors and 124,439,808 parameters of HF GPT2Model', () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBuiltPage, type BuiltPage } from './chromium.js';
 import { CASES } from '../../src/bench/cases.js';
 import type { BenchConfig, BenchReport } from '../../src/bench/run.js';
-import { generate } from '../../src/rng/generate.js';
+import { generate } from '../../src/twin/generate.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, 'bench', 'vite.config.ts');

@@ -10,7 +10,7 @@ import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, fileIn, launchChromium, serve, watchPage } from './chromium.js';
 import { bits, generate, initialize as initializeCpu, uniform } from '../../src/cpu.js';
-import type { InitializeOptions } from '../../src/init/initialize.js';
+import type { InitializeOptions } from '../../src/init/plan-initialize.js';
 import { isSoftwareAdapter, type AdapterSummary } from '../../src/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

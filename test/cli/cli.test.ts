@@ -3,9 +3,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { generate } from '../../src/rng/generate.js';
-import { uniform, bits, normal } from '../../src/rng/distributions.js';
-import { f16BitsToNumber } from '../../src/rng/pack.js';
+import { generate } from '../../src/twin/generate.js';
+import { uniform, bits, normal } from '../../src/contract/distributions.js';
+import { f16BitsToNumber } from '../../src/twin/pack.js';
 
 const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
 const run = async (...args: string[]) => {

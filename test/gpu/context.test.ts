@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { createContext } from '../../src/gpu/context.js';
 import { requestNodeGPU, findSwiftShaderIcd } from '../../src/node.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
-import { generate } from '../../src/rng/generate.js';
-import { uniform } from '../../src/rng/distributions.js';
+import { generate } from '../../src/twin/generate.js';
+import { uniform } from '../../src/contract/distributions.js';
 import { WeightInitError } from '../../src/errors.js';
 import { fillCanary, inErrorScope, nodeContext } from '../helpers/gpu.js';
 

@@ -2,8 +2,8 @@
 // 16-bit dtypes at 2-byte offsets and odd counts must leave the neighbouring half-words as they were.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { generate, type CpuGenerateOptions } from '../../src/rng/generate.js';
-import { normal, truncatedNormal, uniform, DTYPE_BYTES, type Distribution, type DType } from '../../src/rng/distributions.js';
+import { generate, type CpuGenerateOptions } from '../../src/twin/generate.js';
+import { normal, truncatedNormal, uniform, DTYPE_BYTES, type Distribution, type DType } from '../../src/contract/distributions.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 const CANARY = 0xa5c3;

@@ -2,7 +2,7 @@
 // run on the GPU here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { mulhilo32, philox4x32Round, philox4x32_10 } from '../../src/rng/philox.js';
+import { mulhilo32, philox4x32Round, philox4x32_10 } from '../../src/twin/philox.js';
 import {
   f32ToBits,
   fenceF32,
@@ -17,9 +17,9 @@ import {
   normalQuantile,
   erfinvF32,
   normalQuantileLowerTail,
-} from '../../src/rng/transforms.js';
-import { boxMuller, scaleShift, truncatedNormalFromWord } from '../../src/rng/normal.js';
-import { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber } from '../../src/rng/pack.js';
+} from '../../src/twin/transforms.js';
+import { boxMuller, scaleShift, truncatedNormalFromWord } from '../../src/twin/normal.js';
+import { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber } from '../../src/twin/pack.js';
 
 const f32 = Math.fround;
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';

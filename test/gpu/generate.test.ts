@@ -3,8 +3,8 @@
 // target range must survive every write.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { generate } from '../../src/rng/generate.js';
-import { bits, normal, uniform, type Distribution } from '../../src/rng/distributions.js';
+import { generate } from '../../src/twin/generate.js';
+import { bits, normal, uniform, type Distribution } from '../../src/contract/distributions.js';
 import { fillCanary, firstBitDifference, inErrorScope, nodeContext } from '../helpers/gpu.js';
 import { refWord } from '../helpers/reference.js';
 

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, isSoftwareAdapter, type WeightInitContext } from '../../src/gpu/context.js';
 import { createNodeContext } from '../../src/node.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
-import { bits, normal, truncatedNormal, uniform, type Distribution, DTYPE_BYTES } from '../../src/rng/distributions.js';
-import { generate } from '../../src/rng/generate.js';
+import { bits, normal, truncatedNormal, uniform, type Distribution, DTYPE_BYTES } from '../../src/contract/distributions.js';
+import { generate } from '../../src/twin/generate.js';
 import { initModel, type ModelTensor } from '../../src/models/init-model.js';
-import { initialize as initializeCpu } from '../../src/init/initialize.js';
+import { initialize as initializeCpu } from '../../src/init/plan-initialize.js';
 import { fillCanary, inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 let upload: WeightInitContext;

@@ -16,8 +16,8 @@ import {
   tailSum,
   threadPartial,
   WORKGROUP_SIZE,
-} from '../../src/init/orthogonal.js';
-import { f32ToBits } from '../../src/rng/transforms.js';
+} from '../../src/twin/orthogonal.js';
+import { f32ToBits } from '../../src/twin/transforms.js';
 import { firstBitDifference, inErrorScope, nodeContext, type Scope } from '../helpers/gpu.js';
 import { testWords } from '../helpers/reference.js';
 import { orthogonalityError } from '../helpers/orthogonal.js';

@@ -3,8 +3,8 @@
 // of a spurious failure is below 1e-4. With fixed seeds the outcome is deterministic: a pass stays a pass.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { bits, normal, truncatedNormal, uniform, type Distribution } from '../../src/rng/distributions.js';
-import { normalCdfF64 } from '../../src/rng/normal-cdf.js';
+import { bits, normal, truncatedNormal, uniform, type Distribution } from '../../src/contract/distributions.js';
+import { normalCdfF64 } from '../../src/contract/normal-cdf.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 const N = 1 << 20; // 1,048,576 values per sample

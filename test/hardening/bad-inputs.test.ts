@@ -7,7 +7,7 @@ import { BufferUsage } from '../../src/gpu/flags.js';
 import { initialize } from '../../src/gpu/initialize.js';
 import { initModel } from '../../src/models/init-model.js';
 import { initShard } from '../../src/models/shard.js';
-import { normal, truncatedNormal, uniform } from '../../src/rng/distributions.js';
+import { normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
 import { WeightInitError, type ErrorCode } from '../../src/errors.js';
 import { nodeContext } from '../helpers/gpu.js';
 import { parseModelSpec, resolveModel } from '../../src/models/spec.js';

@@ -7,10 +7,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
-import { generate } from '../../src/rng/generate.js';
-import { DTYPE_BYTES, type Distribution, type DType } from '../../src/rng/distributions.js';
+import { generate } from '../../src/twin/generate.js';
+import { DTYPE_BYTES, type Distribution, type DType } from '../../src/contract/distributions.js';
 import { nodeContext } from '../helpers/gpu.js';
-import { createSimdGenerator } from '../../src/rng/simd.js';
+import { createSimdGenerator } from '../../src/simd/generator.js';
 
 const CASES = 10_000;
 const CANARY = 0x7e57;

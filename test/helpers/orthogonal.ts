@@ -1,4 +1,4 @@
-// Double-precision checks of orthogonal matrices, independent of src/init/orthogonal.ts.
+// Double-precision checks of orthogonal matrices, independent of src/twin/orthogonal.ts.
 
 /** The columns of M (m x n, m >= n) of the definition as column-major doubles: M = A or A^T. */
 export function columnsOf(a: ArrayLike<number>, rows: number, cols: number): { m: number; n: number; c: Float64Array } {

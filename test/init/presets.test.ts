@@ -16,7 +16,7 @@ import {
   type LayerInit,
   type TfjsInitializerName,
 } from '../../src/init/presets.js';
-import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } from '../../src/init/initializers.js';
+import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } from '../../src/init/resolve-initializer.js';
 import type { FanLayout } from '../../src/init/fans.js';
 import { expectInvalid } from '../helpers/errors.js';
 

@@ -11,8 +11,8 @@ import {
   type Distribution,
   type DType,
   type ResolvedDistribution,
-} from './distributions.js';
-import { resolveRange, type ResolvedRange, type StreamRange } from './range.js';
+} from '../contract/distributions.js';
+import { resolveRange, type ResolvedRange, type StreamRange } from '../contract/range.js';
 import { InvalidParameterError } from '../errors.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   TRUNCATED_NORMAL_STD_2,
   type InitializerSpec,
   type ResolvedInitializer,
-} from '../../src/init/initializers.js';
+} from '../../src/init/resolve-initializer.js';
 import type { FanLayout } from '../../src/init/fans.js';
 import { expectInvalid } from '../helpers/errors.js';
 

@@ -1,8 +1,8 @@
 // f32 -> f16 / bf16 rounding checked against the definition: every representable 16-bit value maps to
 // itself, midpoints go to the even neighbour, and values just off a midpoint go to the nearer one.
 import { describe, expect, it } from 'vitest';
-import { bf16BitsToNumber, f16BitsToNumber, f32ToBf16Bits, f32ToF16Bits } from '../../src/rng/pack.js';
-import { bitsToF32, f32ToBits } from '../../src/rng/transforms.js';
+import { bf16BitsToNumber, f16BitsToNumber, f32ToBf16Bits, f32ToF16Bits } from '../../src/twin/pack.js';
+import { bitsToF32, f32ToBits } from '../../src/twin/transforms.js';
 
 const next32 = (x: number) => bitsToF32(f32ToBits(x) + 1);
 const prev32 = (x: number) => bitsToF32(f32ToBits(x) - 1);

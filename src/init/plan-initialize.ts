@@ -1,11 +1,11 @@
 // One call from an initializer spec and a shape to values: the CPU twin of src/gpu/initialize.ts.
 import { InvalidParameterError } from '../errors.js';
-import type { FloatDType } from '../rng/distributions.js';
-import { allocate, convertF32, fillConstant, generate, scatterConstant, type GeneratedArray } from '../rng/generate.js';
-import { parseU64, type U64Input } from '../rng/u64.js';
+import type { FloatDType } from '../contract/distributions.js';
+import { allocate, convertF32, fillConstant, generate, scatterConstant, type GeneratedArray } from '../twin/generate.js';
+import { parseU64, type U64Input } from '../contract/u64.js';
 import { numel, type FanLayout } from './fans.js';
-import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } from './initializers.js';
-import { orthogonalF32 } from './orthogonal.js';
+import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } from './resolve-initializer.js';
+import { orthogonalF32 } from '../twin/orthogonal.js';
 import { diracProgressions, eyeProgressions, sliceProgression, type Progression } from './structured.js';
 
 export type { FloatDType };

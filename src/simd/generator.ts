@@ -1,10 +1,10 @@
-// The fast CPU twin: the kernels of scripts/simd-wat.ts (WebAssembly SIMD, four Philox blocks at a time)
-// with the same bits as src/rng/generate.ts. The scalar twin stays the reference that documents each step;
-// test/rng/simd.test.ts holds the two bit-equal.
-import { resolveDistribution, type DType, type ResolvedDistribution } from './distributions.js';
-import { allocate, ENTRY_POINTS, resolveDType, type CpuGenerateOptions, type GeneratedArray } from './generate.js';
-import { resolveRange, type ResolvedRange } from './range.js';
-import { SIMD_WASM_BASE64 } from './simd-binary.js';
+// The fast CPU twin: the kernels of src/simd/wat.ts (WebAssembly SIMD, four Philox blocks at a time)
+// with the same bits as src/twin/generate.ts. The scalar twin stays the reference that documents each step;
+// test/simd/generator.test.ts holds the two bit-equal.
+import { resolveDistribution, type DType, type ResolvedDistribution } from '../contract/distributions.js';
+import { allocate, ENTRY_POINTS, resolveDType, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
+import { resolveRange, type ResolvedRange } from '../contract/range.js';
+import { SIMD_WASM_BASE64 } from './binary.js';
 import { UnsupportedError } from '../errors.js';
 
 /** One contiguous generation for a kernel instance: plain data, so it can be posted to a worker. */

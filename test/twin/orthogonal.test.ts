@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
-import * as orthogonalTwin from '../../src/init/orthogonal.js';
+import * as orthogonalTwin from '../../src/twin/orthogonal.js';
 import {
   accumulateProduct,
   columnDot,
@@ -21,12 +21,12 @@ import {
   transposeMatrix,
   updateColumn,
   WORKGROUP_SIZE,
-} from '../../src/init/orthogonal.js';
+} from '../../src/twin/orthogonal.js';
 import { orthogonalModule } from '../../src/gpu/orthogonal.js';
 import { reflectWgsl } from '../../scripts/wgsl-reflect-plugin.js';
 import { InvalidParameterError } from '../../src/errors.js';
-import { generate } from '../../src/rng/generate.js';
-import { normal } from '../../src/rng/distributions.js';
+import { generate } from '../../src/twin/generate.js';
+import { normal } from '../../src/contract/distributions.js';
 import { testWords } from '../helpers/reference.js';
 import { orthogonalityError, referenceQ, rFactor } from '../helpers/orthogonal.js';
 import { expectInvalid } from '../helpers/errors.js';
@@ -41,7 +41,7 @@ function randomF32(n: number, seed: number, scale = 1): Float32Array {
 }
 
 describe('shaders/orthogonal.wgsl and its CPU twin', () => {
-  it('every function in shaders/orthogonal.wgsl has a same-named export in src/init/orthogonal.ts', () => {
+  it('every function in shaders/orthogonal.wgsl has a same-named export in src/twin/orthogonal.ts', () => {
     const functions = new WgslReflect(wgsl).functions.map((x) => x.name);
     expect(functions).toEqual(expect.arrayContaining(['columnDots', 'updateColumn', 'normalizeColumn', 'transposeMatrix', 'tailSum']));
     const twin = orthogonalTwin as Record<string, unknown>;

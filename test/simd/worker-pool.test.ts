@@ -1,11 +1,11 @@
 // The SIMD generator on worker threads: same bits as one thread and as the scalar twin, pieces in order,
 // typed errors for bad options and for jobs left pending when the pool closes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normal, truncatedNormal, uniform, resolveDistribution } from '../../src/rng/distributions.js';
-import { generate } from '../../src/rng/generate.js';
-import { resolveRange } from '../../src/rng/range.js';
-import { createSimdGenerator, simdJob } from '../../src/rng/simd.js';
-import { createWorkerPool, type WorkerPool } from '../../src/rng/worker-pool.js';
+import { normal, truncatedNormal, uniform, resolveDistribution } from '../../src/contract/distributions.js';
+import { generate } from '../../src/twin/generate.js';
+import { resolveRange } from '../../src/contract/range.js';
+import { createSimdGenerator, simdJob } from '../../src/simd/generator.js';
+import { createWorkerPool, type WorkerPool } from '../../src/simd/worker-pool.js';
 import { WorkerFailedError } from '../../src/errors.js';
 
 let pool: WorkerPool;

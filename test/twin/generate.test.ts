@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { blockWords, generate, generateBits } from '../../src/rng/generate.js';
-import { uniform, bits, normal, truncatedNormal } from '../../src/rng/distributions.js';
-import { resolveRange } from '../../src/rng/range.js';
-import { uniformFromWord, uniformRange, bitsToF32, f32ToBits, fenceF32 } from '../../src/rng/transforms.js';
+import { blockWords, generate, generateBits } from '../../src/twin/generate.js';
+import { uniform, bits, normal, truncatedNormal } from '../../src/contract/distributions.js';
+import { resolveRange } from '../../src/contract/range.js';
+import { uniformFromWord, uniformRange, bitsToF32, f32ToBits, fenceF32 } from '../../src/twin/transforms.js';
 import { InvalidParameterError, WeightInitError } from '../../src/errors.js';
 import { refUniform, refWord, testWords } from '../helpers/reference.js';
 

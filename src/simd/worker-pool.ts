@@ -1,11 +1,11 @@
 // The SIMD CPU generator on several threads: Web Workers in browsers, worker_threads in Node. Each worker
-// instantiates the same compiled module and runs jobs (src/rng/simd.ts) posted to it; the values are
+// instantiates the same compiled module and runs jobs (src/simd/generator.ts) posted to it; the values are
 // bit-identical to a single-threaded run because every element's value depends only on its index.
 import { InvalidParameterError, UnsupportedError, WorkerFailedError } from '../errors.js';
-import { resolveDistribution } from './distributions.js';
-import { allocate, resolveDType, type CpuGenerateOptions, type GeneratedArray } from './generate.js';
-import { resolveRange } from './range.js';
-import { compileSimdModule, runSimdJob, simdJob, splitSimdJob, type SimdJob } from './simd.js';
+import { resolveDistribution } from '../contract/distributions.js';
+import { allocate, resolveDType, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
+import { resolveRange } from '../contract/range.js';
+import { compileSimdModule, runSimdJob, simdJob, splitSimdJob, type SimdJob } from './generator.js';
 
 export interface WorkerPoolOptions {
   /** Number of workers; default: the number of logical cores (at least 1, at most 16). */

@@ -1,20 +1,20 @@
 // The SIMD CPU generator (WebAssembly) against the scalar twin, bit for bit. The scalar twin is held equal
-// to the GPU kernels by test/rng and test/gpu, so these tests close the loop GPU == scalar == SIMD; the
+// to the GPU kernels by test/twin and test/gpu, so these tests close the loop GPU == scalar == SIMD; the
 // GPU == SIMD comparison is also made directly in test/gpu/host-path.test.ts.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bits, normal, truncatedNormal, uniform, type Distribution, type DType } from '../../src/rng/distributions.js';
-import { generate, type GeneratedArray } from '../../src/rng/generate.js';
-import { createSimdGenerator, simdJob, splitSimdJob, type SimdGenerator } from '../../src/rng/simd.js';
-import { resolveRange } from '../../src/rng/range.js';
-import { resolveDistribution } from '../../src/rng/distributions.js';
-import * as transformsTwin from '../../src/rng/transforms.js';
-import * as normalTwin from '../../src/rng/normal.js';
-import * as packTwin from '../../src/rng/pack.js';
-import * as philoxTwin from '../../src/rng/philox.js';
-import * as generateTwin from '../../src/rng/generate.js';
+import { bits, normal, truncatedNormal, uniform, type Distribution, type DType } from '../../src/contract/distributions.js';
+import { generate, type GeneratedArray } from '../../src/twin/generate.js';
+import { createSimdGenerator, simdJob, splitSimdJob, type SimdGenerator } from '../../src/simd/generator.js';
+import { resolveRange } from '../../src/contract/range.js';
+import { resolveDistribution } from '../../src/contract/distributions.js';
+import * as transformsTwin from '../../src/twin/transforms.js';
+import * as normalTwin from '../../src/twin/normal.js';
+import * as packTwin from '../../src/twin/pack.js';
+import * as philoxTwin from '../../src/twin/philox.js';
+import * as generateTwin from '../../src/twin/generate.js';
 import { assembleSimd, binaryModuleText } from '../../scripts/build-simd.js';
-import { simdWat } from '../../scripts/simd-wat.js';
+import { simdWat } from '../../src/simd/wat.js';
 
 const bytesOf = (a: GeneratedArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
@@ -33,8 +33,8 @@ beforeAll(async () => {
 });
 
 describe('SIMD generator module', () => {
-  it('the committed binary (src/rng/simd-binary.ts) is what scripts/simd-wat.ts assembles to', async () => {
-    const committed = readFileSync(new URL('../../src/rng/simd-binary.ts', import.meta.url), 'utf8');
+  it('the committed binary (src/simd/binary.ts) is what src/simd/wat.ts assembles to', async () => {
+    const committed = readFileSync(new URL('../../src/simd/binary.ts', import.meta.url), 'utf8');
     expect(committed).toBe(binaryModuleText(await assembleSimd()));
   });
 

@@ -31,12 +31,12 @@
 //
 // Why CGS2: all its work is dot products and matrix-vector updates, which run as wide parallel
 // reductions on the GPU with a fixed order; "twice is enough" (Giraud, Langou, Rozloznik 2005) keeps
-// max |Q^T Q - I| at a few f32 ulps times log factors (measured: test/init/orthogonal.test.ts).
+// max |Q^T Q - I| at a few f32 ulps times log factors (measured: test/twin/orthogonal.test.ts).
 import { InvalidParameterError } from '../errors.js';
-import { normal } from '../rng/distributions.js';
-import { generate } from '../rng/generate.js';
-import { parseU64, type U64Input } from '../rng/u64.js';
-import { reciprocalF32, sqrtF32 } from '../rng/transforms.js';
+import { normal } from '../contract/distributions.js';
+import { generate } from './generate.js';
+import { parseU64, type U64Input } from '../contract/u64.js';
+import { reciprocalF32, sqrtF32 } from './transforms.js';
 
 const f = Math.fround;
 

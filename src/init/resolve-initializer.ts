@@ -4,7 +4,7 @@ import {
   type NormalDistribution,
   type TruncatedNormalDistribution,
   type UniformDistribution,
-} from '../rng/distributions.js';
+} from '../contract/distributions.js';
 import { computeFans, validateLayout, validateShape, type FanLayout, type Fans } from './fans.js';
 import { calculateGain, type Nonlinearity } from './gain.js';
 
