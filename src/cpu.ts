@@ -1,10 +1,12 @@
 // CPU twin: the same values as the GPU kernels, bit for bit, in plain TypeScript.
 export { initialize, planInitialize } from './init/plan-initialize.js';
 export { orthogonalF32 } from './twin/orthogonal.js';
-export { generate, fillConstant, scatterConstant, convertF32, generateBits, generateUniform, generateNormal, generateTruncatedNormal, blockWords, resolveDType } from './twin/generate.js';
+export { generate, generatePlanned, fillConstant, scatterConstant, convertF32, generateBits, generateUniform, generateNormal, generateTruncatedNormal, blockWords } from './twin/generate.js';
+export { planGenerate, slicePlan, splitPlan, resolveDType, ENTRY_POINTS } from './contract/plan.js';
+export type { GeneratePlan, GenerateRequest, GenerateEntryPoint, DistributionParams } from './contract/plan.js';
 export type { CpuGenerateOptions, ArrayForDType, GeneratedArray } from './twin/generate.js';
-export { createSimdGenerator, compileSimdModule, simdJob, splitSimdJob, runSimdJob } from './simd/generator.js';
-export type { SimdGenerator, SimdJob, SimdExports } from './simd/generator.js';
+export { createSimdGenerator, compileSimdModule, runSimdPlan, SIMD_MAX_ELEMENTS } from './simd/generator.js';
+export type { SimdGenerator, SimdExports } from './simd/generator.js';
 export { createWorkerPool, WorkerPool } from './simd/worker-pool.js';
 export type { WorkerPoolOptions } from './simd/worker-pool.js';
 export { boxMuller, scaleShift, truncatedNormalFromWord } from './twin/normal.js';

@@ -4,7 +4,8 @@ export { createContext, isSoftwareAdapter, WeightInitContext } from './gpu/conte
 export { initialize } from './gpu/initialize.js';
 export { computeOrthogonal } from './gpu/orthogonal.js';
 export type { InitializedRange } from './gpu/initialize.js';
-export type { ContextOptions, GpuGenerateOptions, GeneratedRange, ReadOptions, TargetOptions } from './gpu/context.js';
+export type { ContextOptions, GpuGenerateOptions, GeneratedRange, ReadOptions, TargetOptions, WeightWriter } from './gpu/context.js';
+export type { Batch, FillOptions, ScatterOptions, ConvertOptions } from './gpu/batch.js';
 export type { AdapterSummary } from './gpu/device.js';
 export { planDispatches } from './gpu/dispatch-plan.js';
 export type { DispatchChunk, DispatchLimits } from './gpu/dispatch-plan.js';

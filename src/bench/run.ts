@@ -3,7 +3,8 @@
 // cases of cases.ts at each size, and returns a JSON-ready report. Used by src/cli/bench.ts (Node) and
 // bench/page.ts (browser).
 import { createContext, type WeightInitContext } from '../gpu/context.js';
-import { createSimdGenerator, simdJob, type SimdGenerator } from '../simd/generator.js';
+import { createSimdGenerator, type SimdGenerator } from '../simd/generator.js';
+import { planGenerate } from '../contract/plan.js';
 import { planDispatches } from '../gpu/dispatch-plan.js';
 import { BufferUsage, ShaderStage } from '../gpu/flags.js';
 import { initModel } from '../models/init-model.js';
@@ -553,7 +554,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
               // The output array is allocated once: a fresh one costs its first-touch page faults, which
               // on some systems take longer than generating the values.
               const out = k.dtype === 'f32' || k.dtype === 'u32' ? new Uint32Array(n) : new Uint16Array(n);
-              const job = simdJob(resolveRange({ seed: config.seed, stream: streamOf(c), count: n }), resolveDistribution(k.dist), k.dtype);
+              const job = planGenerate({ seed: config.seed, stream: streamOf(c), count: n, dist: k.dist, dtype: k.dtype });
               const s = await sampleWall(config, config.repeat, () => {
                 const t = now();
                 simd!.run(job, out);

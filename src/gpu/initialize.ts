@@ -1,7 +1,8 @@
 // One call from an initializer spec and a shape to values in a GPU buffer. CPU twin: src/init/plan-initialize.ts.
 import { planInitialize, structuredOnes, type InitializeOptions } from '../init/plan-initialize.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
-import type { GeneratedRange, TargetOptions, WeightInitContext } from './context.js';
+import type { WeightWriter } from './batch.js';
+import { checkTarget, type GeneratedRange, type TargetOptions } from './target.js';
 import { computeOrthogonal } from './orthogonal.js';
 
 export interface InitializedRange extends GeneratedRange {
@@ -12,9 +13,10 @@ export interface InitializedRange extends GeneratedRange {
 /**
  * Writes the slice [start, start + count) of the initialized tensor into `buffer` at `offset` (or into a
  * new buffer). Every kind runs on the GPU: distributions and constants in one pass, eye and dirac as a
- * fill and a strided scatter, orthogonal as a QR of a Gaussian matrix followed by a scaled copy.
+ * fill and a strided scatter, orthogonal as a QR of a Gaussian matrix followed by a scaled copy. `ctx` is
+ * a context (the call is one submission) or a caller's batch (the call is recorded into it).
  */
-export async function initialize(ctx: WeightInitContext, options: InitializeOptions & TargetOptions): Promise<InitializedRange> {
+export async function initialize(ctx: WeightWriter, options: InitializeOptions & TargetOptions): Promise<InitializedRange> {
   const plan = planInitialize(options);
   const { resolved: r, start, count, dtype } = plan;
   const stream = options.stream ?? 0;
@@ -25,25 +27,26 @@ export async function initialize(ctx: WeightInitContext, options: InitializeOpti
       return { ...(await ctx.fillConstant({ ...options, count, dtype, value: r.value })), resolved: r };
     case 'eye':
     case 'dirac': {
-      const filled = await ctx.fillConstant({ ...options, count, dtype, value: 0 });
       const value = r.kind === 'eye' ? r.value : 1;
-      try {
+      return ctx.batch(async (b) => {
+        const filled = await b.fillConstant({ ...options, count, dtype, value: 0 });
         for (const p of structuredOnes(plan)) {
-          await ctx.scatterConstant({ buffer: filled.buffer, offset: filled.offset, count, dtype, value, ...p });
+          await b.scatterConstant({ buffer: filled.buffer, offset: filled.offset, count, dtype, value, ...p });
         }
-      } catch (e) {
-        if (!options.buffer) filled.buffer.destroy();
-        throw e;
-      }
-      return { ...filled, resolved: r };
+        return { ...filled, resolved: r };
+      });
     }
     case 'orthogonal': {
+      // The target is checked before any GPU work (the QR included).
+      checkTarget(options, count, dtype, 'orthogonal', ctx.device.limits.maxBufferSize);
       const q = await computeOrthogonal(ctx, { seed: options.seed, stream, rows: r.rows, cols: r.cols });
       try {
-        const out = await ctx.convertF32({ ...options, source: q, sourceOffset: 4 * start, count, dtype, scale: r.gain });
-        // Inside ctx.batch() the copy is only recorded: submit it while q still exists.
-        await ctx.flush();
-        return { ...out, resolved: r };
+        return await ctx.batch(async (b) => {
+          const out = await b.convertF32({ ...options, source: q, sourceOffset: 4 * start, count, dtype, scale: r.gain });
+          // The copy must reach the queue while q still exists.
+          await b.flush();
+          return { ...out, resolved: r };
+        });
       } finally {
         q.destroy();
       }

@@ -14,10 +14,11 @@
 // maxComputeWorkgroupsPerDimension workgroups (element-wise kernels loop over a grid stride).
 import orthogonalWgsl from '../../shaders/orthogonal.wgsl?raw';
 import orthogonalLayout from '../../shaders/orthogonal.wgsl?reflect';
-import { GPUValidationError, UnsupportedError, WeightInitError } from '../errors.js';
+import { UnsupportedError } from '../errors.js';
 import { DOT_TILE, resolveOrthogonal, WORKGROUP_SIZE, type OrthogonalOptions } from '../twin/orthogonal.js';
 import { normal } from '../contract/distributions.js';
-import type { WeightInitContext } from './context.js';
+import type { WeightWriter } from './batch.js';
+import type { DeviceHandle } from './device-handle.js';
 import { BufferUsage, ShaderStage } from './flags.js';
 import { packStruct, type ShaderLayout } from './shader-layout.js';
 import { functionSources } from './shader-sources.js';
@@ -49,52 +50,49 @@ type Kernels = Readonly<Record<EntryPoint, Kernel>>;
 const kernelCache = new WeakMap<GPUDevice, Promise<Kernels>>();
 
 /** Compiles the module and the four pipelines once per device. */
-function kernelsFor(device: GPUDevice): Promise<Kernels> {
+function kernelsFor(handle: DeviceHandle): Promise<Kernels> {
+  const device = handle.device;
   let p = kernelCache.get(device);
   if (!p) {
-    p = createKernels(device);
+    p = createKernels(handle);
     p.catch(() => kernelCache.delete(device));
     kernelCache.set(device, p);
   }
   return p;
 }
 
-async function createKernels(device: GPUDevice): Promise<Kernels> {
+async function createKernels(handle: DeviceHandle): Promise<Kernels> {
   const layout = orthogonalModule.layout;
+  const device = handle.device;
   const types = new Map(layout.bindings.filter((b) => b.group === 0).map((b) => [b.binding, b.type]));
-  device.pushErrorScope('validation');
-  let entries: [EntryPoint, Kernel][] | undefined;
-  let failure: unknown;
-  try {
+  // The module and the layouts in one synchronous scope; the pipelines then compile asynchronously.
+  const prepared = await handle.scoped(orthogonalModule.label, () => {
     const module = device.createShaderModule({ label: orthogonalModule.label, code: orthogonalModule.code });
-    entries = await Promise.all(
-      ENTRY_POINTS.map(async (name): Promise<[EntryPoint, Kernel]> => {
-        const entry = layout.entryPoints.find((e) => e.name === name);
-        if (!entry) throw new Error(`orthogonal.wgsl has no entry point ${name}`);
-        const bindGroupLayout = device.createBindGroupLayout({
-          label: `${LABEL} ${name} bind group layout`,
-          entries: entry.bindings.map((binding) => {
-            const type = types.get(binding);
-            if (!type) throw new Error(`orthogonal.wgsl: binding ${binding} of ${name} is not reflected`);
-            // The uniform block is one slot per dispatch of a shared buffer, chosen by a dynamic offset.
-            return { binding, visibility: ShaderStage.COMPUTE, buffer: { type, hasDynamicOffset: type === 'uniform' } };
-          }),
-        });
-        const pipelineLayout = device.createPipelineLayout({ label: `${LABEL} ${name} pipeline layout`, bindGroupLayouts: [bindGroupLayout] });
-        const pipeline = await device.createComputePipelineAsync({
-          label: `${LABEL} ${name} pipeline`,
-          layout: pipelineLayout,
-          compute: { module, entryPoint: name },
-        });
-        return [name, { pipeline, bindGroupLayout, bindings: entry.bindings }];
-      }),
-    );
-  } catch (e) {
-    failure = e;
-  }
-  const error = await device.popErrorScope();
-  if (error) throw new GPUValidationError(`${orthogonalModule.label}: ${error.message}`);
-  if (failure || !entries) throw failure instanceof WeightInitError ? failure : new GPUValidationError(`${orthogonalModule.label}: ${String(failure)}`);
+    return ENTRY_POINTS.map((name) => {
+      const entry = layout.entryPoints.find((e) => e.name === name);
+      if (!entry) throw new Error(`orthogonal.wgsl has no entry point ${name}`);
+      const bindGroupLayout = device.createBindGroupLayout({
+        label: `${LABEL} ${name} bind group layout`,
+        entries: entry.bindings.map((binding) => {
+          const type = types.get(binding);
+          if (!type) throw new Error(`orthogonal.wgsl: binding ${binding} of ${name} is not reflected`);
+          // The uniform block is one slot per dispatch of a shared buffer, chosen by a dynamic offset.
+          return { binding, visibility: ShaderStage.COMPUTE, buffer: { type, hasDynamicOffset: type === 'uniform' } };
+        }),
+      });
+      const pipelineLayout = device.createPipelineLayout({ label: `${LABEL} ${name} pipeline layout`, bindGroupLayouts: [bindGroupLayout] });
+      return { name, module, bindGroupLayout, pipelineLayout, bindings: entry.bindings };
+    });
+  });
+  const entries = await Promise.all(
+    prepared.map(async (p): Promise<[EntryPoint, Kernel]> => {
+      const pipeline = await handle.guard(
+        `${LABEL} ${p.name} pipeline`,
+        device.createComputePipelineAsync({ label: `${LABEL} ${p.name} pipeline`, layout: p.pipelineLayout, compute: { module: p.module, entryPoint: p.name } }),
+      );
+      return [p.name, { pipeline, bindGroupLayout: p.bindGroupLayout, bindings: p.bindings }];
+    }),
+  );
   return Object.fromEntries(entries) as Record<EntryPoint, Kernel>;
 }
 
@@ -107,9 +105,9 @@ type ParamValues = Record<string, number | readonly number[]>;
  * submitted and WebGPU validated it; later work on the device's queue sees the values. Its bits equal
  * orthogonalF32's for the same options.
  */
-export async function computeOrthogonal(ctx: WeightInitContext, options: OrthogonalOptions): Promise<GPUBuffer> {
+export async function computeOrthogonal(ctx: WeightWriter, options: OrthogonalOptions): Promise<GPUBuffer> {
   const o = resolveOrthogonal(options);
-  const { device } = ctx;
+  const { device, handle } = ctx;
   const count = o.rows * o.cols;
   const bytes = 4 * count;
   const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
@@ -118,52 +116,41 @@ export async function computeOrthogonal(ctx: WeightInitContext, options: Orthogo
       `orthogonal ${o.rows}x${o.cols}: the matrix needs ${bytes} bytes in one storage binding; this device's limit is ${maxBinding} bytes`,
     );
   }
-  if (ctx.isLost) throw await ctx.lost;
-  const kernels = await kernelsFor(device).catch(async (e: unknown) => {
-    if (ctx.isLost) throw await ctx.lost;
-    throw e instanceof WeightInitError ? e : new GPUValidationError(`${orthogonalModule.label}: ${String(e)}`);
-  });
-
+  handle.assertAlive();
+  const kernels = await kernelsFor(handle);
+  // A, normal(0, 1), row-major, generated and submitted (in the caller's batch, after what it recorded
+  // before) ahead of the QR's own submission.
+  const output = (
+    await ctx.batch(async (b) => {
+      const a = await b.generate({ seed: o.seed, stream: o.stream, count, dist: normal(), label: `${LABEL} Q ${o.rows}x${o.cols}` });
+      await b.flush();
+      return a;
+    })
+  ).buffer;
   const created: GPUBuffer[] = [];
-  const buffer = (label: string, size: number, usage: number) => {
-    const b = device.createBuffer({ label: `${LABEL} ${label}`, size, usage });
-    created.push(b);
-    return b;
-  };
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
-  let output: GPUBuffer | undefined;
-  let failure: unknown;
   try {
-    output = buffer(`Q ${o.rows}x${o.cols}`, bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
-    await ctx.generate({ seed: o.seed, stream: o.stream, count, dist: normal(), buffer: output });
-    // Inside ctx.batch() the generation is only recorded; submit it before the QR's own submissions.
-    await ctx.flush();
-    const work = o.tall ? buffer(`work ${o.m}x${o.n}`, bytes, BufferUsage.STORAGE) : output;
-    const coeffs = buffer('coefficients', 4 * o.n, BufferUsage.STORAGE);
-    record(ctx, kernels, o, output, work, coeffs, buffer);
+    await handle.scoped(`${LABEL} ${o.rows}x${o.cols}`, () => {
+      const buffer = (label: string, size: number, usage: number) => {
+        const b = device.createBuffer({ label: `${LABEL} ${label}`, size, usage });
+        created.push(b);
+        return b;
+      };
+      const work = o.tall ? buffer(`work ${o.m}x${o.n}`, bytes, BufferUsage.STORAGE) : output;
+      const coeffs = buffer('coefficients', 4 * o.n, BufferUsage.STORAGE);
+      record(ctx, kernels, o, output, work, coeffs, buffer);
+    });
   } catch (e) {
-    failure = e;
-  }
-  const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]).catch((e: unknown) => {
-    failure ??= new GPUValidationError(String(e));
-    return [null, null] as const;
-  });
-  for (const b of created) if (b !== output) b.destroy();
-  const error = validation ?? oom;
-  if (!failure && error) failure = new GPUValidationError(`${LABEL} ${o.rows}x${o.cols}: ${error.message}`);
-  if (!failure && ctx.isLost) failure = await ctx.lost;
-  if (failure || !output) {
-    output?.destroy();
-    if (ctx.isLost && !(failure instanceof WeightInitError)) throw await ctx.lost;
-    throw failure;
+    output.destroy();
+    throw e;
+  } finally {
+    for (const b of created) b.destroy();
   }
   return output;
 }
 
 /** Records and submits every dispatch: the transposes and all columns. */
 function record(
-  ctx: WeightInitContext,
+  ctx: WeightWriter,
   kernels: Kernels,
   o: ReturnType<typeof resolveOrthogonal>,
   output: GPUBuffer,

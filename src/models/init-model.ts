@@ -2,6 +2,7 @@
 // one arena, in a few batched submissions, with progress and cancellation. No host copy of any weight.
 import { AbortedError, InvalidParameterError, UnsupportedError } from '../errors.js';
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
+import { checkTarget, createTargetBuffer } from '../gpu/target.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { initialize, type InitializedRange } from '../gpu/initialize.js';
 import type { FanLayout } from '../init/fans.js';
@@ -88,6 +89,8 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
   const batchBytes = options.batchBytes ?? 64 << 20;
   if (!Number.isSafeInteger(batchBytes) || batchBytes < 1) throw new InvalidParameterError('batchBytes', batchBytes, 'a positive integer');
   const usage = options.usage ?? 0;
+  // The usage flags, checked before any GPU work (the same check as every created buffer's).
+  checkTarget({ usage }, 0, 'u32', 'tensor', ctx.device.limits.maxBufferSize);
   const names = new Set<string>();
   // Validate everything before touching the GPU.
   const plans = tensors.map((t, i) => {
@@ -119,11 +122,7 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
   let arena: GPUBuffer | undefined;
   try {
     if (placement === 'arena') {
-      arena = ctx.device.createBuffer({
-        label: 'webgpu-weight-init: model arena',
-        size: Math.max(4, arenaSize),
-        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST | usage,
-      });
+      arena = await createTargetBuffer(ctx.handle, checkTarget({ usage, label: 'webgpu-weight-init: model arena' }, arenaSize / 4, 'u32', 'arena', ctx.device.limits.maxBufferSize));
       created.push(arena);
     }
     let tensorsDone = 0;
@@ -133,7 +132,7 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
       // One submission: tensors up to batchBytes; an orthogonal tensor runs on its own.
       let groupBytes = 0;
       const group: number[] = [];
-      await ctx.batch(async () => {
+      await ctx.batch(async (b) => {
         while (i < plans.length) {
           const p = plans[i]!;
           const orthogonal = p.plan.resolved.kind === 'orthogonal';
@@ -142,7 +141,7 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
           const target: TargetOptions = arena
             ? { buffer: arena, offset: offsets[i]! }
             : { label: `webgpu-weight-init: ${p.tensor.name}`, usage };
-          const r: InitializedRange = await initialize(ctx, {
+          const r: InitializedRange = await initialize(b, {
             init: p.tensor.init,
             shape: p.tensor.shape,
             layout: p.tensor.layout,

@@ -21,15 +21,10 @@
 //     the shape product and the byte count must not overflow (ValidationOverflow);
 //   - README notes: duplicate keys are disallowed ("not all parsers may respect this"), tensors with a 0
 //     dimension (no data, same BEGIN and END) and 0-rank tensors (shape [], one element) are allowed.
-import {
-  BufferTooSmallError,
-  BufferUsageError,
-  DeviceLostError,
-  GPUValidationError,
-  InvalidParameterError,
-  WeightInitError,
-} from '../errors.js';
-import { BufferUsage, MapMode } from '../gpu/flags.js';
+import { BufferTooSmallError, BufferUsageError, InvalidParameterError } from '../errors.js';
+import { DeviceHandle } from '../gpu/device-handle.js';
+import { BufferUsage } from '../gpu/flags.js';
+import { Readback } from '../gpu/readback.js';
 
 // ---------------------------------------------------------------------------------------------------
 // dtypes
@@ -827,13 +822,9 @@ async function streamSegments(
   write: (chunk: Uint8Array) => Promise<void>,
   signal: AbortSignal | undefined,
 ): Promise<number> {
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
-  let stage: GPUBuffer | undefined;
-  let failure: unknown;
+  const readback = new Readback(new DeviceHandle(device), stagingBytes, `${LABEL}: writeSafetensors`);
   let chunks = 0;
   try {
-    stage = device.createBuffer({ label: `${LABEL}: safetensors staging`, size: stagingBytes, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     let seg = 0;
     let pos = segments[0]!.a;
     while (seg < segments.length) {
@@ -841,9 +832,9 @@ async function streamSegments(
       // Plan one fill: whole words of as many tensors as fit, the last one possibly split.
       const pieces: Piece[] = [];
       let used = 0;
-      while (seg < segments.length && used < stagingBytes) {
+      while (seg < segments.length && used < readback.stagingBytes) {
         const s = segments[seg]!;
-        const size = Math.min(stagingBytes - used, s.b - pos);
+        const size = Math.min(readback.stagingBytes - used, s.b - pos);
         pieces.push({ buffer: s.buffer, src: pos, dst: used, size, keepFrom: Math.max(s.start, pos) - pos, keepTo: Math.min(s.end, pos + size) - pos });
         used += size;
         pos += size;
@@ -852,52 +843,24 @@ async function streamSegments(
           pos = segments[seg]?.a ?? 0;
         }
       }
-      // Each fill's copies in their own validation scope, so that a bad source (a destroyed buffer) stops
-      // the write before the sink gets the bytes of the failed copy.
-      device.pushErrorScope('validation');
-      const encoder = device.createCommandEncoder({ label: `${LABEL}: safetensors copy` });
-      for (const p of pieces) encoder.copyBufferToBuffer(p.buffer, p.src, stage, p.dst, p.size);
-      device.queue.submit([encoder.finish()]);
-      const validated = device.popErrorScope();
-      let mapError: unknown;
-      await stage.mapAsync(MapMode.READ, 0, used).catch((e: unknown) => {
-        mapError = e ?? new Error('mapAsync rejected');
-      });
-      const invalid = await validated.catch(() => null);
-      if (invalid) {
-        const names = [...new Set(pieces.map((p) => `"${p.buffer.label}"`))].join(', ');
-        throw new GPUValidationError(`writeSafetensors: copying from ${names}: ${invalid.message}`);
-      }
-      if (mapError !== undefined) throw await mapFailure(device, mapError);
       let kept = 0;
       for (const p of pieces) kept += p.keepTo - p.keepFrom;
       const chunk = new Uint8Array(kept);
-      const mapped = new Uint8Array(stage.getMappedRange(0, used));
-      let at = 0;
-      for (const p of pieces) {
-        chunk.set(mapped.subarray(p.dst + p.keepFrom, p.dst + p.keepTo), at);
-        at += p.keepTo - p.keepFrom;
-      }
-      stage.unmap();
+      await readback.read(
+        pieces.map((p) => ({ buffer: p.buffer, offset: p.src, size: p.size })),
+        (mapped) => {
+          let at = 0;
+          for (const p of pieces) {
+            chunk.set(mapped.subarray(p.dst + p.keepFrom, p.dst + p.keepTo), at);
+            at += p.keepTo - p.keepFrom;
+          }
+        },
+      );
       await write(chunk);
       chunks++;
     }
-  } catch (e) {
-    failure = e;
   } finally {
-    if (stage?.mapState === 'mapped') stage.unmap();
-    stage?.destroy();
-    const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]).catch(() => [null, null] as const);
-    const error = validation ?? oom;
-    if (failure === undefined && error) failure = new GPUValidationError(`writeSafetensors: ${error.message}`);
+    readback.destroy();
   }
-  if (failure !== undefined) throw failure;
   return chunks;
-}
-
-/** A rejected mapAsync: a DeviceLostError when the device went away, else a GPUValidationError. */
-async function mapFailure(device: GPUDevice, e: unknown): Promise<WeightInitError> {
-  const lost = await Promise.race([device.lost, new Promise<undefined>((r) => setTimeout(r, 50, undefined))]);
-  if (lost) return new DeviceLostError(String(lost.reason ?? 'unknown'), lost.message);
-  return e instanceof WeightInitError ? e : new GPUValidationError(`writeSafetensors: mapping the staging buffer failed: ${String(e)}`);
 }

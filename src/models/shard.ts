@@ -2,7 +2,8 @@
 // [shape[0], numel / shape[0]], generated into its own buffer with exactly the bits of that block of the
 // full tensor.
 import { InvalidParameterError } from '../errors.js';
-import type { GeneratedRange, TargetOptions, WeightInitContext } from '../gpu/context.js';
+import type { WeightWriter } from '../gpu/batch.js';
+import { checkTarget, type GeneratedRange, type TargetOptions } from '../gpu/target.js';
 import { initialize } from '../gpu/initialize.js';
 import { computeOrthogonal } from '../gpu/orthogonal.js';
 import { initialize as initializeCpu, planInitialize } from '../init/plan-initialize.js';
@@ -66,7 +67,7 @@ export function shardLayout(shape: readonly number[], shard: Shard): ShardLayout
  * the full tensor. All segments go out in one submission (orthogonal computes its Q once).
  */
 export async function initShard(
-  ctx: WeightInitContext,
+  ctx: WeightWriter,
   tensor: ModelTensor,
   shard: Shard,
   options: { seed: U64Input } & TargetOptions,
@@ -74,26 +75,22 @@ export async function initShard(
   const plan = planInitialize({ init: tensor.init, shape: tensor.shape, layout: tensor.layout, seed: options.seed, stream: tensor.stream, dtype: tensor.dtype });
   const layout = shardLayout(tensor.shape, shard);
   const eb = DTYPE_BYTES[tensor.dtype];
-  // Allocate (or validate) the whole shard's range once; the segments then write into it.
-  const whole = await ctx.fillConstant({ ...options, count: layout.count, dtype: tensor.dtype, value: 0 });
-  const base = { buffer: whole.buffer, dtype: tensor.dtype };
+  const r = plan.resolved;
+  // The target is checked before any GPU work (the QR included).
+  checkTarget(options, layout.count, tensor.dtype, 'shard', ctx.device.limits.maxBufferSize);
+  // Q once for every segment of an orthogonal tensor.
+  const q = r.kind === 'orthogonal' ? await computeOrthogonal(ctx, { seed: options.seed, stream: tensor.stream, rows: r.rows, cols: r.cols }) : undefined;
   try {
-    const r = plan.resolved;
-    if (r.kind === 'orthogonal') {
-      const q = await computeOrthogonal(ctx, { seed: options.seed, stream: tensor.stream, rows: r.rows, cols: r.cols });
-      try {
-        await ctx.batch(async () => {
-          for (const s of layout.segments) {
-            await ctx.convertF32({ ...base, offset: whole.offset + s.at * eb, source: q, sourceOffset: 4 * s.start, count: s.count, scale: r.gain });
-          }
-        });
-      } finally {
-        q.destroy();
-      }
-    } else {
-      await ctx.batch(async () => {
-        for (const s of layout.segments) {
-          await initialize(ctx, {
+    return await ctx.batch(async (b) => {
+      // Allocate (or validate) the whole shard's range once; the segments then write into it.
+      const whole = await b.fillConstant({ ...options, count: layout.count, dtype: tensor.dtype, value: 0 });
+      const base = { buffer: whole.buffer, dtype: tensor.dtype };
+      for (const s of layout.segments) {
+        const offset = whole.offset + s.at * eb;
+        if (q && r.kind === 'orthogonal') {
+          await b.convertF32({ ...base, offset, source: q, sourceOffset: 4 * s.start, count: s.count, scale: r.gain });
+        } else {
+          await initialize(b, {
             init: tensor.init,
             shape: tensor.shape,
             layout: tensor.layout,
@@ -102,16 +99,17 @@ export async function initShard(
             start: s.start,
             count: s.count,
             ...base,
-            offset: whole.offset + s.at * eb,
+            offset,
           });
         }
-      });
-    }
-  } catch (e) {
-    if (!options.buffer) whole.buffer.destroy();
-    throw e;
+      }
+      // The copies must reach the queue while q still exists.
+      if (q) await b.flush();
+      return { ...whole, shape: layout.shape };
+    });
+  } finally {
+    q?.destroy();
   }
-  return { ...whole, shape: layout.shape };
 }
 
 /** CPU twin of initShard. */

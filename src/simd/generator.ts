@@ -1,27 +1,10 @@
 // The fast CPU twin: the kernels of src/simd/wat.ts (WebAssembly SIMD, four Philox blocks at a time)
 // with the same bits as src/twin/generate.ts. The scalar twin stays the reference that documents each step;
 // test/simd/generator.test.ts holds the two bit-equal.
-import { resolveDistribution, type DType, type ResolvedDistribution } from '../contract/distributions.js';
-import { allocate, ENTRY_POINTS, resolveDType, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
-import { resolveRange, type ResolvedRange } from '../contract/range.js';
+import { planGenerate, splitPlan, type GeneratePlan } from '../contract/plan.js';
+import { allocate, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
 import { SIMD_WASM_BASE64 } from './binary.js';
 import { UnsupportedError } from '../errors.js';
-
-/** One contiguous generation for a kernel instance: plain data, so it can be posted to a worker. */
-export interface SimdJob {
-  /** Exported kernel: generateBits, generateUniform, generateNormal or generateTruncatedNormal. */
-  readonly kernel: string;
-  /** The kernel's f32 parameters, in its order. */
-  readonly params: readonly number[];
-  /** First Philox block (64-bit, as low and high word) and the elements of it to skip (0..3). */
-  readonly block: readonly [number, number];
-  readonly head: number;
-  readonly count: number;
-  readonly stream: readonly [number, number];
-  readonly key: readonly [number, number];
-  /** 0: 32-bit elements; 1: f16 bit patterns; 2: bf16 bit patterns. */
-  readonly pack: 0 | 1 | 2;
-}
 
 /** The exports of an instance of the SIMD module. */
 export interface SimdExports {
@@ -29,78 +12,39 @@ export interface SimdExports {
   readonly [kernel: string]: WebAssembly.Memory | ((...args: number[]) => unknown);
 }
 
+/** Most elements runSimdPlan takes at once (16 MiB of scratch memory); larger plans are split first. */
+export const SIMD_MAX_ELEMENTS = 1 << 22;
+
 /**
- * Runs a job on an instance, writing `job.count` elements to `out` (Uint32Array for 32-bit elements,
- * Uint16Array for packed ones) from index `at`. Self-contained (it refers to nothing outside its body)
- * because the worker pool sends its source text to the workers.
+ * Runs a plan of at most SIMD_MAX_ELEMENTS elements on an instance in one kernel call, writing its
+ * elements to `out` (Uint32Array for 32-bit elements, Uint16Array for f16/bf16 patterns) from index `at`.
+ * Self-contained (it refers to nothing outside its body) because the worker pool sends its source text to
+ * the workers.
  */
-export function runSimdJob(exports: SimdExports, job: SimdJob, out: Uint32Array | Uint16Array, at = 0): void {
-  const GROUP_LIMIT = 16384; // groups (16 elements) per kernel call: 1 MiB of scratch memory
+export function runSimdPlan(exports: SimdExports, plan: GeneratePlan, out: Uint32Array | Uint16Array, at = 0): void {
+  // The kernels' f32 parameters, in the order of their WebAssembly signatures (src/simd/wat.ts).
+  const PARAMETERS: Record<string, readonly (keyof GeneratePlan['params'])[]> = {
+    generateBits: [],
+    generateUniform: ['low', 'range'],
+    generateNormal: ['mean', 'stddev'],
+    generateTruncatedNormal: ['pLow', 'pWidth', 'mean', 'stddev', 'clampLow', 'clampHigh'],
+  };
+  if (plan.count === 0) return;
+  if (plan.count > 1 << 22) throw new RangeError(`runSimdPlan: ${plan.count} elements; split the plan first`);
+  const groups = Math.ceil((plan.phase + plan.count) / 16);
   const memory = exports.memory;
-  const need = GROUP_LIMIT * 64;
+  const need = groups * 64;
   if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-  const kernel = exports[job.kernel] as (...args: number[]) => void;
-  const packer = job.pack === 1 ? (exports['packF16'] as (s: number, d: number, n: number) => void) : job.pack === 2 ? (exports['packBf16'] as (s: number, d: number, n: number) => void) : undefined;
-  let lo = job.block[0] >>> 0;
-  let hi = job.block[1] >>> 0;
-  let head = job.head;
-  let left = job.count;
-  while (left > 0) {
-    const groups = Math.min(GROUP_LIMIT, Math.ceil((head + left) / 16));
-    kernel(0, groups, lo | 0, hi | 0, job.stream[0] | 0, job.stream[1] | 0, job.key[0] | 0, job.key[1] | 0, ...job.params);
-    const take = Math.min(groups * 16 - head, left);
-    if (packer) {
-      packer(0, 0, groups * 16);
-      out.set(new Uint16Array(memory.buffer, head * 2, take), at);
-    } else {
-      out.set(new Uint32Array(memory.buffer, head * 4, take), at);
-    }
-    at += take;
-    left -= take;
-    head = 0;
-    lo += groups * 4;
-    if (lo >= 2 ** 32) {
-      lo -= 2 ** 32;
-      hi = (hi + 1) >>> 0;
-    }
+  const kernel = exports[plan.entryPoint] as (...args: number[]) => void;
+  const params = PARAMETERS[plan.entryPoint]!.map((name) => plan.params[name]);
+  const [lo, hi] = plan.startBlock;
+  kernel(0, groups, lo | 0, hi | 0, plan.stream[0] | 0, plan.stream[1] | 0, plan.key[0] | 0, plan.key[1] | 0, ...params);
+  if (plan.dtype === 'f16' || plan.dtype === 'bf16') {
+    (exports[plan.dtype === 'f16' ? 'packF16' : 'packBf16'] as (s: number, d: number, n: number) => void)(0, 0, groups * 16);
+    out.set(new Uint16Array(memory.buffer, plan.phase * 2, plan.count), at);
+  } else {
+    out.set(new Uint32Array(memory.buffer, plan.phase * 4, plan.count), at);
   }
-}
-
-/** The job that generates `range` of `dist` in `dtype`. */
-export function simdJob(range: ResolvedRange, dist: ResolvedDistribution, dtype: DType): SimdJob {
-  const params: Record<ResolvedDistribution['kind'], number[]> = {
-    bits: [],
-    uniform: [dist.low, dist.range],
-    normal: [dist.mean, dist.std],
-    truncatedNormal: [dist.pLow, dist.pWidth, dist.mean, dist.std, dist.clampLow, dist.clampHigh],
-  };
-  return {
-    kernel: ENTRY_POINTS[dist.kind],
-    params: params[dist.kind],
-    block: [Number((range.start >> 2n) & 0xffffffffn), Number((range.start >> 34n) & 0xffffffffn)],
-    head: Number(range.start & 3n),
-    count: range.count,
-    stream: [range.stream[0], range.stream[1]],
-    key: [range.key[0], range.key[1]],
-    pack: dtype === 'f16' ? 1 : dtype === 'bf16' ? 2 : 0,
-  };
-}
-
-/**
- * Splits a job into consecutive jobs of `size` elements (the last one shorter), so that piece k starts at
- * element k * size of the job: pieces of a multiple of 2 elements keep every 16-bit piece whole words.
- */
-export function splitSimdJob(job: SimdJob, size: number): SimdJob[] {
-  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`piece size ${size}`);
-  const jobs: SimdJob[] = [];
-  let element = BigInt(job.block[0]) * 4n + BigInt(job.block[1]) * 2n ** 34n + BigInt(job.head);
-  for (let done = 0; done < job.count; ) {
-    const count = Math.min(size, job.count - done);
-    jobs.push({ ...job, block: [Number((element >> 2n) & 0xffffffffn), Number((element >> 34n) & 0xffffffffn)], head: Number(element & 3n), count });
-    done += count;
-    element += BigInt(count);
-  }
-  return jobs;
 }
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -134,8 +78,8 @@ export function compileSimdModule(): Promise<WebAssembly.Module> {
 export interface SimdGenerator {
   generate(options: CpuGenerateOptions & { dtype: 'f16' | 'bf16' }): Uint16Array;
   generate(options: CpuGenerateOptions): GeneratedArray;
-  /** Runs a prepared job into `out` from index `at` (32-bit view for u32/f32, 16-bit for f16/bf16). */
-  run(job: SimdJob, out: Uint32Array | Uint16Array, at?: number): void;
+  /** Runs a plan into `out` from index `at` (32-bit view for u32/f32, 16-bit for f16/bf16). */
+  run(plan: GeneratePlan, out: Uint32Array | Uint16Array, at?: number): void;
 }
 
 /**
@@ -146,15 +90,19 @@ export async function createSimdGenerator(): Promise<SimdGenerator> {
   const module = await compileSimdModule();
   const instance = await WebAssembly.instantiate(module, {});
   const exports = instance.exports as unknown as SimdExports;
-  const run = (job: SimdJob, out: Uint32Array | Uint16Array, at = 0) => runSimdJob(exports, job, out, at);
+  const run = (plan: GeneratePlan, out: Uint32Array | Uint16Array, at = 0) => {
+    let done = at;
+    for (const slice of splitPlan(plan, SIMD_MAX_ELEMENTS)) {
+      runSimdPlan(exports, slice, out, done);
+      done += slice.count;
+    }
+  };
   return {
     run,
     generate(options: CpuGenerateOptions): GeneratedArray {
-      const range = resolveRange(options);
-      const dist = resolveDistribution(options.dist);
-      const dtype = resolveDType(dist, options.dtype);
-      const out = allocate(dtype, range.count);
-      run(simdJob(range, dist, dtype), out instanceof Float32Array ? new Uint32Array(out.buffer) : out);
+      const plan = planGenerate(options);
+      const out = allocate(plan.dtype, plan.count);
+      run(plan, out instanceof Float32Array ? new Uint32Array(out.buffer) : out);
       return out;
     },
   } as SimdGenerator;

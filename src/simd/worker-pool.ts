@@ -2,10 +2,9 @@
 // instantiates the same compiled module and runs jobs (src/simd/generator.ts) posted to it; the values are
 // bit-identical to a single-threaded run because every element's value depends only on its index.
 import { InvalidParameterError, UnsupportedError, WorkerFailedError } from '../errors.js';
-import { resolveDistribution } from '../contract/distributions.js';
-import { allocate, resolveDType, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
-import { resolveRange } from '../contract/range.js';
-import { compileSimdModule, runSimdJob, simdJob, splitSimdJob, type SimdJob } from './generator.js';
+import { planGenerate, splitPlan, type GeneratePlan } from '../contract/plan.js';
+import { allocate, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
+import { compileSimdModule, runSimdPlan, SIMD_MAX_ELEMENTS } from './generator.js';
 
 export interface WorkerPoolOptions {
   /** Number of workers; default: the number of logical cores (at least 1, at most 16). */
@@ -28,13 +27,13 @@ interface Reply {
 }
 
 /**
- * What each worker runs. runSimdJob is self-contained, so its source text is the worker's copy of it;
+ * What each worker runs. runSimdPlan is self-contained, so its source text is the worker's copy of it;
  * `__name` covers transpilers that wrap named functions in a helper call.
  */
 function workerSource(): string {
   return `'use strict';
 const __name = (f) => f;
-const runSimdJob = (${runSimdJob.toString()});
+const runSimdPlan = (${runSimdPlan.toString()});
 const port = typeof require === 'function' ? require('node:worker_threads').parentPort : self;
 let instance;
 // Output buffers the main thread has handed back: reusing them avoids touching fresh pages for every
@@ -55,8 +54,9 @@ const onMessage = (m) => {
     return;
   }
   try {
-    const out = m.job.pack ? new Uint16Array(take(2 * m.job.count)) : new Uint32Array(take(4 * m.job.count));
-    runSimdJob(instance, m.job, out, 0);
+    const half = m.plan.dtype === 'f16' || m.plan.dtype === 'bf16';
+    const out = half ? new Uint16Array(take(2 * m.plan.count)) : new Uint32Array(take(4 * m.plan.count));
+    runSimdPlan(instance, m.plan, out, 0);
     port.postMessage({ id: m.id, buffer: out.buffer }, [out.buffer]);
   } catch (e) {
     port.postMessage({ id: m.id, error: String((e && e.stack) || e) });
@@ -205,12 +205,13 @@ export class WorkerPool {
     this.pending.clear();
   }
 
-  /** Runs one job on the least busy worker; resolves with its elements (32- or 16-bit). */
-  async run(job: SimdJob): Promise<ArrayBuffer> {
-    return (await this.dispatch(job)).buffer;
+  /** Runs a plan of at most SIMD_MAX_ELEMENTS elements on the least busy worker; resolves with its elements (32- or 16-bit). */
+  async run(plan: GeneratePlan): Promise<ArrayBuffer> {
+    if (plan.count > SIMD_MAX_ELEMENTS) throw new InvalidParameterError('plan.count', plan.count, `at most ${SIMD_MAX_ELEMENTS} elements per run (use runPieces)`);
+    return (await this.dispatch(plan)).buffer;
   }
 
-  private dispatch(job: SimdJob): Promise<Done> {
+  private dispatch(plan: GeneratePlan): Promise<Done> {
     if (this.closed) return Promise.reject(new WorkerFailedError('the worker pool is closed'));
     if (this.failure) return Promise.reject(this.failure);
     let w = 0;
@@ -219,22 +220,23 @@ export class WorkerPool {
     if (this.busy[w]!++ === 0) this.workers[w]!.ref?.();
     return new Promise<Done>((resolve, reject) => {
       this.pending.set(id, { worker: w, resolve, reject });
-      this.workers[w]!.postMessage({ id, job });
+      this.workers[w]!.postMessage({ id, plan });
     });
   }
 
   /**
-   * Splits `job` into pieces of at most `pieceElements` and calls `onPiece(elements, at)` for each, in
-   * order (`at` = index of its first element in the job), keeping about two pieces per worker in
+   * Splits `plan` into pieces of at most `pieceElements` and calls `onPiece(elements, at)` for each, in
+   * order (`at` = index of its first element in the plan), keeping about two pieces per worker in
    * flight. Resolves after the last onPiece has returned. `elements` is only valid until onPiece
    * returns (or its promise settles): its buffer goes back to the worker for the next piece.
    */
   async runPieces(
-    job: SimdJob,
+    plan: GeneratePlan,
     pieceElements: number,
     onPiece: (elements: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, at: number) => void | Promise<void>,
   ): Promise<void> {
-    const pieces = splitSimdJob(job, Math.max(16, pieceElements - (pieceElements % 16)));
+    const size = Math.min(SIMD_MAX_ELEMENTS, Math.max(16, pieceElements - (pieceElements % 16)));
+    const pieces = splitPlan(plan, size);
     const window = 2 * this.threads;
     const inFlight: Promise<Done>[] = [];
     let next = 0;
@@ -250,7 +252,7 @@ export class WorkerPool {
     for (const piece of pieces) {
       const { buffer, worker } = await inFlight.shift()!;
       launch();
-      await onPiece(piece.pack ? new Uint16Array(buffer) : new Uint32Array(buffer), at);
+      await onPiece(piece.dtype === 'f16' || piece.dtype === 'bf16' ? new Uint16Array(buffer) : new Uint32Array(buffer), at);
       at += piece.count;
       if (!this.closed && buffer.byteLength > 0) this.workers[worker]!.postMessage({ recycle: buffer }, [buffer]);
     }
@@ -258,14 +260,11 @@ export class WorkerPool {
 
   /** Generates like `generate()` from the scalar twin (same signature, same bits), on the workers. */
   async generate(options: CpuGenerateOptions): Promise<GeneratedArray> {
-    const range = resolveRange(options);
-    const dist = resolveDistribution(options.dist);
-    const dtype = resolveDType(dist, options.dtype);
-    const out = allocate(dtype, range.count);
+    const plan = planGenerate(options);
+    const out = allocate(plan.dtype, plan.count);
     const view = out instanceof Float32Array ? new Uint32Array(out.buffer) : out;
-    const job = simdJob(range, dist, dtype);
-    const piece = Math.max(1 << 16, Math.ceil(range.count / (4 * this.threads)));
-    await this.runPieces(job, Math.min(piece, 1 << 22), (elements, at) => void view.set(elements, at));
+    const piece = Math.max(1 << 16, Math.ceil(plan.count / (4 * this.threads)));
+    await this.runPieces(plan, piece, (elements, at) => void view.set(elements, at));
     return out;
   }
 

@@ -5,9 +5,8 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bits, normal, truncatedNormal, uniform, type Distribution, type DType } from '../../src/contract/distributions.js';
 import { generate, type GeneratedArray } from '../../src/twin/generate.js';
-import { createSimdGenerator, simdJob, splitSimdJob, type SimdGenerator } from '../../src/simd/generator.js';
-import { resolveRange } from '../../src/contract/range.js';
-import { resolveDistribution } from '../../src/contract/distributions.js';
+import { createSimdGenerator, type SimdGenerator } from '../../src/simd/generator.js';
+import { planGenerate, splitPlan } from '../../src/contract/plan.js';
 import * as transformsTwin from '../../src/twin/transforms.js';
 import * as normalTwin from '../../src/twin/normal.js';
 import * as packTwin from '../../src/twin/pack.js';
@@ -111,14 +110,13 @@ describe('SIMD generator == scalar twin', () => {
   });
 });
 
-describe('splitSimdJob', () => {
-  it('consecutive pieces of a job produce the whole job', () => {
-    const range = resolveRange({ seed: 5, stream: 6, start: (1n << 34n) - 13n, count: 1001 });
-    const dist = resolveDistribution(normal(0, 0.5));
+describe('splitPlan on the SIMD generator', () => {
+  it('consecutive slices of a plan produce the whole plan', () => {
+    const plan = planGenerate({ seed: 5, stream: 6, start: (1n << 34n) - 13n, count: 1001, dist: normal(0, 0.5) });
     const whole = new Uint32Array(1001);
-    simd.run(simdJob(range, dist, 'f32'), whole);
+    simd.run(plan, whole);
     for (const size of [4, 16, 100, 512, 7]) {
-      const pieces = splitSimdJob(simdJob(range, dist, 'f32'), size);
+      const pieces = splitPlan(plan, size);
       expect(pieces.slice(0, -1).every((p) => p.count === size)).toBe(true);
       expect(pieces.at(-1)!.count).toBe(1001 - size * (pieces.length - 1));
       const out = new Uint32Array(1001);

@@ -1,10 +1,10 @@
 // The SIMD generator on worker threads: same bits as one thread and as the scalar twin, pieces in order,
 // typed errors for bad options and for jobs left pending when the pool closes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normal, truncatedNormal, uniform, resolveDistribution } from '../../src/contract/distributions.js';
+import { normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
 import { generate } from '../../src/twin/generate.js';
-import { resolveRange } from '../../src/contract/range.js';
-import { createSimdGenerator, simdJob } from '../../src/simd/generator.js';
+import { createSimdGenerator } from '../../src/simd/generator.js';
+import { planGenerate } from '../../src/contract/plan.js';
 import { createWorkerPool, type WorkerPool } from '../../src/simd/worker-pool.js';
 import { WorkerFailedError } from '../../src/errors.js';
 
@@ -37,7 +37,7 @@ describe('WorkerPool', () => {
   });
 
   it('runPieces delivers pieces in order with their positions, whatever order the workers finish in', async () => {
-    const job = simdJob(resolveRange({ seed: 9, count: 10_000, start: 2 }), resolveDistribution(normal()), 'f32');
+    const job = planGenerate({ seed: 9, count: 10_000, start: 2, dist: normal() });
     const whole = new Uint32Array(10_000);
     (await createSimdGenerator()).run(job, whole);
     const seen: number[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { blockWords, generate, generateBits } from '../../src/twin/generate.js';
 import { uniform, bits, normal, truncatedNormal } from '../../src/contract/distributions.js';
-import { resolveRange } from '../../src/contract/range.js';
+import { planGenerate } from '../../src/contract/plan.js';
 import { uniformFromWord, uniformRange, bitsToF32, f32ToBits, fenceF32 } from '../../src/twin/transforms.js';
 import { InvalidParameterError, WeightInitError } from '../../src/errors.js';
 import { refUniform, refWord, testWords } from '../helpers/reference.js';
@@ -51,7 +51,7 @@ describe('stream contract on the CPU twin', () => {
   });
 
   it('bits() is the default distribution and uses generateBits', () => {
-    const r = resolveRange({ seed: 9, start: 2, count: 10 });
+    const r = planGenerate({ seed: 9, start: 2, count: 10 });
     expect(generate({ seed: 9, start: 2, count: 10, dist: bits() })).toEqual(generateBits(r));
     expect(generate({ seed: 9, start: 2, count: 10 })).toEqual(generateBits(r));
   });

@@ -1,0 +1,317 @@
+// A batch: one caller's GPU work, recorded into a command encoder of its own and submitted when the
+// caller's body returns. Nothing here is shared between callers: two batches on one context never see
+// each other's encoder, buffers or errors, so a failing or aborted batch drops only its own work.
+import { DTYPE_BYTES, MAX_PARAMETER, MIN_PARAMETER, type DType, type FloatDType } from '../contract/distributions.js';
+import { planGenerate, type GenerateRequest } from '../contract/plan.js';
+import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
+import type { ArrayForDType } from '../twin/generate.js';
+import type { DeviceHandle } from './device-handle.js';
+import type { DispatchLimits } from './dispatch-plan.js';
+import { BufferUsage } from './flags.js';
+import { convertCall, fillCall, generateCall, scatterCall, type KernelCall } from './generate-kernels.js';
+import type { KernelRunner } from './kernel.js';
+import { readBytes } from './readback.js';
+import { checkTarget, createTargetBuffer, type GeneratedRange, type Target, type TargetOptions } from './target.js';
+import { UploadPath } from './upload.js';
+
+export interface GpuGenerateOptions extends GenerateRequest, TargetOptions {}
+
+export interface ReadOptions<T extends DType = DType> {
+  /** Byte offset; a multiple of the element size. Default 0. */
+  offset?: number;
+  count: number;
+  /** u32 and f32 read as Uint32Array / Float32Array; f16 and bf16 as Uint16Array bit patterns. */
+  dtype: T;
+}
+
+export interface FillOptions extends TargetOptions {
+  value: number;
+  count: number;
+  dtype?: FloatDType;
+}
+
+export interface ScatterOptions {
+  buffer: GPUBuffer;
+  offset?: number;
+  count: number;
+  dtype?: FloatDType;
+  value: number;
+  base: number;
+  stride: number;
+  n: number;
+}
+
+export interface ConvertOptions extends TargetOptions {
+  source: GPUBuffer;
+  sourceOffset?: number;
+  count: number;
+  dtype?: FloatDType;
+  scale?: number;
+}
+
+/** What a batch needs of its context: the device, the kernel runner, the limits and the upload path. */
+export interface BatchEngine {
+  readonly handle: DeviceHandle;
+  readonly runner: KernelRunner;
+  readonly limits: DispatchLimits;
+  readonly upload: UploadPath;
+}
+
+/** The calls that write weights: a context (each call submitted on its own) and a batch (recorded, submitted together). */
+export interface WeightWriter {
+  readonly device: GPUDevice;
+  readonly limits: DispatchLimits;
+  /** @internal The device's error-scope and device-loss helper, shared by everything on this context. */
+  readonly handle: DeviceHandle;
+  /** Writes elements [start, start + count) of the tensor (seed, stream, dist) into the target. */
+  generate(options: GpuGenerateOptions): Promise<GeneratedRange>;
+  /** Sets `count` elements of the target to `value`, rounded to the dtype. */
+  fillConstant(options: FillOptions): Promise<GeneratedRange>;
+  /** Sets elements base + t * stride (t < n) of an existing range to `value`; the others keep their values. */
+  scatterConstant(options: ScatterOptions): Promise<void>;
+  /** Stores `count` f32 values of `source` times `scale` into the target, in the dtype. */
+  convertF32(options: ConvertOptions): Promise<GeneratedRange>;
+  /** Copies `count` elements at byte `offset` of `buffer` back to the host, after this caller's earlier work. */
+  read<T extends DType>(buffer: GPUBuffer, options: ReadOptions<T>): Promise<ArrayForDType<T>>;
+  readRange(range: GeneratedRange): Promise<ArrayForDType<DType>>;
+  /** Runs `body` with a batch of this caller's own (a batch passes itself). */
+  batch<T>(body: (batch: Batch) => Promise<T>): Promise<T>;
+}
+
+export class Batch implements WeightWriter {
+  private readonly engine: BatchEngine;
+  private readonly label: string;
+  private encoder: GPUCommandEncoder | undefined;
+  private passes = 0;
+  /** Uniform buffers of recorded passes: destroyed once they are submitted or dropped. */
+  private temporaries: GPUBuffer[] = [];
+  /** Buffers this batch created: destroyed if the batch is discarded. */
+  private readonly created: GPUBuffer[] = [];
+  private state: 'open' | 'submitted' | 'discarded' = 'open';
+
+  constructor(engine: BatchEngine, label: string) {
+    this.engine = engine;
+    this.label = label;
+  }
+
+  get device(): GPUDevice {
+    return this.engine.handle.device;
+  }
+
+  get limits(): DispatchLimits {
+    return this.engine.limits;
+  }
+
+  /** @internal */
+  get handle(): DeviceHandle {
+    return this.engine.handle;
+  }
+
+  private assertOpen(): void {
+    this.engine.handle.assertAlive();
+    if (this.state !== 'open') throw new InvalidParameterError('batch', this.state, 'a batch whose body has not returned yet');
+  }
+
+  async generate(options: GpuGenerateOptions): Promise<GeneratedRange> {
+    this.assertOpen();
+    const plan = planGenerate(options);
+    const target = this.check(options, plan.count, plan.dtype, `${plan.entryPoint} ${plan.dtype}`);
+    const { upload, limits } = this.engine;
+    if (plan.count > 0 && upload.strategy === 'upload' && UploadPath.canWrite(target.buffer, target.offset, target.byteLength)) {
+      const pool = await upload.workers();
+      if (pool) {
+        const buffer = await this.createBuffer(target);
+        // This caller's earlier recorded work reaches the queue before the writes.
+        await this.flush();
+        await upload.write(pool, plan, buffer, target.offset);
+        return rangeOf(buffer, target, 0, 'upload');
+      }
+    }
+    const buffer = await this.createBuffer(target);
+    const call = generateCall(plan, buffer, target.offset, limits);
+    await this.record(call, `${plan.entryPoint} ${plan.dtype}`);
+    return rangeOf(buffer, target, call.dispatches.length, 'kernel');
+  }
+
+  async fillConstant(options: FillOptions): Promise<GeneratedRange> {
+    this.assertOpen();
+    checkObject(options);
+    const dtype = checkFloatDType(options.dtype);
+    const value = checkParameter('value', options.value);
+    const count = checkCount(options.count);
+    const target = this.check(options, count, dtype, `constant ${dtype}`);
+    const buffer = await this.createBuffer(target);
+    const call = fillCall(count, value, dtype, buffer, target.offset, this.engine.limits);
+    await this.record(call, `fillConstant ${dtype}`);
+    return rangeOf(buffer, target, call.dispatches.length, 'kernel');
+  }
+
+  async scatterConstant(options: ScatterOptions): Promise<void> {
+    this.assertOpen();
+    checkObject(options);
+    const dtype = checkFloatDType(options.dtype);
+    const value = checkParameter('value', options.value);
+    const count = checkCount(options.count);
+    const { base, stride, n } = options;
+    for (const [name, v] of [
+      ['base', base],
+      ['stride', stride],
+      ['n', n],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new InvalidParameterError(name, v, 'a non-negative integer');
+    }
+    if (n > 0 && (stride < 1 || base + (n - 1) * stride >= count)) {
+      throw new InvalidParameterError('n', n, `positions base + t * stride (t < n) inside [0, ${count})`);
+    }
+    if (options.buffer === undefined) throw new InvalidParameterError('buffer', options.buffer, 'the GPUBuffer holding the range');
+    const target = this.check(options, count, dtype, 'scatter');
+    const call = scatterCall(count, { base, stride, n }, value, dtype, options.buffer, target.offset, this.engine.limits);
+    await this.record(call, `scatterConstant ${dtype}`);
+  }
+
+  async convertF32(options: ConvertOptions): Promise<GeneratedRange> {
+    this.assertOpen();
+    checkObject(options);
+    const dtype = checkFloatDType(options.dtype);
+    const count = checkCount(options.count);
+    const scale = checkParameter('scale', options.scale ?? 1);
+    const source = options.source;
+    if (source === null || typeof source !== 'object' || typeof source.size !== 'number') {
+      throw new InvalidParameterError('source', source, 'a GPUBuffer of f32 values with STORAGE usage');
+    }
+    const sourceOffset = options.sourceOffset ?? 0;
+    if (!Number.isSafeInteger(sourceOffset) || sourceOffset < 0) throw new InvalidParameterError('sourceOffset', sourceOffset, 'a non-negative integer');
+    if (sourceOffset % 4 !== 0) throw new MisalignedError('sourceOffset', sourceOffset, 4);
+    if ((source.usage & BufferUsage.STORAGE) === 0) throw new BufferUsageError(`source "${source.label}": needs STORAGE usage`);
+    if (sourceOffset + 4 * count > source.size) {
+      throw new BufferTooSmallError(`source "${source.label}": ${source.size} bytes; ${count} f32 values at ${sourceOffset} need ${sourceOffset + 4 * count}`);
+    }
+    const target = this.check(options, count, dtype, 'convert');
+    const buffer = await this.createBuffer(target);
+    const call = convertCall(count, source, sourceOffset, scale, dtype, buffer, target.offset, this.engine.limits);
+    await this.record(call, `convertF32 ${dtype}`);
+    return rangeOf(buffer, target, call.dispatches.length, 'kernel');
+  }
+
+  async read<T extends DType>(buffer: GPUBuffer, options: ReadOptions<T>): Promise<ArrayForDType<T>> {
+    this.assertOpen();
+    checkObject(options);
+    if (buffer === null || typeof buffer !== 'object' || typeof buffer.size !== 'number') throw new InvalidParameterError('buffer', buffer, 'a GPUBuffer');
+    const { count, dtype } = options;
+    const offset = options.offset ?? 0;
+    if (!Number.isSafeInteger(count) || count < 0) throw new InvalidParameterError('count', count, 'a non-negative integer');
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw new InvalidParameterError('dtype', dtype, "'u32', 'f32', 'f16' or 'bf16'");
+    const elementBytes = DTYPE_BYTES[dtype];
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidParameterError('offset', offset, 'a non-negative integer number of bytes');
+    if (offset % elementBytes !== 0) throw new MisalignedError('offset', offset, elementBytes);
+    await this.flush();
+    const bytes = await readBytes(this.engine.handle, buffer, offset, count * elementBytes, `${this.label}: read`);
+    const typed = dtype === 'u32' ? new Uint32Array(bytes) : dtype === 'f32' ? new Float32Array(bytes) : new Uint16Array(bytes);
+    return typed as ArrayForDType<T>;
+  }
+
+  readRange(range: GeneratedRange): Promise<ArrayForDType<DType>> {
+    return this.read(range.buffer, { offset: range.offset, count: range.count, dtype: range.dtype });
+  }
+
+  /** A batch is already its caller's own: nested calls record into it. */
+  batch<T>(body: (batch: Batch) => Promise<T>): Promise<T> {
+    return body(this);
+  }
+
+  /** Submits what this batch has recorded so far. */
+  async flush(): Promise<void> {
+    const encoder = this.encoder;
+    if (!encoder) return;
+    const passes = this.passes;
+    const temporaries = this.temporaries;
+    this.encoder = undefined;
+    this.passes = 0;
+    this.temporaries = [];
+    const { handle } = this.engine;
+    try {
+      await handle.scoped(`${this.label} (${passes} passes)`, () => handle.device.queue.submit([encoder.finish()]));
+    } finally {
+      for (const b of temporaries) b.destroy();
+    }
+  }
+
+  /** Submits the recorded work and closes the batch. */
+  async submit(): Promise<void> {
+    if (this.state !== 'open') return;
+    await this.flush();
+    this.state = 'submitted';
+  }
+
+  /** Drops the unsubmitted work and destroys every buffer the batch created. */
+  discard(): void {
+    if (this.state === 'discarded') return;
+    this.state = 'discarded';
+    this.encoder = undefined;
+    for (const b of this.temporaries) b.destroy();
+    this.temporaries = [];
+    for (const b of this.created) b.destroy();
+  }
+
+  private check(options: TargetOptions, count: number, dtype: DType, what: string): Target {
+    return checkTarget(options, count, dtype, what, this.engine.handle.device.limits.maxBufferSize);
+  }
+
+  private async createBuffer(target: Target): Promise<GPUBuffer> {
+    if (target.buffer) return target.buffer;
+    const buffer = await createTargetBuffer(this.engine.handle, target);
+    this.created.push(buffer);
+    if (this.state === 'discarded') buffer.destroy();
+    return buffer;
+  }
+
+  /** Records one kernel call into this batch's encoder. */
+  private async record(call: KernelCall, what: string): Promise<void> {
+    const { runner, handle } = this.engine;
+    const pipeline = await runner.pipeline(call.entryPoint, call.constants);
+    this.assertOpen();
+    if (call.dispatches.length === 0) return;
+    const uniform = await handle.scoped(
+      what,
+      () => {
+        this.encoder ??= handle.device.createCommandEncoder({ label: this.label });
+        this.passes++;
+        return runner.record(this.encoder, pipeline, call.entryPoint, call.dispatches);
+      },
+      (u) => u?.destroy(),
+    );
+    if (uniform) {
+      if (this.state === 'open') this.temporaries.push(uniform);
+      else uniform.destroy();
+    }
+  }
+}
+
+function rangeOf(buffer: GPUBuffer, target: Target, dispatches: number, via: 'kernel' | 'upload'): GeneratedRange {
+  return { buffer, offset: target.offset, byteLength: target.byteLength, count: target.count, dtype: target.dtype, dispatches, via };
+}
+
+function checkObject(options: unknown): void {
+  if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, 'an object');
+}
+
+function checkFloatDType(dtype: unknown): FloatDType {
+  if (dtype === undefined) return 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') throw new InvalidParameterError('dtype', dtype, "'f32', 'f16' or 'bf16'");
+  return dtype;
+}
+
+/** A constant or scale: 0 or within [2^-90, 2^100] in magnitude, like distribution parameters. */
+function checkParameter(name: string, v: unknown): number {
+  const m = typeof v === 'number' ? Math.abs(v) : Number.NaN;
+  if (!Number.isFinite(m) || (m !== 0 && (m < MIN_PARAMETER || m > MAX_PARAMETER))) {
+    throw new InvalidParameterError(name, v, '0 or a finite number with magnitude in [2^-90, 2^100]');
+  }
+  return Math.fround(v as number);
+}
+
+function checkCount(count: unknown): number {
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new InvalidParameterError('count', count, 'a non-negative integer');
+  return count;
+}
+
