@@ -504,8 +504,8 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
               const gen = contexts[k.strategy];
               try {
                 const run = (reps: number) =>
-                  gen.batch(async () => {
-                    for (let r = 0; r < reps; r++) await gen.generate(options);
+                  gen.batch(async (b) => {
+                    for (let r = 0; r < reps; r++) await b.generate(options);
                   });
                 const s = await sampleGpu(timer, config, config.repeat, run);
                 let verified: boolean | undefined;

@@ -135,11 +135,11 @@ describe("strategy 'upload' inside batch()", () => {
   it('keeps call order with kernel work recorded before and after it', async () => {
     await inErrorScope(upload, async (scope) => {
       const a = scope.buffer(4 * 64);
-      await upload.batch(async () => {
-        await upload.fillConstant({ buffer: a, count: 64, value: 7 }); // recorded, not yet submitted
-        const r = await upload.generate({ seed: 5, count: 64, dist: uniform(), buffer: a }); // must land after the fill
+      await upload.batch(async (b) => {
+        await b.fillConstant({ buffer: a, count: 64, value: 7 }); // recorded, not yet submitted
+        const r = await b.generate({ seed: 5, count: 64, dist: uniform(), buffer: a }); // must land after the fill
         expect(r.via).toBe('upload');
-        await upload.fillConstant({ buffer: a, offset: 4 * 60, count: 4, value: 9 }); // and before this one
+        await b.fillConstant({ buffer: a, offset: 4 * 60, count: 4, value: 9 }); // and before this one
       });
       const got = await upload.read(a, { count: 64, dtype: 'f32' });
       const want = generate({ seed: 5, count: 64, dist: uniform() });

@@ -98,10 +98,10 @@ async function failingCases(ctx: WeightInitContext, mine: readonly Case[], label
   const buffer = ctx.device.createBuffer({ label, size: Math.max(4, total), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
   try {
     ctx.device.queue.writeBuffer(buffer, 0, new Uint16Array(total / 2).fill(CANARY));
-    await ctx.batch(async () => {
+    await ctx.batch(async (b) => {
       for (const r of regions) {
         const { c } = r;
-        const out = await ctx.generate({ seed: c.seed, stream: c.stream, start: c.start, count: c.count, dist: c.dist, dtype: c.dtype, buffer, offset: r.offset + PAD + c.shift * r.eb });
+        const out = await b.generate({ seed: c.seed, stream: c.stream, start: c.start, count: c.count, dist: c.dist, dtype: c.dtype, buffer, offset: r.offset + PAD + c.shift * r.eb });
         via[out.via] = (via[out.via] ?? 0) + 1;
       }
     });
