@@ -62,6 +62,12 @@ export function isSoftwareAdapter(adapter: Pick<AdapterSummary, 'isFallbackAdapt
 
 const LABEL = 'webgpu-weight-init';
 
+/**
+ * The GPU object each context's device came from. Dawn for Node tears its instance down when that object
+ * is garbage collected, even while devices from it are in use, so it lives as long as its context.
+ */
+const GPU_OF_CONTEXT = new WeakMap<WeightInitContext, GPU>();
+
 export class WeightInitContext implements WeightWriter {
   readonly device: GPUDevice;
   readonly adapter: AdapterSummary;
@@ -72,11 +78,6 @@ export class WeightInitContext implements WeightWriter {
   private readonly ownsDevice: boolean;
   private destroyed = false;
   private batches = 0;
-  /**
-   * The GPU object the device came from. Dawn for Node tears its instance down when that object is
-   * garbage collected, even while devices from it are in use, so the context holds on to it.
-   */
-  private readonly gpu: GPU | undefined;
 
   constructor(device: GPUDevice, adapter: AdapterSummary, ownsDevice: boolean, options: ContextOptions = {}) {
     const strategy = checkStrategyOptions(options);
@@ -106,7 +107,7 @@ export class WeightInitContext implements WeightWriter {
     this.device = device;
     this.adapter = adapter;
     this.ownsDevice = ownsDevice;
-    this.gpu = options.gpu;
+    if (options.gpu) GPU_OF_CONTEXT.set(this, options.gpu);
     const handle = new DeviceHandle(device);
     this.lost = handle.lost;
     this.engine = {
