@@ -135,10 +135,7 @@ export class Batch implements WeightWriter {
 
   async fillConstant(options: FillOptions): Promise<GeneratedRange> {
     this.assertOpen();
-    checkObject(options);
-    const dtype = checkFloatDType(options.dtype);
-    const value = checkParameter('value', options.value);
-    const count = checkCount(options.count);
+    const { dtype, value, count } = checkConstant(options);
     const target = this.check(options, count, dtype, `constant ${dtype}`);
     const buffer = await this.createBuffer(target);
     const call = fillCall(count, value, dtype, buffer, target.offset, this.engine.limits);
@@ -148,10 +145,7 @@ export class Batch implements WeightWriter {
 
   async scatterConstant(options: ScatterOptions): Promise<void> {
     this.assertOpen();
-    checkObject(options);
-    const dtype = checkFloatDType(options.dtype);
-    const value = checkParameter('value', options.value);
-    const count = checkCount(options.count);
+    const { dtype, value, count } = checkConstant(options);
     const { base, stride, n } = options;
     for (const [name, v] of [
       ['base', base],
@@ -289,6 +283,12 @@ export class Batch implements WeightWriter {
 
 function rangeOf(buffer: GPUBuffer, target: Target, dispatches: number, via: 'kernel' | 'upload'): GeneratedRange {
   return { buffer, offset: target.offset, byteLength: target.byteLength, count: target.count, dtype: target.dtype, dispatches, via };
+}
+
+/** The dtype, value and count of a fill or scatter. */
+function checkConstant(options: { dtype?: FloatDType; value: number; count: number }): { dtype: FloatDType; value: number; count: number } {
+  checkObject(options);
+  return { dtype: checkFloatDType(options.dtype), value: checkParameter('value', options.value), count: checkCount(options.count) };
 }
 
 function checkObject(options: unknown): void {

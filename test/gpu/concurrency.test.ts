@@ -91,8 +91,29 @@ async function readBytes(ctx: WeightInitContext, r: { buffer: GPUBuffer; offset:
   return new Uint8Array(words.buffer, r.offset - first, r.byteLength);
 }
 
+/** A call that must resolve with a range equal to `want()`, which it then destroys. */
+function checkedOp(kind: string, call: (ctx: WeightInitContext) => Promise<{ buffer: GPUBuffer; offset: number; byteLength: number }>, want: () => ArrayBufferView): Op {
+  return {
+    kind,
+    allowed: ['resolved'],
+    async run(ctx) {
+      const r = await call(ctx);
+      try {
+        expect(bytesOf(await readBytes(ctx, r)), kind).toEqual(bytesOf(want()));
+      } finally {
+        r.buffer.destroy();
+      }
+      return 'resolved';
+    },
+  };
+}
+
 function ops(random: () => number, index: number): Op[] {
   const seed = 1000 + index;
+  const shardTensor: ModelTensor = { name: 'shard', shape: [30, 20], dtype: 'bf16', init: { kind: 'truncatedNormal', std: 0.5 }, layout: 'torch', stream: 77n + BigInt(index) };
+  const shardBlock = { rows: [3, 17], cols: [2, 15] } as const;
+  const initOptions = { init: { kind: 'dirac' } as const, shape: [6, 6, 3, 3], seed, stream: 5, dtype: 'f16' as const };
+  const genOptions = { seed, stream: 3, start: 5, count: 70_001, dist: normal(0, 2), dtype: 'bf16' as const };
   const initModelOp = (placement: 'tensor' | 'arena', abortAfter: number | undefined): Op => ({
     kind: `initModel ${placement}${abortAfter === undefined ? '' : ' aborted'}`,
     allowed: abortAfter === undefined ? ['resolved'] : ['resolved', 'aborted'],
@@ -122,48 +143,9 @@ function ops(random: () => number, index: number): Op[] {
     initModelOp('arena', undefined),
     initModelOp('arena', 1 + Math.floor(random() * 40)),
     initModelOp('tensor', 1 + Math.floor(random() * 40)),
-    {
-      kind: 'initShard',
-      allowed: ['resolved'],
-      async run(ctx) {
-        const tensor: ModelTensor = { name: 'shard', shape: [30, 20], dtype: 'bf16', init: { kind: 'truncatedNormal', std: 0.5 }, layout: 'torch', stream: 77n + BigInt(index) };
-        const r = await initShard(ctx, tensor, { rows: [3, 17], cols: [2, 15] }, { seed });
-        try {
-          expect(bytesOf(await readBytes(ctx, r))).toEqual(bytesOf(initShardCpu(tensor, { rows: [3, 17], cols: [2, 15] }, { seed })));
-        } finally {
-          r.buffer.destroy();
-        }
-        return 'resolved';
-      },
-    },
-    {
-      kind: 'initialize',
-      allowed: ['resolved'],
-      async run(ctx) {
-        const options = { init: { kind: 'dirac' } as const, shape: [6, 6, 3, 3], seed, stream: 5, dtype: 'f16' as const };
-        const r = await initialize(ctx, options);
-        try {
-          expect(bytesOf(await readBytes(ctx, r))).toEqual(bytesOf(initializeCpu(options)));
-        } finally {
-          r.buffer.destroy();
-        }
-        return 'resolved';
-      },
-    },
-    {
-      kind: 'generate',
-      allowed: ['resolved'],
-      async run(ctx) {
-        const options = { seed, stream: 3, start: 5, count: 70_001, dist: normal(0, 2), dtype: 'bf16' as const };
-        const r = await ctx.generate(options);
-        try {
-          expect(bytesOf(await readBytes(ctx, r))).toEqual(bytesOf(generateCpu(options)));
-        } finally {
-          r.buffer.destroy();
-        }
-        return 'resolved';
-      },
-    },
+    checkedOp('initShard', (ctx) => initShard(ctx, shardTensor, shardBlock, { seed }), () => initShardCpu(shardTensor, shardBlock, { seed })),
+    checkedOp('initialize', (ctx) => initialize(ctx, initOptions), () => initializeCpu(initOptions)),
+    checkedOp('generate', (ctx) => ctx.generate(genOptions), () => generateCpu(genOptions)),
     {
       kind: 'batch with canaries',
       allowed: ['resolved'],
