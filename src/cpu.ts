@@ -1,5 +1,7 @@
 // CPU twin: the same values as the GPU kernels, bit for bit, in plain TypeScript.
-export { initialize, planInitialize } from './init/plan-initialize.js';
+export { initialize, initializePlanned } from './twin/initialize.js';
+export { planInitialize, sliceInitializePlan } from './init/plan-initialize.js';
+export type { InitializePlan } from './init/plan-initialize.js';
 export { orthogonalF32 } from './twin/orthogonal.js';
 export { generate, generatePlanned, fillConstant, scatterConstant, convertF32, generateBits, generateUniform, generateNormal, generateTruncatedNormal, blockWords } from './twin/generate.js';
 export { planGenerate, slicePlan, splitPlan, resolveDType, ENTRY_POINTS } from './contract/plan.js';

@@ -2,7 +2,7 @@
 // GPU, with a progress bar, a summary, optional verification against the CPU twin and a safetensors file.
 import { readFile, stat } from 'node:fs/promises';
 import type { WeightInitContext } from '../gpu/context.js';
-import { initialize as initializeCpu } from '../init/plan-initialize.js';
+import { initialize as initializeCpu } from '../twin/initialize.js';
 import { initModel, type InitializedModel } from '../models/init-model.js';
 import { gpt2, llama, resnet18, fromSafetensorsHeader, type PresetOptions } from '../models/presets.js';
 import type { InitRule } from '../models/rules.js';

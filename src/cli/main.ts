@@ -7,7 +7,7 @@ import { parseU64 } from '../contract/u64.js';
 import { createNodeContext } from '../node.js';
 import type { GeneratedRange, WeightInitContext } from '../gpu/context.js';
 import type { AdapterSummary } from '../gpu/device.js';
-import { initialize as initializeCpu } from '../init/plan-initialize.js';
+import { initialize as initializeCpu } from '../twin/initialize.js';
 import { initialize as initializeGpu } from '../gpu/initialize.js';
 import { INITIALIZER_KINDS, type InitializerSpec } from '../init/resolve-initializer.js';
 import { SCHEMES } from '../init/presets.js';

@@ -2,7 +2,7 @@
 // caller's body returns. Nothing here is shared between callers: two batches on one context never see
 // each other's encoder, buffers or errors, so a failing or aborted batch drops only its own work.
 import { DTYPE_BYTES, MAX_PARAMETER, MIN_PARAMETER, type DType, type FloatDType } from '../contract/distributions.js';
-import { planGenerate, type GenerateRequest } from '../contract/plan.js';
+import { planGenerate, type GeneratePlan, type GenerateRequest } from '../contract/plan.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
 import type { ArrayForDType } from '../twin/generate.js';
 import type { DeviceHandle } from './device-handle.js';
@@ -65,6 +65,8 @@ export interface WeightWriter {
   readonly handle: DeviceHandle;
   /** Writes elements [start, start + count) of the tensor (seed, stream, dist) into the target. */
   generate(options: GpuGenerateOptions): Promise<GeneratedRange>;
+  /** Executes a plan made by planGenerate into the target. */
+  generatePlanned(plan: GeneratePlan, target?: TargetOptions): Promise<GeneratedRange>;
   /** Sets `count` elements of the target to `value`, rounded to the dtype. */
   fillConstant(options: FillOptions): Promise<GeneratedRange>;
   /** Sets elements base + t * stride (t < n) of an existing range to `value`; the others keep their values. */
@@ -112,9 +114,17 @@ export class Batch implements WeightWriter {
     if (this.state !== 'open') throw new InvalidParameterError('batch', this.state, 'a batch whose body has not returned yet');
   }
 
-  async generate(options: GpuGenerateOptions): Promise<GeneratedRange> {
+  generate(options: GpuGenerateOptions): Promise<GeneratedRange> {
+    try {
+      this.assertOpen();
+      return this.generatePlanned(planGenerate(options), options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  async generatePlanned(plan: GeneratePlan, options: TargetOptions = {}): Promise<GeneratedRange> {
     this.assertOpen();
-    const plan = planGenerate(options);
     const target = this.check(options, plan.count, plan.dtype, `${plan.entryPoint} ${plan.dtype}`);
     const { upload, limits } = this.engine;
     if (plan.count > 0 && upload.strategy === 'upload' && UploadPath.canWrite(target.buffer, target.offset, target.byteLength)) {

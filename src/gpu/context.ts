@@ -10,7 +10,8 @@ import { DeviceHandle } from './device-handle.js';
 import type { DispatchLimits } from './dispatch-plan.js';
 import { KernelRunner } from './kernel.js';
 import { generateModule } from './shader-sources.js';
-import type { GeneratedRange } from './target.js';
+import type { GeneratedRange, TargetOptions } from './target.js';
+import type { GeneratePlan } from '../contract/plan.js';
 import { UploadPath, type StrategyOption } from './upload.js';
 
 export type { FloatDType };
@@ -170,6 +171,11 @@ export class WeightInitContext implements WeightWriter {
    */
   generate(options: GpuGenerateOptions): Promise<GeneratedRange> {
     return this.batch((b) => b.generate(options));
+  }
+
+  /** Executes a plan made by planGenerate into the target (see generate). */
+  generatePlanned(plan: GeneratePlan, target: TargetOptions = {}): Promise<GeneratedRange> {
+    return this.batch((b) => b.generatePlanned(plan, target));
   }
 
   /** Sets `count` elements at `offset` (or of a new buffer) to `value`, rounded to the dtype. */

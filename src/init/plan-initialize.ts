@@ -1,11 +1,11 @@
-// One call from an initializer spec and a shape to values: the CPU twin of src/gpu/initialize.ts.
+// An initializer request (spec, shape, seed, stream, dtype, slice) validated and resolved once into an
+// InitializePlan, which the GPU (src/gpu/initialize.ts) and the CPU twin (src/twin/initialize.ts) execute.
 import { InvalidParameterError } from '../errors.js';
 import type { FloatDType } from '../contract/distributions.js';
-import { allocate, convertF32, fillConstant, generate, scatterConstant, type GeneratedArray } from '../twin/generate.js';
+import { planGenerate, slicePlan, type GeneratePlan } from '../contract/plan.js';
 import { parseU64, type U64Input } from '../contract/u64.js';
 import { numel, type FanLayout } from './fans.js';
 import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } from './resolve-initializer.js';
-import { orthogonalF32 } from '../twin/orthogonal.js';
 import { diracProgressions, eyeProgressions, sliceProgression, type Progression } from './structured.js';
 
 export type { FloatDType };
@@ -27,13 +27,19 @@ export interface InitializeOptions {
   count?: number;
 }
 
-/** The resolved initializer and the validated slice, shared by the CPU and GPU paths. */
+/** The resolved initializer and the validated slice [start, start + count) of the tensor. */
 export interface InitializePlan {
   readonly resolved: ResolvedInitializer;
   readonly numel: number;
   readonly start: number;
   readonly count: number;
   readonly dtype: FloatDType;
+  readonly seed: bigint;
+  readonly stream: bigint;
+  /** A distribution's generation of the slice. */
+  readonly generate: GeneratePlan | undefined;
+  /** eye and dirac: the ones inside the slice, relative to its start. */
+  readonly ones: readonly Progression[];
 }
 
 export function planInitialize(options: InitializeOptions): InitializePlan {
@@ -44,44 +50,38 @@ export function planInitialize(options: InitializeOptions): InitializePlan {
   if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') {
     throw new InvalidParameterError('dtype', dtype, "'f32', 'f16' or 'bf16'");
   }
+  const seed = parseU64(options.seed, 'seed');
+  const stream = parseU64(options.stream ?? 0, 'stream');
   const start = parseU64(options.start ?? 0, 'start');
   if (start > BigInt(total)) throw new InvalidParameterError('start', options.start, `an element index in [0, ${total}]`);
   const count = options.count ?? total - Number(start);
   if (!Number.isSafeInteger(count) || count < 0 || Number(start) + count > total) {
     throw new InvalidParameterError('count', count, `an integer with start + count <= ${total} (the tensor's elements)`);
   }
-  return { resolved, numel: total, start: Number(start), count, dtype };
+  return slicePlanOf({ resolved, numel: total, dtype, seed, stream }, Number(start), count);
 }
 
-/** The ones of eye/dirac inside the slice, relative to its start. */
-export function structuredOnes(plan: InitializePlan): Progression[] {
-  const r = plan.resolved;
-  const all = r.kind === 'eye' ? eyeProgressions(r.rows, r.cols) : r.kind === 'dirac' ? diracProgressions(r.shape, r.groups) : [];
-  return all.map((p) => sliceProgression(p, plan.start, plan.count)).filter((p) => p.n > 0);
-}
-
-/**
- * Initializes the slice of a tensor on the CPU with exactly the bits the GPU path writes; f16/bf16 come
- * back as 16-bit patterns.
- */
-export function initialize(options: InitializeOptions): GeneratedArray {
-  const plan = planInitialize(options);
-  const { resolved: r, start, count, dtype } = plan;
-  switch (r.kind) {
-    case 'distribution':
-      return generate({ seed: options.seed, stream: options.stream ?? 0, start, count, dist: r.dist, dtype });
-    case 'constant':
-      return fillConstant(count, r.value, dtype);
-    case 'eye':
-    case 'dirac': {
-      const out = fillConstant(count, 0, dtype);
-      const value = r.kind === 'eye' ? r.value : 1;
-      for (const p of structuredOnes(plan)) scatterConstant(out, dtype, p.base, p.stride, p.n, value);
-      return out;
-    }
-    case 'orthogonal': {
-      const q = orthogonalF32({ seed: options.seed, stream: options.stream ?? 0, rows: r.rows, cols: r.cols });
-      return convertF32(q.subarray(start, start + count), r.gain, dtype, allocate(dtype, count));
-    }
+/** Elements [offset, offset + count) of the plan's slice, as a plan of their own. */
+export function sliceInitializePlan(plan: InitializePlan, offset: number, count: number): InitializePlan {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(count) || offset < 0 || count < 0 || offset + count > plan.count) {
+    throw new RangeError(`slice [${offset}, ${offset + count}) of a plan of ${plan.count} elements`);
   }
+  return withSlice(plan, plan.start + offset, count, plan.generate && slicePlan(plan.generate, offset, count));
+}
+
+function slicePlanOf(p: Pick<InitializePlan, 'resolved' | 'numel' | 'dtype' | 'seed' | 'stream'>, start: number, count: number): InitializePlan {
+  const r = p.resolved;
+  return withSlice(p, start, count, r.kind === 'distribution' ? planGenerate({ seed: p.seed, stream: p.stream, start, count, dist: r.dist, dtype: p.dtype }) : undefined);
+}
+
+function withSlice(
+  p: Pick<InitializePlan, 'resolved' | 'numel' | 'dtype' | 'seed' | 'stream'>,
+  start: number,
+  count: number,
+  generate: GeneratePlan | undefined,
+): InitializePlan {
+  const r = p.resolved;
+  const all = r.kind === 'eye' ? eyeProgressions(r.rows, r.cols) : r.kind === 'dirac' ? diracProgressions(r.shape, r.groups) : [];
+  const ones = all.map((x) => sliceProgression(x, start, count)).filter((x) => x.n > 0);
+  return Object.freeze({ resolved: r, numel: p.numel, start, count, dtype: p.dtype, seed: p.seed, stream: p.stream, generate, ones: Object.freeze(ones) });
 }

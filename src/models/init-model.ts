@@ -4,7 +4,7 @@ import { AbortedError, InvalidParameterError, UnsupportedError } from '../errors
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
 import { checkTarget, createTargetBuffer } from '../gpu/target.js';
 import { BufferUsage } from '../gpu/flags.js';
-import { initialize, type InitializedRange } from '../gpu/initialize.js';
+import { writeInitializePlan, type InitializedRange } from '../gpu/initialize.js';
 import type { FanLayout } from '../init/fans.js';
 import type { InitializerSpec, ResolvedInitializer } from '../init/resolve-initializer.js';
 import { planInitialize } from '../init/plan-initialize.js';
@@ -141,15 +141,7 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
           const target: TargetOptions = arena
             ? { buffer: arena, offset: offsets[i]! }
             : { label: `webgpu-weight-init: ${p.tensor.name}`, usage };
-          const r: InitializedRange = await initialize(b, {
-            init: p.tensor.init,
-            shape: p.tensor.shape,
-            layout: p.tensor.layout,
-            seed: options.seed,
-            stream: p.tensor.stream,
-            dtype: p.tensor.dtype,
-            ...target,
-          });
+          const r: InitializedRange = await writeInitializePlan(b, p.plan, target);
           if (!arena) created.push(r.buffer);
           results.push({
             name: p.tensor.name,

@@ -4,9 +4,10 @@
 import { InvalidParameterError } from '../errors.js';
 import type { WeightWriter } from '../gpu/batch.js';
 import { checkTarget, type GeneratedRange, type TargetOptions } from '../gpu/target.js';
-import { initialize } from '../gpu/initialize.js';
+import { writeInitializePlan } from '../gpu/initialize.js';
 import { computeOrthogonal } from '../gpu/orthogonal.js';
-import { initialize as initializeCpu, planInitialize } from '../init/plan-initialize.js';
+import { initializePlanned } from '../twin/initialize.js';
+import { planInitialize, sliceInitializePlan } from '../init/plan-initialize.js';
 import { orthogonalF32 } from '../twin/orthogonal.js';
 import { DTYPE_BYTES } from '../contract/distributions.js';
 import { allocate, convertF32, type GeneratedArray } from '../twin/generate.js';
@@ -79,7 +80,7 @@ export async function initShard(
   // The target is checked before any GPU work (the QR included).
   checkTarget(options, layout.count, tensor.dtype, 'shard', ctx.device.limits.maxBufferSize);
   // Q once for every segment of an orthogonal tensor.
-  const q = r.kind === 'orthogonal' ? await computeOrthogonal(ctx, { seed: options.seed, stream: tensor.stream, rows: r.rows, cols: r.cols }) : undefined;
+  const q = r.kind === 'orthogonal' ? await computeOrthogonal(ctx, { seed: plan.seed, stream: plan.stream, rows: r.rows, cols: r.cols }) : undefined;
   try {
     return await ctx.batch(async (b) => {
       // Allocate (or validate) the whole shard's range once; the segments then write into it.
@@ -90,17 +91,7 @@ export async function initShard(
         if (q && r.kind === 'orthogonal') {
           await b.convertF32({ ...base, offset, source: q, sourceOffset: 4 * s.start, count: s.count, scale: r.gain });
         } else {
-          await initialize(b, {
-            init: tensor.init,
-            shape: tensor.shape,
-            layout: tensor.layout,
-            seed: options.seed,
-            stream: tensor.stream,
-            start: s.start,
-            count: s.count,
-            ...base,
-            offset,
-          });
+          await writeInitializePlan(b, sliceInitializePlan(plan, s.start, s.count), { buffer: whole.buffer, offset });
         }
       }
       // The copies must reach the queue while q still exists.
@@ -118,12 +109,12 @@ export function initShardCpu(tensor: ModelTensor, shard: Shard, options: { seed:
   const layout = shardLayout(tensor.shape, shard);
   const out = allocate(tensor.dtype, layout.count);
   const r = plan.resolved;
-  const q = r.kind === 'orthogonal' ? orthogonalF32({ seed: options.seed, stream: tensor.stream, rows: r.rows, cols: r.cols }) : undefined;
+  const q = r.kind === 'orthogonal' ? orthogonalF32({ seed: plan.seed, stream: plan.stream, rows: r.rows, cols: r.cols }) : undefined;
   for (const s of layout.segments) {
     const part =
       q && r.kind === 'orthogonal'
         ? convertF32(q.subarray(s.start, s.start + s.count), r.gain, tensor.dtype)
-        : initializeCpu({ init: tensor.init, shape: tensor.shape, layout: tensor.layout, seed: options.seed, stream: tensor.stream, dtype: tensor.dtype, start: s.start, count: s.count });
+        : initializePlanned(sliceInitializePlan(plan, s.start, s.count));
     out.set(part as never, s.at);
   }
   return out;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBuiltPage, type BuiltPage } from './chromium.js';
 import type { DemoConfig, DemoSummary, SafetensorsSummary } from '../../demo/main.js';
 import { isSoftwareAdapter } from '../../src/gpu/context.js';
-import { initialize } from '../../src/init/plan-initialize.js';
+import { initialize } from '../../src/twin/initialize.js';
 import { gpt2, resnet18, resolveModel, type ResolvedTensor } from '../../src/models/index.js';
 import { parseSafetensorsHeader } from '../../src/models/safetensors.js';
 

@@ -2,7 +2,7 @@
 // abort, and shards equal to the same block of the full tensor; everything against the CPU twin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { initialize as initializeCpu } from '../../src/init/plan-initialize.js';
+import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { initModel, type ModelTensor, type ModelProgress } from '../../src/models/init-model.js';
 import { initShard, initShardCpu, shardLayout } from '../../src/models/shard.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';

@@ -1,0 +1,32 @@
+// CPU twin of src/gpu/initialize.ts: an initialize plan executed on the CPU with exactly the bits the GPU
+// path writes; f16/bf16 come back as 16-bit patterns.
+import { planInitialize, type InitializeOptions, type InitializePlan } from '../init/plan-initialize.js';
+import { allocate, convertF32, fillConstant, generatePlanned, scatterConstant, type GeneratedArray } from './generate.js';
+import { orthogonalF32 } from './orthogonal.js';
+
+/** Initializes the slice of a tensor on the CPU (see InitializeOptions). */
+export function initialize(options: InitializeOptions): GeneratedArray {
+  return initializePlanned(planInitialize(options));
+}
+
+/** Executes an initialize plan on the CPU. */
+export function initializePlanned(plan: InitializePlan): GeneratedArray {
+  const { resolved: r, start, count, dtype } = plan;
+  switch (r.kind) {
+    case 'distribution':
+      return generatePlanned(plan.generate!);
+    case 'constant':
+      return fillConstant(count, r.value, dtype);
+    case 'eye':
+    case 'dirac': {
+      const out = fillConstant(count, 0, dtype);
+      const value = r.kind === 'eye' ? r.value : 1;
+      for (const p of plan.ones) scatterConstant(out, dtype, p.base, p.stride, p.n, value);
+      return out;
+    }
+    case 'orthogonal': {
+      const q = orthogonalF32({ seed: plan.seed, stream: plan.stream, rows: r.rows, cols: r.cols });
+      return convertF32(q.subarray(start, start + count), r.gain, dtype, allocate(dtype, count));
+    }
+  }
+}
