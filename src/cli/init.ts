@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { WeightInitContext } from '../gpu/context.js';
 import { initialize as initializeCpu } from '../twin/initialize.js';
 import { initModel, type InitializedModel } from '../models/init-model.js';
+import { assertPlanFits, planModel, type ModelPlan } from '../models/model-plan.js';
 import { gpt2, llama, resnet18, fromSafetensorsHeader, type PresetOptions } from '../models/presets.js';
 import type { InitRule } from '../models/rules.js';
 import { headerToJson } from '../models/safetensors.js';
@@ -15,6 +16,9 @@ import { bf16BitsToNumber, f16BitsToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
 import { VERSION } from '../version.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
+import { compactAdapter, probeAdapter, type ProbedAdapter } from './adapter.js';
+import { formatTable } from './table.js';
+import { freemem } from 'node:os';
 
 const INIT_OPTIONS: Record<string, OptionSpec> = {
   preset: { type: 'string', values: ['gpt2', 'llama', 'resnet18'] },
@@ -30,6 +34,8 @@ const INIT_OPTIONS: Record<string, OptionSpec> = {
   verify: { type: 'flag' },
   table: { type: 'flag' },
   quiet: { type: 'flag' },
+  'dry-run': { type: 'flag' },
+  'max-memory': { type: 'string' },
 };
 
 export const INIT_HELP = `  init [options]             initialize a whole model on the GPU
@@ -45,8 +51,14 @@ export const INIT_HELP = `  init [options]             initialize a whole model 
                              upload on a software adapter such as SwiftShader, else kernel)
     --out model.safetensors  stream the weights to a safetensors file
     --verify                 compare samples of every tensor with the CPU twin
-    --table                  per-tensor table: initializer, expected std, measured std
-    --quiet                  no progress bar`;
+    --table                  per-tensor table on stderr: initializer, expected std, measured std
+    --quiet                  no progress bar
+    --dry-run                print the plan and allocate nothing: tensors, parameters, bytes per dtype,
+                             buffers, and whether they fit the adapter's limits and the memory (exit 1
+                             if not); only the adapter's limits are queried, no device is created
+    --max-memory N[K|M|G]    bytes the buffers may take (binary units; default on a software adapter:
+                             this machine's available memory); a model that needs more stops before
+                             allocating`;
 
 async function readJson(option: string, path: string): Promise<unknown> {
   let text: string;
@@ -169,6 +181,53 @@ function describeInit(t: ResolvedTensor): string {
   return r.kind;
 }
 
+const TENSOR_COLUMNS = [{ header: 'tensor' }, { header: 'shape' }, { header: 'dtype' }, { header: 'initializer' }] as const;
+
+function tensorCells(t: ResolvedTensor): string[] {
+  return [t.name, `[${t.shape.join(',')}]`, t.dtype, describeInit(t)];
+}
+
+function expectedStd(t: ResolvedTensor): string {
+  const r = t.resolved;
+  return r.kind === 'distribution' ? r.expectedStd.toPrecision(4) : r.kind === 'constant' ? '0' : '-';
+}
+
+/** `--max-memory`: bytes, or a number with K, M, G or T (powers of 1024). */
+function parseByteSize(name: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]i?B?|B)?$/i.exec(value);
+  if (!m) throw new UsageError(`option '--${name}': '${value}' is not a size such as 512M or 8G`);
+  const unit = (m[2] ?? '').toUpperCase()[0];
+  const scale = unit === 'K' ? 2 ** 10 : unit === 'M' ? 2 ** 20 : unit === 'G' ? 2 ** 30 : unit === 'T' ? 2 ** 40 : 1;
+  return Math.floor(Number(m[1]) * scale);
+}
+
+/** The dry run's JSON: the plan without its per-tensor initializer details, plus what it was checked against. */
+function planSummary(model: string | null, plan: ModelPlan, probed: ProbedAdapter, memoryGiven: boolean) {
+  return {
+    dryRun: true,
+    model,
+    placement: plan.placement,
+    tensors: plan.tensors.length,
+    parameters: plan.parameters,
+    bytes: plan.bytes,
+    byDtype: plan.byDtype,
+    buffers: plan.buffers,
+    scratchBytes: plan.scratchBytes,
+    peakBytes: plan.peakBytes,
+    adapter: probed.adapter,
+    limits: plan.limits,
+    memory:
+      plan.memoryBytes === null
+        ? { bytes: null, source: 'not checked: WebGPU does not report a GPU\'s memory (--max-memory sets a bound)' }
+        : { bytes: plan.memoryBytes, source: memoryGiven ? '--max-memory' : 'available memory of this machine (a software adapter\'s buffers are host memory)' },
+    fitsAdapter: plan.fitsAdapter,
+    fitsMemory: plan.fitsMemory,
+    fits: plan.problems.length === 0,
+    problems: plan.problems,
+    perTensor: plan.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.byteLength, offset: t.offset })),
+  };
+}
+
 function std(values: readonly number[]): number {
   let mean = 0;
   for (const v of values) mean += v;
@@ -186,8 +245,20 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   } catch {
     throw new UsageError(`option '--seed': '${opts.get('seed')}' is not an unsigned 64-bit decimal integer`);
   }
+  const maxMemory = opts.has('max-memory') ? parseByteSize('max-memory', opts.get('max-memory')!) : undefined;
   const spec = await modelSpecFrom(opts);
   const tensors = resolveModel(spec);
+  const placement = (opts.get('placement') ?? 'tensor') as 'tensor' | 'arena';
+  // The plan needs the adapter's limits only: no device, no buffer.
+  const probed = await probeAdapter();
+  const memoryBytes = maxMemory ?? (probed.software ? freemem() : undefined);
+  const plan = planModel(tensors, { placement, limits: probed.limits, ...(memoryBytes !== undefined ? { memoryBytes } : {}) });
+  if (opts.has('dry-run')) {
+    if (opts.has('table')) process.stderr.write(`${formatTable([...TENSOR_COLUMNS, { header: 'std expect', align: 'right' }], tensors.map((t) => [...tensorCells(t), expectedStd(t)]))}\n`);
+    process.stdout.write(`${JSON.stringify(planSummary(spec.name ?? null, plan, probed, maxMemory !== undefined), null, 2)}\n`);
+    return plan.problems.length === 0 ? 0 : 1;
+  }
+  assertPlanFits(plan);
   const quiet = opts.has('quiet');
   const ctx = await createNodeContext({ strategy: (opts.get('strategy') ?? 'auto') as 'auto' | 'kernel' | 'upload' });
   try {
@@ -195,7 +266,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     const bar = progressBar('init', quiet);
     const model = await initModel(ctx, tensors, {
       seed,
-      placement: (opts.get('placement') ?? 'tensor') as 'tensor' | 'arena',
+      placement,
       onProgress: (p) => bar(p.bytesDone, p.bytesTotal, `${p.tensorsDone}/${p.tensorsTotal} tensors`),
     });
     try {
@@ -212,7 +283,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
         gigabytesPerSecond: Number((model.byteLength / seconds / 1e9).toFixed(3)),
         seed: String(seed),
         strategy: ctx.strategy,
-        adapter: { vendor: ctx.adapter.vendor, architecture: ctx.adapter.architecture, description: ctx.adapter.description, isFallbackAdapter: ctx.adapter.isFallbackAdapter },
+        adapter: compactAdapter(ctx.adapter),
       };
       let code = 0;
       if (opts.has('verify')) {
@@ -221,17 +292,14 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
         if (v.mismatched.length > 0) code = 1;
       }
       if (opts.has('table')) {
-        const rows: string[] = [];
+        const rows: string[][] = [];
         for (const t of tensors) {
           const n = Math.min(t.numel, STD_SAMPLE);
           const measured = n > 1 ? std(await readHead(ctx, model, t, 0, n)) : 0;
-          const expected = t.resolved.kind === 'distribution' ? t.resolved.expectedStd : t.resolved.kind === 'constant' ? 0 : NaN;
-          rows.push(
-            [t.name.padEnd(36), `[${t.shape.join(',')}]`.padEnd(14), describeInit(t).padEnd(34), Number.isNaN(expected) ? '-'.padStart(10) : expected.toPrecision(4).padStart(10), measured.toPrecision(4).padStart(10)].join(' '),
-          );
+          rows.push([...tensorCells(t), expectedStd(t), measured.toPrecision(4)]);
         }
-        process.stdout.write(`${['tensor'.padEnd(36), 'shape'.padEnd(14), 'initializer'.padEnd(34), 'std expect'.padStart(10), 'std seen'.padStart(10)].join(' ')}\n${rows.join('\n')}\n`);
-        process.stdout.write(`(seen: std of the first ${STD_SAMPLE.toLocaleString('en-US')} elements of each tensor, read back from the GPU)\n`);
+        process.stderr.write(`${formatTable([...TENSOR_COLUMNS, { header: 'std expect', align: 'right' }, { header: 'std seen', align: 'right' }], rows)}\n`);
+        process.stderr.write(`(seen: std of the first ${STD_SAMPLE.toLocaleString('en-US')} elements of each tensor, read back from the GPU)\n`);
       }
       if (opts.has('out')) {
         const path = opts.get('out')!;

@@ -6,7 +6,6 @@ import { bf16BitsToNumber, f16BitsToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
 import { createNodeContext } from '../node.js';
 import type { GeneratedRange, WeightInitContext } from '../gpu/context.js';
-import type { AdapterSummary } from '../gpu/device.js';
 import { initialize as initializeCpu } from '../twin/initialize.js';
 import { initialize as initializeGpu } from '../gpu/initialize.js';
 import { INITIALIZER_KINDS, type InitializerSpec } from '../init/resolve-initializer.js';
@@ -15,6 +14,7 @@ import type { FanLayout } from '../init/fans.js';
 import { parseCount, parseNumber, parseOptions, UsageError, type OptionSpec } from './args.js';
 import { initCommand, INIT_HELP } from './init.js';
 import { benchCommand } from './bench.js';
+import { compactAdapter, type CompactAdapter } from './adapter.js';
 
 const INIT_NAMES = [...INITIALIZER_KINDS, ...Object.keys(SCHEMES)].join(', ');
 
@@ -172,7 +172,7 @@ async function sampleInit(opts: Map<string, string>): Promise<number> {
   const count = parseCount('count', opts.get('count') ?? String(Math.min(8, Math.max(0, total - Number(start)))), 2 ** 24);
   const request = { init, shape, layout, dtype, seed: u64Option(opts, 'seed'), stream: u64Option(opts, 'stream'), start, count };
   let values: Float32Array | Uint16Array | Uint32Array;
-  let adapter: AdapterSummary | null = null;
+  let adapter: CompactAdapter | null = null;
   let via = 'cpu';
   let resolved: unknown;
   if (backend === 'cpu') {
@@ -192,12 +192,12 @@ async function sampleInit(opts: Map<string, string>): Promise<number> {
 async function onGpu<E>(
   opts: Map<string, string>,
   make: (ctx: WeightInitContext) => Promise<{ out: GeneratedRange; extra: E }>,
-): Promise<{ adapter: AdapterSummary; values: Float32Array | Uint16Array | Uint32Array; extra: E; via: string }> {
+): Promise<{ adapter: CompactAdapter; values: Float32Array | Uint16Array | Uint32Array; extra: E; via: string }> {
   const ctx = await createNodeContext({ strategy: (opts.get('strategy') ?? 'auto') as 'auto' | 'kernel' | 'upload' });
   try {
     const { out, extra } = await make(ctx);
     try {
-      return { adapter: ctx.adapter, values: await ctx.readRange(out), extra, via: out.via };
+      return { adapter: compactAdapter(ctx.adapter), values: await ctx.readRange(out), extra, via: out.via };
     } finally {
       out.buffer.destroy();
     }
@@ -259,7 +259,7 @@ async function sample(argv: readonly string[]): Promise<number> {
     dtype,
   };
   let values: Uint32Array | Float32Array | Uint16Array;
-  let adapter: AdapterSummary | null = null;
+  let adapter: CompactAdapter | null = null;
   let via = 'cpu';
   if (backend === 'cpu') {
     values = generate(request);

@@ -54,7 +54,7 @@ export async function requestAdapterAndDevice(
   return { adapter, device };
 }
 
-function infoOf(info: GPUAdapterInfo | undefined): Pick<AdapterSummary, 'vendor' | 'architecture' | 'device' | 'description' | 'isFallbackAdapter'> {
+export function infoOf(info: GPUAdapterInfo | undefined): Pick<AdapterSummary, 'vendor' | 'architecture' | 'device' | 'description' | 'isFallbackAdapter'> {
   const i = (info ?? {}) as Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean };
   return {
     vendor: i.vendor ?? '',

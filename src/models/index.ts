@@ -30,6 +30,8 @@ export type {
   FromSafetensorsOptions,
 } from './presets.js';
 export { initModel } from './init-model.js';
+export { planModel, assertPlanFits } from './model-plan.js';
+export type { ModelPlan, ModelPlanOptions, PlannedTensor, PlanLimits } from './model-plan.js';
 export type { ModelTensor, ModelProgress, InitModelOptions, InitializedTensor, InitializedModel } from './init-model.js';
 export { initShard, initShardCpu, shardLayout } from './shard.js';
 export type { Shard, Segment, ShardLayout } from './shard.js';

@@ -1,14 +1,13 @@
 // Initialize a whole model on the GPU: every tensor of a resolved model spec into its own buffer or into
 // one arena, in a few batched submissions, with progress and cancellation. No host copy of any weight.
-import { AbortedError, InvalidParameterError, UnsupportedError } from '../errors.js';
+import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
 import { checkTarget, createTargetBuffer } from '../gpu/target.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { writeInitializePlan, type InitializedRange } from '../gpu/initialize.js';
 import type { FanLayout } from '../init/fans.js';
 import type { InitializerSpec, ResolvedInitializer } from '../init/resolve-initializer.js';
-import { planInitialize } from '../init/plan-initialize.js';
-import { DTYPE_BYTES } from '../contract/distributions.js';
+import { assertPlanFits, planModel } from './model-plan.js';
 import type { U64Input } from '../contract/u64.js';
 
 /** One tensor to initialize (a ResolvedTensor of src/models/spec.ts has these fields). */
@@ -43,6 +42,8 @@ export interface InitModelOptions {
   onProgress?: (progress: ModelProgress) => void;
   /** Aborting stops before the next tensor; everything created is destroyed and the call rejects. */
   signal?: AbortSignal;
+  /** Memory the buffers may take (see ModelPlanOptions.memoryBytes); more rejects before allocating. */
+  memoryBytes?: number;
   /** Bytes of tensors per submission (default 64 MiB); a tensor is never split. */
   batchBytes?: number;
 }
@@ -69,10 +70,6 @@ export interface InitializedModel {
   destroy(): void;
 }
 
-function alignUp(n: number, a: number): number {
-  return Math.ceil(n / a) * a;
-}
-
 /**
  * Initializes `tensors` on the GPU. Tensors are grouped into submissions of about `batchBytes`; an
  * orthogonal tensor (which needs its own QR submissions) closes a group. The returned buffers belong to
@@ -80,37 +77,23 @@ function alignUp(n: number, a: number): number {
  */
 export async function initModel(ctx: WeightInitContext, tensors: readonly ModelTensor[], options: InitModelOptions): Promise<InitializedModel> {
   const placement = options.placement ?? 'tensor';
-  if (placement !== 'tensor' && placement !== 'arena') throw new InvalidParameterError('placement', placement, "'tensor' or 'arena'");
-  const minAlign = ctx.device.limits.minStorageBufferOffsetAlignment;
-  const alignment = options.alignment ?? minAlign;
-  if (!Number.isSafeInteger(alignment) || alignment < minAlign || alignment % minAlign !== 0) {
-    throw new InvalidParameterError('alignment', alignment, `a multiple of ${minAlign} (minStorageBufferOffsetAlignment)`);
-  }
   const batchBytes = options.batchBytes ?? 64 << 20;
   if (!Number.isSafeInteger(batchBytes) || batchBytes < 1) throw new InvalidParameterError('batchBytes', batchBytes, 'a positive integer');
   const usage = options.usage ?? 0;
   // The usage flags, checked before any GPU work (the same check as every created buffer's).
   checkTarget({ usage }, 0, 'u32', 'tensor', ctx.device.limits.maxBufferSize);
-  const names = new Set<string>();
-  // Validate everything before touching the GPU.
-  const plans = tensors.map((t, i) => {
-    if (names.has(t.name)) throw new InvalidParameterError(`tensors[${i}].name`, t.name, 'a name not used by another tensor');
-    names.add(t.name);
-    const plan = planInitialize({ init: t.init, shape: t.shape, layout: t.layout, seed: options.seed, stream: t.stream, dtype: t.dtype });
-    return { tensor: t, plan, byteLength: plan.count * DTYPE_BYTES[t.dtype] };
+  // Validate, plan and lay out everything before touching the GPU; a model that does not fit stops here.
+  const modelPlan = planModel(tensors, {
+    seed: options.seed,
+    placement,
+    ...(options.alignment !== undefined ? { alignment: options.alignment } : {}),
+    ...(options.memoryBytes !== undefined ? { memoryBytes: options.memoryBytes } : {}),
+    limits: ctx.device.limits,
   });
-  const bytesTotal = plans.reduce((n, p) => n + p.byteLength, 0);
-  const offsets: number[] = [];
-  let arenaSize = 0;
-  if (placement === 'arena') {
-    for (const p of plans) {
-      offsets.push(arenaSize);
-      arenaSize = alignUp(arenaSize + Math.max(p.byteLength, 4), alignment);
-    }
-    if (arenaSize > ctx.device.limits.maxBufferSize) {
-      throw new UnsupportedError(`the arena needs ${arenaSize} bytes; this device's maxBufferSize is ${ctx.device.limits.maxBufferSize}: use placement 'tensor'`);
-    }
-  }
+  assertPlanFits(modelPlan);
+  const plans = modelPlan.tensors.map((p, i) => ({ tensor: tensors[i]!, plan: p.plan, offset: p.offset, byteLength: p.byteLength }));
+  const bytesTotal = modelPlan.bytes;
+  const arenaSize = modelPlan.buffers.bytes;
   const signal = options.signal;
   const abortIfNeeded = () => {
     if (signal?.aborted) throw new AbortedError(signal.reason);
@@ -139,7 +122,7 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
           if (group.length > 0 && (orthogonal || groupBytes + p.byteLength > batchBytes)) break;
           abortIfNeeded();
           const target: TargetOptions = arena
-            ? { buffer: arena, offset: offsets[i]! }
+            ? { buffer: arena, offset: p.offset }
             : { label: `webgpu-weight-init: ${p.tensor.name}`, usage };
           const r: InitializedRange = await writeInitializePlan(b, p.plan, target);
           if (!arena) created.push(r.buffer);

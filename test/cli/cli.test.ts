@@ -33,6 +33,8 @@ describe('webgpu-weight-init CLI', () => {
     const out = JSON.parse(r.stdout);
     expect(out.backend).toBe('gpu');
     expect(out.adapter.description.length + out.adapter.architecture.length).toBeGreaterThan(0);
+    // the adapter once, compactly: what it is, not its limits and features (`info` prints those)
+    expect(Object.keys(out.adapter)).toEqual(['vendor', 'architecture', 'description', 'isFallbackAdapter']);
     expect(out.verified).toEqual({ against: 'cpu twin', elements: 37, mismatches: 0 });
     const want = generate({ seed: '18446744073709551615', stream: 3, start: 17179869180n, count: 37, dist: uniform(-0.5, 2) });
     expect(new Float32Array(out.values)).toEqual(want);
@@ -139,9 +141,67 @@ describe('webgpu-weight-init init', () => {
     [['init', '--preset', 'gpt2', '--seed', '-4'], /option '--seed'/],
     [['init', '--from', 'missing.safetensors'], /needs --rules/],
     [['init', '--spec', '/nonexistent/spec.json'], /cannot read/],
+    [['init', '--preset', 'gpt2', '--max-memory', 'lots'], /option '--max-memory'/],
   ])('%j fails with a one-line message', async (args, message) => {
     const r = await run(...(args as string[]));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('--table goes to stderr with columns as wide as the longest name; stdout is one JSON document', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-'));
+    try {
+      const long = 'model.layers.31.self_attn.rotary_emb.inv_freq.extra.long.name.weight';
+      const spec = join(dir, 'spec.json');
+      await writeFile(spec, JSON.stringify({ name: 'tiny', tensors: [{ name: long, shape: [8, 4] }, { name: 'b', shape: [4], init: { kind: 'zeros' } }], rules: [{ match: '*', init: { kind: 'normal', std: 0.02 } }] }));
+      const r = await run('init', '--spec', spec, '--seed', '1', '--table', '--quiet');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).tensors).toBe(2); // the whole of stdout parses
+      const lines = r.stderr.split('\n');
+      const header = lines.find((l) => l.startsWith('tensor'))!;
+      const row = lines.find((l) => l.startsWith(long))!;
+      const b = lines.find((l) => l.startsWith('b '))!;
+      // the name column is as wide as the longest name; every column starts at the same place in the
+      // header and in both rows
+      expect(header.indexOf('shape')).toBe(long.length + 2);
+      for (const column of ['shape', 'dtype', 'initializer']) {
+        const at = header.indexOf(column);
+        expect(row[at - 1]).toBe(' ');
+        expect(b[at - 1]).toBe(' ');
+        expect(row[at]).not.toBe(' ');
+        expect(b[at]).not.toBe(' ');
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--dry-run prints the plan (no device: only the adapter limits) and exits 1 when it does not fit', async () => {
+    const r = await run('init', '--preset', 'llama', '--dtype', 'bf16', '--dry-run', '--max-memory', '16G');
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    // Llama-2-7B: 6,738,415,616 parameters, 2 bytes each in bf16, 291 tensors
+    expect(plan).toMatchObject({ dryRun: true, tensors: 291, parameters: 6_738_415_616, bytes: 2 * 6_738_415_616, fitsAdapter: true, fitsMemory: true, fits: true, problems: [] });
+    expect(plan.byDtype).toEqual({ bf16: { tensors: 291, parameters: 6_738_415_616, bytes: 2 * 6_738_415_616 } });
+    expect(plan.buffers).toEqual({ count: 291, bytes: 2 * 6_738_415_616, largest: 2 * 32000 * 4096 });
+    expect(plan.memory).toEqual({ bytes: 16 * 2 ** 30, source: '--max-memory' });
+    expect(plan.limits.maxBufferSize).toBeGreaterThan(0);
+    expect(plan.perTensor).toHaveLength(291);
+    const small = await run('init', '--preset', 'llama', '--dtype', 'bf16', '--dry-run', '--max-memory', '8G');
+    expect(small.code).toBe(1);
+    const p = JSON.parse(small.stdout);
+    expect(p.fits).toBe(false);
+    expect(p.problems).toEqual(['the buffers need 12.55 GiB; 8.00 GiB of memory is available']);
+  });
+
+  it('a model that does not fit the memory stops with one line before allocating', async () => {
+    const r = await run('init', '--preset', 'gpt2', '--max-memory', '100M');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'));
+    expect(lines).toEqual(['webgpu-weight-init: the buffers need 474.7 MiB; 100.0 MiB of memory is available']);
   });
 });
