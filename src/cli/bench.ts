@@ -20,7 +20,7 @@ for GPT-2 small, whole-model initialization.
 
   --sizes LIST        element counts: 1M,16M,64M,max (default); K/M/G are 2^10/2^20/2^30; max = the
                       largest buffer the adapter allows (capped by --max-bytes)
-  --quick             1M only, without GPT-2 (about a minute on SwiftShader; add --model for GPT-2)
+  --quick             1M only, without GPT-2 (29 s on SwiftShader on the 2-core build machine; add --model for GPT-2)
   --repeat N          timed samples per case and size; median and min-max are reported (default 5)
   --warmup N          discarded runs first (default 1)
   --cases LIST        only these cases: ${CASES.map((c) => c.id).join(', ')}
@@ -36,7 +36,9 @@ for GPT-2 small, whole-model initialization.
   --no-verify         do not compare read-back samples with the CPU twin
   --json PATH         write the report as JSON; a directory (existing, or ending in /) gets a file named
                       after the date, adapter and runtime
-  --quiet             no progress lines on stderr
+  --quiet             no progress lines, summary or table on stderr
+
+stdout carries the report as one JSON document; progress, the summary and the table go to stderr.
 `;
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -212,13 +214,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
       },
       parsed.config,
     );
-    process.stdout.write(`${summaryLines(report).join('\n')}\n\n${textTable(report.results)}\n`);
+    // stdout: the report, one JSON document; the readable summary and table go to stderr.
+    if (!parsed.quiet) process.stderr.write(`${summaryLines(report).join('\n')}\n\n${textTable(report.results)}\n`);
+    const json = reportJson(report);
     if (parsed.json !== undefined) {
       const path = jsonPath(parsed.json, report);
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, reportJson(report));
-      process.stdout.write(`\nwrote ${path}\n`);
+      writeFileSync(path, json);
+      process.stderr.write(`\nwrote ${path}\n`);
     }
+    process.stdout.write(json.endsWith('\n') ? json : `${json}\n`);
     const failed = report.results.some((r) => r.error !== undefined || r.verified === false) || report.samples.some((s) => !s.equal);
     return failed ? 1 : 0;
   } finally {

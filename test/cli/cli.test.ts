@@ -40,6 +40,15 @@ describe('webgpu-weight-init CLI', () => {
     expect(new Float32Array(out.values)).toEqual(want);
   });
 
+  it('bench prints its report as one JSON document on stdout and the table on stderr', async () => {
+    const r = await run('bench', '--sizes', '1K', '--cases', 'uniform-f32', '--no-tfjs', '--no-model', '--repeat', '1');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.schema).toBe('webgpu-weight-init/bench@1');
+    expect(report.results.map((x: { case: string }) => x.case)).toEqual(['uniform-f32']);
+    expect(r.stderr).toMatch(/case\s+size\s+timing/);
+  });
+
   it('sample --backend cpu --dist bits prints the Philox words', async () => {
     const r = await run('sample', '--backend', 'cpu', '--dist', 'bits', '--seed', '0', '--count', '4');
     expect(r.code).toBe(0);
