@@ -16,11 +16,12 @@ function files(dir: string): string[] {
 }
 
 describe('package', () => {
-  it('has no runtime dependencies and no install scripts; webgpu is an optional peer', () => {
+  it('has no runtime dependencies and no install scripts; webgpu and @webgpu/types are optional peers', () => {
     expect(pkg['dependencies']).toBeUndefined();
     const scripts = (pkg['scripts'] ?? {}) as Record<string, string>;
     for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(scripts[hook]).toBeUndefined();
     expect((pkg['peerDependenciesMeta'] as Record<string, { optional: boolean }>)['webgpu']?.optional).toBe(true);
+    expect((pkg['peerDependenciesMeta'] as Record<string, { optional: boolean }>)['@webgpu/types']?.optional).toBe(true);
     expect(pkg['sideEffects']).toBe(false);
   });
 
@@ -31,13 +32,14 @@ describe('package', () => {
     }
   });
 
-  it('npm pack ships only dist, bin, shaders, docs, README and package.json', () => {
+  it('npm pack ships only dist, types, bin, shaders, docs, README and package.json', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
     const listed = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     expect(listed).toContain('dist/index.js');
     expect(listed).toContain('dist/types/index.d.ts');
     expect(listed).toContain('bin/webgpu-weight-init.js');
-    for (const p of listed) expect(p, p).toMatch(/^(dist\/|bin\/|shaders\/|docs\/|README\.md$|package\.json$|LICENSE$)/);
+    expect(listed).toContain('types/ts5/index.d.ts');
+    for (const p of listed) expect(p, p).toMatch(/^(dist\/|types\/ts5\/|bin\/|shaders\/|docs\/|README\.md$|package\.json$|LICENSE$)/);
     expect(listed.some((p) => p.startsWith('test/') || p.startsWith('src/') || p.startsWith('node_modules/'))).toBe(false);
   });
 });
