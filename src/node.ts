@@ -35,7 +35,7 @@ export interface NodeGPU {
   readonly icd?: string;
 }
 
-type DawnModule = { create: (flags: string[]) => GPU };
+type DawnModule = { create: (flags: string[]) => GPU; globals?: Record<string, unknown> };
 
 /**
  * Every Dawn instance created here, kept for the life of the process: Dawn for Node tears an instance
@@ -94,6 +94,26 @@ export async function requestNodeGPU(options: NodeGPUOptions = {}): Promise<Node
     throw new UnsupportedError(`SwiftShader (${icd}) gave no adapter; is libvulkan1 installed?`);
   }
   return { gpu, swiftShaderFallback: true, icd };
+}
+
+/**
+ * Makes Node look like a browser to WebGPU code written for one (TF.js's WebGPU backend, `createContext()`
+ * with no options): sets `navigator.gpu` to a Dawn GPU object from requestNodeGPU (SwiftShader when there is
+ * no GPU) and installs Dawn's WebGPU globals (`GPUBufferUsage`, `GPUMapMode`, `GPUBuffer`, ...) that are not
+ * defined yet. Node 20 has no `navigator`, so one is created; an existing `navigator.gpu` is kept (and
+ * returned). Changes globalThis for the whole process.
+ */
+export async function installNodeGPU(options: NodeGPUOptions = {}): Promise<GPU> {
+  const g = globalThis as { navigator?: { gpu?: GPU } };
+  if (g.navigator?.gpu) return g.navigator.gpu;
+  const { gpu } = await requestNodeGPU(options);
+  const dawn = await loadDawn();
+  for (const [name, value] of Object.entries(dawn.globals ?? {})) {
+    if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+  }
+  if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  else Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+  return gpu;
 }
 
 /** createContext for Node: a caller's device, or an adapter from Dawn (SwiftShader when there is no GPU). */

@@ -5,12 +5,12 @@
 // Node project (NodeNext) and a browser project (Bundler).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsumerProject, type ConsumerProject } from '../helpers/consumer-project.js';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -38,7 +38,6 @@ console.log(buffer.size, plan.parameters, same.length, WeightInitError.name);
 `;
 
 let dir: string;
-let tarball: string;
 
 async function tsc(compiler: keyof typeof COMPILERS, project: string): Promise<{ code: number; output: string }> {
   try {
@@ -79,24 +78,18 @@ async function makeProject(kind: keyof typeof PROJECTS, extra: Record<string, un
   return project;
 }
 
+let project: ConsumerProject | undefined;
+
 beforeAll(async () => {
   for (const [name, path] of Object.entries(COMPILERS)) {
     if (!existsSync(path)) throw new Error(`${path} is missing (TypeScript ${name}): run npm ci`);
   }
-  dir = await mkdtemp(join(tmpdir(), 'wwi-ts-consumer-'));
-  const { stdout } = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT });
-  tarball = join(dir, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
-  // Install the tarball the way npm does (into node_modules/<name>), offline, with no scripts.
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumers', private: true, type: 'module' }));
-  await exec('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--omit=peer', tarball], { cwd: dir });
-  for (const dep of ['@webgpu/types', '@types/node', 'undici-types']) {
-    await mkdir(join(dir, 'node_modules', dep, '..'), { recursive: true });
-    await symlink(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
-  }
+  project = await createConsumerProject('wwi-ts-consumer-', ['@webgpu/types', '@types/node', 'undici-types']);
+  dir = project.dir;
 }, 120_000);
 
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await project?.remove();
 });
 
 describe('a TypeScript project using the packed library', () => {

@@ -19,7 +19,7 @@ import {
   type EngineRange,
 } from '../../src/models/engines.js';
 import type { InitializedTensor } from '../../src/models/init-model.js';
-import { createNodeContext, initialize, requestNodeGPU, type InitializedRange, type WeightInitContext } from '../../src/node.js';
+import { createNodeContext, initialize, installNodeGPU, requestNodeGPU, type InitializedRange, type WeightInitContext } from '../../src/node.js';
 import { castMatMulModel, encodeModel, matMulAddModel, ONNX_FLOAT } from '../browser/engines/onnx.js';
 import { matMulF64, outsideTolerance, twinBits, twinValues, type WeightSpec } from '../browser/engines/reference.js';
 
@@ -211,15 +211,12 @@ describe('on a Dawn device (SwiftShader without a GPU)', () => {
   let ctx: WeightInitContext;
 
   beforeAll(async () => {
-    const { gpu } = await requestNodeGPU();
     // TF.js's WebGPU backend looks for navigator.gpu and uses the GPU* globals (GPUBufferUsage, GPUMapMode,
-    // GPUTextureUsage, `instanceof GPUBuffer`), which Dawn for Node provides but does not install. Node 20 has
-    // no navigator; Node 21+ has one without gpu. This file runs in its own worker, so nothing leaks.
-    const dawn = (await import('webgpu')) as unknown as { globals: Record<string, unknown> };
-    for (const [name, value] of Object.entries(dawn.globals)) if (!(name in globalThis)) Object.assign(globalThis, { [name]: value });
-    const g = globalThis as { navigator?: { gpu?: GPU } };
-    if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-    else if (!g.navigator.gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+    // GPUTextureUsage, `instanceof GPUBuffer`), which installNodeGPU sets from Dawn. This file runs in its
+    // own worker, so nothing leaks.
+    const gpu = await installNodeGPU();
+    expect(navigator.gpu).toBe(gpu);
+    expect(typeof GPUBufferUsage.STORAGE).toBe('number');
     ctx = await createNodeContext({ gpu });
   });
 
