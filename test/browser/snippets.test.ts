@@ -1,0 +1,100 @@
+// The browser snippets of README.md and docs/*.md (info string `ts browser`), each run as written in its
+// own tab of headless Chromium. The page resolves imports the way a bundler or an import map in a user's
+// page would: `webgpu-weight-init` is the built package (dist/, and docs/ for the example model), the
+// engines are node_modules' ESM bundles, everything served from 127.0.0.1 under /node_modules/.
+// Node, bash and python snippets: test/docs/snippets.test.ts.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { transformSync } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allSnippets, ROOT } from '../helpers/snippets.js';
+import { closeServer, fileIn, launchChromium, MIME, serve, watchPage, type Route } from './chromium.js';
+
+const snippets = allSnippets().filter((s) => s.runtime === 'browser' && s.noRun === undefined);
+const PACKAGE = '/node_modules/webgpu-weight-init/';
+
+const IMPORTS = {
+  'webgpu-weight-init': `${PACKAGE}dist/index.js`,
+  'webgpu-weight-init/cpu': `${PACKAGE}dist/cpu.js`,
+  '@tensorflow/tfjs-core': '/node_modules/@tensorflow/tfjs-core/dist/tf-core.fesm.js',
+  '@tensorflow/tfjs-backend-webgpu': '/node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.fesm.js',
+  'onnxruntime-web/webgpu': '/node_modules/onnxruntime-web/dist/ort.webgpu.mjs',
+  'onnxruntime-web': '/node_modules/onnxruntime-web/dist/ort.mjs',
+};
+
+const PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>snippets</title>
+<script type="importmap">${JSON.stringify({ imports: IMPORTS })}</script>
+</head><body>
+<script type="module">
+window.runSnippet = async (url) => { await import(url); return true; };
+window.ready = true;
+</script>
+</body></html>`;
+
+function route(path: string): Route {
+  if (path === '/') return { body: PAGE, type: MIME['.html']! };
+  const snippet = /^\/snippets\/(\d+)\.js$/.exec(path);
+  if (snippet) {
+    const s = snippets[Number(snippet[1])];
+    return s ? { body: transformSync(s.code, { loader: 'ts', format: 'esm', target: 'es2022' }).code, type: MIME['.js']! } : undefined;
+  }
+  // The package as installed: only what it ships and the pages need (dist/, docs/).
+  if (path.startsWith(`${PACKAGE}dist/`) || path.startsWith(`${PACKAGE}docs/`)) return fileIn(resolve(ROOT), path.slice(PACKAGE.length - 1));
+  if (path.startsWith('/node_modules/')) return fileIn(resolve(ROOT, 'node_modules'), path.slice('/node_modules'.length));
+  return undefined;
+}
+
+let server: Server | undefined;
+let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
+let origin = '';
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/ is not built: run `npm run build` (npm test does)');
+  server = await serve(route);
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  chromium = await launchChromium();
+});
+
+afterAll(async () => {
+  await chromium?.close();
+  if (server) await closeServer(server);
+});
+
+describe('browser snippets of README.md and docs/', () => {
+  it('are found (README: initializers, models, distributions; docs/engines.md: device, TF.js, both ORT builds)', () => {
+    expect(snippets.map((s) => s.file)).toEqual(['README.md', 'README.md', 'README.md', 'docs/engines.md', 'docs/engines.md', 'docs/engines.md', 'docs/engines.md']);
+  });
+
+  snippets.forEach((s, i) => {
+    it(`${s.where} runs in Chromium`, async () => {
+      const page = await chromium!.browser.newPage();
+      const log: string[] = [];
+      const printed: string[] = [];
+      watchPage(page, log);
+      page.on('console', (m) => {
+        if (m.type() === 'log') printed.push(m.text());
+      });
+      try {
+        await page.goto(`${origin}/`, { waitUntil: 'load' });
+        await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true, { timeout: 20_000 });
+        const ok = await page
+          .evaluate((url) => (window as unknown as { runSnippet(u: string): Promise<boolean> }).runSnippet(url), `/snippets/${i}.js`)
+          .catch((e: unknown) => {
+            throw new Error(`${s.where}: ${e instanceof Error ? e.message : String(e)}\n--- code\n${s.code}\n--- page log\n${log.join('\n')}`);
+          });
+        expect(ok).toBe(true);
+        // ONNX Runtime logs warning-level lines through console.error ([W:onnxruntime:...]); those are not errors.
+        const errors = log.filter((l) => !l.startsWith('console.warn') && !/\[W:onnxruntime:/.test(l));
+        expect(errors, s.where).toEqual([]);
+        // Each browser snippet ends by printing what it made; the last line shows it ran to its end.
+        expect(printed.length, s.where).toBeGreaterThan(0);
+        expect(printed.at(-1), s.where).not.toMatch(/^(false|undefined|0)$/);
+      } finally {
+        await page.close();
+      }
+    });
+  });
+});
