@@ -2,7 +2,7 @@
 // on the same device as a peer. Shows a table and two charts, and exposes window.runBench(config) (used by
 // test/browser/bench.test.ts). Built and served by Vite with bench/vite.config.ts:
 //
-//   npx vite --config bench/vite.config.ts          # then open /bench/page.html
+//   npx vite --config bench/vite.config.ts          # the page is at the server's root URL
 //   npx vite build --config bench/vite.config.ts    # static build in bench/dist/
 import * as tfCore from '@tensorflow/tfjs-core';
 import * as tfWebgpu from '@tensorflow/tfjs-backend-webgpu';
@@ -22,6 +22,8 @@ export interface PageConfig extends Partial<BenchConfig> {
 declare global {
   interface Window {
     runBench(config?: PageConfig): Promise<BenchReport>;
+    /** Shows a report made elsewhere (a result file of bench/results/, from Node or another browser). */
+    showBenchReport(report: BenchReport): void;
     benchReady?: boolean;
     lastBenchReport?: BenchReport;
   }
@@ -34,6 +36,31 @@ function escapeHtml(s: string): string {
 }
 
 const COLORS: Record<string, string> = { limit: '#9e9e9e', ours: '#1f77b4', peer: '#ff7f0e', model: '#2ca02c' };
+/** What each bar colour stands for (the legend above the charts). */
+const GROUPS: Record<string, string> = {
+  limit: 'limit: store kernel (the adapter\'s write bandwidth)',
+  ours: 'this library',
+  peer: 'others: TF.js, the CPU twin, SIMD on one thread, host upload',
+  model: 'whole-model initialization (GPT-2 small)',
+};
+
+const LABEL_FONT = '11px system-ui, sans-serif';
+
+let measure: CanvasRenderingContext2D | undefined;
+
+/** Width in CSS pixels of `text` in the charts' label font. */
+function textWidth(text: string): number {
+  measure ??= document.createElement('canvas').getContext('2d')!;
+  measure.font = LABEL_FONT;
+  return measure.measureText(text).width;
+}
+
+function renderLegend(rows: readonly CaseResult[]): void {
+  const groups = Object.keys(GROUPS).filter((g) => rows.some((r) => r.group === g));
+  $('legend').innerHTML = groups
+    .map((g) => `<span class="key" data-group="${g}"><span class="swatch" style="background:${COLORS[g]}"></span>${escapeHtml(GROUPS[g]!)}</span>`)
+    .join('');
+}
 
 function status(text: string, error = false): void {
   const el = $('status');
@@ -61,12 +88,14 @@ function renderTable(rows: readonly CaseResult[]): void {
 function barChart(
   rows: readonly CaseResult[],
   value: (r: CaseResult) => number | undefined,
-  options: { log: boolean; format: (v: number) => string; reference?: number },
+  options: { log: boolean; format: (v: number) => string; reference?: number; width: number },
 ): string {
   const items = rows.map((r) => ({ r, v: value(r) })).filter((x): x is { r: CaseResult; v: number } => x.v !== undefined && Number.isFinite(x.v) && x.v > 0);
   if (items.length === 0) return '<p>(no data)</p>';
-  const labelW = 300;
-  const barW = 420;
+  // Labels get the width of the longest one; the bars take what is left of the container's width.
+  const labelW = Math.ceil(Math.max(...items.map((x) => textWidth(x.r.label)))) + 12;
+  const valueW = 90;
+  const barW = Math.max(160, Math.min(600, options.width - labelW - valueW));
   const rowH = 16;
   const headH = 18;
   const values = items.map((x) => x.v);
@@ -102,17 +131,19 @@ function barChart(
     const xx = labelW + x(options.reference);
     axis.push(`<line x1="${xx}" y1="0" x2="${xx}" y2="${y}" stroke="#b00" stroke-dasharray="3,3"/><text x="${xx}" y="${y + 12}" text-anchor="middle">${options.format(options.reference)}</text>`);
   }
-  const width = labelW + barW + 90;
+  const width = labelW + barW + valueW;
   const height = y + 18;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${axis.join('')}${parts.join('')}</svg>`;
 }
 
 function renderCharts(rows: readonly CaseResult[]): void {
-  $('chart-throughput').innerHTML = barChart(rows, (r) => r.elementsPerSecond, { log: true, format: (v) => `${si(v)}/s` });
+  renderLegend(rows);
+  const width = $('chart-throughput').clientWidth;
+  $('chart-throughput').innerHTML = barChart(rows, (r) => r.elementsPerSecond, { log: true, format: (v) => `${si(v)}/s`, width });
   $('chart-fraction').innerHTML = barChart(
     rows.filter((r) => r.group === 'ours'),
     (r) => r.fractionOfStore,
-    { log: false, format: (v) => `${(100 * v).toFixed(1)}%`, reference: 1 },
+    { log: false, format: (v) => `${(100 * v).toFixed(1)}%`, reference: 1, width },
   );
 }
 
@@ -177,6 +208,11 @@ async function run(config: PageConfig = {}): Promise<BenchReport> {
     device.destroy();
   }
 }
+
+window.showBenchReport = (report: BenchReport) => {
+  render(report);
+  $('env').textContent = summaryLines(report).join('\n');
+};
 
 window.runBench = (config?: PageConfig) => {
   if (running) return Promise.reject(new Error('a benchmark is already running'));

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { openBuiltPage, type BuiltPage } from './chromium.js';
+import { fullPageScreenshot, layoutProblems, WINDOW } from './layout.js';
 import { CASES } from '../../src/bench/cases.js';
 import type { BenchConfig, BenchReport } from '../../src/bench/run.js';
 import { generate } from '../../src/twin/generate.js';
@@ -35,6 +37,7 @@ const diagnostics = () => opened?.diagnostics() ?? '\npage log: (the page did no
 beforeAll(async () => {
   opened = await openBuiltPage(CONFIG, '/bench/page.html', 'benchReady');
   page = opened.page;
+  await page.setViewport(WINDOW);
 });
 
 afterAll(async () => {
@@ -110,5 +113,53 @@ describe('benchmark page (headless Chromium)', () => {
     expect(rendered.fractionBars).toBe(report.results.filter((r) => r.group === 'ours').length);
     expect(rendered.download).toBe(false);
     expect((opened?.log ?? []).filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+  });
+
+  it(`fits a ${WINDOW.width} px window with a full run's rows: screenshot as wide as the window, labels whole, a legend, both timings of the model rows`, async () => {
+    if (!page) throw new Error('no page');
+    // A full run measured in Node (the README's result file): every case, GPT-2 rows with their long labels.
+    const full = JSON.parse(readFileSync(join(ROOT, 'bench/results/2026-11-29T19-33-16Z-google-swiftshader-node.json'), 'utf8')) as BenchReport;
+    await page.evaluate((r) => window.showBenchReport(r), full);
+    const shot = await fullPageScreenshot(page);
+    expect(shot.width, 'a full-page screenshot is as wide as the page').toBe(WINDOW.width);
+    expect(await layoutProblems(page)).toEqual([]);
+    const seen = await page.evaluate(() => {
+      const heads = [...document.querySelectorAll('#table thead th')].map((th) => th.textContent);
+      const cells = (id: string) => [...document.querySelectorAll(`#table tr[data-case="${id}"] td`)].map((td) => td.textContent);
+      return {
+        legend: [...document.querySelectorAll('#legend .key')].map((k) => (k as HTMLElement).dataset['group']),
+        heads,
+        ours: cells('gpt2-ours'),
+        tfjs: cells('gpt2-tfjs'),
+        labels: [...document.querySelectorAll('#chart-throughput svg text')].map((t) => t.textContent),
+      };
+    });
+    expect(seen.legend).toEqual(['limit', 'ours', 'peer', 'model']);
+    expect(seen.labels).toContain("GPT-2 small init, ours (initModel, the adapter's default strategy)");
+    const wall = seen.heads.indexOf('wall ms');
+    const gpu = seen.heads.indexOf('gpu ms');
+    // GPT-2 rows are timed by wall clock and also have GPU timestamps: both columns are filled.
+    expect(seen.ours[wall]).not.toBe('');
+    expect(seen.ours[gpu]).not.toBe('');
+    // TF.js has no GPU timestamps: its gpu column is empty, its wall column is not.
+    expect(seen.tfjs[wall]).not.toBe('');
+    expect(seen.tfjs[gpu]).toBe('');
+  });
+});
+
+describe('bench dev server', () => {
+  it('serves the page at its root URL, the URL it prints', async () => {
+    const { createServer } = await import('vite');
+    const server = await createServer({ configFile: CONFIG, logLevel: 'silent', server: { port: 0, open: false } });
+    try {
+      await server.listen();
+      const url = server.resolvedUrls!.local[0]!;
+      expect(new URL(url).pathname).toBe('/');
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<title>webgpu-weight-init benchmark</title>');
+    } finally {
+      await server.close();
+    }
   });
 });
