@@ -576,8 +576,8 @@ function renderTable(tensors: readonly ResolvedTensor[]): void {
       const approx = m?.approx ? '≈' : '';
       return (
         `<tr data-name="${escapeHtml(t.name)}" tabindex="0">` +
-        `<td class="right">${i}</td><td>${escapeHtml(t.name)}</td><td>[${t.shape.join(', ')}]</td><td>${t.dtype}</td>` +
-        `<td>${escapeHtml(describeInitializer(t))}</td><td>${escapeHtml(t.rule)}</td>` +
+        `<td class="right">${i}</td><td class="wrap">${escapeHtml(t.name)}</td><td>[${t.shape.join(', ')}]</td><td>${t.dtype}</td>` +
+        `<td class="wrap">${escapeHtml(describeInitializer(t))}</td><td class="wrap">${escapeHtml(t.rule)}</td>` +
         `<td class="right">${m ? approx + num(m.mean) : ''}</td><td class="right">${m ? approx + num(m.std) : ''}</td>` +
         `<td class="right measured-mean"></td><td class="right measured-std"></td><td class="right measured-n"></td></tr>`
       );
@@ -681,6 +681,19 @@ function niceTicks(lo: number, hi: number, target: number): number[] {
   return ticks;
 }
 
+/**
+ * Why 16-bit histograms look stepped: the values sit on the format's grid, so a bin holds a whole number of
+ * representable values and neighbouring bins can differ by one grid point's share.
+ */
+const GRID_NOTE: Partial<Record<FloatDType, string>> = {
+  bf16:
+    'Stepped bars: bf16 keeps 8 significant bits, so between 2^k and 2^(k+1) there are only 128 values, 2^(k-7) apart; ' +
+    'each bin holds a whole number of them. The steps are the format\'s grid (the same values as the f32 ones, rounded), not the generator.',
+  f16:
+    'f16 keeps 11 significant bits: 1024 values between 2^k and 2^(k+1), 2^(k-10) apart; where that spacing nears the bin width the bars step. ' +
+    'The steps are the format\'s grid, not the generator.',
+};
+
 function histogramSvg(name: string, values: Float64Array, t: ResolvedTensor): string {
   const n = values.length;
   const theory = theoryOf(t.resolved);
@@ -782,7 +795,8 @@ async function selectTensor(name: string): Promise<TensorStats> {
     `${describeInitializer(t)} — ${whole} values read back from the GPU.\n` +
     `measured mean ${num(s.mean)}, std ${num(s.std)}, min ${num(s.min)}, max ${num(s.max)}` +
     (m ? `; expected mean ${m.approx ? '≈' : ''}${num(m.mean)}, std ${m.approx ? '≈' : ''}${num(m.std)} (whole tensor)` : '') +
-    (theoryOf(t.resolved) === null ? '\n(no closed-form density for this initializer: histogram only)' : '');
+    (theoryOf(t.resolved) === null ? '\n(no closed-form density for this initializer: histogram only)' : '') +
+    (GRID_NOTE[t.dtype] ? `\n${GRID_NOTE[t.dtype]}` : '');
   return s;
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fullPageScreenshot, layoutProblems, WINDOW } from './layout.js';
 import { openBuiltPage, type BuiltPage } from './chromium.js';
 import type { DemoConfig, DemoSummary, SafetensorsSummary } from '../../demo/main.js';
 import { isSoftwareAdapter } from '../../src/gpu/context.js';
@@ -141,6 +142,7 @@ function littleEndian(bits: readonly number[], bytesPer: number): number[] {
 beforeAll(async () => {
   opened = await openBuiltPage(CONFIG, '/index.html', 'demoReady');
   page = opened.page;
+  await page.setViewport(WINDOW);
 });
 
 afterAll(async () => {
@@ -291,5 +293,21 @@ describe('model demo page (headless Chromium)', () => {
     await expectBitExact(tensors, picked.flatMap((t) => rangesOf(t, 512)));
     await safetensorsOf(summary, tensors, 'BF16');
     expect((opened?.log ?? []).filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+  });
+
+  it(`ResNet-18's table and a bf16 histogram fit a ${WINDOW.width} px window, the caption says why bf16 bars step (screenshot)`, async () => {
+    const p = livePage();
+    // The ResNet-18 model of the test above is still shown; pick a bf16 conv weight.
+    const name = 'layer4.1.conv2.weight';
+    await p.click(`#tensors tbody tr[data-name="${name}"]`);
+    await p.waitForFunction((n) => (document.querySelector('#histogram svg') as SVGSVGElement | null)?.dataset['tensor'] === n, { timeout: 10_000 }, name);
+    const caption = await p.evaluate(() => document.getElementById('histogram-caption')!.textContent ?? '');
+    expect(caption).toMatch(/Stepped bars: bf16 keeps 8 significant bits/);
+    const shot = await fullPageScreenshot(p);
+    expect(shot.width, 'a full-page screenshot is as wide as the page').toBe(WINDOW.width);
+    expect(await layoutProblems(p)).toEqual([]);
+    // Every column of the table is on screen: the last header cell ends inside the window.
+    const lastHeader = await p.evaluate(() => document.querySelector('#tensors thead th:last-child')!.getBoundingClientRect().right);
+    expect(lastHeader).toBeLessThanOrEqual(WINDOW.width);
   });
 });

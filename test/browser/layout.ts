@@ -37,11 +37,14 @@ export async function layoutProblems(page: Page): Promise<string[]> {
       }
     }
     for (const svg of document.querySelectorAll('svg')) {
-      const box = svg.viewBox.baseVal;
-      const width = box && box.width > 0 ? box.width : svg.width.baseVal.value;
+      // Text outside its SVG's box is not drawn (overflow is hidden on inner SVG elements by default).
+      // Client rectangles include transforms such as a rotated axis title.
+      const box = svg.getBoundingClientRect();
       for (const t of svg.querySelectorAll('text')) {
-        const b = t.getBBox();
-        if (b.x < -0.5 || b.x + b.width > width + 0.5) problems.push(`label '${t.textContent}' of ${name(svg.parentElement ?? svg)} is cut off: x ${b.x.toFixed(0)}..${(b.x + b.width).toFixed(0)} of 0..${width}`);
+        const b = t.getBoundingClientRect();
+        if (b.left < box.left - 0.5 || b.right > box.right + 0.5 || b.top < box.top - 0.5 || b.bottom > box.bottom + 0.5) {
+          problems.push(`label '${t.textContent}' of ${name(svg.parentElement ?? svg)} is cut off: x ${(b.left - box.left).toFixed(0)}..${(b.right - box.left).toFixed(0)}, y ${(b.top - box.top).toFixed(0)}..${(b.bottom - box.top).toFixed(0)} of ${box.width.toFixed(0)}×${box.height.toFixed(0)}`);
+        }
       }
     }
     return problems;
