@@ -1,5 +1,8 @@
 // The command line as a user runs it: the built bin script, JSON on stdout, one-line errors.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -117,6 +120,16 @@ describe('webgpu-weight-init CLI', () => {
   });
 });
 
+/** Runs `body` with a new temporary directory, removed afterwards. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-'));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('webgpu-weight-init init', () => {
   it('initializes ResNet-18 on the GPU, verifies it against the CPU twin and writes a safetensors file', async () => {
     const { mkdtemp, rm, stat } = await import('node:fs/promises');
@@ -158,11 +171,7 @@ describe('webgpu-weight-init init', () => {
   });
 
   it('--table goes to stderr with columns as wide as the longest name; stdout is one JSON document', async () => {
-    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-'));
-    try {
+    await inTempDir(async (dir) => {
       const long = 'model.layers.31.self_attn.rotary_emb.inv_freq.extra.long.name.weight';
       const spec = join(dir, 'spec.json');
       await writeFile(spec, JSON.stringify({ name: 'tiny', tensors: [{ name: long, shape: [8, 4] }, { name: 'b', shape: [4], init: { kind: 'zeros' } }], rules: [{ match: '*', init: { kind: 'normal', std: 0.02 } }] }));
@@ -183,9 +192,7 @@ describe('webgpu-weight-init init', () => {
         expect(row[at]).not.toBe(' ');
         expect(b[at]).not.toBe(' ');
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('--dry-run prints the plan (no device: only the adapter limits) and exits 1 when it does not fit', async () => {
