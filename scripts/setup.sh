@@ -3,6 +3,7 @@
 #   - chromium: ships SwiftShader (a software Vulkan driver) that Dawn uses when there is no GPU, and
 #     is the browser the browser tests drive;
 #   - libvulkan1: the Vulkan loader Dawn opens;
+#   - jq: the README's CLI examples pipe the JSON output into it (test/docs/snippets.test.ts runs them);
 #   - the npm packages from package-lock.json.
 # When another apt/dpkg process holds the package manager's lock, apt-get is retried every
 # SETUP_APT_LOCK_POLL seconds (default 5) for at most SETUP_APT_LOCK_TIMEOUT seconds (default 600).
@@ -40,7 +41,7 @@ apt_get_waiting_for_lock() {
 }
 
 missing=()
-for pkg in chromium libvulkan1; do
+for pkg in chromium libvulkan1 jq; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

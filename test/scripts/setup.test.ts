@@ -69,7 +69,7 @@ describe('scripts/setup.sh', () => {
     expect(r.code).toBe(0);
     const calls = (await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n');
     // three refused calls of `update`, then update and install once each
-    expect(calls).toEqual(['update -q', 'update -q', 'update -q', 'update -q', 'install -y -q chromium libvulkan1']);
+    expect(calls).toEqual(['update -q', 'update -q', 'update -q', 'update -q', 'install -y -q chromium libvulkan1 jq']);
   });
 
   it('gives up with a message once the lock has been held longer than the bound', async () => {
