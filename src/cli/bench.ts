@@ -139,12 +139,29 @@ async function optionalImport<T>(specifier: string): Promise<T> {
  * GPUBuffer for instanceof checks), which the `webgpu` package provides but does not install. Only missing
  * names are defined.
  */
-async function nodeTfPeer(gpu: GPU, device: GPUDevice): Promise<TfPeer> {
+async function nodeTfPeer(gpu: GPU, device: GPUDevice, loadTf: TfLoader): Promise<TfPeer> {
   const dawn = await optionalImport<{ globals?: Record<string, unknown> }>('webgpu');
   const g = globalThis as Record<string, unknown>;
   for (const [name, value] of Object.entries(dawn.globals ?? {})) if (!(name in g)) g[name] = value;
   // The backend module registers a 'webgpu' backend of its own at import time when navigator.gpu exists, so
   // it is imported first and navigator.gpu is set only for the constructor, which checks it.
+  const { core, webgpu, layers } = await loadTf();
+  const nav = (g['navigator'] ??= {}) as { gpu?: GPU };
+  if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, enumerable: true });
+  return createTfPeer({ core, webgpu, layers }, device, (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
+}
+
+/** TF.js's modules: imported from node_modules by default; the device bundle passes its bundled copies. */
+export type TfLoader = () => Promise<TfModules>;
+
+export interface TfModules {
+  readonly core: TfCoreModule;
+  readonly webgpu: TfWebGpuModule;
+  readonly layers?: TfLayersModule | undefined;
+}
+
+/** The TF.js packages installed beside the library (optional dev dependencies; layers optional too). */
+export async function importTfModules(): Promise<TfModules> {
   const core = await optionalImport<TfCoreModule>('@tensorflow/tfjs-core');
   const webgpu = await optionalImport<TfWebGpuModule>('@tensorflow/tfjs-backend-webgpu');
   let layers: TfLayersModule | undefined;
@@ -153,9 +170,7 @@ async function nodeTfPeer(gpu: GPU, device: GPUDevice): Promise<TfPeer> {
   } catch {
     layers = undefined;
   }
-  const nav = (g['navigator'] ??= {}) as { gpu?: GPU };
-  if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, enumerable: true });
-  return createTfPeer({ core, webgpu, layers }, device, (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
+  return { core, webgpu, layers };
 }
 
 function jsonPath(target: string, report: BenchReport): string {
@@ -170,8 +185,11 @@ function jsonPath(target: string, report: BenchReport): string {
   return isDir ? join(target, resultFileName(report)) : target;
 }
 
-/** Runs the benchmark; returns the exit code (0, 1 when a case failed or a sample differed, 2 on bad options). */
-export async function benchCommand(argv: string[]): Promise<number> {
+/**
+ * Runs the benchmark; returns the exit code (0, 1 when a case failed or a sample differed, 2 on bad options).
+ * stdout carries the report as one JSON document; progress, the summary and the table go to stderr.
+ */
+export async function benchCommand(argv: string[], loadTf: TfLoader = importTfModules): Promise<number> {
   let parsed: ReturnType<typeof parseBenchArgs>;
   try {
     parsed = parseBenchArgs(argv);
@@ -194,7 +212,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   let tfUnavailable: string | undefined;
   if (parsed.tfjs) {
     try {
-      tf = await nodeTfPeer(node.gpu, device);
+      tf = await nodeTfPeer(node.gpu, device, loadTf);
     } catch (e) {
       tfUnavailable = `TF.js's WebGPU backend could not run here: ${e instanceof Error ? e.message : String(e)}`;
       log?.(tfUnavailable);
