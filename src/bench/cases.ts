@@ -2,17 +2,36 @@
 // browser page (bench/page.ts). Pure data and arithmetic: no WebGPU, no TF.js.
 import type { ModelTensor } from '../models/init-model.js';
 import type { DType, Distribution } from '../contract/distributions.js';
+import { llama } from '../models/presets.js';
+import { resolveModel } from '../models/spec.js';
 
-/** Where a case's row goes: the bandwidth reference, this library, a peer, a whole model. */
-export type CaseGroup = 'limit' | 'ours' | 'peer' | 'model';
+/**
+ * Where a case's row goes: the bandwidth reference, this library, a kernel variant of ours (the sweep and
+ * the store variants), a peer, a whole model (or many small tensors).
+ */
+export type CaseGroup = 'limit' | 'ours' | 'variant' | 'peer' | 'model';
 
 /** TF.js initializers the peer runs (all generated on the CPU by tfjs-core, then uploaded). */
 export type TfInit = 'uniform' | 'normal' | 'truncatedNormal' | 'glorotNormal';
 
 export type CaseKind =
   | { readonly type: 'store'; readonly elementBytes: 4 | 2 }
-  /** ctx.generate with the context strategy given: the WGSL kernels, or SIMD workers + writeBuffer. */
-  | { readonly type: 'generate'; readonly dist: Distribution; readonly dtype: DType; readonly strategy: 'kernel' | 'upload' }
+  /**
+   * ctx.generate with the context strategy given: the WGSL kernels, or SIMD workers + writeBuffer. A sweep
+   * case names its own workgroup size and blocks per invocation (else the bench context's).
+   */
+  | {
+      readonly type: 'generate';
+      readonly dist: Distribution;
+      readonly dtype: DType;
+      readonly strategy: 'kernel' | 'upload';
+      readonly workgroupSize?: number;
+      readonly blocksPerInvocation?: number;
+    }
+  /** src/bench/store-variants.wgsl: the same f32 bits as generate, stored with atomicStore, u32 or vec4 stores. */
+  | { readonly type: 'store-variant'; readonly store: StoreVariant; readonly dist: Distribution }
+  /** SMALL_TENSORS.count normal tensors of SMALL_TENSORS.elements into one buffer: per-call cost. */
+  | { readonly type: 'small-tensors'; readonly strategy: 'kernel' | 'upload'; readonly batched: boolean }
   | { readonly type: 'cpu-twin'; readonly dist: Distribution; readonly dtype: DType }
   /** The SIMD CPU generator (WebAssembly) on the calling thread. */
   | { readonly type: 'cpu-simd'; readonly dist: Distribution; readonly dtype: DType }
@@ -20,7 +39,12 @@ export type CaseKind =
   | { readonly type: 'tfjs'; readonly init: TfInit }
   /** initModel; 'auto' is what createContext picks on this adapter. */
   | { readonly type: 'model-ours'; readonly strategy: 'auto' | 'kernel' }
-  | { readonly type: 'model-tfjs' };
+  | { readonly type: 'model-tfjs' }
+  /** initModel of Llama-2-7B in bf16, one buffer per tensor (13.5 GB; only with config.llama). */
+  | { readonly type: 'model-llama' };
+
+/** How store-variants.wgsl stores a block's four words. */
+export type StoreVariant = 'atomic' | 'u32' | 'vec4';
 
 export interface BenchCase {
   readonly id: string;
@@ -40,6 +64,53 @@ export const UNIFORM: Distribution = { kind: 'uniform', low: 0, high: 1 };
 export const NORMAL: Distribution = { kind: 'normal', mean: 0, std: 1 };
 /** ±2 standard deviations, TF.js's (and Keras's) truncation. */
 export const TRUNCATED_NORMAL: Distribution = { kind: 'truncatedNormal', mean: 0, std: 1, a: -2, b: 2, bounds: 'std' };
+
+/** The sweep's grid: workgroup sizes × Philox blocks per invocation (the library's default is 64 × 4). */
+export const SWEEP_WORKGROUP_SIZES = [64, 128, 256] as const;
+export const SWEEP_BLOCKS_PER_INVOCATION = [1, 2, 4, 8] as const;
+
+/** The small-tensor cases: this many normal(0, 0.02) tensors of this many elements (GPT-2's 768). */
+export const SMALL_TENSORS = { count: 1000, elements: 768 } as const;
+
+const distName = (d: Distribution) => (d.kind === 'uniform' ? 'uniform' : 'normal');
+
+const SWEEP_CASES: BenchCase[] = [UNIFORM, NORMAL].flatMap((dist) =>
+  SWEEP_WORKGROUP_SIZES.flatMap((workgroupSize) =>
+    SWEEP_BLOCKS_PER_INVOCATION.map(
+      (blocksPerInvocation): BenchCase => ({
+        id: `sweep-${distName(dist)}-f32-wg${workgroupSize}-b${blocksPerInvocation}`,
+        label: `sweep ${distName(dist)} f32, workgroup ${workgroupSize}, ${blocksPerInvocation} block${blocksPerInvocation === 1 ? '' : 's'}/invocation`,
+        group: 'variant',
+        kind: { type: 'generate', dist, dtype: 'f32', strategy: 'kernel', workgroupSize, blocksPerInvocation },
+        elementBytes: 4,
+      }),
+    ),
+  ),
+);
+
+const STORE_VARIANT_CASES: BenchCase[] = [UNIFORM, NORMAL].flatMap((dist) =>
+  (['atomic', 'u32', 'vec4'] as const).map(
+    (store): BenchCase => ({
+      id: `stores-${distName(dist)}-f32-${store}`,
+      label: `${distName(dist)} f32 with ${store === 'atomic' ? 'atomicStore (as generate.wgsl)' : store === 'u32' ? 'plain u32 stores' : 'one vec4 store per block'}`,
+      group: 'variant',
+      kind: { type: 'store-variant', store, dist },
+      elementBytes: 4,
+    }),
+  ),
+);
+
+const SMALL_TENSOR_CASES: BenchCase[] = (['kernel', 'upload'] as const).flatMap((strategy) =>
+  [false, true].map(
+    (batched): BenchCase => ({
+      id: `small-${strategy}${batched ? '-batch' : ''}`,
+      label: `${SMALL_TENSORS.count} × ${SMALL_TENSORS.elements} normal, ${strategy === 'kernel' ? 'WGSL kernels' : 'SIMD workers + upload'}, ${batched ? 'one ctx.batch()' : 'one submission each'}`,
+      group: 'model',
+      kind: { type: 'small-tensors', strategy, batched },
+      elementBytes: 4,
+    }),
+  ),
+);
 
 export const CASES: readonly BenchCase[] = [
   { id: 'store-32', label: 'store kernel, 4 B/elem (limit)', group: 'limit', kind: { type: 'store', elementBytes: 4 }, elementBytes: 4 },
@@ -130,11 +201,17 @@ export const CASES: readonly BenchCase[] = [
     tfjsPeer: 'gpt2-tfjs',
   },
   { id: 'gpt2-tfjs', label: 'GPT-2 small init, TF.js', group: 'model', kind: { type: 'model-tfjs' }, elementBytes: 4, oursCase: 'gpt2-ours' },
+  {
+    id: 'llama2-7b-bf16',
+    label: "Llama-2-7B bf16 init, ours (initModel, per-tensor buffers, the adapter's default strategy)",
+    group: 'model',
+    kind: { type: 'model-llama' },
+    elementBytes: 2,
+  },
+  ...SWEEP_CASES,
+  ...STORE_VARIANT_CASES,
+  ...SMALL_TENSOR_CASES,
 ];
-
-export function caseById(id: string): BenchCase | undefined {
-  return CASES.find((c) => c.id === id);
-}
 
 /** A size: a number of elements, or 'max' (the largest one buffer of this adapter holds). */
 export type SizeSpec = number | 'max';
@@ -229,6 +306,13 @@ export function gpt2SmallTensors(dtype: 'f32' | 'f16' | 'bf16' = 'f32'): Gpt2Ten
   }
   layerNorm('ln_f');
   return out;
+}
+
+/** Llama-2-7B (LlamaConfig's defaults) in bf16 with HF's recipe: 291 tensors, 6,738,415,616 parameters. */
+export const LLAMA2_7B_PARAMETERS = 6_738_415_616;
+
+export function llama2Bf16Tensors(): ModelTensor[] {
+  return resolveModel(llama({}, { dtype: 'bf16' }));
 }
 
 export function parameterCount(tensors: readonly { shape: readonly number[] }[]): number {

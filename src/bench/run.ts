@@ -5,26 +5,30 @@
 import { createContext, type WeightInitContext } from '../gpu/context.js';
 import { createSimdGenerator, type SimdGenerator } from '../simd/generator.js';
 import { planGenerate } from '../contract/plan.js';
-import { planDispatches } from '../gpu/dispatch-plan.js';
+import { planDispatches, type DispatchChunk } from '../gpu/dispatch-plan.js';
 import { BufferUsage, ShaderStage } from '../gpu/flags.js';
 import { initModel } from '../models/init-model.js';
 import { DTYPE_BYTES, type Distribution, type DType } from '../contract/distributions.js';
 import { generate as cpuGenerate, type GeneratedArray } from '../twin/generate.js';
-import { resolveDistribution } from '../contract/distributions.js';
-import { resolveRange } from '../contract/range.js';
+import { functionSources } from '../gpu/shader-sources.js';
 import storeWgsl from './store.wgsl?raw';
+import storeVariantsWgsl from './store-variants.wgsl?raw';
 import {
   CASES,
   DEFAULT_SIZES,
   GPT2_PARAMETERS,
+  LLAMA2_7B_PARAMETERS,
   MAX_BYTES_CAP,
+  SMALL_TENSORS,
   gpt2SmallTensors,
+  llama2Bf16Tensors,
   maxElements,
   parameterCount,
   sizeLabel,
   type BenchCase,
   type CaseGroup,
   type SizeSpec,
+  type StoreVariant,
 } from './cases.js';
 import { adapterInfoObject, limitsObject } from './device.js';
 import { GpuTimer, type Measurement } from './timer.js';
@@ -53,6 +57,8 @@ export interface BenchConfig {
   peerMaxElements: number;
   /** GPT-2 small cases (default true). */
   model: boolean;
+  /** The Llama-2-7B bf16 case (default false: it needs 13.5 GB of GPU memory). */
+  llama: boolean;
   /** Samples of the model cases (default: repeat). */
   modelRepeat?: number | undefined;
   /** Cap of 'max' in bytes of 4-byte elements (default 4 GiB). */
@@ -74,6 +80,7 @@ export const DEFAULT_CONFIG: Readonly<BenchConfig> = {
   cpuMaxElements: 16 << 20,
   peerMaxElements: 16 << 20,
   model: true,
+  llama: false,
   maxBytes: MAX_BYTES_CAP,
   verify: true,
   verifyCount: 256,
@@ -254,12 +261,18 @@ interface StorePipelines {
   readonly pipelines: Map<4 | 2, GPUComputePipeline>;
 }
 
-async function storePipelines(ctx: WeightInitContext): Promise<StorePipelines> {
-  const device = ctx.device;
-  const module = device.createShaderModule({ label: 'bench: store.wgsl', code: storeWgsl });
+/** A bench shader module, compiled; its WGSL errors thrown. */
+async function benchModule(device: GPUDevice, label: string, code: string): Promise<GPUShaderModule> {
+  const module = device.createShaderModule({ label: `bench: ${label}`, code });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
-  if (errors.length) throw new Error(`store.wgsl: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+  if (errors.length) throw new Error(`${label}: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+  return module;
+}
+
+async function storePipelines(ctx: WeightInitContext): Promise<StorePipelines> {
+  const device = ctx.device;
+  const module = await benchModule(device, 'store.wgsl', storeWgsl);
   const layout = device.createBindGroupLayout({
     label: 'bench: store',
     entries: [
@@ -286,27 +299,53 @@ async function storePipelines(ctx: WeightInitContext): Promise<StorePipelines> {
   return { layout, pipelines };
 }
 
-/** Everything recorded for one store-kernel size: the bind groups of its windows and how to dispatch them. */
-function prepareStore(ctx: WeightInitContext, store: StorePipelines, buffer: GPUBuffer, count: number, eb: 4 | 2) {
+/** The store-variant pipelines of store-variants.wgsl, per variant and distribution, on the context's layout. */
+async function storeVariantPipeline(ctx: WeightInitContext, module: GPUShaderModule, store: StoreVariant, dist: Distribution): Promise<GPUComputePipeline> {
+  const entryPoint = { atomic: 'storeAtomic', u32: 'storeU32', vec4: 'storeVec4' }[store];
+  return ctx.device.createComputePipelineAsync({
+    label: `bench: ${entryPoint} ${dist.kind}`,
+    layout: 'auto',
+    compute: {
+      module,
+      entryPoint,
+      constants: { WORKGROUP_SIZE: ctx.limits.workgroupSize, BLOCKS_PER_INVOCATION: ctx.limits.blocksPerInvocation ?? 1, DIST: dist.kind === 'uniform' ? 0 : 1 },
+    },
+  });
+}
+
+/** Params of store.wgsl (words, base, rowBlocks, value, blockStride) for one dispatch window. */
+function storeParams(c: DispatchChunk, eb: 4 | 2): number[] {
+  return [Math.ceil((c.count * eb) / 4), Math.floor((c.outIndex * eb) / 4), c.rowBlocks, 0x9e3779b9, c.blockStride];
+}
+
+/** Params of store-variants.wgsl: store.wgsl's, then startBlock, key (lo, hi), stream (lo, hi), fence. */
+function variantParams(seed: number, stream: number): (c: DispatchChunk) => number[] {
+  return (c) => [...storeParams(c, 4), Number(c.start / 4n), seed >>> 0, 0, stream >>> 0, 0, 0];
+}
+
+/**
+ * Everything recorded for one size of a store-layout kernel (store.wgsl, store-variants.wgsl): the bind
+ * groups of its windows and how to dispatch them.
+ */
+function prepareStore(ctx: WeightInitContext, pipeline: GPUComputePipeline, layout: GPUBindGroupLayout, buffer: GPUBuffer, count: number, eb: 4 | 2, paramsOf: (c: DispatchChunk) => number[]) {
   const device = ctx.device;
   const chunks = planDispatches(0, count, 0n, ctx.limits, eb);
-  const stride = Math.max(32, device.limits.minUniformBufferOffsetAlignment);
+  const paramBytes = 48;
+  const stride = Math.max(paramBytes, device.limits.minUniformBufferOffsetAlignment);
   const params = device.createBuffer({ label: 'bench: store params', size: stride * chunks.length, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
   const data = new Uint32Array((stride / 4) * chunks.length);
   const groups = chunks.map((c, i) => {
-    // Params of store.wgsl: words, base, rowBlocks, value, blockStride.
-    data.set([Math.ceil((c.count * eb) / 4), Math.floor((c.outIndex * eb) / 4), c.rowBlocks, 0x9e3779b9, c.blockStride], (i * stride) / 4);
+    data.set(paramsOf(c), (i * stride) / 4);
     return device.createBindGroup({
       label: `bench: store window ${i}`,
-      layout: store.layout,
+      layout,
       entries: [
-        { binding: 0, resource: { buffer: params, offset: i * stride, size: 32 } },
+        { binding: 0, resource: { buffer: params, offset: i * stride, size: paramBytes } },
         { binding: 1, resource: { buffer, offset: c.bindOffset, size: c.bindSize } },
       ],
     });
   });
   device.queue.writeBuffer(params, 0, data);
-  const pipeline = store.pipelines.get(eb)!;
   return {
     /** One submission of `reps` passes, each a full store of the range (as ours: one pass per generate call). */
     run(reps: number): void {
@@ -406,6 +445,7 @@ function skippedRow(c: BenchCase, size: string, elements: number, reason: string
 function dtypeOf(c: BenchCase): string {
   const k = c.kind;
   if (k.type === 'generate' || k.type === 'cpu-twin') return k.dtype;
+  if (k.type === 'model-llama') return 'bf16';
   if (k.type === 'store') return k.elementBytes === 4 ? '32-bit' : '16-bit';
   return 'f32';
 }
@@ -471,20 +511,57 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
     kernel: await createContext({ device, strategy: 'kernel', workgroupSize: ctx.limits.workgroupSize, blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1 }),
     upload: await createContext({ device, strategy: 'upload', workgroupSize: ctx.limits.workgroupSize, blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1 }),
   };
+  // The sweep's contexts (kernel strategy), one per workgroup size × blocks per invocation, made when first used.
+  const sweepContexts = new Map<string, WeightInitContext>();
+  const generator = async (k: Extract<BenchCase['kind'], { type: 'generate' }>): Promise<WeightInitContext> => {
+    if (k.workgroupSize === undefined && k.blocksPerInvocation === undefined) return contexts[k.strategy];
+    const workgroupSize = k.workgroupSize ?? ctx.limits.workgroupSize;
+    const blocksPerInvocation = k.blocksPerInvocation ?? ctx.limits.blocksPerInvocation ?? 1;
+    const key = `${k.strategy}/${workgroupSize}/${blocksPerInvocation}`;
+    let gen = sweepContexts.get(key);
+    if (!gen) {
+      gen = await createContext({ device, strategy: k.strategy, workgroupSize, blocksPerInvocation });
+      sweepContexts.set(key, gen);
+    }
+    return gen;
+  };
   let simd: SimdGenerator | undefined;
+  let variants: GPUShaderModule | undefined;
   try {
     if (selected.some((c) => c.kind.type === 'store')) store = await storePipelines(ctx);
     if (selected.some((c) => c.kind.type === 'cpu-simd')) simd = await createSimdGenerator();
+    if (selected.some((c) => c.kind.type === 'store-variant')) {
+      variants = await benchModule(device, 'store-variants.wgsl', [functionSources.philox, functionSources.transforms, functionSources.normal, storeVariantsWgsl].join('\n'));
+    }
+    /** Reads back the first and last verifyCount elements of `buffer` and compares them with the CPU twin. */
+    const verify = async (c: BenchCase, size: string, sizeIndex: number, n: number, dist: Distribution, dtype: DType, buffer: GPUBuffer): Promise<boolean | undefined> => {
+      if (!config.verify) return undefined;
+      const eb = DTYPE_BYTES[dtype];
+      const m = Math.min(config.verifyCount, n);
+      let equal = true;
+      for (const start of n > m ? [0, n - m] : [0]) {
+        const gpu = await ctx.read(buffer, { offset: start * eb, count: m, dtype });
+        const cpu = cpuGenerate({ seed: config.seed, stream: streamOf(c), start, count: m, dist, dtype });
+        const g = bitsOf(gpu);
+        const w = bitsOf(cpu);
+        const same = g.length === w.length && g.every((v, i) => v === w[i]);
+        equal &&= same;
+        if (sizeIndex === 0 && start === 0) {
+          samples.push({ case: c.id, size, seed: config.seed, stream: streamOf(c), dist, dtype, start, count: m, gpu: g, cpu: w, equal: same });
+        }
+      }
+      return equal;
+    };
     for (const [sizeIndex, n] of sizes.entries()) {
       const size = labelOf(n);
       for (const c of selected) {
         const k = c.kind;
-        if (k.type === 'model-ours' || k.type === 'model-tfjs') continue;
+        if (k.type === 'model-ours' || k.type === 'model-tfjs' || k.type === 'model-llama' || k.type === 'small-tensors') continue;
         try {
           switch (k.type) {
             case 'store': {
               const buffer = await allocate(device, { label: `bench: ${c.id}`, size: Math.ceil((n * k.elementBytes) / 4) * 4, usage: BufferUsage.STORAGE });
-              const s = prepareStore(ctx, store!, buffer, n, k.elementBytes);
+              const s = prepareStore(ctx, store!.pipelines.get(k.elementBytes)!, store!.layout, buffer, n, k.elementBytes, (chunk) => storeParams(chunk, k.elementBytes));
               try {
                 emit(timed(c, size, n, dtypeOf(c), await sampleGpu(timer, config, config.repeat, (reps) => s.run(reps)), true));
               } finally {
@@ -501,33 +578,37 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
                 usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
               });
               const options = { seed: config.seed, stream: streamOf(c), count: n, dist: k.dist, dtype: k.dtype, buffer };
-              const gen = contexts[k.strategy];
+              const gen = await generator(k);
               try {
                 const run = (reps: number) =>
                   gen.batch(async (b) => {
                     for (let r = 0; r < reps; r++) await b.generate(options);
                   });
                 const s = await sampleGpu(timer, config, config.repeat, run);
-                let verified: boolean | undefined;
-                if (config.verify) {
-                  const m = Math.min(config.verifyCount, n);
-                  let equal = true;
-                  for (const start of n > m ? [0, n - m] : [0]) {
-                    const gpu = await ctx.read(buffer, { offset: start * eb, count: m, dtype: k.dtype });
-                    const cpu = cpuGenerate({ seed: config.seed, stream: streamOf(c), start, count: m, dist: k.dist, dtype: k.dtype });
-                    const g = bitsOf(gpu);
-                    const w = bitsOf(cpu);
-                    const same = g.length === w.length && g.every((v, i) => v === w[i]);
-                    equal &&= same;
-                    if (sizeIndex === 0 && start === 0) {
-                      samples.push({ case: c.id, size, seed: config.seed, stream: streamOf(c), dist: k.dist, dtype: k.dtype, start, count: m, gpu: g, cpu: w, equal: same });
-                    }
-                  }
-                  verified = equal;
-                }
-                const row = timed(c, size, n, k.dtype, s, true);
+                const verified = await verify(c, size, sizeIndex, n, k.dist, k.dtype, buffer);
+                const extra = k.workgroupSize === undefined ? undefined : { workgroupSize: gen.limits.workgroupSize, blocksPerInvocation: gen.limits.blocksPerInvocation ?? 1 };
+                const row = timed(c, size, n, k.dtype, s, true, extra);
                 emit(verified === undefined ? row : { ...row, verified });
               } finally {
+                buffer.destroy();
+              }
+              break;
+            }
+            case 'store-variant': {
+              if (k.store === 'vec4' && n % 4 !== 0) {
+                emit(skippedRow(c, size, n, 'vec4 stores need a multiple of 4 elements'));
+                break;
+              }
+              const pipeline = await storeVariantPipeline(ctx, variants!, k.store, k.dist);
+              const buffer = await allocate(device, { label: `bench: ${c.id}`, size: 4 * n, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+              const s = prepareStore(ctx, pipeline, pipeline.getBindGroupLayout(0), buffer, n, 4, variantParams(config.seed, streamOf(c)));
+              try {
+                const samples = await sampleGpu(timer, config, config.repeat, (reps) => s.run(reps));
+                const verified = await verify(c, size, sizeIndex, n, k.dist, 'f32', buffer);
+                const row = timed(c, size, n, 'f32', samples, true, { store: k.store });
+                emit(verified === undefined ? row : { ...row, verified });
+              } finally {
+                s.destroy();
                 buffer.destroy();
               }
               break;
@@ -620,6 +701,53 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
       }
     }
 
+    // Many small tensors: per-tensor cost of one generate call, one submission each or in one batch.
+    for (const c of selected) {
+      const k = c.kind;
+      if (k.type !== 'small-tensors') continue;
+      const { count, elements } = SMALL_TENSORS;
+      const size = `${count}×${elements}`;
+      try {
+        const gen = contexts[k.strategy];
+        const buffer = await allocate(device, { label: `bench: ${c.id}`, size: 4 * count * elements, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+        try {
+          const dist: Distribution = { kind: 'normal', mean: 0, std: 0.02 };
+          const body = async () => {
+            for (let i = 0; i < count; i++) await gen.generate({ seed: config.seed, stream: i, count: elements, dist, buffer, offset: 4 * elements * i });
+          };
+          const s = await sampleWall(config, config.repeat, async () => (await timer.measure(() => (k.batched ? gen.batch(body) : body()))).wallMs);
+          const row = timed(c, size, count * elements, 'f32', s, false);
+          emit({ ...row, extra: { tensors: count, usPerTensor: (row.wallMs!.median * 1000) / count } });
+        } finally {
+          buffer.destroy();
+        }
+      } catch (e) {
+        emit({ case: c.id, label: c.label, group: c.group, size, elements: count * elements, bytes: 4 * count * elements, dtype: 'f32', error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+
+    // Llama-2-7B in bf16, one buffer per tensor: time to weights on the adapter's default strategy.
+    const llamaCase = selected.find((c) => c.kind.type === 'model-llama');
+    if (llamaCase && config.llama) {
+      try {
+        const tensors = llama2Bf16Tensors();
+        const params = parameterCount(tensors);
+        if (params !== LLAMA2_7B_PARAMETERS) throw new Error(`Llama-2-7B tensor list has ${params} parameters, expected ${LLAMA2_7B_PARAMETERS}`);
+        const model = contexts[ctx.strategy];
+        const s = await sampleWall(config, config.modelRepeat ?? config.repeat, async () => {
+          const m = await timer.measure(() => initModel(model, tensors, { seed: config.seed }));
+          m.result.destroy();
+          return m.wallMs;
+        });
+        const row = timed(llamaCase, 'model', params, 'bf16', s, false, { tensors: tensors.length, strategy: model.strategy });
+        emit({ ...row, extra: { ...row.extra, paramsPerSecond: row.elementsPerSecond! } });
+      } catch (e) {
+        emit({ case: llamaCase.id, label: llamaCase.label, group: llamaCase.group, size: 'model', elements: LLAMA2_7B_PARAMETERS, bytes: 2 * LLAMA2_7B_PARAMETERS, dtype: 'bf16', error: e instanceof Error ? e.message : String(e) });
+      }
+    } else if (llamaCase && config.cases?.includes(llamaCase.id)) {
+      emit(skippedRow(llamaCase, 'model', LLAMA2_7B_PARAMETERS, 'config.llama is off (--llama turns it on; it needs 13.5 GB of GPU memory)'));
+    }
+
     // GPT-2 small: time to weights (call → onSubmittedWorkDone), ours and TF.js's.
     if (config.model) {
       const tensors = gpt2SmallTensors('f32');
@@ -664,6 +792,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
     timer.dispose();
     contexts.kernel.destroy();
     contexts.upload.destroy();
+    for (const gen of sweepContexts.values()) gen.destroy();
   }
 
   return {

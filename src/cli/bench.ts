@@ -26,6 +26,7 @@ for GPT-2 small, whole-model initialization.
   --cases LIST        only these cases: ${CASES.map((c) => c.id).join(', ')}
   --no-model          skip GPT-2 small (124M parameters; 2-3 minutes with its samples on SwiftShader)
   --model             run GPT-2 small with --quick
+  --llama             also Llama-2-7B in bf16, per-tensor buffers (13.5 GB of GPU memory)
   --no-tfjs           skip TF.js
   --cpu-max N         largest size the CPU twin runs at (default 16M)
   --peer-max N        largest size TF.js and the host upload run at (default 16M)
@@ -49,6 +50,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   cases: { type: 'string' },
   'no-model': { type: 'flag' },
   model: { type: 'flag' },
+  llama: { type: 'flag' },
   'no-tfjs': { type: 'flag' },
   'cpu-max': { type: 'string' },
   'peer-max': { type: 'string' },
@@ -111,6 +113,7 @@ export function parseBenchArgs(argv: readonly string[]): { config: Partial<Bench
     });
   }
   if (opts.has('no-model')) config.model = false;
+  if (opts.has('llama')) config.llama = true;
   const cpuMax = opts.get('cpu-max');
   if (cpuMax !== undefined) config.cpuMaxElements = sizeOption('cpu-max', cpuMax);
   const peerMax = opts.get('peer-max');
