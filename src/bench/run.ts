@@ -3,16 +3,21 @@
 // cases of cases.ts at each size, and returns a JSON-ready report. Used by src/cli/bench.ts (Node) and
 // bench/page.ts (browser).
 import { createContext, type WeightInitContext } from '../gpu/context.js';
+import type { WeightWriter } from '../gpu/batch.js';
 import { createSimdGenerator, type SimdGenerator } from '../simd/generator.js';
 import { planGenerate } from '../contract/plan.js';
 import { planDispatches, type DispatchChunk } from '../gpu/dispatch-plan.js';
-import { BufferUsage, ShaderStage } from '../gpu/flags.js';
+import { BufferUsage } from '../gpu/flags.js';
 import { initModel } from '../models/init-model.js';
 import { DTYPE_BYTES, type Distribution, type DType } from '../contract/distributions.js';
 import { generate as cpuGenerate, type GeneratedArray } from '../twin/generate.js';
 import { functionSources } from '../gpu/shader-sources.js';
 import storeWgsl from './store.wgsl?raw';
+import storeLayout from './store.wgsl?reflect';
 import storeVariantsWgsl from './store-variants.wgsl?raw';
+import storeVariantsLayout from './store-variants.wgsl?reflect';
+import { KernelRunner, type KernelDispatch, type KernelSource, type ParamValues } from '../gpu/kernel.js';
+import type { DeviceHandle } from '../gpu/device-handle.js';
 import {
   CASES,
   DEFAULT_SIZES,
@@ -211,29 +216,20 @@ export interface BenchEnvironment {
 
 const now = (): number => performance.now();
 
-/** createBuffer inside error scopes: an allocation the device cannot make throws here, not later. */
-async function allocate(device: GPUDevice, descriptor: GPUBufferDescriptor): Promise<GPUBuffer> {
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
-  const buffer = device.createBuffer(descriptor);
-  const [validation, oom] = [await device.popErrorScope(), await device.popErrorScope()];
-  const error = validation ?? oom;
-  if (error) {
-    buffer.destroy();
-    throw new Error(`cannot allocate ${descriptor.size} bytes: ${error.message}`);
-  }
-  return buffer;
+/** createBuffer inside the device's error scopes: an allocation the device cannot make throws here, not later. */
+function allocate(handle: DeviceHandle, descriptor: GPUBufferDescriptor): Promise<GPUBuffer> {
+  return handle.scoped(`bench: allocate ${descriptor.size} bytes`, () => handle.device.createBuffer(descriptor), (buffer) => buffer.destroy());
 }
 
 /**
  * The largest element count (f32, multiples of 2^18 = 1 MiB) not above `elements` that one buffer can
  * really hold: `elements` itself, else 1 MiB less, up to 8 steps, then halving.
  */
-async function largestAllocatable(device: GPUDevice, elements: number): Promise<number> {
+async function largestAllocatable(handle: DeviceHandle, elements: number): Promise<number> {
   const step = 1 << 18;
   let n = elements;
   for (let tries = 0; n >= step; tries++) {
-    const buffer = await allocate(device, { label: 'bench: probe', size: 4 * n, usage: BufferUsage.STORAGE }).catch(() => undefined);
+    const buffer = await allocate(handle, { label: 'bench: probe', size: 4 * n, usage: BufferUsage.STORAGE }).catch(() => undefined);
     if (buffer) {
       buffer.destroy();
       return n;
@@ -256,114 +252,64 @@ function bitsOf(a: GeneratedArray): number[] {
   return Array.from(a);
 }
 
-interface StorePipelines {
-  readonly layout: GPUBindGroupLayout;
-  readonly pipelines: Map<4 | 2, GPUComputePipeline>;
+/** The bench's own kernels, on the library's kernel runner: the store limit and the store variants. */
+const STORE_SOURCE: KernelSource = { label: 'bench: store.wgsl', code: storeWgsl, layout: storeLayout };
+const STORE_VARIANTS_SOURCE: KernelSource = {
+  label: 'bench: store-variants.wgsl',
+  code: [functionSources.philox, functionSources.transforms, functionSources.normal, storeVariantsWgsl].join('\n'),
+  layout: storeVariantsLayout,
+};
+
+/** Entry point and storage binding of each store variant in store-variants.wgsl. */
+const STORE_VARIANT_ENTRY: Record<StoreVariant, { readonly entryPoint: string; readonly out: string }> = {
+  atomic: { entryPoint: 'storeAtomic', out: 'outAtomic' },
+  u32: { entryPoint: 'storeU32', out: 'outU32' },
+  vec4: { entryPoint: 'storeVec4', out: 'outVec4' },
+};
+
+/** Params of store.wgsl for one dispatch window. */
+function storeParams(c: DispatchChunk, eb: 4 | 2): ParamValues {
+  return { words: Math.ceil((c.count * eb) / 4), base: Math.floor((c.outIndex * eb) / 4), rowBlocks: c.rowBlocks, value: 0x9e3779b9, blockStride: c.blockStride };
 }
 
-/** A bench shader module, compiled; its WGSL errors thrown. */
-async function benchModule(device: GPUDevice, label: string, code: string): Promise<GPUShaderModule> {
-  const module = device.createShaderModule({ label: `bench: ${label}`, code });
-  const info = await module.getCompilationInfo();
-  const errors = info.messages.filter((m) => m.type === 'error');
-  if (errors.length) throw new Error(`${label}: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
-  return module;
-}
-
-async function storePipelines(ctx: WeightInitContext): Promise<StorePipelines> {
-  const device = ctx.device;
-  const module = await benchModule(device, 'store.wgsl', storeWgsl);
-  const layout = device.createBindGroupLayout({
-    label: 'bench: store',
-    entries: [
-      { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-      { binding: 1, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } },
-    ],
-  });
-  const pipelineLayout = device.createPipelineLayout({ label: 'bench: store', bindGroupLayouts: [layout] });
-  const pipelines = new Map<4 | 2, GPUComputePipeline>();
-  for (const eb of [4, 2] as const) {
-    pipelines.set(
-      eb,
-      await device.createComputePipelineAsync({
-        label: `bench: store ${eb} B/elem`,
-        layout: pipelineLayout,
-        compute: {
-          module,
-          entryPoint: 'store',
-          constants: { WORKGROUP_SIZE: ctx.limits.workgroupSize, ELEMENT_BYTES: eb, BLOCKS_PER_INVOCATION: ctx.limits.blocksPerInvocation ?? 1 },
-        },
-      }),
-    );
-  }
-  return { layout, pipelines };
-}
-
-/** The store-variant pipelines of store-variants.wgsl, per variant and distribution, on the context's layout. */
-async function storeVariantPipeline(ctx: WeightInitContext, module: GPUShaderModule, store: StoreVariant, dist: Distribution): Promise<GPUComputePipeline> {
-  const entryPoint = { atomic: 'storeAtomic', u32: 'storeU32', vec4: 'storeVec4' }[store];
-  return ctx.device.createComputePipelineAsync({
-    label: `bench: ${entryPoint} ${dist.kind}`,
-    layout: 'auto',
-    compute: {
-      module,
-      entryPoint,
-      constants: { WORKGROUP_SIZE: ctx.limits.workgroupSize, BLOCKS_PER_INVOCATION: ctx.limits.blocksPerInvocation ?? 1, DIST: dist.kind === 'uniform' ? 0 : 1 },
-    },
-  });
-}
-
-/** Params of store.wgsl (words, base, rowBlocks, value, blockStride) for one dispatch window. */
-function storeParams(c: DispatchChunk, eb: 4 | 2): number[] {
-  return [Math.ceil((c.count * eb) / 4), Math.floor((c.outIndex * eb) / 4), c.rowBlocks, 0x9e3779b9, c.blockStride];
-}
-
-/** Params of store-variants.wgsl: store.wgsl's, then startBlock, key (lo, hi), stream (lo, hi), fence. */
-function variantParams(seed: number, stream: number): (c: DispatchChunk) => number[] {
-  return (c) => [...storeParams(c, 4), Number(c.start / 4n), seed >>> 0, 0, stream >>> 0, 0, 0];
+/** Params of store-variants.wgsl: store.wgsl's, and the Philox counter of the window's first block. */
+function variantParams(seed: number, stream: number): (c: DispatchChunk) => ParamValues {
+  return (c) => ({ ...storeParams(c, 4), startBlock: Number(c.start / 4n), key: [seed >>> 0, 0], stream: [stream >>> 0, 0], fence: 0 });
 }
 
 /**
- * Everything recorded for one size of a store-layout kernel (store.wgsl, store-variants.wgsl): the bind
- * groups of its windows and how to dispatch them.
+ * One size of a kernel in the store kernel's dispatch layout (store.wgsl, store-variants.wgsl): its
+ * dispatches over the binding windows of `buffer`, recorded by the kernel runner. The returned function
+ * submits `reps` passes in one submission, each a full store of the range (as ours: one pass per call).
  */
-function prepareStore(ctx: WeightInitContext, pipeline: GPUComputePipeline, layout: GPUBindGroupLayout, buffer: GPUBuffer, count: number, eb: 4 | 2, paramsOf: (c: DispatchChunk) => number[]) {
+async function prepareStore(
+  ctx: WeightInitContext,
+  runner: KernelRunner,
+  kernel: { readonly entryPoint: string; readonly out: string; readonly constants: Readonly<Record<string, number>> },
+  buffer: GPUBuffer,
+  count: number,
+  eb: 4 | 2,
+  paramsOf: (c: DispatchChunk) => ParamValues,
+): Promise<(reps: number) => Promise<void>> {
   const device = ctx.device;
-  const chunks = planDispatches(0, count, 0n, ctx.limits, eb);
-  const paramBytes = 48;
-  const stride = Math.max(paramBytes, device.limits.minUniformBufferOffsetAlignment);
-  const params = device.createBuffer({ label: 'bench: store params', size: stride * chunks.length, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST });
-  const data = new Uint32Array((stride / 4) * chunks.length);
-  const groups = chunks.map((c, i) => {
-    data.set(paramsOf(c), (i * stride) / 4);
-    return device.createBindGroup({
-      label: `bench: store window ${i}`,
-      layout,
-      entries: [
-        { binding: 0, resource: { buffer: params, offset: i * stride, size: paramBytes } },
-        { binding: 1, resource: { buffer, offset: c.bindOffset, size: c.bindSize } },
-      ],
-    });
-  });
-  device.queue.writeBuffer(params, 0, data);
-  return {
-    /** One submission of `reps` passes, each a full store of the range (as ours: one pass per generate call). */
-    run(reps: number): void {
-      const encoder = device.createCommandEncoder({ label: 'bench: store' });
-      for (let r = 0; r < reps; r++) {
-        const pass = encoder.beginComputePass({ label: 'bench: store' });
-        pass.setPipeline(pipeline);
-        chunks.forEach((c, i) => {
-          pass.setBindGroup(0, groups[i]!);
-          pass.dispatchWorkgroups(c.workgroups[0], c.workgroups[1]);
-        });
-        pass.end();
-      }
+  const constants = { WORKGROUP_SIZE: ctx.limits.workgroupSize, BLOCKS_PER_INVOCATION: ctx.limits.blocksPerInvocation ?? 1, ...kernel.constants };
+  const pipeline = await runner.pipeline(kernel.entryPoint, constants);
+  const dispatches: KernelDispatch[] = planDispatches(0, count, 0n, ctx.limits, eb).map((c) => ({
+    params: paramsOf(c),
+    bindings: { [kernel.out]: { buffer, offset: c.bindOffset, size: c.bindSize } },
+    workgroups: c.workgroups,
+  }));
+  return async (reps) => {
+    const encoder = device.createCommandEncoder({ label: `bench: ${kernel.entryPoint}` });
+    const uniforms: (GPUBuffer | undefined)[] = [];
+    try {
+      await ctx.handle.scoped(`bench: ${kernel.entryPoint}`, () => {
+        for (let r = 0; r < reps; r++) uniforms.push(runner.record(encoder, pipeline, kernel.entryPoint, dispatches));
+      });
       device.queue.submit([encoder.finish()]);
-    },
-    destroy(): void {
-      params.destroy();
-    },
+    } finally {
+      for (const u of uniforms) u?.destroy();
+    }
   };
 }
 
@@ -502,10 +448,11 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
   const streamOf = (c: BenchCase) => CASES.indexOf(c) + 1;
   // 'max': the limit the adapter reports, stepped down to what it can really allocate (SwiftShader
   // reports maxBufferSize = 1 GiB and fails to allocate exactly that).
-  const largest = config.sizes.includes('max') ? await largestAllocatable(device, maxElements(device.limits, config.maxBytes)) : maxElements(device.limits, config.maxBytes);
+  const largest = config.sizes.includes('max') ? await largestAllocatable(ctx.handle, maxElements(device.limits, config.maxBytes)) : maxElements(device.limits, config.maxBytes);
   const sizes = [...new Set(config.sizes.map((s) => (s === 'max' ? largest : Math.min(s, largest))))];
   const labelOf = (n: number) => (n === largest && config.sizes.includes('max') ? `max (${sizeLabel(n)})` : sizeLabel(n));
-  let store: StorePipelines | undefined;
+  let store: KernelRunner | undefined;
+  let variants: KernelRunner | undefined;
   // One context per strategy on the same device; env.ctx's own strategy is the adapter's default ('auto').
   const contexts = {
     kernel: await createContext({ device, strategy: 'kernel', workgroupSize: ctx.limits.workgroupSize, blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1 }),
@@ -526,12 +473,15 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
     return gen;
   };
   let simd: SimdGenerator | undefined;
-  let variants: GPUShaderModule | undefined;
   try {
-    if (selected.some((c) => c.kind.type === 'store')) store = await storePipelines(ctx);
+    if (selected.some((c) => c.kind.type === 'store')) {
+      store = new KernelRunner(ctx.handle, STORE_SOURCE);
+      await store.checkCompilation();
+    }
     if (selected.some((c) => c.kind.type === 'cpu-simd')) simd = await createSimdGenerator();
     if (selected.some((c) => c.kind.type === 'store-variant')) {
-      variants = await benchModule(device, 'store-variants.wgsl', [functionSources.philox, functionSources.transforms, functionSources.normal, storeVariantsWgsl].join('\n'));
+      variants = new KernelRunner(ctx.handle, STORE_VARIANTS_SOURCE);
+      await variants.checkCompilation();
     }
     /** Reads back the first and last verifyCount elements of `buffer` and compares them with the CPU twin. */
     const verify = async (c: BenchCase, size: string, sizeIndex: number, n: number, dist: Distribution, dtype: DType, buffer: GPUBuffer): Promise<boolean | undefined> => {
@@ -560,19 +510,19 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
         try {
           switch (k.type) {
             case 'store': {
-              const buffer = await allocate(device, { label: `bench: ${c.id}`, size: Math.ceil((n * k.elementBytes) / 4) * 4, usage: BufferUsage.STORAGE });
-              const s = prepareStore(ctx, store!.pipelines.get(k.elementBytes)!, store!.layout, buffer, n, k.elementBytes, (chunk) => storeParams(chunk, k.elementBytes));
+              const buffer = await allocate(ctx.handle, { label: `bench: ${c.id}`, size: Math.ceil((n * k.elementBytes) / 4) * 4, usage: BufferUsage.STORAGE });
               try {
-                emit(timed(c, size, n, dtypeOf(c), await sampleGpu(timer, config, config.repeat, (reps) => s.run(reps)), true));
+                const kernel = { entryPoint: 'store', out: 'out', constants: { ELEMENT_BYTES: k.elementBytes } };
+                const run = await prepareStore(ctx, store!, kernel, buffer, n, k.elementBytes, (chunk) => storeParams(chunk, k.elementBytes));
+                emit(timed(c, size, n, dtypeOf(c), await sampleGpu(timer, config, config.repeat, run), true));
               } finally {
-                s.destroy();
                 buffer.destroy();
               }
               break;
             }
             case 'generate': {
               const eb = DTYPE_BYTES[k.dtype];
-              const buffer = await allocate(device, {
+              const buffer = await allocate(ctx.handle, {
                 label: `bench: ${c.id}`,
                 size: Math.ceil((n * eb) / 4) * 4,
                 usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
@@ -599,16 +549,15 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
                 emit(skippedRow(c, size, n, 'vec4 stores need a multiple of 4 elements'));
                 break;
               }
-              const pipeline = await storeVariantPipeline(ctx, variants!, k.store, k.dist);
-              const buffer = await allocate(device, { label: `bench: ${c.id}`, size: 4 * n, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
-              const s = prepareStore(ctx, pipeline, pipeline.getBindGroupLayout(0), buffer, n, 4, variantParams(config.seed, streamOf(c)));
+              const buffer = await allocate(ctx.handle, { label: `bench: ${c.id}`, size: 4 * n, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
               try {
-                const samples = await sampleGpu(timer, config, config.repeat, (reps) => s.run(reps));
+                const kernel = { ...STORE_VARIANT_ENTRY[k.store], constants: { DIST: k.dist.kind === 'uniform' ? 0 : 1 } };
+                const run = await prepareStore(ctx, variants!, kernel, buffer, n, 4, variantParams(config.seed, streamOf(c)));
+                const samples = await sampleGpu(timer, config, config.repeat, run);
                 const verified = await verify(c, size, sizeIndex, n, k.dist, 'f32', buffer);
                 const row = timed(c, size, n, 'f32', samples, true, { store: k.store });
                 emit(verified === undefined ? row : { ...row, verified });
               } finally {
-                s.destroy();
                 buffer.destroy();
               }
               break;
@@ -649,7 +598,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
                 emit(skippedRow(c, size, n, `above peerMaxElements (${sizeLabel(config.peerMaxElements)})`));
                 break;
               }
-              const buffer = await allocate(device, { label: `bench: ${c.id}`, size: 4 * n, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
+              const buffer = await allocate(ctx.handle, { label: `bench: ${c.id}`, size: 4 * n, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
               const host = new Float32Array(n);
               const fills: number[] = [];
               const uploads: number[] = [];
@@ -709,13 +658,14 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
       const size = `${count}×${elements}`;
       try {
         const gen = contexts[k.strategy];
-        const buffer = await allocate(device, { label: `bench: ${c.id}`, size: 4 * count * elements, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+        const buffer = await allocate(ctx.handle, { label: `bench: ${c.id}`, size: 4 * count * elements, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
         try {
           const dist: Distribution = { kind: 'normal', mean: 0, std: 0.02 };
-          const body = async () => {
-            for (let i = 0; i < count; i++) await gen.generate({ seed: config.seed, stream: i, count: elements, dist, buffer, offset: 4 * elements * i });
+          // Batched: every call into the one batch the body is handed; else each call is its own submission.
+          const body = async (writer: WeightWriter) => {
+            for (let i = 0; i < count; i++) await writer.generate({ seed: config.seed, stream: i, count: elements, dist, buffer, offset: 4 * elements * i });
           };
-          const s = await sampleWall(config, config.repeat, async () => (await timer.measure(() => (k.batched ? gen.batch(body) : body()))).wallMs);
+          const s = await sampleWall(config, config.repeat, async () => (await timer.measure(() => (k.batched ? gen.batch(body) : body(gen)))).wallMs);
           const row = timed(c, size, count * elements, 'f32', s, false);
           emit({ ...row, extra: { tensors: count, usPerTensor: (row.wallMs!.median * 1000) / count } });
         } finally {

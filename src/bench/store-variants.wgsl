@@ -23,8 +23,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> outAtomic: array<atomic<u32>>;
-@group(0) @binding(1) var<storage, read_write> outU32: array<u32>;
-@group(0) @binding(1) var<storage, read_write> outVec4: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read_write> outU32: array<u32>;
+@group(0) @binding(3) var<storage, read_write> outVec4: array<vec4<u32>>;
 
 override WORKGROUP_SIZE: u32 = 64u;
 override BLOCKS_PER_INVOCATION: u32 = 1u;
