@@ -28,4 +28,5 @@ async function main(argv: readonly string[]): Promise<number> {
   return summary.failed === 0 ? 0 : 1;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Dawn's instance can keep the event loop alive after the last device is destroyed.
+process.exit(await main(process.argv.slice(2)));

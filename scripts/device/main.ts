@@ -63,7 +63,7 @@ async function probeAdapter() {
 }
 
 /** Options of the two runs: --quick must fit 2 minutes on SwiftShader, the full run 8 on an H200. */
-export function benchArgs(quick: boolean): string[] {
+function benchArgs(quick: boolean): string[] {
   return quick ? ['--sizes', '256K', '--repeat', '3', '--target-ms', '20', '--no-model', '--quiet'] : ['--sizes', '1M,16M,64M,max', '--repeat', '5', '--llama', '--quiet'];
 }
 
