@@ -60,7 +60,7 @@ export interface BenchConfig {
   cpuMaxElements: number;
   /** TF.js and the host upload run only up to this many elements (default 16M). */
   peerMaxElements: number;
-  /** GPT-2 small cases (default true). */
+  /** The cases run once rather than per size: GPT-2 small and the small-tensor cases (default true). */
   model: boolean;
   /** The Llama-2-7B bf16 case (default false: it needs 13.5 GB of GPU memory). */
   llama: boolean;
@@ -651,7 +651,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
     }
 
     // Many small tensors: per-tensor cost of one generate call, one submission each or in one batch.
-    for (const c of selected) {
+    for (const c of config.model ? selected : []) {
       const k = c.kind;
       if (k.type !== 'small-tensors') continue;
       const { count, elements } = SMALL_TENSORS;

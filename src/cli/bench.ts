@@ -24,8 +24,9 @@ for GPT-2 small, whole-model initialization.
   --repeat N          timed samples per case and size; median and min-max are reported (default 5)
   --warmup N          discarded runs first (default 1)
   --cases LIST        only these cases: ${CASES.map((c) => c.id).join(', ')}
-  --no-model          skip GPT-2 small (124M parameters; 2-3 minutes with its samples on SwiftShader)
-  --model             run GPT-2 small with --quick
+  --no-model          skip GPT-2 small (124M parameters; 2-3 minutes with its samples on SwiftShader) and
+                      the small-tensor cases
+  --model             run GPT-2 small and the small-tensor cases with --quick
   --llama             also Llama-2-7B in bf16, per-tensor buffers (13.5 GB of GPU memory)
   --no-tfjs           skip TF.js
   --cpu-max N         largest size the CPU twin runs at (default 16M)

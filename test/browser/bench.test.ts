@@ -88,7 +88,8 @@ describe('benchmark page (headless Chromium)', () => {
 
   it("the page's GPU samples equal the CPU twin in Node, bit for bit", () => {
     expect(report, 'the run above failed').toBeDefined();
-    const ours = CASES.filter((c) => c.group === 'ours').map((c) => c.id);
+    // Ours and our kernel variants (the sweep, the store variants) are read back and compared.
+    const ours = CASES.filter((c) => c.group === 'ours' || c.group === 'variant').map((c) => c.id);
     expect(report.samples.map((s) => s.case)).toEqual(ours);
     for (const s of report.samples) {
       const want = generate({ seed: s.seed, stream: s.stream, start: s.start, count: s.count, dist: s.dist, dtype: s.dtype });
