@@ -91,8 +91,8 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`no adapter: ${probe.error}`);
   }
 
-  const testsPart = runPart('gpu tests', node, [join(APP, 'gpu-tests.mjs'), '--json', join(out, 'gpu-tests.json')], join(out, 'gpu-tests.json'), quick ? 90 : 300);
-  const benchPart = runPart('bench', node, [join(APP, 'bench.mjs'), ...benchArgs(quick), '--json', join(out, 'bench.json')], join(out, 'bench.json'), quick ? 90 : 420);
+  const testsPart = runPart('gpu tests', node, [join(APP, 'gpu-tests.mjs'), '--json', join(out, 'gpu-tests.json')], join(out, 'gpu-tests.json'), quick ? 150 : 300);
+  const benchPart = runPart('bench', node, [join(APP, 'bench.mjs'), ...benchArgs(quick), '--json', join(out, 'bench.json')], join(out, 'bench.json'), quick ? 120 : 420);
   const python = process.env['PYTHON'] ?? 'python3';
   const pytorchPart = runPart(
     'pytorch',
