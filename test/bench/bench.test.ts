@@ -178,6 +178,34 @@ describe('runBench on the Node adapter', () => {
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });
 
+  it('runs the sweep, the store variants and the small-tensor case; every variant row equals the CPU twin', async () => {
+    // In the order of CASES, which is the order of the rows.
+    const cases = ['store-32', 'sweep-normal-f32-wg128-b2', 'stores-uniform-f32-atomic', 'stores-uniform-f32-vec4', 'stores-normal-f32-u32', 'small-upload-batch', 'llama2-7b-bf16'];
+    const r = await runBench({ ctx, runtime: { kind: 'node', version: process.version } }, { sizes: [4096, 4099], repeat: 2, cases, targetSampleMs: 5, maxReps: 2, verifyCount: 64 });
+    const perSize = cases.filter((c) => !c.startsWith('small') && !c.startsWith('llama'));
+    expect(r.results.map((x) => `${x.case}@${x.size}`)).toEqual([
+      ...['4K', '4099'].flatMap((size) => perSize.map((c) => `${c}@${size}`)),
+      'small-upload-batch@1000×768',
+      'llama2-7b-bf16@model',
+    ]);
+    const row = (id: string, size: string) => r.results.find((x) => x.case === id && x.size === size)!;
+    for (const x of r.results.filter((x) => x.group === 'variant' && !x.skipped)) {
+      expect(x.error, x.case).toBeUndefined();
+      expect(x.verified, `${x.case}@${x.size}`).toBe(true);
+      expect(x.fractionOfStore).toBeGreaterThan(0);
+    }
+    expect(row('sweep-normal-f32-wg128-b2', '4K').extra).toEqual({ workgroupSize: 128, blocksPerInvocation: 2 });
+    expect(row('stores-uniform-f32-vec4', '4K').extra).toEqual({ store: 'vec4' });
+    expect(row('stores-uniform-f32-vec4', '4099').skipped).toMatch(/multiple of 4/);
+    expect(row('small-upload-batch', '1000×768').extra?.['usPerTensor']).toBeGreaterThan(0);
+    expect(row('llama2-7b-bf16', 'model').skipped).toMatch(/config.llama is off/);
+    expect(r.samples.map((x) => x.case)).toEqual(['sweep-normal-f32-wg128-b2', 'stores-uniform-f32-atomic', 'stores-uniform-f32-vec4', 'stores-normal-f32-u32']);
+    for (const x of r.samples) {
+      const want = generate({ seed: x.seed, stream: x.stream, start: x.start, count: x.count, dist: x.dist, dtype: x.dtype });
+      expect(x.gpu, x.case).toEqual(Array.from(new Uint32Array((want as Float32Array).buffer)));
+    }
+  });
+
   it('GpuTimer: GPU time of submissions made by others, none when nothing is submitted', async () => {
     const timer = new GpuTimer(device);
     try {
