@@ -35,13 +35,14 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const COLORS: Record<string, string> = { limit: '#9e9e9e', ours: '#1f77b4', peer: '#ff7f0e', model: '#2ca02c' };
+const COLORS: Record<string, string> = { limit: '#9e9e9e', ours: '#1f77b4', variant: '#9467bd', peer: '#ff7f0e', model: '#2ca02c' };
 /** What each bar colour stands for (the legend above the charts). */
 const GROUPS: Record<string, string> = {
   limit: 'limit: store kernel (the adapter\'s write bandwidth)',
   ours: 'this library',
+  variant: 'kernel variants of this library (the sweep, the store variants)',
   peer: 'others: TF.js, the CPU twin, SIMD on one thread, host upload',
-  model: 'whole-model initialization (GPT-2 small)',
+  model: 'whole-model initialization (GPT-2 small, Llama-2-7B), many small tensors',
 };
 
 const LABEL_FONT = '11px system-ui, sans-serif';
