@@ -3,7 +3,7 @@
 // another (each in its own process, with a time limit, so that one crash or hang costs only its part), and
 // writes OUT/device-report.json. Targets of issue 13 are evaluated from the measured rows; whatever could
 // not be measured says why.
-//   node device.mjs --out DIR [--quick]
+//   node device.mjs --out DIR [--quick]      (DEVICE_BENCH_LIMIT_S overrides the bench's time limit)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { requestNodeGPU } from '../../src/node.js';
 import { isSoftwareAdapter } from '../../src/gpu/context.js';
 import { requestBenchDevice, adapterInfoObject, limitsObject } from '../../src/bench/device.js';
-import type { BenchReport, CaseResult } from '../../src/bench/run.js';
+import { deriveComparisons, type BenchReport, type CaseResult } from '../../src/bench/run.js';
 import { CASES } from '../../src/bench/cases.js';
 import { evaluateTargets } from './targets.js';
 
@@ -38,7 +38,8 @@ function runPart(name: string, command: string, args: string[], jsonPath: string
   const durationMs = Math.round(performance.now() - t0);
   let json: unknown;
   let error: string | undefined;
-  if (r.error) error = `${name} could not run: ${r.error.message}`;
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') error = `${name} was stopped after its ${timeoutS} s limit`;
+  else if (r.error) error = `${name} could not run: ${r.error.message}`;
   if (existsSync(jsonPath)) {
     try {
       json = JSON.parse(readFileSync(jsonPath, 'utf8'));
@@ -46,10 +47,24 @@ function runPart(name: string, command: string, args: string[], jsonPath: string
       error ??= `${name} wrote unreadable JSON: ${String(e)}`;
     }
   }
-  if (r.signal) error ??= `${name} was stopped by ${r.signal}${durationMs >= timeoutS * 1000 ? ` after its ${timeoutS} s limit` : ''}`;
+  if (r.signal) error ??= `${name} was stopped by ${r.signal}`;
   if (json === undefined) error ??= `${name} exited with ${r.status} and wrote no report`;
   log(`${name}: exit ${r.status ?? r.signal} after ${(durationMs / 1000).toFixed(1)} s`);
   return { ok: r.status === 0 && json !== undefined, exitCode: r.status, signal: r.signal, durationMs, ...(json === undefined ? {} : { json }), ...(error ? { error } : {}) };
+}
+
+function readRows(path: string): CaseResult[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as CaseResult];
+      } catch {
+        return [];
+      }
+    });
 }
 
 async function probeAdapter() {
@@ -92,7 +107,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const testsPart = runPart('gpu tests', node, [join(APP, 'gpu-tests.mjs'), '--json', join(out, 'gpu-tests.json')], join(out, 'gpu-tests.json'), quick ? 150 : 300);
-  const benchPart = runPart('bench', node, [join(APP, 'bench.mjs'), ...benchArgs(quick), '--json', join(out, 'bench.json')], join(out, 'bench.json'), quick ? 120 : 420);
+  const benchPart = runPart(
+    'bench',
+    node,
+    [join(APP, 'bench.mjs'), ...benchArgs(quick), '--json', join(out, 'bench.json'), '--rows', join(out, 'bench-rows.jsonl')],
+    join(out, 'bench.json'),
+    Number(process.env['DEVICE_BENCH_LIMIT_S'] ?? (quick ? 120 : 420)),
+  );
   const python = process.env['PYTHON'] ?? 'python3';
   const pytorchPart = runPart(
     'pytorch',
@@ -104,6 +125,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const tests = testsPart.json as { passed: number; failed: number; skipped: number; failures: unknown[] } | undefined;
   const bench = benchPart.json as BenchReport | undefined;
+  // A bench cut short (its limit, a crash) leaves the rows it measured, one JSON line each.
+  const partialRows = bench ? [] : deriveComparisons(readRows(join(out, 'bench-rows.jsonl')));
   const pytorch = (pytorchPart.json as Record<string, unknown> | undefined) ?? { skipped: pytorchPart.error ?? 'the PyTorch peer wrote no report' };
   const softwareAdapter = 'softwareAdapter' in probe ? probe.softwareAdapter : undefined;
   const report = {
@@ -120,9 +143,9 @@ async function main(argv: readonly string[]): Promise<number> {
     tests: tests
       ? { passed: tests.passed, failed: tests.failed, skipped: tests.skipped, failures: tests.failures, durationMs: testsPart.durationMs }
       : { passed: 0, failed: 1, skipped: 0, failures: [{ name: 'gpu-tests', message: testsPart.error }], durationMs: testsPart.durationMs },
-    bench: bench ?? { error: benchPart.error },
+    bench: bench ?? { error: benchPart.error, partialResults: partialRows },
     pytorch,
-    targets: evaluateTargets(bench?.results ?? ([] as CaseResult[]), pytorch, softwareAdapter),
+    targets: evaluateTargets(bench?.results ?? partialRows, pytorch, softwareAdapter),
     durationMs: Math.round(performance.now() - t0),
   };
   const path = join(out, 'device-report.json');

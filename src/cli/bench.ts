@@ -1,14 +1,14 @@
 // `webgpu-weight-init bench`: the benchmark of src/bench/ in Node, on Dawn's adapter (SwiftShader when
 // there is no GPU), with TF.js's WebGPU backend on the same device as a peer when TF.js is installed.
 // bench/node.ts runs the same command from the sources with tsx.
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createContext } from '../gpu/context.js';
 import { requestNodeGPU } from '../node.js';
 import { CASES, QUICK_SIZES, parseSize, type SizeSpec } from '../bench/cases.js';
 import { requestBenchDevice } from '../bench/device.js';
 import { reportJson, resultFileName, summaryLines, textTable } from '../bench/format.js';
-import { runBench, type BenchConfig, type BenchReport } from '../bench/run.js';
+import { runBench, type BenchConfig, type BenchReport, type CaseResult } from '../bench/run.js';
 import { createTfPeer, type TfCoreModule, type TfLayersModule, type TfPeer, type TfWebGpuModule } from '../bench/tfjs.js';
 import { parseCount, parseNumber, parseOptions, UsageError, type OptionSpec } from './args.js';
 
@@ -38,6 +38,7 @@ for GPT-2 small, whole-model initialization.
   --no-verify         do not compare read-back samples with the CPU twin
   --json PATH         write the report as JSON; a directory (existing, or ending in /) gets a file named
                       after the date, adapter and runtime
+  --rows PATH         append each row to PATH as one JSON line as soon as it is measured
   --quiet             no progress lines, summary or table on stderr
 
 stdout carries the report as one JSON document; progress, the summary and the table go to stderr.
@@ -60,6 +61,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'no-timestamps': { type: 'flag' },
   'no-verify': { type: 'flag' },
   json: { type: 'string' },
+  rows: { type: 'string' },
   quiet: { type: 'flag' },
   help: { type: 'flag' },
 };
@@ -76,7 +78,7 @@ function sizeOption(name: string, value: string): number {
 }
 
 /** Parses the options into a bench config (exported for tests). */
-export function parseBenchArgs(argv: readonly string[]): { config: Partial<BenchConfig>; json?: string; tfjs: boolean; quiet: boolean; help: boolean } {
+export function parseBenchArgs(argv: readonly string[]): { config: Partial<BenchConfig>; json?: string; rows?: string; tfjs: boolean; quiet: boolean; help: boolean } {
   const opts = parseOptions(argv, OPTIONS);
   const config: Partial<BenchConfig> = {};
   const quick = opts.has('quick');
@@ -130,7 +132,8 @@ export function parseBenchArgs(argv: readonly string[]): { config: Partial<Bench
   if (opts.has('no-timestamps')) config.timestamps = false;
   if (opts.has('no-verify')) config.verify = false;
   const json = opts.get('json');
-  return { config, ...(json === undefined ? {} : { json }), tfjs: !opts.has('no-tfjs'), quiet: opts.has('quiet'), help: opts.has('help') };
+  const rows = opts.get('rows');
+  return { config, ...(json === undefined ? {} : { json }), ...(rows === undefined ? {} : { rows }), tfjs: !opts.has('no-tfjs'), quiet: opts.has('quiet'), help: opts.has('help') };
 }
 
 /** Imports a module by a name the bundler must leave alone (TF.js is optional and not bundled). */
@@ -175,6 +178,13 @@ export async function importTfModules(): Promise<TfModules> {
     layers = undefined;
   }
   return { core, webgpu, layers };
+}
+
+/** Appends each measured row to `path` as one JSON line, so that a run cut short keeps what it measured. */
+function rowWriter(path: string): (row: CaseResult) => void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, '');
+  return (row) => appendFileSync(path, `${JSON.stringify(row)}\n`);
 }
 
 function jsonPath(target: string, report: BenchReport): string {
@@ -233,6 +243,7 @@ export async function benchCommand(argv: string[], loadTf: TfLoader = importTfMo
         tf,
         tfUnavailable,
         log,
+        ...(parsed.rows === undefined ? {} : { onResult: rowWriter(parsed.rows) }),
       },
       parsed.config,
     );

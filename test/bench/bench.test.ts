@@ -58,6 +58,8 @@ describe('bench options', () => {
     expect(p.config.repeat).toBe(7);
     expect(p.json).toBe('bench/results/');
     expect(p.tfjs).toBe(false);
+    expect(parseBenchArgs(['--rows', 'out/rows.jsonl', '--llama']).rows).toBe('out/rows.jsonl');
+    expect(parseBenchArgs(['--llama']).config.llama).toBe(true);
   });
 
   it('rejects bad options with a UsageError', () => {

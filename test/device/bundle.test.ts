@@ -137,6 +137,9 @@ describe('the device bundle on SwiftShader', () => {
       const cases = new Set(report.bench.results.filter((x) => x.ms).map((x) => x.case));
       for (const id of ['store-32', 'store-16', 'uniform-f32', 'normal-bf16', 'sweep-normal-f32-wg64-b8', 'stores-uniform-f32-vec4', 'tfjs-normal']) expect(cases.has(id), id).toBe(true);
       expect(report.bench.results.filter((x) => x.verified === false || x.error)).toEqual([]);
+      // The rows as they were measured, one JSON line each (what a run cut short would keep).
+      const rows = readFileSync(join(copy, 'out', 'bench-rows.jsonl'), 'utf8').trim().split('\n');
+      expect(rows.map((l) => (JSON.parse(l) as CaseResult).case)).toEqual(report.bench.results.map((x) => x.case));
       expect(report.bench.samples.every((x) => x.equal)).toBe(true);
       if (report.pytorch.skipped === undefined) expect(report.pytorch.results?.length).toBeGreaterThan(0);
       else expect(report.pytorch.skipped).toMatch(/no torch|no CUDA/);
