@@ -1,19 +1,16 @@
-// The device bundle (scripts/device/): `npm run device:bundle` builds .device/, and a copy of it in an empty
-// folder outside the repository runs `run.sh --quick` on SwiftShader (VK_ICD_FILENAMES pointing at Debian
-// chromium's ICD), as it would on an offline GPU machine; plus the pieces that need no bundle: the
-// targets' evaluation and the PyTorch peer script.
+// The device bundle (scripts/device/bundle.ts, run.sh, main.ts): `npm run device:bundle` builds .device/,
+// and a copy of it in an empty folder outside the repository runs `run.sh --quick` on SwiftShader
+// (VK_ICD_FILENAMES pointing at Debian chromium's ICD), as it would on an offline GPU machine.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findSwiftShaderIcd } from '../../src/node.js';
-import type { BenchReport, CaseResult } from '../../src/bench/run.js';
-import { evaluateTargets } from '../../scripts/device/targets.js';
+import { findSwiftShaderIcd } from '../../../src/node.js';
+import type { BenchReport, CaseResult } from '../../../src/bench/run.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
+const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const DEVICE = join(ROOT, '.device');
-const PEER = join(ROOT, 'scripts', 'device', 'pytorch_peer.py');
 
 function sizeOf(dir: string): number {
   return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => {
@@ -22,60 +19,6 @@ function sizeOf(dir: string): number {
     return e.isFile() ? n + statSync(p).size : n;
   }, 0);
 }
-
-const python = (args: string[], exe = 'python3') => spawnSync(exe, args, { encoding: 'utf8', timeout: 120_000 });
-
-describe('targets of a device run', () => {
-  const row = (id: string, size: string, fields: Partial<CaseResult>): CaseResult => ({ case: id, label: id, group: 'ours', size, elements: 1, bytes: 4, dtype: 'f32', ...fields });
-  const s = (v: number) => ({ median: v, min: v, max: v });
-  const rows = [
-    row('uniform-f32', '1M', { ms: s(1), fractionOfStore: 0.5 }),
-    row('uniform-f32', 'max (1G)', { ms: s(1), fractionOfStore: 0.9 }),
-    row('normal-f32', 'max (1G)', { ms: s(1), fractionOfStore: 0.6 }),
-    row('gpt2-ours', 'model', { ms: s(100), wallMs: s(100), speedupVsTfjs: 60 }),
-    row('llama2-7b-bf16', 'model', { ms: s(1500), wallMs: s(1500) }),
-  ];
-  const torch = { results: [{ case: 'torch-gpt2', size: 'model', ms: { median: 40 } }] };
-
-  it('takes the largest size, compares with the goals on a real GPU, and says why a target is unmeasured', () => {
-    const t = Object.fromEntries(evaluateTargets(rows, torch, false).map((x) => [x.id, x]));
-    expect(t['uniform-f32-vs-store']).toMatchObject({ value: 0.9, met: true });
-    expect(t['normal-f32-vs-store']).toMatchObject({ value: 0.6, met: false });
-    expect(t['normal-bf16-vs-store16']?.unmeasured).toMatch(/no normal-bf16/);
-    expect(t['gpt2-vs-tfjs']).toMatchObject({ value: 60, met: true });
-    expect(t['gpt2-vs-pytorch']).toMatchObject({ value: 2.5, met: false });
-    expect(t['llama2-7b-bf16-seconds']).toMatchObject({ value: 1.5, met: false });
-  });
-
-  it('on a software adapter every target is unmeasured; a skipped peer is named', () => {
-    const t = evaluateTargets(rows, { skipped: 'no CUDA' }, true);
-    expect(t.every((x) => x.met === undefined && typeof x.unmeasured === 'string')).toBe(true);
-    expect(evaluateTargets(rows, { skipped: 'no CUDA' }, false).find((x) => x.id === 'gpt2-vs-pytorch')?.unmeasured).toBe('PyTorch peer skipped: no CUDA');
-  });
-});
-
-describe('the PyTorch peer script', () => {
-  it('reports {skipped: reason} where torch or CUDA is missing, else CUDA rows, as one JSON document', (ctx) => {
-    const r = python([PEER, '--quick']);
-    if (r.error) ctx.skip(`no python3 here: ${r.error.message}`);
-    expect(r.status).toBe(0);
-    const report = JSON.parse(r.stdout) as { schema: string; skipped?: string; results?: { case: string }[]; cuda?: unknown };
-    expect(report.schema).toBe('webgpu-weight-init/pytorch-peer@1');
-    if (report.skipped !== undefined) expect(report.skipped).toMatch(/^(no torch|no CUDA)/);
-    else expect(report.results?.map((x) => x.case)).toEqual(['torch-uniform-f32', 'torch-normal-f32', 'torch-truncnormal-f32', 'torch-normal-bf16']);
-  });
-
-  it('--device cpu runs every case (GPT-2 small included) where a python3 has torch', (ctx) => {
-    const exe = ['python3', '/usr/bin/python3'].find((p) => python(['-c', 'import torch'], p).status === 0);
-    if (!exe) ctx.skip('no python3 with torch on this machine (Debian: apt-get install python3-torch)');
-    const r = python([PEER, '--device', 'cpu', '--sizes', '64K', '--repeat', '1', '--model-repeat', '1'], exe);
-    expect(r.status).toBe(0);
-    const report = JSON.parse(r.stdout) as { results: { case: string; elements: number; ms: { median: number } }[] };
-    expect(report.results.map((x) => x.case)).toEqual(['torch-uniform-f32', 'torch-normal-f32', 'torch-truncnormal-f32', 'torch-normal-bf16', 'torch-gpt2']);
-    expect(report.results.at(-1)?.elements).toBe(124_439_808);
-    expect(report.results.every((x) => x.ms.median > 0)).toBe(true);
-  });
-});
 
 describe('the device bundle on SwiftShader', () => {
   let notBuilt: string | undefined;

@@ -1,7 +1,7 @@
 // The vitest stand-in of the device bundle (scripts/device/test-runner.ts): counts, failures with their
 // messages, hooks scoped to their file and suite, .each names, skips, and a failing beforeAll.
 import { describe, expect, it } from 'vitest';
-import * as shim from '../../scripts/device/test-runner.js';
+import * as shim from '../../../scripts/device/test-runner.js';
 
 describe('device test runner', () => {
   it('runs a file: passes, failures with messages, skips, .each names and hooks in order', async () => {
