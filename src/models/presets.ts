@@ -526,3 +526,42 @@ export function fromSafetensorsHeader(
   if (options.name !== undefined) spec.name = options.name;
   return spec;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hugging Face config.json, both ways: the preset picked by a config's `model_type`, and the config.json a
+// checkpoint folder carries (the given fields, the preset's defaults for the others, and `model_type`).
+
+/** The presets a Hugging Face config.json can name by its `model_type`. */
+export const HF_MODEL_TYPES = ['gpt2', 'llama'] as const;
+export type HfModelType = (typeof HF_MODEL_TYPES)[number];
+
+const HF_DEFAULTS: Readonly<Record<HfModelType, Readonly<Record<string, unknown>>>> = { gpt2: GPT2_DEFAULTS, llama: LLAMA_DEFAULTS };
+const HF_PRESETS: Readonly<Record<HfModelType, (config: Record<string, unknown>, options?: PresetOptions) => ModelSpec>> = { gpt2, llama };
+
+/** The `model_type` of a config.json, checked against the presets that have one. */
+export function hfModelType(config: unknown, parameter = 'config'): HfModelType {
+  const c = configObject(config, parameter);
+  const t = c['model_type'];
+  if (typeof t !== 'string' || !(HF_MODEL_TYPES as readonly string[]).includes(t)) {
+    throw new InvalidParameterError(`${parameter}.model_type`, t, `one of ${HF_MODEL_TYPES.map((m) => `'${m}'`).join(', ')} (the presets a config.json can pick)`);
+  }
+  return t as HfModelType;
+}
+
+/**
+ * The config.json of a checkpoint of preset `modelType`: the preset's defaults, overridden by the fields given (all of
+ * them, unknown ones included, as Hugging Face keeps them), and `model_type`. Checked like the preset checks it.
+ */
+export function hfConfig(modelType: HfModelType, config: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+  const given = configObject(config, 'config');
+  if (modelType === 'gpt2') resolveGpt2Config(given);
+  else if (modelType === 'llama') resolveLlamaConfig(given);
+  else throw new InvalidParameterError('modelType', modelType, `one of ${HF_MODEL_TYPES.join(', ')}`);
+  return { ...HF_DEFAULTS[modelType], ...given, model_type: modelType };
+}
+
+/** A Hugging Face config.json to its preset's ModelSpec, by `model_type` (gpt2, llama). */
+export function presetFromHfConfig(config: Readonly<Record<string, unknown>>, options?: PresetOptions): { modelType: HfModelType; spec: ModelSpec } {
+  const modelType = hfModelType(config);
+  return { modelType, spec: HF_PRESETS[modelType]({ ...config }, options) };
+}

@@ -270,8 +270,8 @@ function isWellFormed(s: string): boolean {
   return true;
 }
 
-/** Compares by code points, which is the UTF-8 byte order the reference (Rust String) sorts names in. */
-function compareCodePoints(a: string, b: string): number {
+/** Compares by code points, which is the UTF-8 byte order the reference (Rust String) sorts names in (and Python's str order). */
+export function compareCodePoints(a: string, b: string): number {
   const x = a[Symbol.iterator]();
   const y = b[Symbol.iterator]();
   for (;;) {
