@@ -8,6 +8,7 @@ import { createContext, type ContextOptions, type WeightInitContext } from './gp
 export * from './index.js';
 export { fileSink, writeSafetensorsFile, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from './models/safetensors-node.js';
 export type { FileSink, FileSinkOptions } from './models/safetensors-node.js';
+export { openCheckpointFolder } from './models/checkpoint-node.js';
 
 /** Where Debian's, Ubuntu's and Google's Chromium packages put the SwiftShader Vulkan ICD manifest. */
 export const SWIFTSHADER_ICD_CANDIDATES = [

@@ -17,6 +17,10 @@ export {
   resnet18,
   resnet18Rules,
   fromSafetensorsHeader,
+  HF_MODEL_TYPES,
+  hfModelType,
+  hfConfig,
+  presetFromHfConfig,
 } from './presets.js';
 export type {
   PresetOptions,
@@ -28,11 +32,25 @@ export type {
   RawSafetensorsTensorInfo,
   RawSafetensorsHeader,
   FromSafetensorsOptions,
+  HfModelType,
 } from './presets.js';
 export { initModel } from './init-model.js';
 export { planModel, assertPlanFits } from './model-plan.js';
 export type { ModelPlan, ModelPlanOptions, PlannedTensor, PlanLimits } from './model-plan.js';
 export type { ModelTensor, ModelProgress, InitModelOptions, InitializedTensor, InitializedModel } from './init-model.js';
+export {
+  DEFAULT_MAX_SHARD_SIZE,
+  CHECKPOINT_INDEX_FILE,
+  CHECKPOINT_SINGLE_FILE,
+  parseShardSize,
+  planCheckpoint,
+  shardFileName,
+  isCheckpointFileName,
+  encodeCheckpointIndex,
+} from './checkpoint-plan.js';
+export type { CheckpointEntry, CheckpointFile, CheckpointPlan } from './checkpoint-plan.js';
+export { writeCheckpoint, directoryHandleFolder, CHECKPOINT_CONFIG_FILE } from './checkpoint.js';
+export type { CheckpointFolder, CheckpointProgress, WriteCheckpointOptions, WriteCheckpointResult, DirectoryHandleLike } from './checkpoint.js';
 export { initShard, initShardCpu, shardLayout } from './shard.js';
 export type { Shard, Segment, ShardLayout } from './shard.js';
 export {

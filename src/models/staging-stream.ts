@@ -42,14 +42,13 @@ interface InFlight {
  * GPU memory: two staging buffers; host memory: the chunk being cut and the one being written. Each window's copies
  * run in their own validation scope, so a bad source stops the stream before its bytes reach `write`; the whole
  * stream runs in validation and out-of-memory scopes. `what` names the caller in error messages. Returns the number
- * of windows.
+ * of windows. Cancellation is the caller's: `next()` throws.
  */
 export async function streamThroughStaging(
   device: GPUDevice,
   next: () => Promise<StagingWindow | null>,
   stagingBytes: number,
   write: (chunk: Uint8Array) => Promise<void>,
-  signal: AbortSignal | undefined,
   what: string,
 ): Promise<number> {
   device.pushErrorScope('out-of-memory');
@@ -80,7 +79,6 @@ export async function streamThroughStaging(
   };
   try {
     for (;;) {
-      signal?.throwIfAborted();
       if (inFlight.length === 2) await land(inFlight.shift()!);
       const window = await next();
       if (window === null) break;
@@ -121,4 +119,31 @@ async function mapFailure(device: GPUDevice, e: unknown, what: string): Promise<
   const lost = await Promise.race([device.lost, new Promise<undefined>((r) => setTimeout(r, 50, undefined))]);
   if (lost) return new DeviceLostError(String(lost.reason ?? 'unknown'), lost.message);
   return e instanceof WeightInitError ? e : new GPUValidationError(`${what}: mapping the staging buffer failed: ${String(e)}`);
+}
+
+/**
+ * Hands chunks to a sink one at a time: `write` waits for the previous write to settle, starts this one and returns
+ * (so the caller prepares the next chunk while this one is written); `settle` waits for the last. `onWritten` runs
+ * with each chunk's length once the sink has taken it.
+ */
+export function sequentialWriter(
+  sink: { write(chunk: Uint8Array): Promise<void> | void },
+  onWritten: (bytes: number) => void,
+): { write(chunk: Uint8Array): Promise<void>; settle(): Promise<void> } {
+  let pending: Promise<void> | undefined;
+  return {
+    async write(chunk) {
+      if (pending) await pending;
+      const p = Promise.resolve()
+        .then(() => sink.write(chunk))
+        .then(() => onWritten(chunk.length));
+      p.catch(() => {}); // awaited later; keep it from counting as unhandled meanwhile
+      pending = p;
+    },
+    async settle() {
+      const p = pending;
+      pending = undefined;
+      await p;
+    },
+  };
 }

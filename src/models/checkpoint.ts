@@ -1,0 +1,301 @@
+// A model straight to a Hugging Face checkpoint folder (config.json, model.safetensors or shards + index), generated
+// and written window by window through one GPU work buffer, so memory stays bounded whatever the model's size.
+// Browser-safe: the folder is an interface (a File System Access API directory here; a Node folder in
+// ./checkpoint-node.ts).
+import { AbortedError, InvalidParameterError } from '../errors.js';
+import type { WeightInitContext } from '../gpu/context.js';
+import { BufferUsage } from '../gpu/flags.js';
+import { initialize } from '../gpu/initialize.js';
+import { planInitialize } from '../init/plan-initialize.js';
+import { DTYPE_BYTES } from '../contract/distributions.js';
+import type { U64Input } from '../contract/u64.js';
+import {
+  CHECKPOINT_INDEX_FILE,
+  DEFAULT_MAX_SHARD_SIZE,
+  encodeCheckpointIndex,
+  isCheckpointFileName,
+  planCheckpoint,
+  type CheckpointFile,
+} from './checkpoint-plan.js';
+import type { ModelTensor } from './init-model.js';
+import { encodeHeader, writableStreamSink, type EncodedHeader, type SafetensorsSink } from './safetensors.js';
+import { sequentialWriter, streamThroughStaging, type StagingPiece, type StagingWindow } from './staging-stream.js';
+
+/** The config file of a checkpoint folder. */
+export const CHECKPOINT_CONFIG_FILE = 'config.json';
+
+/** Where a checkpoint's files go: one sink per file. */
+export interface CheckpointFolder {
+  /** A sink for a new file of the checkpoint; each name is asked for once, one file at a time. */
+  create(name: string): SafetensorsSink | Promise<SafetensorsSink>;
+  /** Removes a file this writer completed, when a later one failed (optional: without it, completed files stay). */
+  remove?(name: string): void | Promise<void>;
+  /** Names of the files already in the folder (optional): a previous checkpoint there is refused, not mixed in. */
+  list?(): readonly string[] | Promise<readonly string[]>;
+}
+
+export interface CheckpointProgress {
+  /** Bytes of all files written so far, and in all. */
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  /** The file being written. */
+  readonly file: string;
+  readonly filesDone: number;
+  readonly filesTotal: number;
+}
+
+export interface WriteCheckpointOptions {
+  seed: U64Input;
+  /** Largest shard, as Hugging Face's max_shard_size: bytes or '5GB' (10^9), '2GiB' (2^30), ... Default '5GB'. */
+  maxShardSize?: number | string;
+  /** The config.json object; no config.json is written without it. */
+  config?: Readonly<Record<string, unknown>>;
+  /** Each weight file's `__metadata__`, from the tensors it holds (or the same map for every file). */
+  metadata?: Readonly<Record<string, string>> | ((tensors: readonly ModelTensor[]) => Record<string, string>);
+  /**
+   * Bytes generated per window (default 64 MiB): the size of the GPU work buffer and of each of the two staging
+   * buffers. A tensor larger than this is generated in slices, with the bits of the whole tensor.
+   */
+  stagingBytes?: number;
+  /** Called after each chunk a sink took. */
+  onProgress?: (progress: CheckpointProgress) => void;
+  /** Stops before the next window; written files are removed and the call rejects with an AbortedError. */
+  signal?: AbortSignal;
+}
+
+export interface WriteCheckpointResult {
+  /** Every file written, in order: weight files, the index when sharded, config.json when given. */
+  readonly files: readonly { readonly name: string; readonly bytes: number; readonly tensors: number }[];
+  /** Bytes of tensor data (the index's total_size). */
+  readonly totalSize: number;
+  /** Bytes of all files. */
+  readonly bytesWritten: number;
+  readonly sharded: boolean;
+  /** The limit the shards were cut at, in bytes. */
+  readonly maxShardSize: number;
+  /** Windows generated and read back. */
+  readonly windows: number;
+}
+
+const DEFAULT_STAGING_BYTES = 64 << 20;
+const LABEL = 'webgpu-weight-init';
+
+interface PlannedFile {
+  readonly name: string;
+  readonly bytes: Uint8Array | null;
+  readonly header: EncodedHeader | null;
+  readonly tensors: readonly ModelTensor[];
+}
+
+/**
+ * Writes `tensors` initialized under `options.seed` as a Hugging Face checkpoint into `folder`: the weight files
+ * (`model.safetensors`, or `model-0000i-of-0000n.safetensors` shards of at most `maxShardSize` bytes of data, tensors
+ * whole and in the model's order), then `model.safetensors.index.json` when sharded, then `config.json` when
+ * `options.config` is given. Each weight file holds exactly the bytes `initModel` + `writeSafetensors` give its
+ * tensors (same header layout, same values).
+ *
+ * Memory: one work buffer of `stagingBytes` (STORAGE) and two staging buffers of `stagingBytes` (MAP_READ) on the
+ * GPU, two chunks of at most `stagingBytes` on the host, whatever the model's size; window k + 1 is generated while
+ * window k is read back and written. An orthogonal tensor also needs its whole matrix in f32 for each window it
+ * spans (its QR is computed again per window). Everything is checked before any GPU work; a failure or an abort
+ * aborts the file being written and removes the files completed before it (`folder.remove`).
+ */
+export async function writeCheckpoint(
+  ctx: WeightInitContext,
+  tensors: readonly ModelTensor[],
+  folder: CheckpointFolder,
+  options: WriteCheckpointOptions,
+): Promise<WriteCheckpointResult> {
+  if (folder === null || typeof folder !== 'object' || typeof folder.create !== 'function') {
+    throw new InvalidParameterError('folder', folder, 'an object with create(name) returning a sink');
+  }
+  const stagingBytes = options.stagingBytes ?? DEFAULT_STAGING_BYTES;
+  if (!Number.isSafeInteger(stagingBytes) || stagingBytes < 4 || stagingBytes > ctx.device.limits.maxBufferSize) {
+    throw new InvalidParameterError('stagingBytes', stagingBytes, `an integer number of bytes in [4, ${ctx.device.limits.maxBufferSize}] (maxBufferSize)`);
+  }
+  const window = Math.floor(stagingBytes / 4) * 4;
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new InvalidParameterError('onProgress', options.onProgress, 'a function');
+  }
+  // Plan everything (and so validate everything) before touching the GPU.
+  const counts = new Map<string, number>();
+  for (const t of tensors) {
+    counts.set(t.name, planInitialize({ init: t.init, shape: t.shape, layout: t.layout, seed: options.seed, stream: t.stream, dtype: t.dtype }).count);
+  }
+  const plan = planCheckpoint(tensors, options.maxShardSize ?? DEFAULT_MAX_SHARD_SIZE);
+  const files: PlannedFile[] = plan.files.map((f: CheckpointFile<ModelTensor>) => {
+    const metadata = typeof options.metadata === 'function' ? options.metadata(f.tensors) : options.metadata;
+    const header = encodeHeader(
+      f.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
+      metadata === undefined ? {} : { metadata },
+    );
+    return { name: f.name, bytes: null, header, tensors: f.tensors };
+  });
+  const text = new TextEncoder();
+  if (plan.index) files.push({ name: CHECKPOINT_INDEX_FILE, bytes: text.encode(encodeCheckpointIndex(plan.index)), header: null, tensors: [] });
+  if (options.config !== undefined) {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(options.config, null, 2);
+    } catch {
+      json = undefined;
+    }
+    if (options.config === null || typeof options.config !== 'object' || json === undefined) {
+      throw new InvalidParameterError('config', options.config, 'a JSON object (the config.json fields)');
+    }
+    files.push({ name: CHECKPOINT_CONFIG_FILE, bytes: text.encode(`${json}\n`), header: null, tensors: [] });
+  }
+  const present = folder.list ? await folder.list() : [];
+  const clash = present.filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE);
+  if (clash.length > 0) {
+    throw new InvalidParameterError('folder', clash.join(', '), 'a folder without a checkpoint (config.json, model*.safetensors, index): remove those files or pick another folder');
+  }
+  const signal = options.signal;
+  const abortIfNeeded = () => {
+    if (signal?.aborted) throw new AbortedError(signal.reason);
+  };
+  abortIfNeeded();
+
+  const sizes = files.map((f) => (f.header ? f.header.bytes.length + f.header.dataBytes : f.bytes!.length));
+  const bytesTotal = sizes.reduce((a, b) => a + b, 0);
+  let bytesDone = 0;
+  let windows = 0;
+  const completed: string[] = [];
+  const work = ctx.device.createBuffer({
+    label: `${LABEL}: checkpoint work`,
+    size: window,
+    usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+  });
+  try {
+    for (const [i, f] of files.entries()) {
+      abortIfNeeded();
+      const sink = await folder.create(f.name);
+      const writer = sequentialWriter(sink, (n) => {
+        bytesDone += n;
+        options.onProgress?.({ bytesDone, bytesTotal, file: f.name, filesDone: i, filesTotal: files.length });
+      });
+      try {
+        if (f.header) {
+          await writer.write(f.header.bytes);
+          const byName = new Map(f.tensors.map((t) => [t.name, t]));
+          const order = f.header.order.map((n) => byName.get(n)!);
+          windows += await streamThroughStaging(ctx.device, planWindows(ctx, order, counts, work, window, options.seed, abortIfNeeded), window, writer.write, 'writeCheckpoint');
+        } else {
+          await writer.write(f.bytes!);
+        }
+        await writer.settle();
+        abortIfNeeded();
+        await sink.close?.();
+      } catch (e) {
+        await writer.settle().catch(() => {});
+        try {
+          await sink.abort?.(e);
+        } catch {
+          // the first error is the one to report
+        }
+        throw e;
+      }
+      completed.push(f.name);
+    }
+  } catch (e) {
+    for (const name of completed.reverse()) {
+      try {
+        await folder.remove?.(name);
+      } catch {
+        // keep removing the others; the first error is the one to report
+      }
+    }
+    throw e;
+  } finally {
+    work.destroy();
+  }
+  return {
+    files: files.map((f, i) => ({ name: f.name, bytes: sizes[i]!, tensors: f.tensors.length })),
+    totalSize: plan.totalSize,
+    bytesWritten: bytesTotal,
+    sharded: plan.index !== null,
+    maxShardSize: plan.maxShardSize,
+    windows,
+  };
+}
+
+/**
+ * The windows of one file: its tensors in data order, generated into `work` back to back (each piece at a 4-byte
+ * boundary; a 2-byte tensor split across windows is cut at an even element), one batch per window.
+ */
+function planWindows(
+  ctx: WeightInitContext,
+  order: readonly ModelTensor[],
+  counts: ReadonlyMap<string, number>,
+  work: GPUBuffer,
+  window: number,
+  seed: U64Input,
+  abortIfNeeded: () => void,
+): () => Promise<StagingWindow | null> {
+  let ti = 0;
+  let at = 0;
+  const skipEmpty = () => {
+    while (ti < order.length && counts.get(order[ti]!.name) === 0) ti++;
+  };
+  return async () => {
+    skipEmpty();
+    if (ti >= order.length) return null;
+    abortIfNeeded();
+    const pieces: StagingPiece[] = [];
+    let used = 0;
+    await ctx.batch(async () => {
+      while (ti < order.length && used < window) {
+        const t = order[ti]!;
+        const count = counts.get(t.name)!;
+        const eb = DTYPE_BYTES[t.dtype];
+        let n = Math.min(count - at, Math.floor((window - used) / eb));
+        if (n < count - at) n -= n % (4 / eb);
+        if (n <= 0) break;
+        await initialize(ctx, { init: t.init, shape: t.shape, layout: t.layout, seed, stream: t.stream, dtype: t.dtype, start: at, count: n, buffer: work, offset: used });
+        const bytes = n * eb;
+        const size = Math.ceil(bytes / 4) * 4;
+        pieces.push({ buffer: work, src: used, dst: used, size, keepFrom: 0, keepTo: bytes });
+        used += size;
+        at += n;
+        if (at === count) {
+          ti++;
+          at = 0;
+          skipEmpty();
+        }
+      }
+    });
+    return { pieces, used };
+  };
+}
+
+/** A structural File System Access API directory handle (FileSystemDirectoryHandle). */
+export interface DirectoryHandleLike {
+  getFileHandle(name: string, options?: { create?: boolean }): Promise<{ createWritable(): Promise<WritableStream<Uint8Array>> }>;
+  removeEntry(name: string): Promise<void>;
+  keys?(): AsyncIterable<string>;
+}
+
+/**
+ * A checkpoint folder on a File System Access API directory handle (e.g. from `showDirectoryPicker({ mode:
+ * 'readwrite' })`): each file through `createWritable()` (the browser writes a temporary file and swaps it in on
+ * close; abort discards it), completed files removed with `removeEntry` on failure, and the folder's names listed.
+ */
+export function directoryHandleFolder(dir: DirectoryHandleLike): CheckpointFolder {
+  if (dir === null || typeof dir !== 'object' || typeof dir.getFileHandle !== 'function') {
+    throw new InvalidParameterError('dir', dir, 'a FileSystemDirectoryHandle');
+  }
+  return {
+    async create(name) {
+      const file = await dir.getFileHandle(name, { create: true });
+      return writableStreamSink(await file.createWritable());
+    },
+    async remove(name) {
+      await dir.removeEntry(name);
+    },
+    async list() {
+      const names: string[] = [];
+      if (dir.keys) for await (const name of dir.keys()) names.push(name);
+      return names;
+    },
+  };
+}
