@@ -140,7 +140,7 @@ export async function writeCheckpoint(
     } catch {
       json = undefined;
     }
-    if (options.config === null || typeof options.config !== 'object' || json === undefined) {
+    if (options.config === null || typeof options.config !== 'object' || Array.isArray(options.config) || json === undefined) {
       throw new InvalidParameterError('config', options.config, 'a JSON object (the config.json fields)');
     }
     files.push({ name: CHECKPOINT_CONFIG_FILE, bytes: text.encode(`${json}\n`), header: null, tensors: [] });
