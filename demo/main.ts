@@ -16,7 +16,11 @@ import { truncatedNormalMoments, type InitializerSpec, type ResolvedInitializer 
 import { diracProgressions, eyeProgressions } from '../src/init/structured.js';
 import {
   blobSink,
+  directoryHandleFolder,
   gpt2,
+  hfConfig,
+  writeCheckpoint,
+  type DirectoryHandleLike,
   initModel,
   llama,
   modelTotals,
@@ -162,6 +166,11 @@ export interface DemoApi {
   /** Bit patterns of elements [start, start + count) read back from the GPU: u32 for f32, u16 for f16/bf16. */
   sample(name: string, start: number, count: number): Promise<number[]>;
   safetensors(): Promise<SafetensorsSummary>;
+  /**
+   * Writes the current model as a Hugging Face checkpoint folder (config.json, model.safetensors or shards + index)
+   * into `dir`, or by default into a fresh `checkpoint` folder of the origin private file system; returns the files.
+   */
+  checkpoint(options?: { maxShardSize?: string; dir?: DirectoryHandleLike }): Promise<{ name: string; bytes: number }[]>;
   /** Selects a tensor and draws its histogram. */
   select(name: string): Promise<TensorStats>;
   /** Aborts a running init (it then rejects with AbortedError). */
@@ -365,6 +374,7 @@ function setBusy(busy: boolean): void {
   $<HTMLButtonElement>('run').disabled = busy || !ctx;
   $<HTMLButtonElement>('cancel').disabled = !busy;
   $<HTMLButtonElement>('save').disabled = busy || !current;
+  $<HTMLButtonElement>('save-folder').disabled = busy || !current;
 }
 
 async function getContext(): Promise<WeightInitContext> {
@@ -909,6 +919,41 @@ async function run(settings: Settings): Promise<DemoSummary> {
 // ---------------------------------------------------------------------------------------------------
 // safetensors
 
+/** A weight file's `__metadata__`: the model, seed, dtype, config and each of its tensors' initializer spec. */
+function metadataOf(cur: Current, tensors: readonly ResolvedTensor[]): Record<string, string> {
+  return {
+    format: 'pt',
+    generator: 'webgpu-weight-init',
+    model: cur.spec.name ?? cur.settings.preset,
+    seed: cur.seed.toString(),
+    dtype: cur.settings.dtype,
+    config: JSON.stringify(configOf(cur.settings)),
+    // Each tensor's initializer spec, by name (its stream is the FNV-1a 64 hash of the name).
+    init: JSON.stringify(Object.fromEntries(tensors.map((t) => [t.name, t.init]))),
+  };
+}
+
+/**
+ * Writes the current model as a Hugging Face checkpoint folder into `dir`: the weights are generated again from the
+ * seed, window by window, and streamed to the files (writeCheckpoint), so the folder can be far larger than memory.
+ */
+async function writeFolder(dir: DirectoryHandleLike, maxShardSize?: string): Promise<{ name: string; bytes: number }[]> {
+  const cur = current;
+  if (!cur) throw new Error('no model: call demo.init() (or press Initialize) first');
+  const c = await getContext();
+  const settings = configOf(cur.settings);
+  const type = settings['model_type'];
+  const result = await writeCheckpoint(c, cur.tensors, directoryHandleFolder(dir), {
+    seed: cur.seed,
+    ...(maxShardSize === undefined ? {} : { maxShardSize }),
+    ...(type === 'gpt2' || type === 'llama' ? { config: hfConfig(type, settings) } : {}),
+    metadata: (tensors) => metadataOf(cur, tensors as ResolvedTensor[]),
+    onProgress: (p) => status(`writing ${p.file}: ${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}`),
+  });
+  status(`wrote a checkpoint folder: ${result.files.map((f) => f.name).join(', ')} (${bytes(result.bytesWritten)})`);
+  return result.files.map((f) => ({ name: f.name, bytes: f.bytes }));
+}
+
 /** Writes the current model's file once (later calls get the same file), one writer at a time. */
 function buildFile(): Promise<NonNullable<Current['file']>> {
   writing ??= writeFile().finally(() => {
@@ -922,16 +967,7 @@ async function writeFile(): Promise<NonNullable<Current['file']>> {
   if (!cur) throw new Error('no model: call demo.init() (or press Initialize) first');
   if (cur.file) return cur.file;
   const c = await getContext();
-  const metadata: Record<string, string> = {
-    format: 'pt',
-    generator: 'webgpu-weight-init',
-    model: cur.spec.name ?? cur.settings.preset,
-    seed: cur.seed.toString(),
-    dtype: cur.settings.dtype,
-    config: JSON.stringify(configOf(cur.settings)),
-    // Each tensor's initializer spec, by name (its stream is the FNV-1a 64 hash of the name).
-    init: JSON.stringify(Object.fromEntries(cur.tensors.map((t) => [t.name, t.init]))),
-  };
+  const metadata = metadataOf(cur, cur.tensors);
   const sink = blobSink();
   const result = await writeSafetensors(
     c.device,
@@ -979,6 +1015,16 @@ window.demo = {
     const f = await buildFile();
     return { filename: f.filename, byteLength: f.blob.size, headerBytes: Array.from(f.headerBytes), href: f.href };
   },
+  async checkpoint(options = {}) {
+    if (running) throw new Error('an initialization is running');
+    let dir = options.dir;
+    if (!dir) {
+      const root = await navigator.storage.getDirectory();
+      await root.removeEntry('checkpoint', { recursive: true }).catch(() => undefined);
+      dir = (await root.getDirectoryHandle('checkpoint', { create: true })) as unknown as DirectoryHandleLike;
+    }
+    return writeFolder(dir, options.maxShardSize);
+  },
   select: (name: string) => selectTensor(name),
   cancel() {
     running?.abort(new Error('cancelled'));
@@ -1000,6 +1046,18 @@ $('controls').addEventListener('submit', (e) => {
   run(readSettings()).catch(() => undefined);
 });
 $('cancel').addEventListener('click', () => window.demo.cancel());
+$('save-folder').addEventListener('click', () => {
+  const picker = (window as unknown as { showDirectoryPicker?: (o: { mode: 'readwrite' }) => Promise<DirectoryHandleLike> }).showDirectoryPicker;
+  if (!picker) {
+    status('this browser has no folder picker (File System Access API): use Download .safetensors', true);
+    return;
+  }
+  setBusy(true);
+  picker({ mode: 'readwrite' })
+    .then((dir) => writeFolder(dir))
+    .catch((err: unknown) => status(messageOf(err), true))
+    .finally(() => setBusy(false));
+});
 $('save').addEventListener('click', () => {
   setBusy(true);
   buildFile()

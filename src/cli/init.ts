@@ -1,17 +1,22 @@
 // `webgpu-weight-init init`: a whole model from a preset, a config, a safetensors header or a spec, on the
 // GPU, with a progress bar, a summary, optional verification against the CPU twin and a safetensors file.
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { WeightInitContext } from '../gpu/context.js';
 import { initialize as initializeCpu } from '../twin/initialize.js';
-import { initModel, type InitializedModel } from '../models/init-model.js';
+import { initModel, type InitializedModel, type ModelTensor } from '../models/init-model.js';
+import { refuseOccupiedFolder, writeCheckpoint, type WriteCheckpointResult } from '../models/checkpoint.js';
+import { openCheckpointFolder } from '../models/checkpoint-node.js';
+import { DEFAULT_MAX_SHARD_SIZE, parseShardSize, planCheckpoint } from '../models/checkpoint-plan.js';
 import { assertPlanFits, planModel, type ModelPlan } from '../models/model-plan.js';
-import { gpt2, llama, resnet18, fromSafetensorsHeader, type PresetOptions } from '../models/presets.js';
+import { gpt2, llama, resnet18, fromSafetensorsHeader, hfConfig, presetFromHfConfig, type PresetOptions } from '../models/presets.js';
 import type { InitRule } from '../models/rules.js';
-import { headerToJson } from '../models/safetensors.js';
+import { headerToJson, type ParsedSafetensorsHeader } from '../models/safetensors.js';
 import { parseModelSpec, resolveModel, type ModelSpec, type ResolvedTensor } from '../models/spec.js';
 import { readSafetensorsHeaderFromFile, writeSafetensorsFile } from '../models/safetensors-node.js';
 import { createNodeContext } from '../node.js';
 import { DTYPE_BYTES, type FloatDType } from '../contract/distributions.js';
+import { InvalidParameterError } from '../errors.js';
 import { bf16BitsToNumber, f16BitsToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
 import { VERSION } from '../version.js';
@@ -31,6 +36,7 @@ const INIT_OPTIONS: Record<string, OptionSpec> = {
   placement: { type: 'string', values: ['tensor', 'arena'] },
   strategy: { type: 'string', values: ['auto', 'kernel', 'upload'] },
   out: { type: 'string' },
+  'max-shard-size': { type: 'string' },
   verify: { type: 'flag' },
   table: { type: 'flag' },
   quiet: { type: 'flag' },
@@ -40,7 +46,8 @@ const INIT_OPTIONS: Record<string, OptionSpec> = {
 
 export const INIT_HELP = `  init [options]             initialize a whole model on the GPU
     --preset gpt2|llama|resnet18   built-in model (GPT-2 small, Llama-2-7B, ResNet-18 by default)
-    --config config.json     a Hugging Face config.json for the preset
+    --config config.json     a Hugging Face config.json: for --preset, or alone (the preset from its
+                             model_type: gpt2, llama)
     --from file.safetensors  same names, shapes and dtypes as an existing file (needs --rules)
     --spec model.json        a model spec (docs/models.md)
     --rules rules.json       rules put before the preset's (e.g. [{"match":"*.bias","init":{"kind":"zeros"}}])
@@ -50,6 +57,11 @@ export const INIT_HELP = `  init [options]             initialize a whole model 
     --strategy auto|kernel|upload  WGSL kernels, or SIMD CPU workers + writeBuffer (default auto:
                              upload on a software adapter such as SwiftShader, else kernel)
     --out model.safetensors  stream the weights to a safetensors file
+    --out DIR/               a Hugging Face checkpoint folder (an existing folder or a path ending in /):
+                             config.json and model.safetensors, or shards + model.safetensors.index.json,
+                             generated and written window by window (memory bounded, whatever the size)
+    --max-shard-size SIZE    with --out DIR/: largest shard, as HF's max_shard_size (default 5GB = 5e9
+                             bytes; 100MB, 2GiB = 2^31 bytes, ...)
     --verify                 compare samples of every tensor with the CPU twin
     --table                  per-tensor table on stderr: initializer, expected std, measured std
     --quiet                  no progress bar
@@ -77,33 +89,66 @@ async function readJson(option: string, path: string): Promise<unknown> {
   }
 }
 
-async function modelSpecFrom(opts: Map<string, string>): Promise<ModelSpec> {
+/** The model to initialize, and the config.json of its checkpoint folder when it comes from a Hugging Face config. */
+interface ModelSource {
+  readonly spec: ModelSpec;
+  readonly config: Record<string, unknown> | undefined;
+}
+
+async function modelSpecFrom(opts: Map<string, string>): Promise<ModelSource> {
+  const configOnly = opts.has('config') && !['preset', 'from', 'spec'].some((o) => opts.has(o));
   const sources = ['preset', 'from', 'spec'].filter((o) => opts.has(o));
-  if (sources.length !== 1) throw new UsageError(`give exactly one of --preset, --from, --spec (got ${sources.length})`);
+  if (sources.length !== 1 && !configOnly) throw new UsageError(`give exactly one of --preset, --from, --spec, or --config alone (got ${sources.length})`);
   const rules = opts.has('rules') ? ((await readJson('rules', opts.get('rules')!)) as InitRule[]) : undefined;
   if (rules !== undefined && !Array.isArray(rules)) throw new UsageError(`option '--rules': expected a JSON array of rules`);
   const dtype = opts.get('dtype') as FloatDType | undefined;
   const presetOptions: PresetOptions = { ...(dtype ? { dtype } : {}), ...(rules ? { rules } : {}) };
-  if (opts.has('config') && !opts.has('preset')) throw new UsageError(`option '--config' needs --preset`);
+  if (opts.has('config') && !opts.has('preset') && !configOnly) throw new UsageError(`option '--config' goes with --preset or alone`);
+  if (configOnly) {
+    const config = await readJson('config', opts.get('config')!);
+    try {
+      const { modelType, spec } = presetFromHfConfig(config as Record<string, unknown>, presetOptions);
+      return { spec, config: hfConfig(modelType, config as Record<string, unknown>) };
+    } catch (e) {
+      if (e instanceof InvalidParameterError && e.parameter === 'config.model_type') throw new UsageError(`option '--config': ${e.message}; or give --preset`);
+      throw e;
+    }
+  }
   if (opts.has('preset')) {
     const config = opts.has('config') ? ((await readJson('config', opts.get('config')!)) as Record<string, unknown>) : {};
     switch (opts.get('preset')) {
       case 'gpt2':
-        return gpt2(config, presetOptions);
+        return { spec: gpt2(config, presetOptions), config: hfConfig('gpt2', config) };
       case 'llama':
-        return llama(config, presetOptions);
+        return { spec: llama(config, presetOptions), config: hfConfig('llama', config) };
       default:
-        return resnet18({ ...(config as object), ...presetOptions });
+        return { spec: resnet18({ ...(config as object), ...presetOptions }), config: undefined };
     }
   }
   if (opts.has('from')) {
     if (!rules) throw new UsageError(`option '--from' needs --rules to say how to initialize the tensors`);
     const header = await readSafetensorsHeaderFromFile(opts.get('from')!);
     const spec = fromSafetensorsHeader(headerToJson(header) as never, rules);
-    return dtype ? { ...spec, tensors: spec.tensors.map((t) => ({ ...t, dtype })) } : spec;
+    return { spec: dtype ? { ...spec, tensors: spec.tensors.map((t) => ({ ...t, dtype })) } : spec, config: undefined };
   }
   const spec = parseModelSpec(await readJson('spec', opts.get('spec')!));
-  return { ...spec, ...(dtype ? { dtype } : {}), rules: [...(rules ?? []), ...(spec.rules ?? [])] };
+  return { spec: { ...spec, ...(dtype ? { dtype } : {}), rules: [...(rules ?? []), ...(spec.rules ?? [])] }, config: undefined };
+}
+
+/** True when `--out` names a folder: a path ending in a slash, or an existing directory. */
+async function isFolderTarget(path: string): Promise<boolean> {
+  if (path.endsWith('/')) return true;
+  return (await stat(path).catch(() => null))?.isDirectory() ?? false;
+}
+
+/** The `__metadata__` of a weight file: format, version, seed and how each of its tensors was initialized. */
+function fileMetadata(tensors: readonly ResolvedTensor[], seed: bigint): Record<string, string> {
+  return {
+    format: 'pt',
+    'webgpu-weight-init.version': VERSION,
+    'webgpu-weight-init.seed': String(seed),
+    'webgpu-weight-init.initializers': JSON.stringify(Object.fromEntries(tensors.map((t) => [t.name, { init: t.init, layout: t.layout, stream: String(t.stream), rule: t.rule }]))),
+  };
 }
 
 function formatBytes(n: number): string {
@@ -147,8 +192,44 @@ async function readHead(ctx: WeightInitContext, model: InitializedModel, t: Reso
 const SAMPLE = 16;
 const STD_SAMPLE = 1 << 18;
 
+/** Reads `count` elements from element `start` of a tensor, as raw little-endian bytes. */
+type TensorReader = (t: ResolvedTensor, start: number, count: number) => Promise<Uint8Array>;
+
+/** Reads from the model's GPU buffers. */
+function gpuReader(ctx: WeightInitContext, model: InitializedModel): TensorReader {
+  return async (t, start, count) => {
+    const m = model.get(t.name)!;
+    const got = await ctx.read(m.buffer, { offset: m.offset + start * DTYPE_BYTES[t.dtype], count, dtype: t.dtype });
+    return new Uint8Array(got.buffer, got.byteOffset, got.byteLength);
+  };
+}
+
+/** Reads from the weight files of a checkpoint folder (headers parsed by the strict parser). */
+async function folderReader(folder: string, written: WriteCheckpointResult): Promise<TensorReader> {
+  const where = new Map<string, { path: string; header: ParsedSafetensorsHeader }>();
+  for (const f of written.files) {
+    if (!f.name.endsWith('.safetensors')) continue;
+    const path = join(folder, f.name);
+    const header = await readSafetensorsHeaderFromFile(path);
+    for (const t of header.tensors) where.set(t.name, { path, header });
+  }
+  return async (t, start, count) => {
+    const { path, header } = where.get(t.name)!;
+    const entry = header.tensors.find((x) => x.name === t.name)!;
+    const eb = DTYPE_BYTES[t.dtype];
+    const h = await open(path, 'r');
+    try {
+      const out = new Uint8Array(count * eb);
+      const { bytesRead } = await h.read(out, 0, out.length, header.dataOffset + entry.dataOffsets[0] + start * eb);
+      return out.subarray(0, bytesRead);
+    } finally {
+      await h.close();
+    }
+  };
+}
+
 /** Compares elements at the start, middle and end of every tensor with the CPU twin. */
-async function verify(ctx: WeightInitContext, model: InitializedModel, tensors: readonly ResolvedTensor[], seed: bigint) {
+async function verify(read: TensorReader, tensors: readonly ResolvedTensor[], seed: bigint) {
   let checked = 0;
   const mismatched: string[] = [];
   for (const t of tensors) {
@@ -156,11 +237,8 @@ async function verify(ctx: WeightInitContext, model: InitializedModel, tensors: 
     for (const start of spots) {
       const count = Math.min(SAMPLE, t.numel - start);
       if (count <= 0) continue;
-      const m = model.get(t.name)!;
-      const eb = DTYPE_BYTES[t.dtype];
-      const got = await ctx.read(m.buffer, { offset: m.offset + start * eb, count, dtype: t.dtype });
+      const a = await read(t, start, count);
       const want = initializeCpu({ init: t.init, shape: t.shape, layout: t.layout, seed, stream: t.stream, dtype: t.dtype, start, count });
-      const a = new Uint8Array(got.buffer, got.byteOffset, got.byteLength);
       const b = new Uint8Array(want.buffer, want.byteOffset, want.byteLength);
       if (a.length !== b.length || a.some((x, i) => x !== b[i])) mismatched.push(`${t.name}[${start}..${start + count})`);
       checked += count;
@@ -237,6 +315,23 @@ function std(values: readonly number[]): number {
   return Math.sqrt(m2 / values.length);
 }
 
+/** The summary fields every init run prints. */
+function summaryOf(spec: ModelSpec, tensors: readonly ResolvedTensor[], bytes: number, seconds: number, seed: bigint, ctx: WeightInitContext): Record<string, unknown> {
+  const params = tensors.reduce((n, t) => n + t.numel, 0);
+  return {
+    model: spec.name ?? null,
+    tensors: tensors.length,
+    parameters: params,
+    bytes,
+    seconds: Number(seconds.toFixed(3)),
+    parametersPerSecond: Math.round(params / seconds),
+    gigabytesPerSecond: Number((bytes / seconds / 1e9).toFixed(3)),
+    seed: String(seed),
+    strategy: ctx.strategy,
+    adapter: { vendor: ctx.adapter.vendor, architecture: ctx.adapter.architecture, description: ctx.adapter.description, isFallbackAdapter: ctx.adapter.isFallbackAdapter },
+  };
+}
+
 export async function initCommand(argv: readonly string[]): Promise<number> {
   const opts = parseOptions(argv, INIT_OPTIONS);
   let seed: bigint;
@@ -246,8 +341,12 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     throw new UsageError(`option '--seed': '${opts.get('seed')}' is not an unsigned 64-bit decimal integer`);
   }
   const maxMemory = opts.has('max-memory') ? parseByteSize('max-memory', opts.get('max-memory')!) : undefined;
-  const spec = await modelSpecFrom(opts);
+  const source = await modelSpecFrom(opts);
+  const spec = source.spec;
   const tensors = resolveModel(spec);
+  const out = opts.get('out');
+  if (out !== undefined && (await isFolderTarget(out))) return initFolder(opts, source, tensors, seed, out);
+  if (opts.has('max-shard-size')) throw new UsageError(`option '--max-shard-size' needs --out DIR/ (a checkpoint folder)`);
   const placement = (opts.get('placement') ?? 'tensor') as 'tensor' | 'arena';
   // The plan needs the adapter's limits only: no device, no buffer.
   const probed = await probeAdapter();
@@ -287,7 +386,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
       };
       let code = 0;
       if (opts.has('verify')) {
-        const v = await verify(ctx, model, tensors, seed);
+        const v = await verify(gpuReader(ctx, model), tensors, seed);
         summary['verified'] = { against: 'cpu twin', tensors: v.tensors, elements: v.elements, mismatches: v.mismatched.length, first: v.mismatched.slice(0, 5) };
         if (v.mismatched.length > 0) code = 1;
       }
@@ -304,12 +403,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
       if (opts.has('out')) {
         const path = opts.get('out')!;
         const writeBar = progressBar('write', quiet);
-        const metadata: Record<string, string> = {
-          format: 'pt',
-          'webgpu-weight-init.version': VERSION,
-          'webgpu-weight-init.seed': String(seed),
-          'webgpu-weight-init.initializers': JSON.stringify(Object.fromEntries(tensors.map((t) => [t.name, { init: t.init, layout: t.layout, stream: String(t.stream), rule: t.rule }]))),
-        };
+        const metadata = fileMetadata(tensors, seed);
         const w0 = performance.now();
         const written = await writeSafetensorsFile(
           ctx.device,
@@ -325,6 +419,58 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
       model.destroy();
     }
   } finally {
+    ctx.destroy();
+  }
+}
+
+/**
+ * `init --out DIR/`: the model generated and written window by window into a Hugging Face checkpoint folder. Options
+ * and the folder are checked before the device is created; SIGINT and SIGTERM abort the write, which removes the
+ * files written so far.
+ */
+async function initFolder(opts: Map<string, string>, source: ModelSource, tensors: readonly ResolvedTensor[], seed: bigint, out: string): Promise<number> {
+  for (const o of ['table', 'placement']) {
+    if (opts.has(o)) throw new UsageError(`option '--${o}' does not apply to --out DIR/ (the weights are streamed to disk, not kept on the GPU)`);
+  }
+  const size = opts.get('max-shard-size') ?? DEFAULT_MAX_SHARD_SIZE;
+  let maxShardSize: number;
+  try {
+    maxShardSize = parseShardSize(size, 'max-shard-size');
+  } catch (e) {
+    throw new UsageError(`option '--max-shard-size': ${(e as Error).message.replace(/^max-shard-size: /, '')}`);
+  }
+  const folder = await openCheckpointFolder(out);
+  await refuseOccupiedFolder(folder);
+  const quiet = opts.has('quiet');
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const ctx = await createNodeContext({ strategy: (opts.get('strategy') ?? 'auto') as 'auto' | 'kernel' | 'upload' });
+  try {
+    const t0 = performance.now();
+    const bar = progressBar('write', quiet);
+    const written = await writeCheckpoint(ctx, tensors as readonly ModelTensor[], folder, {
+      seed,
+      maxShardSize,
+      ...(source.config ? { config: source.config } : {}),
+      metadata: (inFile) => fileMetadata(inFile as readonly ResolvedTensor[], seed),
+      onProgress: (p) => bar(p.bytesDone, p.bytesTotal, `${p.file} (${p.filesDone + 1}/${p.filesTotal})`),
+      signal: controller.signal,
+    });
+    const summary = summaryOf(source.spec, tensors, written.totalSize, (performance.now() - t0) / 1000, seed, ctx);
+    summary['out'] = { path: out, files: written.files.map((f) => f.name), bytes: written.bytesWritten, sharded: written.sharded, maxShardSize: written.maxShardSize };
+    let code = 0;
+    if (opts.has('verify')) {
+      const v = await verify(await folderReader(out, written), tensors, seed);
+      summary['verified'] = { against: 'cpu twin', from: 'the written files', tensors: v.tensors, elements: v.elements, mismatches: v.mismatched.length, first: v.mismatched.slice(0, 5) };
+      if (v.mismatched.length > 0) code = 1;
+    }
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return code;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     ctx.destroy();
   }
 }

@@ -14,7 +14,11 @@ export async function openCheckpointFolder(path: string): Promise<CheckpointFold
   if (typeof path !== 'string' || path.length === 0) throw new InvalidParameterError('path', path, 'a folder path');
   const existing = await stat(path).catch(() => null);
   if (existing && !existing.isDirectory()) throw new InvalidParameterError('path', path, 'a folder (this path exists and is not a directory)');
-  if (!existing) await mkdir(path, { recursive: true });
+  if (!existing) {
+    await mkdir(path, { recursive: true }).catch((e: unknown) => {
+      throw new InvalidParameterError('path', path, `a folder that can be created (${(e as Error).message})`);
+    });
+  }
   return {
     create: (name) => fileSink(join(path, name)),
     remove: (name) => unlink(join(path, name)),

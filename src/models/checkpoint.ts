@@ -53,7 +53,7 @@ export interface WriteCheckpointOptions {
   /** Each weight file's `__metadata__`, from the tensors it holds (or the same map for every file). */
   metadata?: Readonly<Record<string, string>> | ((tensors: readonly ModelTensor[]) => Record<string, string>);
   /**
-   * Bytes generated per window (default 64 MiB): the size of the GPU work buffer and of each of the two staging
+   * Bytes generated per window (default 16 MiB): the size of the GPU work buffer and of each of the two staging
    * buffers. A tensor larger than this is generated in slices, with the bits of the whole tensor.
    */
   stagingBytes?: number;
@@ -77,7 +77,7 @@ export interface WriteCheckpointResult {
   readonly windows: number;
 }
 
-const DEFAULT_STAGING_BYTES = 64 << 20;
+const DEFAULT_STAGING_BYTES = 16 << 20;
 const LABEL = 'webgpu-weight-init';
 
 interface PlannedFile {
@@ -145,11 +145,7 @@ export async function writeCheckpoint(
     }
     files.push({ name: CHECKPOINT_CONFIG_FILE, bytes: text.encode(`${json}\n`), header: null, tensors: [] });
   }
-  const present = folder.list ? await folder.list() : [];
-  const clash = present.filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE);
-  if (clash.length > 0) {
-    throw new InvalidParameterError('folder', clash.join(', '), 'a folder without a checkpoint (config.json, model*.safetensors, index): remove those files or pick another folder');
-  }
+  await refuseOccupiedFolder(folder);
   const signal = options.signal;
   const abortIfNeeded = () => {
     if (signal?.aborted) throw new AbortedError(signal.reason);
@@ -217,6 +213,18 @@ export async function writeCheckpoint(
     maxShardSize: plan.maxShardSize,
     windows,
   };
+}
+
+/**
+ * Throws when `folder` (listed with `folder.list`, when it has one) already holds checkpoint files (config.json,
+ * model.safetensors, shards, index): a new checkpoint is never mixed into an old one, and no file is replaced.
+ */
+export async function refuseOccupiedFolder(folder: CheckpointFolder): Promise<void> {
+  const present = folder.list ? await folder.list() : [];
+  const clash = present.filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE);
+  if (clash.length > 0) {
+    throw new InvalidParameterError('folder', clash.join(', '), 'a folder without a checkpoint (config.json, model*.safetensors, index): remove those files or pick another folder');
+  }
 }
 
 /**

@@ -49,7 +49,7 @@ export {
   encodeCheckpointIndex,
 } from './checkpoint-plan.js';
 export type { CheckpointEntry, CheckpointFile, CheckpointPlan } from './checkpoint-plan.js';
-export { writeCheckpoint, directoryHandleFolder, CHECKPOINT_CONFIG_FILE } from './checkpoint.js';
+export { writeCheckpoint, directoryHandleFolder, refuseOccupiedFolder, CHECKPOINT_CONFIG_FILE } from './checkpoint.js';
 export type { CheckpointFolder, CheckpointProgress, WriteCheckpointOptions, WriteCheckpointResult, DirectoryHandleLike } from './checkpoint.js';
 export { initShard, initShardCpu, shardLayout } from './shard.js';
 export type { Shard, Segment, ShardLayout } from './shard.js';

@@ -279,6 +279,46 @@ describe('model demo page (headless Chromium)', () => {
       expect(got.size).toBe(file.byteLength);
       got.slices.forEach((s, i) => expect(s, `${picks[i]}: bytes of the downloaded file vs CPU twin`).toEqual(want[i]));
     });
+    it('saves a checkpoint folder (a File System Access directory handle, here the origin private file system)', async () => {
+      expect(summary, 'the init above failed').toBeDefined();
+      const file = await safetensorsOf(summary, tensors, st);
+      const read = async (maxShardSize?: string) =>
+        livePage()
+          .evaluate(
+            async (href, size) => {
+              const files = await window.demo.checkpoint(size === null ? {} : { maxShardSize: size });
+              const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('checkpoint');
+              const text = async (name: string) => (await (await dir.getFileHandle(name)).getFile()).text();
+              const names: string[] = [];
+              for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+              let sameAsDownload = false;
+              if (names.includes('model.safetensors')) {
+                const a = new Uint8Array(await (await (await dir.getFileHandle('model.safetensors')).getFile()).arrayBuffer());
+                const b = new Uint8Array(await (await fetch(href)).arrayBuffer());
+                sameAsDownload = a.length === b.length && a.every((x, i) => x === b[i]);
+              }
+              const index = names.includes('model.safetensors.index.json') ? JSON.parse(await text('model.safetensors.index.json')) : null;
+              return { files, names: names.sort(), sameAsDownload, config: JSON.parse(await text('config.json')), index };
+            },
+            file.href,
+            maxShardSize ?? null,
+          )
+          .catch((e: unknown) => {
+            throw new Error(`demo.checkpoint failed: ${String(e)}${diagnostics()}`);
+          });
+      const single = await read();
+      expect(single.files.map((f) => f.name)).toEqual(['model.safetensors', 'config.json']);
+      expect(single.names).toEqual(['config.json', 'model.safetensors']);
+      expect(single.sameAsDownload, 'model.safetensors equals the downloaded .safetensors byte for byte').toBe(true);
+      expect(single.config).toMatchObject({ ...GPT2_TINY, model_type: 'gpt2', initializer_range: 0.02 });
+      const sharded = await read('200KB');
+      const shards = sharded.files.map((f) => f.name).filter((n) => n.startsWith('model-'));
+      expect(shards.length).toBeGreaterThan(1);
+      shards.forEach((n, i) => expect(n).toBe(`model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`));
+      expect(sharded.names).toEqual([...shards, 'config.json', 'model.safetensors.index.json'].sort());
+      expect(sharded.index.metadata.total_size).toBe(summary.bytesTotal);
+      expect(Object.keys(sharded.index.weight_map).sort()).toEqual(tensors.map((t) => t.name).sort());
+    });
   });
 
   it(`initializes ResNet-18 (${RESNET_CLASSES} classes) in bf16, bit-exact on a sample of tensors`, async () => {

@@ -221,3 +221,79 @@ describe('webgpu-weight-init init', () => {
     expect(lines).toEqual(['webgpu-weight-init: the buffers need 474.7 MiB; 100.0 MiB of memory is available']);
   });
 });
+
+describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', () => {
+  // A tiny Llama with grouped-query attention, as a Hugging Face config.json: the preset comes from model_type.
+  const LLAMA = { model_type: 'llama', hidden_size: 64, intermediate_size: 160, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 300, architectures: ['LlamaForCausalLM'] };
+
+  it('--config picks the preset from model_type; the shards hold the bits of --out FILE.safetensors, verified from the files', async () => {
+    const { mkdtemp, readFile, readdir, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } = await import('../../src/models/safetensors-node.js');
+    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-folder-'));
+    try {
+      const config = join(dir, 'config.json');
+      await writeFile(config, JSON.stringify(LLAMA));
+      const out = join(dir, 'ckpt') + '/';
+      const r = await run('init', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', out, '--max-shard-size', '60KB', '--verify', '--quiet');
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.model).toBe('llama');
+      expect(summary.verified).toMatchObject({ from: 'the written files', mismatches: 0 });
+      expect(summary.out.sharded).toBe(true);
+      const files = (await readdir(out)).sort();
+      expect(files).toEqual([...summary.out.files].sort());
+      expect(files).toContain('model.safetensors.index.json');
+      const written = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+      expect(written).toEqual({ ...written, ...LLAMA, initializer_range: 0.02, tie_word_embeddings: false, attention_bias: false });
+      // The same model to one file: every tensor's bytes are the same.
+      const single = join(dir, 'one.safetensors');
+      expect((await run('init', '--preset', 'llama', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', single, '--quiet')).code).toBe(0);
+      const one = await readSafetensorsHeaderFromFile(single);
+      const index = JSON.parse(await readFile(join(out, 'model.safetensors.index.json'), 'utf8'));
+      expect(Object.keys(index.weight_map).sort()).toEqual(one.tensors.map((t) => t.name).sort());
+      for (const shard of files.filter((f) => f.startsWith('model-'))) {
+        const header = await readSafetensorsHeaderFromFile(join(out, shard));
+        for (const t of header.tensors) {
+          expect(index.weight_map[t.name]).toBe(shard);
+          const a = await readSafetensorsTensorBytes(join(out, shard), header, t.name);
+          const b = await readSafetensorsTensorBytes(single, one, t.name);
+          expect(Buffer.from(a).equals(Buffer.from(b)), t.name).toBe(true);
+        }
+      }
+      // The folder now holds a checkpoint: a second run refuses it and changes nothing.
+      const again = await run('init', '--config', config, '--out', out, '--quiet');
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/webgpu-weight-init: folder: got ".*model.safetensors.index.json.*"; expected a folder without a checkpoint/);
+      expect((await readdir(out)).sort()).toEqual(files);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [{ model_type: 'bert' }, [], /option '--config': config\.model_type: got "bert"; expected one of 'gpt2', 'llama'/],
+    [{}, [], /option '--config': config\.model_type: got undefined/],
+    [LLAMA, ['--max-shard-size', '5Gb', '--out', 'DIR/'], /option '--max-shard-size': got "5Gb"; expected .*KiB, MiB, GiB/],
+    [LLAMA, ['--max-shard-size', '1GB'], /option '--max-shard-size' needs --out DIR\//],
+    [LLAMA, ['--table', '--out', 'DIR/'], /option '--table' does not apply to --out DIR\//],
+  ])('config %j with %j fails with a one-line message before any device work', async (config, extra, message) => {
+    const { mkdtemp, readdir, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-folder-'));
+    try {
+      await writeFile(join(dir, 'c.json'), JSON.stringify(config));
+      const r = await run('init', '--config', join(dir, 'c.json'), ...(extra as string[]).map((a) => (a === 'DIR/' ? join(dir, 'out') + '/' : a)));
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(await readdir(dir)).toEqual(['c.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
