@@ -19,7 +19,7 @@ import {
 } from './checkpoint-plan.js';
 import type { ModelTensor } from './init-model.js';
 import { encodeHeader, writableStreamSink, type EncodedHeader, type SafetensorsSink } from './safetensors.js';
-import { sequentialWriter, streamThroughStaging, type StagingPiece, type StagingWindow } from './staging-stream.js';
+import { Readback } from '../gpu/readback.js';
 
 /** The config file of a checkpoint folder. */
 export const CHECKPOINT_CONFIG_FILE = 'config.json';
@@ -53,7 +53,7 @@ export interface WriteCheckpointOptions {
   /** Each weight file's `__metadata__`, from the tensors it holds (or the same map for every file). */
   metadata?: Readonly<Record<string, string>> | ((tensors: readonly ModelTensor[]) => Record<string, string>);
   /**
-   * Bytes generated per window (default 16 MiB): the size of the GPU work buffer and of each of the two staging
+   * Bytes generated per window (default 16 MiB): the size of each of the two GPU work buffers and two staging
    * buffers. A tensor larger than this is generated in slices, with the bits of the whole tensor.
    */
   stagingBytes?: number;
@@ -94,9 +94,9 @@ interface PlannedFile {
  * `options.config` is given. Each weight file holds exactly the bytes `initModel` + `writeSafetensors` give its
  * tensors (same header layout, same values).
  *
- * Memory: one work buffer of `stagingBytes` (STORAGE) and two staging buffers of `stagingBytes` (MAP_READ) on the
- * GPU, two chunks of at most `stagingBytes` on the host, whatever the model's size; window k + 1 is generated while
- * window k is read back and written. An orthogonal tensor also needs its whole matrix in f32 for each window it
+ * Memory: two work buffers (STORAGE) and two staging buffers (MAP_READ) of `stagingBytes` on the GPU, two chunks of
+ * at most `stagingBytes` on the host, whatever the model's size; window k + 1 is generated while window k is read
+ * back and written. An orthogonal tensor also needs its whole matrix in f32 for each window it
  * spans (its QR is computed again per window). Everything is checked before any GPU work; a failure or an abort
  * aborts the file being written and removes the files completed before it (`folder.remove`).
  */
@@ -157,11 +157,7 @@ export async function writeCheckpoint(
   let bytesDone = 0;
   let windows = 0;
   const completed: string[] = [];
-  const work = ctx.device.createBuffer({
-    label: `${LABEL}: checkpoint work`,
-    size: window,
-    usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-  });
+  const pipeline = new WindowPipeline(ctx, window);
   try {
     for (const [i, f] of files.entries()) {
       abortIfNeeded();
@@ -175,7 +171,7 @@ export async function writeCheckpoint(
           await writer.write(f.header.bytes);
           const byName = new Map(f.tensors.map((t) => [t.name, t]));
           const order = f.header.order.map((n) => byName.get(n)!);
-          windows += await streamThroughStaging(ctx.device, planWindows(ctx, order, counts, work, window, options.seed, abortIfNeeded), window, writer.write, 'writeCheckpoint');
+          windows += await pipeline.run(planWindows(order, counts, window, options.seed), writer.write, abortIfNeeded);
         } else {
           await writer.write(f.bytes!);
         }
@@ -203,7 +199,7 @@ export async function writeCheckpoint(
     }
     throw e;
   } finally {
-    work.destroy();
+    pipeline.destroy();
   }
   return {
     files: files.map((f, i) => ({ name: f.name, bytes: sizes[i]!, tensors: f.tensors.length })),
@@ -227,52 +223,139 @@ export async function refuseOccupiedFolder(folder: CheckpointFolder): Promise<vo
   }
 }
 
+/** One piece of a window: `count` elements from element `start` of a tensor, at byte `at` of the work buffer. */
+interface WindowPiece {
+  readonly tensor: ModelTensor;
+  readonly start: number;
+  readonly count: number;
+  readonly at: number;
+  readonly bytes: number;
+}
+
 /**
- * The windows of one file: its tensors in data order, generated into `work` back to back (each piece at a 4-byte
- * boundary; a 2-byte tensor split across windows is cut at an even element), one batch per window.
+ * The windows of one file: its tensors in data order, back to back, each piece at a 4-byte boundary of a window of
+ * `window` bytes; a tensor split across windows is cut at a whole word (an even element of a 2-byte dtype).
  */
-function planWindows(
-  ctx: WeightInitContext,
-  order: readonly ModelTensor[],
-  counts: ReadonlyMap<string, number>,
-  work: GPUBuffer,
-  window: number,
-  seed: U64Input,
-  abortIfNeeded: () => void,
-): () => Promise<StagingWindow | null> {
-  let ti = 0;
-  let at = 0;
-  const skipEmpty = () => {
-    while (ti < order.length && counts.get(order[ti]!.name) === 0) ti++;
-  };
-  return async () => {
-    skipEmpty();
-    if (ti >= order.length) return null;
-    abortIfNeeded();
-    const pieces: StagingPiece[] = [];
-    let used = 0;
-    await ctx.batch(async () => {
-      while (ti < order.length && used < window) {
-        const t = order[ti]!;
-        const count = counts.get(t.name)!;
-        const eb = DTYPE_BYTES[t.dtype];
-        let n = Math.min(count - at, Math.floor((window - used) / eb));
-        if (n < count - at) n -= n % (4 / eb);
-        if (n <= 0) break;
-        await initialize(ctx, { init: t.init, shape: t.shape, layout: t.layout, seed, stream: t.stream, dtype: t.dtype, start: at, count: n, buffer: work, offset: used });
-        const bytes = n * eb;
-        const size = Math.ceil(bytes / 4) * 4;
-        pieces.push({ buffer: work, src: used, dst: used, size, keepFrom: 0, keepTo: bytes });
-        used += size;
-        at += n;
-        if (at === count) {
-          ti++;
-          at = 0;
-          skipEmpty();
-        }
+function* planWindows(order: readonly ModelTensor[], counts: ReadonlyMap<string, number>, window: number, seed: U64Input): Generator<{ pieces: WindowPiece[]; used: number; seed: U64Input }> {
+  let pieces: WindowPiece[] = [];
+  let used = 0;
+  for (const tensor of order) {
+    const count = counts.get(tensor.name)!;
+    const eb = DTYPE_BYTES[tensor.dtype];
+    let start = 0;
+    while (start < count) {
+      if (used === window) {
+        yield { pieces, used, seed };
+        pieces = [];
+        used = 0;
       }
-    });
-    return { pieces, used };
+      let n = Math.min(count - start, Math.floor((window - used) / eb));
+      if (n < count - start) n -= n % (4 / eb);
+      const bytes = n * eb;
+      pieces.push({ tensor, start, count: n, at: used, bytes });
+      used += Math.ceil(bytes / 4) * 4;
+      start += n;
+    }
+  }
+  if (pieces.length > 0) yield { pieces, used, seed };
+}
+
+/**
+ * Generates windows into GPU work buffers and reads them back, two at a time: window k + 1 is generated into the
+ * other work buffer while window k is copied, mapped and handed to `write`; the chunks reach `write` in order.
+ * GPU memory: two work buffers and two staging buffers (the shared Readback) of `window` bytes; host memory: the
+ * chunk being cut and the one being written.
+ */
+class WindowPipeline {
+  private readonly ctx: WeightInitContext;
+  private readonly window: number;
+  private readonly work: (GPUBuffer | undefined)[] = [undefined, undefined];
+  private readonly readbacks: Readback[];
+
+  constructor(ctx: WeightInitContext, window: number) {
+    this.ctx = ctx;
+    this.window = window;
+    this.readbacks = [0, 1].map((k) => new Readback(ctx.handle, window, `${LABEL}: writeCheckpoint ${k}`));
+  }
+
+  /** Streams the windows of one file; returns how many there were. */
+  async run(windows: Iterable<{ pieces: WindowPiece[]; used: number; seed: U64Input }>, write: (chunk: Uint8Array) => Promise<void>, abortIfNeeded: () => void): Promise<number> {
+    const inFlight: Promise<Uint8Array>[] = [];
+    let k = 0;
+    try {
+      for (const w of windows) {
+        // The read of window k - 2 used this slot's work and staging buffers: it must be done first.
+        if (inFlight.length === 2) await write(await inFlight.shift()!);
+        abortIfNeeded();
+        const slot = k % 2;
+        const work = await this.workBuffer(slot);
+        await this.ctx.batch(async (b) => {
+          for (const p of w.pieces) {
+            const t = p.tensor;
+            await initialize(b, { init: t.init, shape: t.shape, layout: t.layout, seed: w.seed, stream: t.stream, dtype: t.dtype, start: p.start, count: p.count, buffer: work, offset: p.at });
+          }
+        });
+        const chunk = new Uint8Array(w.pieces.reduce((n, p) => n + p.bytes, 0));
+        const read = this.readbacks[slot]!.read([{ buffer: work, offset: 0, size: w.used }], (bytes) => {
+          let at = 0;
+          for (const p of w.pieces) {
+            chunk.set(bytes.subarray(p.at, p.at + p.bytes), at);
+            at += p.bytes;
+          }
+        });
+        const ready = read.then(() => chunk);
+        ready.catch(() => {}); // awaited in order below
+        inFlight.push(ready);
+        k++;
+      }
+      while (inFlight.length > 0) await write(await inFlight.shift()!);
+    } finally {
+      await Promise.allSettled(inFlight);
+    }
+    return k;
+  }
+
+  private async workBuffer(slot: number): Promise<GPUBuffer> {
+    const existing = this.work[slot];
+    if (existing) return existing;
+    const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+    const created = await this.ctx.handle.scoped(`${LABEL}: writeCheckpoint work buffer`, () =>
+      this.ctx.device.createBuffer({ label: `${LABEL}: checkpoint work ${slot}`, size: this.window, usage }),
+    (b) => b.destroy());
+    this.work[slot] = created;
+    return created;
+  }
+
+  destroy(): void {
+    for (const b of this.work) b?.destroy();
+    for (const r of this.readbacks) r.destroy();
+  }
+}
+
+/**
+ * Hands chunks to a sink one at a time: `write` waits for the previous write to settle, starts this one and returns
+ * (so the caller prepares the next chunk while this one is written); `settle` waits for the last. `onWritten` runs
+ * with each chunk's length once the sink has taken it.
+ */
+function sequentialWriter(
+  sink: { write(chunk: Uint8Array): Promise<void> | void },
+  onWritten: (bytes: number) => void,
+): { write(chunk: Uint8Array): Promise<void>; settle(): Promise<void> } {
+  let pending: Promise<void> | undefined;
+  return {
+    async write(chunk) {
+      if (pending) await pending;
+      const p = Promise.resolve()
+        .then(() => sink.write(chunk))
+        .then(() => onWritten(chunk.length));
+      p.catch(() => {}); // awaited later; keep it from counting as unhandled meanwhile
+      pending = p;
+    },
+    async settle() {
+      const p = pending;
+      pending = undefined;
+      await p;
+    },
   };
 }
 

@@ -155,7 +155,7 @@ describe('writeCheckpoint', () => {
     }
   });
 
-  it('GPU memory: the buffers it creates stay three staging sizes (work + two staging) plus small parameter buffers', async () => {
+  it('GPU memory: the buffers it creates stay four staging sizes (two work, two staging buffers) plus small parameter buffers', async () => {
     const tensors = resolveModel({ tensors: [{ name: 'w', shape: [1024, 1024], init: { kind: 'normal', std: 1 } }, { name: 'b', shape: [1024], init: { kind: 'zeros' } }] });
     const stagingBytes = 64 << 10;
     const device = ctx.device;
@@ -183,7 +183,7 @@ describe('writeCheckpoint', () => {
     }
     expect(sink.bytes().length).toBeGreaterThan(4 << 20); // a 4 MiB model through 64 KiB windows
     console.log(`checkpoint: peak live GPU buffers ${peak} bytes for a 4 MiB model with 64 KiB staging`);
-    expect(peak).toBeLessThanOrEqual(3 * stagingBytes + (64 << 10));
+    expect(peak).toBeLessThanOrEqual(4 * stagingBytes + (64 << 10));
   });
 
   it('abort: rejects with AbortedError and leaves no file, completed shards included', async () => {
