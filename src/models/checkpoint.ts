@@ -217,7 +217,7 @@ export async function writeCheckpoint(
  */
 export async function refuseOccupiedFolder(folder: CheckpointFolder): Promise<void> {
   const present = folder.list ? await folder.list() : [];
-  const clash = present.filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE);
+  const clash = present.filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE).sort();
   if (clash.length > 0) {
     throw new InvalidParameterError('folder', clash.join(', '), 'a folder without a checkpoint (config.json, model*.safetensors, index): remove those files or pick another folder');
   }

@@ -265,7 +265,7 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
       // The folder now holds a checkpoint: a second run refuses it and changes nothing.
       const again = await run('init', '--config', config, '--out', out, '--quiet');
       expect(again.code).toBe(2);
-      expect(again.stderr).toMatch(/webgpu-weight-init: folder: got ".*model.safetensors.index.json.*"; expected a folder without a checkpoint/);
+      expect(again.stderr).toMatch(/webgpu-weight-init: folder: got "config\.json, model-00001-of-0000\d\.safetensors, .*; expected a folder without a checkpoint/);
       expect((await readdir(out)).sort()).toEqual(files);
     } finally {
       await rm(dir, { recursive: true, force: true });
