@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   fromSafetensorsHeader,
+  GPT2_DEFAULTS,
+  hfConfig,
+  LLAMA_DEFAULTS,
+  presetFromHfConfig,
   gpt2,
   llama,
   resnet18,
@@ -10,6 +14,7 @@ import {
   type RawSafetensorsHeader,
 } from '../../src/models/presets.js';
 import { modelTotals, resolveModel, type ResolvedTensor } from '../../src/models/spec.js';
+import { InvalidParameterError } from '../../src/errors.js';
 import { fnv1a64 } from '../../src/models/stream.js';
 import { expectInvalid } from '../helpers/errors.js';
 
@@ -395,5 +400,26 @@ describe('fromSafetensorsHeader', () => {
     expect(fromSafetensorsHeader(withInt, [], { unsupportedDType: 'skip' }).tensors).toHaveLength(3);
     expectInvalid(() => fromSafetensorsHeader({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, []), 'header["x"].shape[0]');
     expectInvalid(() => fromSafetensorsHeader({ x: 5 } as unknown as RawSafetensorsHeader, []), 'header["x"]');
+  });
+});
+
+describe('Hugging Face config.json both ways', () => {
+  it('presetFromHfConfig picks the preset from model_type', () => {
+    const { modelType, spec } = presetFromHfConfig({ model_type: 'llama', hidden_size: 64, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 96, vocab_size: 50 });
+    expect(modelType).toBe('llama');
+    expect(resolveModel(spec).map((t) => t.name)).toEqual(resolveModel(llama({ hidden_size: 64, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 96, vocab_size: 50 })).map((t) => t.name));
+    expect(presetFromHfConfig({ model_type: 'gpt2', n_layer: 1 }, { dtype: 'bf16' }).spec.dtype).toBe('bf16');
+  });
+
+  it.each([[{ model_type: 'bert' }], [{}], [{ model_type: 7 }], [[]], [null]])('%j: an error at config.model_type listing the supported types', (config) => {
+    expect(() => presetFromHfConfig(config as never)).toThrow(InvalidParameterError);
+    expect(() => presetFromHfConfig(config as never)).toThrow(/config(\.model_type)?: got .*; expected (one of 'gpt2', 'llama'|a config object)/);
+  });
+
+  it('hfConfig: the preset defaults, then every given field (unknown ones too), then model_type; checked like the preset', () => {
+    expect(hfConfig('gpt2', { n_layer: 2, architectures: ['GPT2LMHeadModel'] })).toEqual({ ...GPT2_DEFAULTS, n_layer: 2, architectures: ['GPT2LMHeadModel'], model_type: 'gpt2' });
+    expect(hfConfig('llama')).toEqual({ ...LLAMA_DEFAULTS, model_type: 'llama' });
+    expect(() => hfConfig('llama', { num_attention_heads: 5 })).toThrow(/config\.num_attention_heads/);
+    expect(() => hfConfig('gpt2', { model_type: 'llama' })).toThrow(/config\.model_type/);
   });
 });
