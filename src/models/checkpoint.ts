@@ -5,8 +5,8 @@
 import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { WeightInitContext } from '../gpu/context.js';
 import { BufferUsage } from '../gpu/flags.js';
-import { initialize } from '../gpu/initialize.js';
-import { planInitialize } from '../init/plan-initialize.js';
+import { writeInitializePlan } from '../gpu/initialize.js';
+import { planInitialize, sliceInitializePlan, type InitializePlan } from '../init/plan-initialize.js';
 import { DTYPE_BYTES } from '../contract/distributions.js';
 import type { U64Input } from '../contract/u64.js';
 import {
@@ -118,9 +118,9 @@ export async function writeCheckpoint(
     throw new InvalidParameterError('onProgress', options.onProgress, 'a function');
   }
   // Plan everything (and so validate everything) before touching the GPU.
-  const counts = new Map<string, number>();
+  const plans = new Map<string, InitializePlan>();
   for (const t of tensors) {
-    counts.set(t.name, planInitialize({ init: t.init, shape: t.shape, layout: t.layout, seed: options.seed, stream: t.stream, dtype: t.dtype }).count);
+    plans.set(t.name, planInitialize({ init: t.init, shape: t.shape, layout: t.layout, seed: options.seed, stream: t.stream, dtype: t.dtype }));
   }
   const plan = planCheckpoint(tensors, options.maxShardSize ?? DEFAULT_MAX_SHARD_SIZE);
   const files: PlannedFile[] = plan.files.map((f: CheckpointFile<ModelTensor>) => {
@@ -171,7 +171,7 @@ export async function writeCheckpoint(
           await writer.write(f.header.bytes);
           const byName = new Map(f.tensors.map((t) => [t.name, t]));
           const order = f.header.order.map((n) => byName.get(n)!);
-          windows += await pipeline.run(planWindows(order, counts, window, options.seed), writer.write, abortIfNeeded);
+          windows += await pipeline.run(planWindows(order.map((t) => plans.get(t.name)!), window), writer.write, abortIfNeeded);
         } else {
           await writer.write(f.bytes!);
         }
@@ -223,41 +223,45 @@ export async function refuseOccupiedFolder(folder: CheckpointFolder): Promise<vo
   }
 }
 
-/** One piece of a window: `count` elements from element `start` of a tensor, at byte `at` of the work buffer. */
+/** One piece of a window: a slice of a tensor's plan, at byte `at` of the work buffer. */
 interface WindowPiece {
-  readonly tensor: ModelTensor;
-  readonly start: number;
-  readonly count: number;
+  readonly plan: InitializePlan;
   readonly at: number;
   readonly bytes: number;
 }
 
+interface Window {
+  readonly pieces: readonly WindowPiece[];
+  /** Bytes of the work buffer the pieces use (each piece rounded up to whole words). */
+  readonly used: number;
+}
+
 /**
- * The windows of one file: its tensors in data order, back to back, each piece at a 4-byte boundary of a window of
- * `window` bytes; a tensor split across windows is cut at a whole word (an even element of a 2-byte dtype).
+ * The windows of one file: its tensors' plans in data order, back to back, each piece at a 4-byte boundary of a
+ * window of `window` bytes; a tensor split across windows is cut at a whole word (an even element of a 2-byte
+ * dtype) and each piece is a slice of the tensor's one plan.
  */
-function* planWindows(order: readonly ModelTensor[], counts: ReadonlyMap<string, number>, window: number, seed: U64Input): Generator<{ pieces: WindowPiece[]; used: number; seed: U64Input }> {
+function* planWindows(order: readonly InitializePlan[], window: number): Generator<Window> {
   let pieces: WindowPiece[] = [];
   let used = 0;
-  for (const tensor of order) {
-    const count = counts.get(tensor.name)!;
-    const eb = DTYPE_BYTES[tensor.dtype];
+  for (const plan of order) {
+    const eb = DTYPE_BYTES[plan.dtype];
     let start = 0;
-    while (start < count) {
+    while (start < plan.count) {
       if (used === window) {
-        yield { pieces, used, seed };
+        yield { pieces, used };
         pieces = [];
         used = 0;
       }
-      let n = Math.min(count - start, Math.floor((window - used) / eb));
-      if (n < count - start) n -= n % (4 / eb);
-      const bytes = n * eb;
-      pieces.push({ tensor, start, count: n, at: used, bytes });
-      used += Math.ceil(bytes / 4) * 4;
+      let n = Math.min(plan.count - start, Math.floor((window - used) / eb));
+      if (n < plan.count - start) n -= n % (4 / eb);
+      const whole = start === 0 && n === plan.count;
+      pieces.push({ plan: whole ? plan : sliceInitializePlan(plan, start, n), at: used, bytes: n * eb });
+      used += Math.ceil((n * eb) / 4) * 4;
       start += n;
     }
   }
-  if (pieces.length > 0) yield { pieces, used, seed };
+  if (pieces.length > 0) yield { pieces, used };
 }
 
 /**
@@ -279,7 +283,7 @@ class WindowPipeline {
   }
 
   /** Streams the windows of one file; returns how many there were. */
-  async run(windows: Iterable<{ pieces: WindowPiece[]; used: number; seed: U64Input }>, write: (chunk: Uint8Array) => Promise<void>, abortIfNeeded: () => void): Promise<number> {
+  async run(windows: Iterable<Window>, write: (chunk: Uint8Array) => Promise<void>, abortIfNeeded: () => void): Promise<number> {
     const inFlight: Promise<Uint8Array>[] = [];
     let k = 0;
     try {
@@ -290,10 +294,7 @@ class WindowPipeline {
         const slot = k % 2;
         const work = await this.workBuffer(slot);
         await this.ctx.batch(async (b) => {
-          for (const p of w.pieces) {
-            const t = p.tensor;
-            await initialize(b, { init: t.init, shape: t.shape, layout: t.layout, seed: w.seed, stream: t.stream, dtype: t.dtype, start: p.start, count: p.count, buffer: work, offset: p.at });
-          }
+          for (const p of w.pieces) await writeInitializePlan(b, p.plan, { buffer: work, offset: p.at });
         });
         const chunk = new Uint8Array(w.pieces.reduce((n, p) => n + p.bytes, 0));
         const read = this.readbacks[slot]!.read([{ buffer: work, offset: 0, size: w.used }], (bytes) => {

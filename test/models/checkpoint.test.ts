@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, InvalidParameterError } from '../../src/errors.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { initialize as initializeCpu } from '../../src/init/plan-initialize.js';
+import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { writeCheckpoint, type CheckpointFolder } from '../../src/models/checkpoint.js';
 import { openCheckpointFolder } from '../../src/models/checkpoint-node.js';
 import { planCheckpoint } from '../../src/models/checkpoint-plan.js';
