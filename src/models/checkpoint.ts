@@ -96,8 +96,8 @@ interface PlannedFile {
  *
  * Memory: two work buffers (STORAGE) and two staging buffers (MAP_READ) of `stagingBytes` on the GPU, two chunks of
  * at most `stagingBytes` on the host, whatever the model's size; window k + 1 is generated while window k is read
- * back and written. An orthogonal tensor also needs its whole matrix in f32 for each window it
- * spans (its QR is computed again per window). Everything is checked before any GPU work; a failure or an abort
+ * back and written. An orthogonal tensor also needs its whole matrix in f32 for each window it spans (its QR is
+ * computed again per window). Everything is checked before any GPU work; a failure or an abort
  * aborts the file being written and removes the files completed before it (`folder.remove`).
  */
 export async function writeCheckpoint(
@@ -169,9 +169,7 @@ export async function writeCheckpoint(
       try {
         if (f.header) {
           await writer.write(f.header.bytes);
-          const byName = new Map(f.tensors.map((t) => [t.name, t]));
-          const order = f.header.order.map((n) => byName.get(n)!);
-          windows += await pipeline.run(planWindows(order.map((t) => plans.get(t.name)!), window), writer.write, abortIfNeeded);
+          windows += await pipeline.run(planWindows(f.header.order.map((n) => plans.get(n)!), window), writer.write, abortIfNeeded);
         } else {
           await writer.write(f.bytes!);
         }
