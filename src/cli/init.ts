@@ -61,7 +61,7 @@ export const INIT_HELP = `  init [options]             initialize a whole model 
                              config.json and model.safetensors, or shards + model.safetensors.index.json,
                              generated and written window by window (memory bounded, whatever the size)
     --max-shard-size SIZE    with --out DIR/: largest shard, as HF's max_shard_size (default 5GB = 5e9
-                             bytes; 100MB, 2GiB = 2^31 bytes, ...)
+                             bytes; 100MB, 2GiB = 2^31 bytes, ...); with --dry-run, the files it would write
     --verify                 compare samples of every tensor with the CPU twin
     --table                  per-tensor table on stderr: initializer, expected std, measured std
     --quiet                  no progress bar
@@ -429,8 +429,8 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
  * files written so far.
  */
 async function initFolder(opts: Map<string, string>, source: ModelSource, tensors: readonly ResolvedTensor[], seed: bigint, out: string): Promise<number> {
-  for (const o of ['table', 'placement']) {
-    if (opts.has(o)) throw new UsageError(`option '--${o}' does not apply to --out DIR/ (the weights are streamed to disk, not kept on the GPU)`);
+  for (const o of ['table', 'placement', 'max-memory']) {
+    if (opts.has(o)) throw new UsageError(`option '--${o}' does not apply to --out DIR/ (the weights are streamed to disk in bounded windows, not kept on the GPU)`);
   }
   const size = opts.get('max-shard-size') ?? DEFAULT_MAX_SHARD_SIZE;
   let maxShardSize: number;
@@ -438,6 +438,20 @@ async function initFolder(opts: Map<string, string>, source: ModelSource, tensor
     maxShardSize = parseShardSize(size, 'max-shard-size');
   } catch (e) {
     throw new UsageError(`option '--max-shard-size': ${(e as Error).message.replace(/^max-shard-size: /, '')}`);
+  }
+  if (opts.has('dry-run')) {
+    // The layout only: nothing is created, not even the folder.
+    const plan = planCheckpoint(tensors, maxShardSize);
+    const summary = {
+      dryRun: true,
+      model: source.spec.name ?? null,
+      tensors: tensors.length,
+      parameters: tensors.reduce((n, t) => n + t.numel, 0),
+      bytes: plan.totalSize,
+      out: { path: out, sharded: plan.index !== null, maxShardSize: plan.maxShardSize, files: plan.files.map((f) => ({ name: f.name, tensors: f.tensors.length, bytes: f.dataBytes })), config: source.config !== undefined },
+    };
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return 0;
   }
   const folder = await openCheckpointFolder(out);
   await refuseOccupiedFolder(folder);

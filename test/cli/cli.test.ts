@@ -272,12 +272,32 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
     }
   });
 
+  it('--dry-run with --out DIR/ prints the files it would write and creates nothing', async () => {
+    const { mkdtemp, readdir, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-folder-'));
+    try {
+      await writeFile(join(dir, 'c.json'), JSON.stringify(LLAMA));
+      const r = await run('init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', join(dir, 'out') + '/', '--max-shard-size', '60KB', '--dry-run');
+      expect(r.code, r.stderr).toBe(0);
+      const plan = JSON.parse(r.stdout);
+      expect(plan).toMatchObject({ dryRun: true, model: 'llama', out: { sharded: true, maxShardSize: 60_000, config: true } });
+      expect(plan.out.files.reduce((n: number, f: { bytes: number }) => n + f.bytes, 0)).toBe(plan.bytes);
+      expect(plan.out.files.reduce((n: number, f: { tensors: number }) => n + f.tensors, 0)).toBe(plan.tensors);
+      expect(await readdir(dir)).toEqual(['c.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     [{ model_type: 'bert' }, [], /option '--config': config\.model_type: got "bert"; expected one of 'gpt2', 'llama'/],
     [{}, [], /option '--config': config\.model_type: got undefined/],
     [LLAMA, ['--max-shard-size', '5Gb', '--out', 'DIR/'], /option '--max-shard-size': got "5Gb"; expected .*KiB, MiB, GiB/],
     [LLAMA, ['--max-shard-size', '1GB'], /option '--max-shard-size' needs --out DIR\//],
     [LLAMA, ['--table', '--out', 'DIR/'], /option '--table' does not apply to --out DIR\//],
+    [LLAMA, ['--max-memory', '1G', '--out', 'DIR/'], /option '--max-memory' does not apply to --out DIR\//],
   ])('config %j with %j fails with a one-line message before any device work', async (config, extra, message) => {
     const { mkdtemp, readdir, rm, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
