@@ -272,6 +272,41 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
     }
   });
 
+  it('SIGINT while writing: exit 2 with one line, and no checkpoint file is left (completed shards removed)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtemp, readdir, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-folder-'));
+    try {
+      // About 217 MB of bf16 in 4 MB shards: the first progress line past shard 2 comes at about 20%, so most of the
+      // work is still ahead when the signal lands, and two shards are complete on disk.
+      await writeFile(join(dir, 'c.json'), JSON.stringify({ model_type: 'llama', hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 24, num_attention_heads: 8 }));
+      const out = join(dir, 'out');
+      const child = spawn(process.execPath, [bin, 'init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', out + '/', '--max-shard-size', '4MB'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let sent = false;
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Interrupt once a shard after the second is being written (two are complete on disk).
+        if (!sent && /model-0000[3-9]-of-/.test(stderr)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(sent, stderr).toBe(true);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'))).toEqual([expect.stringMatching(/Aborted|interrupted/)]);
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--dry-run with --out DIR/ prints the files it would write and creates nothing', async () => {
     const { mkdtemp, readdir, rm, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
