@@ -1,6 +1,6 @@
 // The command line as a user runs it: the built bin script, JSON on stdout, one-line errors.
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../../src/twin/generate.js';
 import { uniform, bits, normal } from '../../src/contract/distributions.js';
 import { f16BitsToNumber } from '../../src/twin/pack.js';
+import { readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from '../../src/models/safetensors-node.js';
 
 const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
 const run = async (...args: string[]) => {
@@ -227,103 +228,83 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
   const LLAMA = { model_type: 'llama', hidden_size: 64, intermediate_size: 160, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 300, architectures: ['LlamaForCausalLM'] };
 
   it('--config picks the preset from model_type; the shards hold the bits of --out FILE.safetensors, verified from the files', async () => {
-    const { mkdtemp, readFile, readdir, rm, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const { readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } = await import('../../src/models/safetensors-node.js');
-    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-folder-'));
-    try {
-      const config = join(dir, 'config.json');
-      await writeFile(config, JSON.stringify(LLAMA));
-      const out = join(dir, 'ckpt') + '/';
-      const r = await run('init', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', out, '--max-shard-size', '60KB', '--verify', '--quiet');
-      expect(r.code, r.stderr).toBe(0);
-      const summary = JSON.parse(r.stdout);
-      expect(summary.model).toBe('llama');
-      expect(summary.verified).toMatchObject({ from: 'the written files', mismatches: 0 });
-      expect(summary.out.sharded).toBe(true);
-      const files = (await readdir(out)).sort();
-      expect(files).toEqual([...summary.out.files].sort());
-      expect(files).toContain('model.safetensors.index.json');
-      const written = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
-      expect(written).toEqual({ ...written, ...LLAMA, initializer_range: 0.02, tie_word_embeddings: false, attention_bias: false });
-      // The same model to one file: every tensor's bytes are the same.
-      const single = join(dir, 'one.safetensors');
-      expect((await run('init', '--preset', 'llama', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', single, '--quiet')).code).toBe(0);
-      const one = await readSafetensorsHeaderFromFile(single);
-      const index = JSON.parse(await readFile(join(out, 'model.safetensors.index.json'), 'utf8'));
-      expect(Object.keys(index.weight_map).sort()).toEqual(one.tensors.map((t) => t.name).sort());
-      for (const shard of files.filter((f) => f.startsWith('model-'))) {
-        const header = await readSafetensorsHeaderFromFile(join(out, shard));
-        for (const t of header.tensors) {
-          expect(index.weight_map[t.name]).toBe(shard);
-          const a = await readSafetensorsTensorBytes(join(out, shard), header, t.name);
-          const b = await readSafetensorsTensorBytes(single, one, t.name);
-          expect(Buffer.from(a).equals(Buffer.from(b)), t.name).toBe(true);
-        }
+    await inTempDir(async (dir) => {
+    const config = join(dir, 'config.json');
+    await writeFile(config, JSON.stringify(LLAMA));
+    const out = join(dir, 'ckpt') + '/';
+    const r = await run('init', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', out, '--max-shard-size', '60KB', '--verify', '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.model).toBe('llama');
+    expect(summary.verified).toMatchObject({ from: 'the written files', mismatches: 0 });
+    expect(summary.out.sharded).toBe(true);
+    const files = (await readdir(out)).sort();
+    expect(files).toEqual([...summary.out.files].sort());
+    expect(files).toContain('model.safetensors.index.json');
+    const written = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(written).toEqual({ ...written, ...LLAMA, initializer_range: 0.02, tie_word_embeddings: false, attention_bias: false });
+    // The same model to one file: every tensor's bytes are the same.
+    const single = join(dir, 'one.safetensors');
+    expect((await run('init', '--preset', 'llama', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', single, '--quiet')).code).toBe(0);
+    const one = await readSafetensorsHeaderFromFile(single);
+    const index = JSON.parse(await readFile(join(out, 'model.safetensors.index.json'), 'utf8'));
+    expect(Object.keys(index.weight_map).sort()).toEqual(one.tensors.map((t) => t.name).sort());
+    for (const shard of files.filter((f) => f.startsWith('model-'))) {
+      const header = await readSafetensorsHeaderFromFile(join(out, shard));
+      for (const t of header.tensors) {
+        expect(index.weight_map[t.name]).toBe(shard);
+        const a = await readSafetensorsTensorBytes(join(out, shard), header, t.name);
+        const b = await readSafetensorsTensorBytes(single, one, t.name);
+        expect(Buffer.from(a).equals(Buffer.from(b)), t.name).toBe(true);
       }
-      // The folder now holds a checkpoint: a second run refuses it and changes nothing.
-      const again = await run('init', '--config', config, '--out', out, '--quiet');
-      expect(again.code).toBe(2);
-      expect(again.stderr).toMatch(/webgpu-weight-init: folder: got "config\.json, model-00001-of-0000\d\.safetensors, .*; expected a folder without a checkpoint/);
-      expect((await readdir(out)).sort()).toEqual(files);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
+    // The folder now holds a checkpoint: a second run refuses it and changes nothing.
+    const again = await run('init', '--config', config, '--out', out, '--quiet');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/webgpu-weight-init: folder: got "config\.json, model-00001-of-0000\d\.safetensors, .*; expected a folder without a checkpoint/);
+    expect((await readdir(out)).sort()).toEqual(files);
+    });
   });
 
   it('SIGINT while writing: exit 2 with one line, and no checkpoint file is left (completed shards removed)', async () => {
-    const { spawn } = await import('node:child_process');
-    const { mkdtemp, readdir, rm, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-folder-'));
-    try {
-      // About 217 MB of bf16 in 4 MB shards: the first progress line past shard 2 comes at about 20%, so most of the
-      // work is still ahead when the signal lands, and two shards are complete on disk.
-      await writeFile(join(dir, 'c.json'), JSON.stringify({ model_type: 'llama', hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 24, num_attention_heads: 8 }));
-      const out = join(dir, 'out');
-      const child = spawn(process.execPath, [bin, 'init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', out + '/', '--max-shard-size', '4MB'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      let sent = false;
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        // Interrupt once a shard after the second is being written (two are complete on disk).
-        if (!sent && /model-0000[3-9]-of-/.test(stderr)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-      expect(sent, stderr).toBe(true);
-      expect(code).toBe(2);
-      expect(stdout).toBe('');
-      expect(stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'))).toEqual([expect.stringMatching(/Aborted|interrupted/)]);
-      expect(await readdir(out)).toEqual([]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await inTempDir(async (dir) => {
+    // About 217 MB of bf16 in 4 MB shards: the first progress line past shard 2 comes at about 20%, so most of the
+    // work is still ahead when the signal lands, and two shards are complete on disk.
+    await writeFile(join(dir, 'c.json'), JSON.stringify({ model_type: 'llama', hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 24, num_attention_heads: 8 }));
+    const out = join(dir, 'out');
+    const child = spawn(process.execPath, [bin, 'init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', out + '/', '--max-shard-size', '4MB'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Interrupt once a shard after the second is being written (two are complete on disk).
+      if (!sent && /model-0000[3-9]-of-/.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(sent, stderr).toBe(true);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'))).toEqual([expect.stringMatching(/Aborted|interrupted/)]);
+    expect(await readdir(out)).toEqual([]);
+    });
   });
 
   it('--dry-run with --out DIR/ prints the files it would write and creates nothing', async () => {
-    const { mkdtemp, readdir, rm, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-folder-'));
-    try {
-      await writeFile(join(dir, 'c.json'), JSON.stringify(LLAMA));
-      const r = await run('init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', join(dir, 'out') + '/', '--max-shard-size', '60KB', '--dry-run');
-      expect(r.code, r.stderr).toBe(0);
-      const plan = JSON.parse(r.stdout);
-      expect(plan).toMatchObject({ dryRun: true, model: 'llama', out: { sharded: true, maxShardSize: 60_000, config: true } });
-      expect(plan.out.files.reduce((n: number, f: { bytes: number }) => n + f.bytes, 0)).toBe(plan.bytes);
-      expect(plan.out.files.reduce((n: number, f: { tensors: number }) => n + f.tensors, 0)).toBe(plan.tensors);
-      expect(await readdir(dir)).toEqual(['c.json']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await inTempDir(async (dir) => {
+    await writeFile(join(dir, 'c.json'), JSON.stringify(LLAMA));
+    const r = await run('init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', join(dir, 'out') + '/', '--max-shard-size', '60KB', '--dry-run');
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan).toMatchObject({ dryRun: true, model: 'llama', out: { sharded: true, maxShardSize: 60_000, config: true } });
+    expect(plan.out.files.reduce((n: number, f: { bytes: number }) => n + f.bytes, 0)).toBe(plan.bytes);
+    expect(plan.out.files.reduce((n: number, f: { tensors: number }) => n + f.tensors, 0)).toBe(plan.tensors);
+    expect(await readdir(dir)).toEqual(['c.json']);
+    });
   });
 
   it.each([
@@ -334,21 +315,15 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
     [LLAMA, ['--table', '--out', 'DIR/'], /option '--table' does not apply to --out DIR\//],
     [LLAMA, ['--max-memory', '1G', '--out', 'DIR/'], /option '--max-memory' does not apply to --out DIR\//],
   ])('config %j with %j fails with a one-line message before any device work', async (config, extra, message) => {
-    const { mkdtemp, readdir, rm, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = await mkdtemp(join(tmpdir(), 'wwi-cli-folder-'));
-    try {
-      await writeFile(join(dir, 'c.json'), JSON.stringify(config));
-      const r = await run('init', '--config', join(dir, 'c.json'), ...(extra as string[]).map((a) => (a === 'DIR/' ? join(dir, 'out') + '/' : a)));
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe('');
-      const lines = r.stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'));
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(message);
-      expect(await readdir(dir)).toEqual(['c.json']);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await inTempDir(async (dir) => {
+    await writeFile(join(dir, 'c.json'), JSON.stringify(config));
+    const r = await run('init', '--config', join(dir, 'c.json'), ...(extra as string[]).map((a) => (a === 'DIR/' ? join(dir, 'out') + '/' : a)));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(await readdir(dir)).toEqual(['c.json']);
+    });
   });
 });
