@@ -47,7 +47,8 @@ export function runSimdPlan(exports: SimdExports, plan: GeneratePlan, out: Uint3
   }
 }
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+/** The bytes of a base64 text (the committed WebAssembly binaries). */
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

@@ -9,29 +9,43 @@
 //    stream (the f32 values `generate` returns; docs/rng.md).
 // 2. M = A (m = rows, n = cols) when rows >= cols, else M = A^T (m = cols, n = rows); so m >= n.
 // 3. Q_M (m x n) is the Q factor of the thin QR decomposition of M with R's diagonal positive (PyTorch's
-//    orthogonal_ convention q *= sign(diag(r))), computed column by column (j = 0, 1, ..., n - 1) by
-//    classical Gram-Schmidt with one re-orthogonalization pass. With v = column j of M and q_k the
-//    finished columns (k < j):
-//      twice: r_k = columnDot(q_k, v) for every k < j; then v_i = v_i - columnProjection_i (every row i),
-//             where columnProjection_i = r_0 q_0[i] + r_1 q_1[i] + ... + r_{j-1} q_{j-1}[i];
-//      then:  q_j = v * inverseNorm(columnDot(v, v)), inverseNorm(s) = reciprocalF32(sqrtF32(max(s, 2^-100))).
+//    orthogonal_ convention q *= sign(diag(r))), computed by block classical Gram-Schmidt with
+//    re-orthogonalization (BCGS2, Barlow and Smoktunowicz 2013) over panels of PANEL_WIDTH = 64 columns,
+//    each panel orthonormalized inside by column-wise CGS2. In place on the columns of M, for each panel
+//    [k, k + w) (k = 0, 64, 128, ...; w = min(64, n - k)):
+//      twice:
+//        project(0, k, k, k + w)                       (skipped when k = 0)
+//        for j = k .. k + w - 1:
+//          twice: project(k, j, j, j + 1)              (skipped when j = k)
+//          normalizeColumn(j)
+//    where project(s0, s1, t0, t1) takes the sources x_a (columns a in [s0, s1)) and the targets
+//    y_c (columns c in [t0, t1)):
+//      first every coefficient  C[a][c] = columnDot(x_a, y_c)  (all of them before any update), then
+//      every target row         y_c[i] = y_c[i] - projectionSum(i, c),
+//                               projectionSum(i, c) = (((0 + x_s0[i] C[s0][c]) + x_{s0+1}[i] C[s0+1][c]) + ...)
+//    and normalizeColumn(j) sets column j to v * inverseNorm(columnDot(v, v)) (v = column j),
+//    inverseNorm(s) = reciprocalF32(sqrtF32(max(s, 2^-100))).
 // 4. Q = Q_M when rows >= cols, else Q = Q_M^T.
 //
-// Arithmetic: f32, each +, -, * correctly rounded (Math.fround here, fenceF32 in WGSL); square root and
-// reciprocal are sqrtF32 and reciprocalF32 of transforms (no platform sqrt or division). Summation orders:
-// - columnDot(x, y), length m: REDUCTION_WIDTH = 256 partial sums; partial t is
-//   ((x_t y_t + x_{t+256} y_{t+256}) + x_{t+512} y_{t+512}) + ... over the rows t + 256 c < m (0 when
-//   t >= m); then the tree p[t] = p[t] + p[t + s] for s = 128, 64, ..., 1 and t < s; the result is p[0].
-// - columnProjection_i: ascending k, starting from the product for k = 0; v_i - (that sum) rounds once.
-// - inverseNorm and the scaling q_j[i] = v_i * inverseNorm(...) round once each.
+// Arithmetic: f32, each +, -, * correctly rounded (Math.fround here, fenceF32 in WGSL, f32x4 in the SIMD
+// path; never fused or reassociated); square root and reciprocal are sqrtF32 and reciprocalF32 of
+// transforms (no platform sqrt or division). Summation orders:
+// - columnDot(x, y), length m: DOT_LANES = 4 partial sums; partial t (t < 4) starts at +0 and adds the
+//   products x_i y_i of the rows i = t, t + 4, t + 8, ... < m in ascending order; the result is
+//   (p0 + p2) + (p1 + p3). (Lane t of one f32x4 accumulator is partial t.)
+// - projectionSum: ascending source column a, starting at +0; y_c[i] - (that sum) rounds once.
+// - inverseNorm and the scaling v_i * inverseNorm(...) round once each.
 // Because every column starts from Gaussian values, ||v||^2 is positive and far above 2^-100 in practice;
 // the clamp only keeps the arithmetic defined (a residual below it is scaled by 2^50, not normalized,
 // and a zero column stays zero, like PyTorch's sign(0) = 0). f32 subnormals do not occur in practice
-// (a GPU may flush them; the bits would then differ).
+// (a GPU may flush them; the bits would then differ). Gaussian matrices are full rank with probability
+// one; BCGS2 with a stable inner QR keeps max |Q^T Q - I| at O(u) while cond(M) * u << 1 (u = 2^-24),
+// which holds by a wide margin for Gaussian M up to 8192 columns (measured: test/twin/orthogonal.test.ts,
+// test/simd/orthogonal.test.ts). No fallback is needed or taken: there is no Cholesky step to fail.
 //
-// Why CGS2: all its work is dot products and matrix-vector updates, which run as wide parallel
-// reductions on the GPU with a fixed order; "twice is enough" (Giraud, Langou, Rozloznik 2005) keeps
-// max |Q^T Q - I| at a few f32 ulps times log factors (measured: test/twin/orthogonal.test.ts).
+// Why this algorithm: almost all of its work (2 m n^2 multiply-adds) is in the block projections, two
+// matrix products per panel (C = X^T Y, Y = Y - X C), which run as tiled matrix products on a GPU and in
+// SIMD registers on a CPU with the fixed orders above; the column-wise work is O(m n 64).
 import { InvalidParameterError } from '../errors.js';
 import { normal } from '../contract/distributions.js';
 import { generate } from './generate.js';
@@ -40,8 +54,10 @@ import { reciprocalF32, sqrtF32 } from './transforms.js';
 
 const f = Math.fround;
 
-/** Threads of one reduction in shaders/orthogonal.wgsl; part of the definition of the result. */
-export const REDUCTION_WIDTH = 256;
+/** Partial sums of one columnDot (lanes of an f32x4); part of the definition of the result. */
+export const DOT_LANES = 4;
+/** Columns per panel of the block Gram-Schmidt; part of the definition of the result. */
+export const PANEL_WIDTH = 64;
 /** sqrtF32's lower domain bound, 2^-100. */
 export const MIN_NORM_SQUARED = 2 ** -100;
 /** Largest rows * cols accepted. */
@@ -100,77 +116,28 @@ export function accumulateProduct(acc: number, x: number, y: number): number {
 }
 
 /**
- * Twin of columnDotPartial: thread t's share of the dot product of columns a and b of the column-major
- * m-row matrix `work` (rows t, t + 256, ... in ascending order; 0 when t >= m).
- */
-export function columnDotPartial(work: Float32Array, m: number, a: number, b: number, t: number): number {
-  if (t >= m) return 0;
-  const xa = a * m;
-  const xb = b * m;
-  let acc = f(work[xa + t]! * work[xb + t]!);
-  for (let i = t + REDUCTION_WIDTH; i < m; i += REDUCTION_WIDTH) acc = accumulateProduct(acc, work[xa + i]!, work[xb + i]!);
-  return acc;
-}
-
-/** Threads per workgroup of shaders/orthogonal.wgsl; thread u computes the partials u + 64c, c < 4. */
-export const WORKGROUP_SIZE = 64;
-/** Previous columns per columnDots workgroup in shaders/orthogonal.wgsl. */
-export const DOT_TILE = 8;
-
-/**
- * Twin of threadPartial: thread u's (< 64) value after the tree levels s = 128 and s = 64,
- * (p[u] + p[u + 128]) + (p[u + 64] + p[u + 192]) with p = columnDotPartial.
- */
-export function threadPartial(work: Float32Array, m: number, a: number, b: number, u: number): number {
-  const p0 = columnDotPartial(work, m, a, b, u);
-  const p1 = columnDotPartial(work, m, a, b, u + WORKGROUP_SIZE);
-  const p2 = columnDotPartial(work, m, a, b, u + 2 * WORKGROUP_SIZE);
-  const p3 = columnDotPartial(work, m, a, b, u + 3 * WORKGROUP_SIZE);
-  return f(f(p0 + p2) + f(p1 + p3));
-}
-
-/**
- * Twin of tailSum: the tree levels s = 32, ..., 1 (p[t] = p[t] + p[t + s], t < s) over the 64 values
- * `partials[base .. base + 64)`, in place (like the shader's workgroup array). Returns p[base].
- */
-export function tailSum(partials: Float32Array | Float64Array | number[], base = 0): number {
-  if (partials.length < base + WORKGROUP_SIZE) throw new RangeError(`tailSum: needs ${WORKGROUP_SIZE} values from ${base}`);
-  for (let s = WORKGROUP_SIZE >> 1; s > 0; s >>= 1) {
-    for (let t = 0; t < s; t++) partials[base + t] = f(partials[base + t]! + partials[base + t + s]!);
-  }
-  return partials[base]!;
-}
-
-const scratchPartials = new Float64Array(REDUCTION_WIDTH);
-
-/**
- * The dot product of columns a and b in the fixed order: the 256 partials of columnDotPartial, then the
- * tree levels s = 128 and 64 (threadPartial) and s = 32 .. 1 (tailSum). Walks the rows once in ascending
- * order, which gives every partial its rows in the same order as the shader's strided loop.
+ * Twin of columnDot: the dot product of columns a and b of the column-major m-row matrix `work` in the
+ * fixed order: DOT_LANES = 4 partials (partial t: rows t, t + 4, ... ascending, from +0), then
+ * (p0 + p2) + (p1 + p3).
  */
 export function columnDot(work: Float32Array, m: number, a: number, b: number): number {
-  const p = scratchPartials;
   const xa = a * m;
   const xb = b * m;
-  const first = Math.min(REDUCTION_WIDTH, m);
-  for (let t = 0; t < first; t++) p[t] = f(work[xa + t]! * work[xb + t]!);
-  p.fill(0, first);
-  let t = 0;
-  for (let i = REDUCTION_WIDTH; i < m; i++) {
-    p[t] = f(p[t]! + f(work[xa + i]! * work[xb + i]!));
-    t = t + 1 === REDUCTION_WIDTH ? 0 : t + 1;
+  let p0 = 0;
+  let p1 = 0;
+  let p2 = 0;
+  let p3 = 0;
+  let i = 0;
+  for (; i + 3 < m; i += 4) {
+    p0 = f(p0 + f(work[xa + i]! * work[xb + i]!));
+    p1 = f(p1 + f(work[xa + i + 1]! * work[xb + i + 1]!));
+    p2 = f(p2 + f(work[xa + i + 2]! * work[xb + i + 2]!));
+    p3 = f(p3 + f(work[xa + i + 3]! * work[xb + i + 3]!));
   }
-  for (let s = REDUCTION_WIDTH >> 1; s >= WORKGROUP_SIZE; s >>= 1) {
-    for (let u = 0; u < s; u++) p[u] = f(p[u]! + p[u + s]!);
-  }
-  return tailSum(p);
-}
-
-/** Twin of columnProjection: sum_{k < j} coeffs[k] * work[k * m + i] in ascending k (j >= 1). */
-export function columnProjection(work: Float32Array, m: number, coeffs: Float32Array, j: number, i: number): number {
-  let s = f(coeffs[0]! * work[i]!);
-  for (let k = 1; k < j; k++) s = accumulateProduct(s, coeffs[k]!, work[k * m + i]!);
-  return s;
+  if (i < m) p0 = f(p0 + f(work[xa + i]! * work[xb + i]!));
+  if (i + 1 < m) p1 = f(p1 + f(work[xa + i + 1]! * work[xb + i + 1]!));
+  if (i + 2 < m) p2 = f(p2 + f(work[xa + i + 2]! * work[xb + i + 2]!));
+  return f(f(p0 + p2) + f(p1 + p3));
 }
 
 /** Twin of inverseNorm: reciprocalF32(sqrtF32(max(normSquared, 2^-100))). */
@@ -178,30 +145,53 @@ export function inverseNorm(normSquared: number): number {
   return reciprocalF32(sqrtF32(Math.max(normSquared, MIN_NORM_SQUARED)));
 }
 
-/**
- * Twin of the columnDots entry point: coeffs[k] = columnDot(q_k, column j) for k < j (the shader gives each
- * workgroup DOT_TILE = 8 of them; the grouping does not change the values).
- */
-export function columnDots(work: Float32Array, m: number, j: number, coeffs: Float32Array): void {
-  for (let k = 0; k < j; k++) coeffs[k] = columnDot(work, m, k, j);
+/** The column ranges of one project step: sources [s0, s1) and targets [t0, t1), s1 <= t0. */
+export interface Projection {
+  readonly s0: number;
+  readonly s1: number;
+  readonly t0: number;
+  readonly t1: number;
 }
 
 /**
- * Twin of the updateColumn entry point: column j -= columnProjection for every row (j >= 1). The sums of
- * all rows advance together, k by k, which keeps each row's ascending-k order and reads memory in order.
- * `sums` is scratch space of at least m values.
+ * Twin of the projectionDots entry point: coeffs[(a - s0) * w + (c - t0)] = columnDot(a, c) for every
+ * source a and target c (w = t1 - t0).
  */
-export function updateColumn(work: Float32Array, m: number, j: number, coeffs: Float32Array, sums = new Float32Array(m)): void {
-  const s = sums;
-  const c0 = coeffs[0]!;
-  for (let i = 0; i < m; i++) s[i] = f(c0 * work[i]!);
-  for (let k = 1; k < j; k++) {
-    const c = coeffs[k]!;
-    const base = k * m;
-    for (let i = 0; i < m; i++) s[i] = f(s[i]! + f(c * work[base + i]!));
+export function projectionDots(work: Float32Array, m: number, p: Projection, coeffs: Float32Array): void {
+  const w = p.t1 - p.t0;
+  for (let a = p.s0; a < p.s1; a++) {
+    for (let c = p.t0; c < p.t1; c++) coeffs[(a - p.s0) * w + (c - p.t0)] = columnDot(work, m, a, c);
   }
-  const out = j * m;
-  for (let i = 0; i < m; i++) work[out + i] = f(work[out + i]! - s[i]!);
+}
+
+/**
+ * Twin of projectionSum: sum over the sources a = s0 .. s1 - 1 (ascending, from +0) of
+ * work[a * m + i] * coeffs[(a - s0) * w + c] (c: target index relative to t0).
+ */
+export function projectionSum(work: Float32Array, m: number, p: Projection, coeffs: Float32Array, c: number, i: number): number {
+  const w = p.t1 - p.t0;
+  let s = 0;
+  for (let a = p.s0; a < p.s1; a++) s = accumulateProduct(s, work[a * m + i]!, coeffs[(a - p.s0) * w + c]!);
+  return s;
+}
+
+/**
+ * Twin of the subtractProjection entry point: y_c[i] = y_c[i] - projectionSum(i, c) for every target c
+ * and row i. The sums of all rows advance together, source by source, which keeps each row's ascending
+ * order and reads memory in order. `sums` is scratch space of at least m values.
+ */
+export function subtractProjection(work: Float32Array, m: number, p: Projection, coeffs: Float32Array, sums = new Float32Array(m)): void {
+  const w = p.t1 - p.t0;
+  for (let c = 0; c < w; c++) {
+    sums.fill(0, 0, m);
+    for (let a = p.s0; a < p.s1; a++) {
+      const k = coeffs[(a - p.s0) * w + c]!;
+      const base = a * m;
+      for (let i = 0; i < m; i++) sums[i] = f(sums[i]! + f(work[base + i]! * k));
+    }
+    const out = (p.t0 + c) * m;
+    for (let i = 0; i < m; i++) work[out + i] = f(work[out + i]! - sums[i]!);
+  }
 }
 
 /** Twin of the normalizeColumn entry point: column j *= inverseNorm(columnDot(j, j)). */
@@ -219,23 +209,46 @@ export function transposeMatrix(source: Float32Array, rows: number, cols: number
   }
 }
 
+/** The two steps of the block Gram-Schmidt, as the CPU twin, the SIMD path and the GPU recorder run them. */
+export interface GramSchmidtSteps {
+  /** project(s0, s1, t0, t1) of the definition: projectionDots, then subtractProjection. */
+  project(p: Projection): void;
+  normalizeColumn(j: number): void;
+}
+
 /**
- * Replaces the n columns of the column-major m x n matrix `work` (m >= n) with Q of its thin QR (CGS2),
- * in the order of the shader's dispatches: per column j, (columnDots, updateColumn) twice when j > 0, then
- * normalizeColumn.
+ * The order of the steps of the definition (BCGS2 over panels of PANEL_WIDTH columns, CGS2 inside a
+ * panel) for n columns; every path runs its steps in this order.
  */
-export function orthonormalizeColumns(work: Float32Array, m: number, n: number): void {
-  const coeffs = new Float32Array(Math.max(1, n));
-  const sums = new Float32Array(n > 1 ? m : 0);
-  for (let j = 0; j < n; j++) {
-    if (j > 0) {
-      for (let pass = 0; pass < 2; pass++) {
-        columnDots(work, m, j, coeffs);
-        updateColumn(work, m, j, coeffs, sums);
+export function blockGramSchmidt(n: number, steps: GramSchmidtSteps): void {
+  for (let k = 0; k < n; k += PANEL_WIDTH) {
+    const end = Math.min(n, k + PANEL_WIDTH);
+    for (let round = 0; round < 2; round++) {
+      if (k > 0) steps.project({ s0: 0, s1: k, t0: k, t1: end });
+      for (let j = k; j < end; j++) {
+        if (j > k) {
+          steps.project({ s0: k, s1: j, t0: j, t1: j + 1 });
+          steps.project({ s0: k, s1: j, t0: j, t1: j + 1 });
+        }
+        steps.normalizeColumn(j);
       }
     }
-    normalizeColumn(work, m, j);
   }
+}
+
+/** Replaces the n columns of the column-major m x n matrix `work` (m >= n) with Q of its thin QR (the definition). */
+export function orthonormalizeColumns(work: Float32Array, m: number, n: number): void {
+  const coeffs = new Float32Array(Math.max(1, n * Math.min(n, PANEL_WIDTH)));
+  const sums = new Float32Array(m);
+  blockGramSchmidt(n, {
+    project(p) {
+      projectionDots(work, m, p, coeffs);
+      subtractProjection(work, m, p, coeffs, sums);
+    },
+    normalizeColumn(j) {
+      normalizeColumn(work, m, j);
+    },
+  });
 }
 
 /** The Gaussian matrix A (rows x cols, row-major) of the definition. */
@@ -245,8 +258,8 @@ export function orthogonalSource(o: ResolvedOrthogonal): Float32Array {
 
 /**
  * The (semi-)orthogonal rows x cols matrix Q (row-major f32) of the definition above, with exactly the
- * bits computeOrthogonal (src/gpu/orthogonal.ts) produces on the GPU. Rows are orthonormal when
- * rows <= cols, columns when rows >= cols.
+ * bits computeOrthogonal (src/gpu/orthogonal.ts) and the SIMD path (src/simd/orthogonal.ts) produce.
+ * Rows are orthonormal when rows <= cols, columns when rows >= cols.
  */
 export function orthogonalF32(options: OrthogonalOptions): Float32Array {
   const o = resolveOrthogonal(options);
