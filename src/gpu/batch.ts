@@ -63,6 +63,8 @@ export interface WeightWriter {
   readonly limits: DispatchLimits;
   /** @internal The device's error-scope and device-loss helper, shared by everything on this context. */
   readonly handle: DeviceHandle;
+  /** How this caller's generations run ('auto' resolved): the WGSL kernels, or the SIMD CPU path and writeBuffer. */
+  readonly strategy: 'kernel' | 'upload';
   /** Writes elements [start, start + count) of the tensor (seed, stream, dist) into the target. */
   generate(options: GpuGenerateOptions): Promise<GeneratedRange>;
   /** Executes a plan made by planGenerate into the target. */
@@ -107,6 +109,10 @@ export class Batch implements WeightWriter {
   /** @internal */
   get handle(): DeviceHandle {
     return this.engine.handle;
+  }
+
+  get strategy(): 'kernel' | 'upload' {
+    return this.engine.upload.strategy;
   }
 
   private assertOpen(): void {

@@ -1,21 +1,25 @@
-// The orthogonal initializer's core on the GPU: Q of the thin QR of a Gaussian matrix (CGS2), computed by
-// shaders/orthogonal.wgsl. CPU twin: orthogonalF32 in src/twin/orthogonal.ts, which also holds the
-// definition of the result; the two produce the same bits.
+// The orthogonal initializer's core on the GPU: Q of the thin QR of a Gaussian matrix (block CGS2),
+// computed by shaders/orthogonal.wgsl. CPU twin: orthogonalF32 in src/twin/orthogonal.ts, which also holds
+// the definition of the result; the two produce the same bits. On a software adapter (the context's
+// strategy is 'upload') the same bits come from the SIMD CPU path (src/simd/orthogonal.ts) and one
+// writeBuffer: there the "GPU" is the CPU, and the SIMD kernels are many times faster than the shaders.
 //
-// Work plan for rows x cols (M is m x n, m >= n, column-major in a `work` buffer):
+// Kernel work plan for rows x cols (M is m x n, m >= n, column-major in a `work` buffer):
 //   1. ctx.generate writes A (normal(0, 1), row-major) into the output buffer.
 //   2. rows >= cols: transposeMatrix copies A into a separate work buffer (column-major M = A).
 //      rows < cols: A row-major already is M = A^T column-major; the output buffer is the work buffer.
-//   3. For each column j: (columnDots: ceil(j / 8) workgroups, updateColumn) twice when j > 0, then normalizeColumn
-//      (one workgroup). Every dispatch reads its column from a 256-byte slot of one uniform buffer through
-//      a dynamic offset, so all columns are recorded up front (a few command buffers, one submit).
+//   3. The steps of blockGramSchmidt, in its order: a projection is projectionDots then subtractProjection,
+//      a normalization one normalizeColumn dispatch (one workgroup). Every dispatch reads its ranges from
+//      a 256-byte slot of one uniform buffer through a dynamic offset (one slot per panel and one per
+//      column), so all steps are recorded up front (a few command buffers, one submit).
 //   4. rows >= cols: transposeMatrix writes Q = Q_M back into the output buffer, row-major.
-// Dispatches per column: 5 (1 for column 0); no dispatch covers more than 1024 or the device's
-// maxComputeWorkgroupsPerDimension workgroups (element-wise kernels loop over a grid stride).
+// No dispatch covers more than 1024 or the device's maxComputeWorkgroupsPerDimension workgroups
+// (every kernel but normalizeColumn loops over a grid stride).
 import orthogonalWgsl from '../../shaders/orthogonal.wgsl?raw';
 import orthogonalLayout from '../../shaders/orthogonal.wgsl?reflect';
 import { UnsupportedError } from '../errors.js';
-import { DOT_TILE, resolveOrthogonal, WORKGROUP_SIZE, type OrthogonalOptions } from '../twin/orthogonal.js';
+import { blockGramSchmidt, PANEL_WIDTH, resolveOrthogonal, type OrthogonalOptions, type Projection } from '../twin/orthogonal.js';
+import { createSimdOrthogonal, type SimdOrthogonal } from '../simd/orthogonal.js';
 import { normal } from '../contract/distributions.js';
 import type { WeightWriter } from './batch.js';
 import type { DeviceHandle } from './device-handle.js';
@@ -32,11 +36,13 @@ export const orthogonalModule: { readonly label: string; readonly code: string; 
   layout: orthogonalLayout,
 };
 
-const ENTRY_POINTS = ['columnDots', 'updateColumn', 'normalizeColumn', 'transposeMatrix'] as const;
+const ENTRY_POINTS = ['projectionDots', 'subtractProjection', 'normalizeColumn', 'transposeMatrix'] as const;
 type EntryPoint = (typeof ENTRY_POINTS)[number];
 
-/** Columns recorded per command buffer (each is one compute pass). */
-const COLUMNS_PER_COMMAND_BUFFER = 128;
+/** Threads per workgroup of shaders/orthogonal.wgsl. */
+const WORKGROUP_SIZE = 64;
+/** Dispatches recorded per command buffer (each is one compute pass). */
+const DISPATCHES_PER_COMMAND_BUFFER = 1024;
 
 interface Kernel {
   readonly pipeline: GPUComputePipeline;
@@ -98,12 +104,22 @@ async function createKernels(handle: DeviceHandle): Promise<Kernels> {
 
 type ParamValues = Record<string, number | readonly number[]>;
 
+let simdPath: Promise<SimdOrthogonal> | undefined;
+
+/** The SIMD CPU path, instantiated once per realm (its memory and workers are kept for later calls). */
+function simdOrthogonal(): Promise<SimdOrthogonal> {
+  simdPath ??= createSimdOrthogonal();
+  simdPath.catch(() => (simdPath = undefined));
+  return simdPath;
+}
+
 /**
  * Computes the (semi-)orthogonal rows x cols matrix Q of the orthogonal initializer (definition:
  * src/twin/orthogonal.ts) on the GPU. Resolves with a new f32 buffer of rows * cols values, row-major,
  * with STORAGE | COPY_SRC | COPY_DST usage, owned by the caller (destroy it when done), once the work is
  * submitted and WebGPU validated it; later work on the device's queue sees the values. Its bits equal
- * orthogonalF32's for the same options.
+ * orthogonalF32's for the same options. Where the strategy is 'upload' (software adapters by default) Q
+ * is computed by the SIMD CPU path and written with one writeBuffer.
  */
 export async function computeOrthogonal(ctx: WeightWriter, options: OrthogonalOptions): Promise<GPUBuffer> {
   const o = resolveOrthogonal(options);
@@ -117,6 +133,9 @@ export async function computeOrthogonal(ctx: WeightWriter, options: OrthogonalOp
     );
   }
   handle.assertAlive();
+  // Software adapter: the SIMD CPU path, when WebAssembly SIMD is there; else the kernels.
+  const simd = ctx.strategy === 'upload' ? await simdOrthogonal().catch(() => undefined) : undefined;
+  if (simd) return writeSimdOrthogonal(ctx, simd, o);
   const kernels = await kernelsFor(handle);
   // A, normal(0, 1), row-major, generated and submitted (in the caller's batch, after what it recorded
   // before) ahead of the QR's own submission.
@@ -136,7 +155,7 @@ export async function computeOrthogonal(ctx: WeightWriter, options: OrthogonalOp
         return b;
       };
       const work = o.tall ? buffer(`work ${o.m}x${o.n}`, bytes, BufferUsage.STORAGE) : output;
-      const coeffs = buffer('coefficients', 4 * o.n, BufferUsage.STORAGE);
+      const coeffs = buffer('coefficients', 4 * o.n * Math.min(o.n, PANEL_WIDTH), BufferUsage.STORAGE);
       record(ctx, kernels, o, output, work, coeffs, buffer);
     });
   } catch (e) {
@@ -148,7 +167,30 @@ export async function computeOrthogonal(ctx: WeightWriter, options: OrthogonalOp
   return output;
 }
 
-/** Records and submits every dispatch: the transposes and all columns. */
+/** computeOrthogonal on the SIMD CPU path: Q computed here, then one writeBuffer after the caller's earlier work. */
+async function writeSimdOrthogonal(ctx: WeightWriter, simd: SimdOrthogonal, o: ReturnType<typeof resolveOrthogonal>): Promise<GPUBuffer> {
+  const q = await simd.orthogonal(o);
+  const { handle } = ctx;
+  // This caller's earlier recorded work reaches the queue before the write.
+  await ctx.batch((b) => b.flush());
+  let output: GPUBuffer | undefined;
+  try {
+    return await handle.scoped(`${LABEL} ${o.rows}x${o.cols} upload`, () => {
+      output = handle.device.createBuffer({
+        label: `${LABEL} Q ${o.rows}x${o.cols}`,
+        size: q.byteLength,
+        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+      });
+      handle.device.queue.writeBuffer(output, 0, q);
+      return output;
+    });
+  } catch (e) {
+    output?.destroy();
+    throw e;
+  }
+}
+
+/** Records and submits every dispatch: the transposes and the steps of blockGramSchmidt. */
 function record(
   ctx: WeightWriter,
   kernels: Kernels,
@@ -164,16 +206,39 @@ function record(
   const align = device.limits.minUniformBufferOffsetAlignment;
   const slot = Math.ceil(struct.size / align) * align;
   const { m, n } = o;
-  // Slots 0 .. n-1: column j; slot n: transpose in (rows x cols); slot n + 1: transpose out (n x m).
-  const slots = n + 2;
-  const data = new Uint8Array(slot * slots);
-  const put = (i: number, values: ParamValues) => {
-    data.set(new Uint8Array(packStruct(struct, { m, n, column: 0, rows: 0, cols: 0, fence: 0, ...values }, 'OrthogonalParams')), i * slot);
+
+  // The steps in order, and one parameter slot per distinct set of values: the two transposes, each
+  // panel's block projection, and each column's in-panel projection together with its normalization.
+  type Step = { kind: 'project'; p: Projection } | { kind: 'normalize'; column: number };
+  const steps: Step[] = [];
+  blockGramSchmidt(n, {
+    project: (p) => steps.push({ kind: 'project', p }),
+    normalizeColumn: (column) => steps.push({ kind: 'normalize', column }),
+  });
+  const base = { m, n, s0: 0, s1: 0, t0: 0, t1: 0, column: 0, rows: 0, cols: 0, fence: 0 };
+  const slotValues: ParamValues[] = [
+    { ...base, rows: o.rows, cols: o.cols },
+    { ...base, rows: n, cols: m },
+  ];
+  const panelSlot = (t0: number) => 2 + t0 / PANEL_WIDTH;
+  const columnSlot = (j: number) => 2 + Math.ceil(n / PANEL_WIDTH) + j;
+  for (let k = 0; k < n; k += PANEL_WIDTH) slotValues.push({ ...base, s1: k, t0: k, t1: Math.min(n, k + PANEL_WIDTH) });
+  for (let j = 0; j < n; j++) {
+    const k = j - (j % PANEL_WIDTH);
+    slotValues.push({ ...base, s0: k, s1: j, t0: j, t1: j + 1, column: j });
+  }
+  const slotOf = (step: Step): number => {
+    if (step.kind === 'normalize') return columnSlot(step.column);
+    const { p } = step;
+    // A panel's block projection targets the panel from its first column; an in-panel one, a later column.
+    const i = p.t0 % PANEL_WIDTH === 0 ? panelSlot(p.t0) : columnSlot(p.t0);
+    const v = slotValues[i]!;
+    if (v['s0'] !== p.s0 || v['s1'] !== p.s1 || v['t0'] !== p.t0 || v['t1'] !== p.t1) throw new Error(`orthogonal: no parameter slot for ${JSON.stringify(p)}`);
+    return i;
   };
-  for (let j = 0; j < n; j++) put(j, { column: j });
-  put(n, { rows: o.rows, cols: o.cols });
-  put(n + 1, { rows: n, cols: m });
-  const params = buffer(`params x${slots}`, data.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+  const data = new Uint8Array(slot * slotValues.length);
+  slotValues.forEach((values, i) => data.set(new Uint8Array(packStruct(struct, values, 'OrthogonalParams')), i * slot));
+  const params = buffer(`params x${slotValues.length}`, data.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
   device.queue.writeBuffer(params, 0, data);
 
   const resources: Record<number, GPUBufferBinding> = {
@@ -194,8 +259,8 @@ function record(
     });
   };
   const groups = {
-    columnDots: bindGroup('columnDots'),
-    updateColumn: bindGroup('updateColumn'),
+    projectionDots: bindGroup('projectionDots'),
+    subtractProjection: bindGroup('subtractProjection'),
     normalizeColumn: bindGroup('normalizeColumn'),
   };
   const gridCap = Math.min(ctx.limits.maxWorkgroupsPerDimension, device.limits.maxComputeWorkgroupsPerDimension);
@@ -204,11 +269,7 @@ function record(
   const commandBuffers: GPUCommandBuffer[] = [];
   let encoder: GPUCommandEncoder | undefined;
   let pass: GPUComputePassEncoder | undefined;
-  const begin = (what: string) => {
-    encoder = device.createCommandEncoder({ label: `${LABEL} ${what}` });
-    pass = encoder.beginComputePass({ label: `${LABEL} ${what}` });
-    return pass;
-  };
+  let recorded = 0;
   const finish = () => {
     if (!encoder || !pass) return;
     pass.end();
@@ -216,37 +277,31 @@ function record(
     encoder = undefined;
     pass = undefined;
   };
-  const transpose = (from: GPUBuffer, to: GPUBuffer, paramsSlot: number, what: string) => {
-    const p = pass ?? begin(what);
-    p.setPipeline(kernels.transposeMatrix.pipeline);
-    p.setBindGroup(0, bindGroup('transposeMatrix', { 3: { buffer: from }, 4: { buffer: to } }, what), [paramsSlot * slot]);
-    p.dispatchWorkgroups(grid(m * n));
+  const dispatch = (name: EntryPoint, bind: GPUBindGroup, slotIndex: number, workgroups: number) => {
+    if (!pass || recorded % DISPATCHES_PER_COMMAND_BUFFER === 0) {
+      finish();
+      const what = `dispatches ${recorded}..`;
+      encoder = device.createCommandEncoder({ label: `${LABEL} ${what}` });
+      pass = encoder.beginComputePass({ label: `${LABEL} ${what}` });
+    }
+    recorded++;
+    pass.setPipeline(kernels[name].pipeline);
+    pass.setBindGroup(0, bind, [slotIndex * slot]);
+    pass.dispatchWorkgroups(workgroups);
   };
 
-  if (o.tall) transpose(output, work, n, 'transpose A');
-  const rowGroups = grid(m);
-  for (let j = 0; j < n; j++) {
-    if (j % COLUMNS_PER_COMMAND_BUFFER === 0) {
-      finish();
-      begin(`columns ${j}..${Math.min(n, j + COLUMNS_PER_COMMAND_BUFFER) - 1}`);
+  if (o.tall) dispatch('transposeMatrix', bindGroup('transposeMatrix', { 3: { buffer: output }, 4: { buffer: work } }, 'transpose A'), 0, grid(m * n));
+  for (const step of steps) {
+    const at = slotOf(step);
+    if (step.kind === 'normalize') {
+      dispatch('normalizeColumn', groups.normalizeColumn, at, 1);
+    } else {
+      const w = step.p.t1 - step.p.t0;
+      dispatch('projectionDots', groups.projectionDots, at, grid((step.p.s1 - step.p.s0) * w));
+      dispatch('subtractProjection', groups.subtractProjection, at, grid(m * w));
     }
-    const p = pass!;
-    const offsets = [j * slot];
-    if (j > 0) {
-      for (let twice = 0; twice < 2; twice++) {
-        p.setPipeline(kernels.columnDots.pipeline);
-        p.setBindGroup(0, groups.columnDots, offsets);
-        p.dispatchWorkgroups(Math.ceil(j / DOT_TILE));
-        p.setPipeline(kernels.updateColumn.pipeline);
-        p.setBindGroup(0, groups.updateColumn, offsets);
-        p.dispatchWorkgroups(rowGroups);
-      }
-    }
-    p.setPipeline(kernels.normalizeColumn.pipeline);
-    p.setBindGroup(0, groups.normalizeColumn, offsets);
-    p.dispatchWorkgroups(1);
   }
-  if (o.tall) transpose(work, output, n + 1, 'transpose Q');
+  if (o.tall) dispatch('transposeMatrix', bindGroup('transposeMatrix', { 3: { buffer: work }, 4: { buffer: output } }, 'transpose Q'), 1, grid(m * n));
   finish();
   device.queue.submit(commandBuffers);
 }

@@ -96,7 +96,7 @@ function orthonormalizeInMemory(e: OrthogonalExports, m: number, n: number, work
 }
 
 /** Q (row-major rows x cols) of the definition from the Gaussian matrix `a`, on an instance. */
-function orthogonalFromSource(e: OrthogonalExports, o: ResolvedOrthogonal, a: Float32Array): Float32Array {
+function orthogonalFromSource(e: OrthogonalExports, o: ResolvedOrthogonal, a: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer> {
   const { m, n } = o;
   const stride = Math.ceil(m / ROW_BLOCK) * ROW_BLOCK;
   const work = 0;
@@ -126,7 +126,7 @@ function orthogonalFromSource(e: OrthogonalExports, o: ResolvedOrthogonal, a: Fl
 
 /** A loaded SIMD orthogonal path: `orthogonal` has the bits of orthogonalF32. */
 export interface SimdOrthogonal {
-  orthogonal(options: OrthogonalOptions): Float32Array;
+  orthogonal(options: OrthogonalOptions): Float32Array<ArrayBuffer>;
 }
 
 /**
@@ -141,7 +141,7 @@ export async function createSimdOrthogonal(): Promise<SimdOrthogonal> {
   return {
     orthogonal(options) {
       const o = resolveOrthogonal(options);
-      const a = generator.generate({ seed: o.seed, stream: o.stream, count: o.rows * o.cols, dist: normal() }) as Float32Array;
+      const a = generator.generate({ seed: o.seed, stream: o.stream, count: o.rows * o.cols, dist: normal() }) as Float32Array<ArrayBuffer>;
       return orthogonalFromSource(exports, o, a);
     },
   };

@@ -6,17 +6,7 @@ import { computeOrthogonal, orthogonalModule } from '../../src/gpu/orthogonal.js
 import { BufferUsage } from '../../src/gpu/flags.js';
 import { packStruct } from '../../src/gpu/shader-layout.js';
 import { InvalidParameterError, UnsupportedError } from '../../src/errors.js';
-import {
-  accumulateProduct,
-  columnDotPartial,
-  columnProjection,
-  inverseNorm,
-  MIN_NORM_SQUARED,
-  orthogonalF32,
-  tailSum,
-  threadPartial,
-  WORKGROUP_SIZE,
-} from '../../src/twin/orthogonal.js';
+import { accumulateProduct, columnDot, inverseNorm, MIN_NORM_SQUARED, orthogonalF32, projectionSum } from '../../src/twin/orthogonal.js';
 import { f32ToBits } from '../../src/twin/transforms.js';
 import { firstBitDifference, inErrorScope, nodeContext, type Scope } from '../helpers/gpu.js';
 import { testWords } from '../helpers/reference.js';
@@ -67,6 +57,8 @@ describe('computeOrthogonal on the GPU', () => {
     [40, 129, 123456789n, 5n],
     [257, 9, 0n, 0n],
     [2, 600, 31n, 2n ** 40n],
+    [130, 130, 5n, 6n], // three panels (64 + 64 + 2 columns)
+    [70, 200, 9n, 1n], // two panels, wide
   ];
   it.each(shapes)('%i x %i (seed %s, stream %s) equals the CPU twin bit for bit', async (rows, cols, seed, stream) => {
     await inErrorScope(ctx, async (scope) => {
@@ -118,6 +110,23 @@ describe('computeOrthogonal on the GPU', () => {
     }
   });
 
+  it('on a software adapter (strategy upload) takes the SIMD CPU path: the same bits', async () => {
+    const upload = await nodeContext({ strategy: 'upload' });
+    try {
+      await inErrorScope(upload, async (scope) => {
+        for (const options of [
+          { seed: 8n, rows: 150, cols: 90 },
+          { seed: 8n, rows: 90, cols: 150 },
+          { seed: 3n, stream: 2n, rows: 200, cols: 200 },
+        ]) {
+          expectSameBits(await gpuQ(upload, scope, options), orthogonalF32(options), `${options.rows}x${options.cols} upload`);
+        }
+      });
+    } finally {
+      upload.destroy();
+    }
+  });
+
   it('rejects invalid inputs before any GPU work, and matrices over the binding limit', async () => {
     await expect(computeOrthogonal(ctx, { seed: 1n, rows: 0, cols: 3 })).rejects.toBeInstanceOf(InvalidParameterError);
     await expect(computeOrthogonal(ctx, { seed: 1n, rows: 3, cols: 2 ** 27 })).rejects.toMatchObject({ parameter: 'cols' });
@@ -129,54 +138,45 @@ describe('computeOrthogonal on the GPU', () => {
 
 describe('shaders/orthogonal.wgsl helpers on the GPU', () => {
   /**
-   * Runs `body` in a test entry point composed after the library module, using its own bindings: inputs
-   * in `work`, outputs in `coeffs` (or in `work` after the inputs). `records` invocations (per-record
-   * kernel) or workgroups of 64 (per-workgroup kernel).
+   * Runs `body` (one invocation per record r < records) in a test entry point composed after the library
+   * module: inputs in `work`, outputs in `coeffs` (or in `work` after the inputs).
    */
   async function harness(
     scope: Scope,
-    kind: 'record' | 'workgroup',
     body: string,
     input: Float32Array<ArrayBuffer>,
     outCount: number,
-    values: { m?: number; column?: number; records: number; coeffs?: Float32Array<ArrayBuffer>; out?: 'coeffs' | 'work' },
+    values: { m?: number; s0?: number; s1?: number; t0?: number; t1?: number; records: number; coeffs?: Float32Array<ArrayBuffer>; out?: 'coeffs' | 'work' },
   ): Promise<Uint32Array> {
     const { device } = ctx;
-    const entry =
-      kind === 'record'
-        ? `@compute @workgroup_size(64)
+    const entry = `@compute @workgroup_size(64)
 fn harness(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
   let r = gid.x;
   if (r >= params.rows) { return; }
-  ${body}
-}`
-        : `@compute @workgroup_size(WORKGROUP_SIZE)
-fn harness(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) u: u32) {
-  fmaFence = params.fence;
   ${body}
 }`;
     const module = device.createShaderModule({ label: 'test: orthogonal harness', code: `${orthogonalModule.code}\n${entry}` });
     const pipeline = await device.createComputePipelineAsync({ label: 'test: orthogonal harness', layout: 'auto', compute: { module, entryPoint: 'harness' } });
     const struct = orthogonalModule.layout.structs['OrthogonalParams']!;
     const params = scope.track(device.createBuffer({ label: 'test: params', size: struct.size, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST }));
-    device.queue.writeBuffer(params, 0, packStruct(struct, { m: values.m ?? 0, n: 0, column: values.column ?? 0, rows: values.records, cols: input.length, fence: 0 }));
+    const { m = 0, s0 = 0, s1 = 0, t0 = 0, t1 = 0 } = values;
+    device.queue.writeBuffer(params, 0, packStruct(struct, { m, n: 0, s0, s1, t0, t1, column: 0, rows: values.records, cols: input.length, fence: 0 }));
     const work = scope.buffer(4 * (input.length + outCount), 'test: work');
     device.queue.writeBuffer(work, 0, input);
     const coeffs = scope.buffer(4 * Math.max(outCount, values.coeffs?.length ?? 0, 1), 'test: coeffs');
     if (values.coeffs) device.queue.writeBuffer(coeffs, 0, values.coeffs);
     const resources: Record<number, GPUBuffer> = { 0: params, 1: work, 2: coeffs };
-    const uses = [0, 1, 2]; // every body and helper here reads params (the fence), work and coeffs
     const bindGroup = device.createBindGroup({
       label: 'test: orthogonal harness',
       layout: pipeline.getBindGroupLayout(0),
-      entries: uses.map((binding) => ({ binding, resource: { buffer: resources[binding]! } })),
+      entries: [0, 1, 2].map((binding) => ({ binding, resource: { buffer: resources[binding]! } })),
     });
     const encoder = device.createCommandEncoder({ label: 'test: orthogonal harness' });
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(kind === 'record' ? Math.ceil(values.records / 64) : values.records);
+    pass.dispatchWorkgroups(Math.ceil(values.records / 64));
     pass.end();
     device.queue.submit([encoder.finish()]);
     return (values.out ?? 'coeffs') === 'coeffs'
@@ -190,7 +190,7 @@ fn harness(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
     await inErrorScope(ctx, async (scope) => {
       const n = 30_000;
       const input = randomF32(3 * n, 71, 50);
-      const out = await harness(scope, 'record', 'coeffs[r] = accumulateProduct(work[3u * r], work[3u * r + 1u], work[3u * r + 2u]);', input, n, { records: n });
+      const out = await harness(scope, 'coeffs[r] = accumulateProduct(work[3u * r], work[3u * r + 1u], work[3u * r + 2u]);', input, n, { records: n });
       for (let r = 0; r < n; r++) {
         const want = f32ToBits(accumulateProduct(input[3 * r]!, input[3 * r + 1]!, input[3 * r + 2]!));
         if (out[r] !== want) expect([r, out[r]]).toEqual([r, want]);
@@ -203,7 +203,7 @@ fn harness(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
       const words = testWords(20_000, 73);
       const xs = [0, MIN_NORM_SQUARED, 2 ** -101, 1, 2, 4, 0.5, 2 ** 34, 1e-30, ...Array.from(words, (w) => f(2 ** (-100 + (w % 13400) / 100) * (1 + (w >>> 20) / 4096)))].map(f);
       const input = Float32Array.from(xs);
-      const out = await harness(scope, 'record', 'coeffs[r] = inverseNorm(work[r]);', input, xs.length, { records: xs.length });
+      const out = await harness(scope, 'coeffs[r] = inverseNorm(work[r]);', input, xs.length, { records: xs.length });
       for (let r = 0; r < xs.length; r++) {
         const want = f32ToBits(inverseNorm(xs[r]!));
         if (out[r] !== want) expect([xs[r], out[r]]).toEqual([xs[r], want]);
@@ -211,61 +211,31 @@ fn harness(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
     });
   });
 
-  it.each([3, 64, 256, 300, 1031])('columnDotPartial (t < 256) and threadPartial (u < 64) equal their twins (m = %i)', async (m) => {
+  it.each([1, 2, 3, 4, 5, 7, 64, 301, 1031])('columnDot equals its twin for every pair of 6 columns (m = %i)', async (m) => {
     await inErrorScope(ctx, async (scope) => {
-      const input = randomF32(2 * m, 80 + m, 4);
-      const out = await harness(
-        scope,
-        'record',
-        `coeffs[r] = columnDotPartial(0u, 1u, r);
-         if (r < 64u) { coeffs[256u + r] = threadPartial(1u, 0u, r); }`,
-        input,
-        256 + 64,
-        { m, records: 256 },
-      );
-      const want = [
-        ...Array.from({ length: 256 }, (_, t) => columnDotPartial(input, m, 0, 1, t)),
-        ...Array.from({ length: 64 }, (_, u) => threadPartial(input, m, 1, 0, u)),
-      ].map(f32ToBits);
+      const input = randomF32(6 * m, 80 + m, 4);
+      const out = await harness(scope, 'coeffs[r] = columnDot(r / 6u, r % 6u);', input, 36, { m, records: 36 });
+      const want = Array.from({ length: 36 }, (_, r) => f32ToBits(columnDot(input, m, Math.floor(r / 6), r % 6)));
       expect(Array.from(out)).toEqual(want);
     });
   });
 
-  it('tailSum equals its twin on 2,000 random workgroups of 64 values', async () => {
-    await inErrorScope(ctx, async (scope) => {
-      const groups = 2000;
-      const input = randomF32(64 * groups, 91, 1000);
-      const out = await harness(
-        scope,
-        'workgroup',
-        `partials[u] = work[wg.x * 64u + u];
-  workgroupBarrier();
-  if (u == 0u) { coeffs[wg.x] = tailSum(0u); }`,
-        input,
-        groups,
-        { records: groups },
-      );
-      for (let g = 0; g < groups; g++) {
-        const want = f32ToBits(tailSum(input.slice(WORKGROUP_SIZE * g, WORKGROUP_SIZE * (g + 1))));
-        if (out[g] !== want) expect([g, out[g]]).toEqual([g, want]);
-      }
-    });
-  });
-
-  it('columnProjection equals its twin for every row, j = 1 .. 40', async () => {
+  it('projectionSum equals its twin for every row and target', async () => {
     await inErrorScope(ctx, async (scope) => {
       const m = 70;
-      const input = randomF32(m * 41, 97);
-      const coeffs = randomF32(41, 98, 5);
-      for (const j of [1, 2, 7, 40]) {
-        const out = await harness(scope, 'record', 'work[params.cols + r] = columnProjection(params.column, r);', input, m, {
-          m,
-          column: j,
-          records: m,
-          coeffs,
-          out: 'work',
+      const input = randomF32(m * 45, 97);
+      for (const [s0, s1, t0, t1] of [
+        [0, 1, 1, 2],
+        [3, 10, 10, 11],
+        [0, 40, 40, 45],
+      ] as const) {
+        const w = t1 - t0;
+        const coeffs = randomF32((s1 - s0) * w, 98 + s1, 5);
+        const out = await harness(scope, 'work[params.cols + r] = projectionSum(r / params.m, r % params.m);', input, m * w, {
+          m, s0, s1, t0, t1, records: m * w, coeffs, out: 'work',
         });
-        const want = Array.from({ length: m }, (_, i) => f32ToBits(columnProjection(input, m, coeffs, j, i)));
+        const p = { s0, s1, t0, t1 };
+        const want = Array.from({ length: m * w }, (_, r) => f32ToBits(projectionSum(input, m, p, coeffs, Math.floor(r / m), r % m)));
         expect(Array.from(out)).toEqual(want);
       }
     });
