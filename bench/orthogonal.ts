@@ -1,17 +1,22 @@
-// Times the orthogonal initializer's core on the GPU (computeOrthogonal) and on the CPU twin
-// (orthogonalF32) for n x n matrices, checks that the bits agree and prints max |Q^T Q - I|.
+// Bench cases orthogonal-N: the orthogonal initializer's core (Q of an N x N Gaussian matrix) on this
+// machine, next to PyTorch CPU's torch.nn.init.orthogonal_ measured in the same run.
 //
-//   npx tsx bench/orthogonal.ts [--n 1024] [--seed 42] [--stream 0] [--reps 1] [--cpu-max 1024] [--check auto]
+//   npx tsx bench/orthogonal.ts [--n 256,512,1024,2048,4096] [--repeat 3] [--kernel-max auto] [--python python3] [--check]
 //
-// --n        size, or a comma-separated list of sizes (default 1024)
-// --reps     GPU runs per size after one warm-up run at that size; the best time is printed (default 1)
-// --cpu-max  largest n the CPU twin runs for (default 1024; the CPU twin is O(n^3) in f32-rounded JS)
-// --check    full: max |Q^T Q - I| over all pairs of columns (O(n^3) in doubles); sample: the 256 first
-//            and 256 random columns against all columns; none. auto (default): full up to 1024, else sample.
-//
-// The GPU time runs from the call to the queue finishing the work (generation of the Gaussian matrix,
-// CGS2, transposes), without the readback. In Node the adapter is a real GPU when Dawn finds one, else
-// SwiftShader (a CPU implementation, so GPU numbers there are not GPU speeds).
+// Rows per size (one JSON line each on stdout; the table goes to stderr):
+//   orthogonal-N          computeOrthogonal on a context with the default strategy: the SIMD CPU path on a
+//                         software adapter (SwiftShader here), the WGSL kernels on a GPU. Time from the
+//                         call to the queue finishing (generation of A, QR, upload), without readback.
+//   orthogonal-N-kernel   computeOrthogonal with strategy 'kernel' (the WGSL kernels) up to --kernel-max
+//                         (default: 256 on a software adapter, where the kernels run on the CPU in
+//                         SwiftShader; every size on a GPU). Its bits are compared with the default path's.
+//   orthogonal-N-torch    torch.nn.init.orthogonal_ on an N x N float32 CPU tensor with
+//                         torch.set_num_threads(os.cpu_count()), timed inside Python (time.perf_counter),
+//                         "skipped" when no `--python` (default: python3, then /usr/bin/python3) imports torch.
+// `--repeat` samples per case after one warm-up: the median is reported with min and max; `ratio` is
+// ours / torch of the medians. `--check` adds max |Q^T Q - I| over every pair with 48 sampled columns.
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { registerWgslHooks } from './wgsl-hooks.js';
 
 // tsx does not know Vite's `?raw` and `?reflect` imports (src/gpu/shader-sources.ts uses them).
@@ -19,7 +24,7 @@ registerWgslHooks();
 
 const { createNodeContext } = await import('../src/node.js');
 const { computeOrthogonal } = await import('../src/gpu/orthogonal.js');
-const { orthogonalF32 } = await import('../src/twin/orthogonal.js');
+const { isSoftwareAdapter } = await import('../src/gpu/context.js');
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,23 +34,71 @@ function option(name: string, fallback: string): string {
   return v;
 }
 
-const sizes = option('n', '1024').split(',').map((s) => {
+const sizes = option('n', '256,512,1024,2048,4096').split(',').map((s) => {
   const n = Number(s);
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--n: not a positive integer: ${s}`);
   return n;
 });
-const seed = BigInt(option('seed', '42'));
-const stream = BigInt(option('stream', '0'));
-const reps = Number(option('reps', '1'));
-const cpuMax = Number(option('cpu-max', '1024'));
-const check = option('check', 'auto');
+const repeat = Math.max(1, Number(option('repeat', '3')));
+const check = process.argv.includes('--check');
 
-/** max |q_a . q_b - delta_ab| over the given columns a (against every column b) of a square row-major Q. */
-function orthogonalityError(q: Float32Array, n: number, columns: Iterable<number>): number {
-  const c = new Float64Array(n * n); // column-major copy
+interface Stats {
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+}
+const stats = (ms: number[]): Stats => {
+  const s = [...ms].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { medianMs: Math.round(median), minMs: Math.round(s[0]!), maxMs: Math.round(s[s.length - 1]!) };
+};
+
+const TORCH_SCRIPT = `
+import json, os, sys, time, torch
+torch.set_num_threads(os.cpu_count())
+n, repeat = int(sys.argv[1]), int(sys.argv[2])
+torch.manual_seed(0)
+w = torch.empty(n, n, dtype=torch.float32)
+torch.nn.init.orthogonal_(w)
+ms = []
+for _ in range(repeat):
+    t0 = time.perf_counter()
+    torch.nn.init.orthogonal_(w)
+    ms.append((time.perf_counter() - t0) * 1000)
+q = w.double()
+err = (q.T @ q - torch.eye(n, dtype=torch.float64)).abs().max().item()
+print(json.dumps({"ms": ms, "torch": torch.__version__, "threads": torch.get_num_threads(), "maxOrthError": err}))
+`;
+
+/** The first of --python, python3, /usr/bin/python3 that imports torch, or undefined. */
+function findPython(): string | undefined {
+  const explicit = process.argv.includes('--python') ? [option('python', 'python3')] : ['python3', '/usr/bin/python3'];
+  for (const python of explicit) {
+    try {
+      execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+function torchCase(python: string, n: number): { stats: Stats; torch: string; threads: number; maxOrthError: number } {
+  const out = execFileSync(python, ['-c', TORCH_SCRIPT, String(n), String(repeat)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { ms: number[]; torch: string; threads: number; maxOrthError: number };
+  return { stats: stats(r.ms), torch: r.torch, threads: r.threads, maxOrthError: r.maxOrthError };
+}
+
+/** max |q_a . q_b - delta_ab| over every pair with 48 sampled columns a of a square row-major Q. */
+function sampledOrthogonalityError(q: Float32Array, n: number): number {
+  const picks = new Set<number>();
+  for (let i = 0; i < 16; i++) picks.add(Math.min(i, n - 1)).add(Math.max(0, n - 1 - i)).add(Math.floor(((i + 0.5) * n) / 16));
+  const c = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) c[k * n + i] = q[i * n + k]!;
   let worst = 0;
-  for (const a of columns) {
+  for (const a of picks) {
     for (let b = 0; b < n; b++) {
       let s = 0;
       for (let i = 0; i < n; i++) s += c[a * n + i]! * c[b * n + i]!;
@@ -55,54 +108,59 @@ function orthogonalityError(q: Float32Array, n: number, columns: Iterable<number
   return worst;
 }
 
-function checkedColumns(n: number, mode: string): number[] | null {
-  if (mode === 'none') return null;
-  if (mode === 'full' || (mode === 'auto' && n <= 1024)) return Array.from({ length: n }, (_, i) => i);
-  const picked = new Set<number>();
-  for (let i = 0; i < Math.min(n, 256); i++) picked.add(i);
-  let x = 12345;
-  while (picked.size < Math.min(n, 512)) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    picked.add(x % n);
-  }
-  return [...picked];
-}
-
 const ctx = await createNodeContext();
-console.log(`adapter: ${ctx.adapter.description || ctx.adapter.vendor} (fallback: ${ctx.adapter.isFallbackAdapter})`);
+const kernelCtx = await createNodeContext({ strategy: 'kernel' });
+const software = isSoftwareAdapter(ctx.adapter);
+const kernelMax = option('kernel-max', 'auto') === 'auto' ? (software ? 256 : Infinity) : Number(option('kernel-max', 'auto'));
+const python = findPython();
+const adapter = `${ctx.adapter.description || ctx.adapter.vendor} (fallback: ${ctx.adapter.isFallbackAdapter})`;
+console.error(`adapter: ${adapter}; default strategy: ${ctx.strategy}; cores: ${cpus().length}; torch: ${python ? `via ${python}` : 'skipped (no python3 with torch)'}`);
+const rows: Record<string, unknown>[] = [];
+const emit = (row: Record<string, unknown>) => {
+  rows.push(row);
+  console.log(JSON.stringify(row));
+};
 try {
   for (const n of sizes) {
-    const options = { seed, stream, rows: n, cols: n };
-    const runGpu = async () => {
+    const options = { seed: 42n, stream: 0n, rows: n, cols: n };
+    const time = async (c: typeof ctx) => {
       const t0 = performance.now();
-      const buffer = await computeOrthogonal(ctx, options);
-      await ctx.device.queue.onSubmittedWorkDone();
+      const buffer = await computeOrthogonal(c, options);
+      await c.device.queue.onSubmittedWorkDone();
       return { buffer, ms: performance.now() - t0 };
     };
-    (await runGpu()).buffer.destroy(); // warm-up: pipelines, buffer pools
-    let best = Infinity;
-    let q: Float32Array | undefined;
-    for (let r = 0; r < Math.max(1, reps); r++) {
-      const { buffer, ms } = await runGpu();
-      best = Math.min(best, ms);
-      if (!q) q = await ctx.read(buffer, { count: n * n, dtype: 'f32' });
-      buffer.destroy();
+    const measure = async (c: typeof ctx) => {
+      (await time(c)).buffer.destroy(); // warm-up: pipelines, module instances, memory
+      const ms: number[] = [];
+      let q: Float32Array | undefined;
+      for (let r = 0; r < repeat; r++) {
+        const { buffer, ms: t } = await time(c);
+        ms.push(t);
+        if (!q) q = await c.read(buffer, { count: n * n, dtype: 'f32' });
+        buffer.destroy();
+      }
+      return { stats: stats(ms), q: q! };
+    };
+    const ours = await measure(ctx);
+    const row: Record<string, unknown> = { case: `orthogonal-${n}`, n, path: ctx.strategy === 'upload' ? 'simd-cpu' : 'kernel', ...ours.stats };
+    if (check) row['maxOrthErrorSampled'] = Number(sampledOrthogonalityError(ours.q, n).toExponential(3));
+    const torch = python ? torchCase(python, n) : undefined;
+    if (torch) row['ratioVsTorch'] = Number((ours.stats.medianMs / torch.stats.medianMs).toFixed(2));
+    emit(row);
+    if (n <= kernelMax && ctx.strategy !== 'kernel') {
+      const kernel = await measure(kernelCtx);
+      const a = new Uint32Array(kernel.q.buffer);
+      const b = new Uint32Array(ours.q.buffer);
+      emit({ case: `orthogonal-${n}-kernel`, n, path: 'kernel', ...kernel.stats, bitIdenticalToDefault: a.every((w, i) => w === b[i]) });
     }
-    const row: Record<string, unknown> = { n, gpuMs: Math.round(best) };
-    if (n <= cpuMax) {
-      const t0 = performance.now();
-      const cpu = orthogonalF32(options);
-      row['cpuMs'] = Math.round(performance.now() - t0);
-      const a = new Uint32Array(q!.buffer);
-      const b = new Uint32Array(cpu.buffer);
-      row['bitIdentical'] = a.every((w, i) => w === b[i]);
-    }
-    const columns = checkedColumns(n, check);
-    if (columns) {
-      row[columns.length === n ? 'maxOrthError' : 'maxOrthErrorSampled'] = Number(orthogonalityError(q!, n, columns).toExponential(3));
-    }
-    console.log(JSON.stringify(row));
+    emit(
+      torch
+        ? { case: `orthogonal-${n}-torch`, n, path: `torch ${torch.torch} CPU, ${torch.threads} threads`, ...torch.stats, maxOrthError: Number(torch.maxOrthError.toExponential(3)) }
+        : { case: `orthogonal-${n}-torch`, n, skipped: 'no python3 with torch (Debian: apt-get install python3-torch)' },
+    );
   }
 } finally {
   ctx.destroy();
+  kernelCtx.destroy();
 }
+console.error(['case'.padEnd(24) + 'median ms'.padStart(10) + 'min'.padStart(8) + 'max'.padStart(8) + '  ratio vs torch', ...rows.map((r) => `${String(r['case']).padEnd(24)}${String(r['medianMs'] ?? 'skipped').padStart(10)}${String(r['minMs'] ?? '').padStart(8)}${String(r['maxMs'] ?? '').padStart(8)}  ${r['ratioVsTorch'] ?? ''}`)].join('\n'));

@@ -33,6 +33,25 @@ export function orthogonalityError(q: ArrayLike<number>, rows: number, cols: num
 }
 
 /**
+ * max |q_a . q_b - delta_ab| over the given columns a of Q_M (against every column b) in doubles, for a
+ * row-major Q: the orthogonality check at sizes where the full O(n^3) one is too slow for a test.
+ */
+export function sampledOrthogonalityError(q: ArrayLike<number>, rows: number, cols: number, columns: readonly number[]): number {
+  const { m, n, c } = columnsOf(q, rows, cols);
+  let worst = 0;
+  for (const a of columns) {
+    const xa = a * m;
+    for (let b = 0; b < n; b++) {
+      const xb = b * m;
+      let s = 0;
+      for (let i = 0; i < m; i++) s += c[xa + i]! * c[xb + i]!;
+      worst = Math.max(worst, Math.abs(s - (a === b ? 1 : 0)));
+    }
+  }
+  return worst;
+}
+
+/**
  * R = Q_M^T M (n x n, row-major) in doubles, for the Q and the Gaussian A of the same shape: upper
  * triangular with a positive diagonal when Q is M's QR factor with R's diagonal positive.
  */
