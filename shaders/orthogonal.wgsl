@@ -2,7 +2,7 @@
 // re-orthogonalization (BCGS2 over 64-column panels, CGS2 inside a panel). Composed after transforms.wgsl
 // (fenceF32, sqrtF32, reciprocalF32; see src/gpu/orthogonal.ts). CPU twin: src/twin/orthogonal.ts (same
 // function names, same bits), which also holds the full definition of the result (part of the stream
-// contract) and the order of the steps (blockGramSchmidt); src/gpu/orthogonal.ts records one dispatch per
+// contract) and the order of the steps (gramSchmidtSteps); src/gpu/orthogonal.ts records one dispatch per
 // entry point below in that order.
 //
 // The working matrix `work` holds M (m x n, m >= n) column-major: element (i, k) at k * m + i. A

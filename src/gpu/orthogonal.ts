@@ -8,7 +8,7 @@
 //   1. ctx.generate writes A (normal(0, 1), row-major) into the output buffer.
 //   2. rows >= cols: transposeMatrix copies A into a separate work buffer (column-major M = A).
 //      rows < cols: A row-major already is M = A^T column-major; the output buffer is the work buffer.
-//   3. The steps of blockGramSchmidt, in its order: a projection is projectionDots then subtractProjection,
+//   3. The steps of gramSchmidtSteps, in its order: a projection is projectionDots then subtractProjection,
 //      a normalization one normalizeColumn dispatch (one workgroup). Every dispatch reads its ranges from
 //      a 256-byte slot of one uniform buffer through a dynamic offset (one slot per panel and one per
 //      column), so all steps are recorded up front (a few command buffers, one submit).
@@ -18,7 +18,7 @@
 import orthogonalWgsl from '../../shaders/orthogonal.wgsl?raw';
 import orthogonalLayout from '../../shaders/orthogonal.wgsl?reflect';
 import { UnsupportedError } from '../errors.js';
-import { blockGramSchmidt, PANEL_WIDTH, resolveOrthogonal, type OrthogonalOptions, type Projection } from '../twin/orthogonal.js';
+import { gramSchmidtSteps, PANEL_WIDTH, resolveOrthogonal, type GramSchmidtStep, type OrthogonalOptions } from '../twin/orthogonal.js';
 import { createSimdOrthogonal, type SimdOrthogonal } from '../simd/orthogonal.js';
 import { normal } from '../contract/distributions.js';
 import type { WeightWriter } from './batch.js';
@@ -190,7 +190,7 @@ async function writeSimdOrthogonal(ctx: WeightWriter, simd: SimdOrthogonal, o: R
   }
 }
 
-/** Records and submits every dispatch: the transposes and the steps of blockGramSchmidt. */
+/** Records and submits every dispatch: the transposes and the steps of gramSchmidtSteps. */
 function record(
   ctx: WeightWriter,
   kernels: Kernels,
@@ -209,12 +209,6 @@ function record(
 
   // The steps in order, and one parameter slot per distinct set of values: the two transposes, each
   // panel's block projection, and each column's in-panel projection together with its normalization.
-  type Step = { kind: 'project'; p: Projection } | { kind: 'normalize'; column: number };
-  const steps: Step[] = [];
-  blockGramSchmidt(n, {
-    project: (p) => steps.push({ kind: 'project', p }),
-    normalizeColumn: (column) => steps.push({ kind: 'normalize', column }),
-  });
   const base = { m, n, s0: 0, s1: 0, t0: 0, t1: 0, column: 0, rows: 0, cols: 0, fence: 0 };
   const slotValues: ParamValues[] = [
     { ...base, rows: o.rows, cols: o.cols },
@@ -227,7 +221,7 @@ function record(
     const k = j - (j % PANEL_WIDTH);
     slotValues.push({ ...base, s0: k, s1: j, t0: j, t1: j + 1, column: j });
   }
-  const slotOf = (step: Step): number => {
+  const slotOf = (step: GramSchmidtStep): number => {
     if (step.kind === 'normalize') return columnSlot(step.column);
     const { p } = step;
     // A panel's block projection targets the panel from its first column; an in-panel one, a later column.
@@ -291,7 +285,7 @@ function record(
   };
 
   if (o.tall) dispatch('transposeMatrix', bindGroup('transposeMatrix', { 3: { buffer: output }, 4: { buffer: work } }, 'transpose A'), 0, grid(m * n));
-  for (const step of steps) {
+  for (const step of gramSchmidtSteps(n)) {
     const at = slotOf(step);
     if (step.kind === 'normalize') {
       dispatch('normalizeColumn', groups.normalizeColumn, at, 1);

@@ -104,7 +104,7 @@ function dotsFunction(ta: number, tc: number): string {
 }
 
 /**
- * subtractProjection over targets [c0, c1) (a multiple of tc wide) and `blocks` row blocks of tr quads:
+ * subtractProjection over targets [c0, c1) (a multiple of tc wide) and the row blocks [b0, b1) of tr quads:
  * y_c[i] = y_c[i] - projectionSum(i, c), sources [s0, s1) ascending. Row blocks outer, targets inner.
  */
 function subtractFunction(tr: number, tc: number): string {
@@ -112,14 +112,14 @@ function subtractFunction(tr: number, tc: number): string {
   const accs = range(tr).flatMap((r) => range(tc).map((j) => acc(r, j)));
   return `
   (func (export "${subtractKernel(tr, tc)}")
-    (param $work i32) (param $stride i32) (param $blocks i32)
+    (param $work i32) (param $stride i32) (param $b0 i32) (param $b1 i32)
     (param $s0 i32) (param $s1 i32) (param $t0 i32) (param $c0 i32) (param $c1 i32)
     (param $coeffs i32) (param $w i32)
     ${i32Locals(['b', 'c', 'a', 'row', 'pa', 'pk', 'py'])}
     ${v128Locals([...accs, ...range(tc).map((j) => `k${j}`), 'x'])}
-    (local.set $b (i32.const 0))
+    (local.set $b (local.get $b0))
     (block $bDone (loop $bLoop
-      (br_if $bDone (i32.ge_u (local.get $b) (local.get $blocks)))
+      (br_if $bDone (i32.ge_u (local.get $b) (local.get $b1)))
       (local.set $row (i32.mul (local.get $b) (i32.const ${tr * 16})))
       (local.set $c (local.get $c0))
       (block $cDone (loop $cLoop
@@ -154,10 +154,16 @@ function subtractFunction(tr: number, tc: number): string {
   )`;
 }
 
-/** The module text: one memory (grown by the host), the tile kernels and scaleColumn. */
-export function orthogonalWat(): string {
+/** Largest memory the kernels need, in 64 KiB pages: 2^28 elements plus column padding and coefficients. */
+export const MAX_PAGES = 16384 + 64;
+
+/**
+ * The module text: the tile kernels and scaleColumn over an imported memory (env.memory, grown by the
+ * host). `shared`: a shared memory, for instances on several threads (WebAssembly threads).
+ */
+export function orthogonalWat(shared = false): string {
   return `(module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))
   ${DOT_TILES.map(([ta, tc]) => dotsFunction(ta, tc)).join('\n')}
   ${SUBTRACT_TILES.map(([tr, tc]) => subtractFunction(tr, tc)).join('\n')}
   ;; scaleColumn: quads f32x4 values from ptr, each times scale (one rounding).

@@ -1,12 +1,18 @@
 // The fast CPU path of the orthogonal initializer: the definition of src/twin/orthogonal.ts run with the
 // WebAssembly SIMD kernels of src/simd/orthogonal-wat.ts, with the same bits as orthogonalF32 (and as the
 // GPU kernels). The Gaussian matrix comes from the SIMD generator; the steps run in the order of
-// blockGramSchmidt, each step's arithmetic in the kernels' tiles. test/simd/orthogonal.test.ts holds it
+// gramSchmidtSteps, each step's arithmetic in the kernels' tiles. test/simd/orthogonal.test.ts holds it
 // bit-equal to the scalar twin.
+//
+// Threads: where shared WebAssembly memory is available (Node; cross-origin isolated pages), the block
+// projections (almost all the work) are split over the calling thread and one worker per further core,
+// all running the same kernels on one shared memory: projectionDots by source columns, subtractProjection
+// by row blocks. Each output value is computed by exactly one thread in the fixed order, so the split does
+// not change any bit. The small in-panel steps run on the calling thread. Elsewhere one thread does it all.
 import { normal } from '../contract/distributions.js';
-import { UnsupportedError } from '../errors.js';
+import { InvalidParameterError, UnsupportedError, WorkerFailedError } from '../errors.js';
 import {
-  blockGramSchmidt,
+  gramSchmidtSteps,
   inverseNorm,
   PANEL_WIDTH,
   resolveOrthogonal,
@@ -16,133 +22,298 @@ import {
 } from '../twin/orthogonal.js';
 import { createSimdGenerator, decodeBase64 } from './generator.js';
 import { ORTHOGONAL_WASM_BASE64 } from './orthogonal-binary.js';
-import { dotsKernel, ROW_BLOCK, subtractKernel } from './orthogonal-wat.js';
+import { ORTHOGONAL_SHARED_WASM_BASE64 } from './orthogonal-shared-binary.js';
+import { dotsKernel, MAX_PAGES, ROW_BLOCK, subtractKernel } from './orthogonal-wat.js';
+import { defaultThreads, spawn, STARTUP_TIMEOUT_MS, type PortLike, type Reply } from './worker-pool.js';
 
 type Kernel = (...args: number[]) => void;
+/** One kernel call: export name and arguments. */
+type Call = readonly [string, readonly number[]];
 
 interface OrthogonalExports {
-  readonly memory: WebAssembly.Memory;
   readonly scaleColumn: (ptr: number, quads: number, scale: number) => void;
   readonly [name: string]: unknown;
 }
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+/** Multiply-adds below which a block projection is not worth splitting over threads. */
+const SPLIT_MIN_WORK = 1 << 22;
 
-/** The compiled module (once per realm); UnsupportedError where WebAssembly SIMD is missing. */
-function compileOrthogonalModule(): Promise<WebAssembly.Module> {
-  compiled ??= (async () => {
-    if (typeof WebAssembly !== 'object') throw new UnsupportedError('WebAssembly is not available here');
-    try {
-      return await WebAssembly.compile(decodeBase64(ORTHOGONAL_WASM_BASE64));
-    } catch (e) {
-      throw new UnsupportedError(`the SIMD orthogonal path needs WebAssembly SIMD (fixed-width SIMD): ${String(e)}`);
-    }
-  })();
-  compiled.catch(() => (compiled = undefined));
-  return compiled;
-}
-
-/** Grows the instance's memory to at least `bytes`. */
+/** Grows the memory to at least `bytes`. */
 function reserve(memory: WebAssembly.Memory, bytes: number): void {
   const have = memory.buffer.byteLength;
   if (have < bytes) memory.grow(Math.ceil((bytes - have) / 65536));
 }
 
-/**
- * Replaces the n columns of M, held column-major in the instance's memory at `work` with a column stride
- * of `stride` floats (a multiple of ROW_BLOCK), with Q of its thin QR: the steps of blockGramSchmidt.
- * `coeffs` is room for n * min(n, PANEL_WIDTH) + 1 floats.
- */
-function orthonormalizeInMemory(e: OrthogonalExports, m: number, n: number, work: number, stride: number, coeffs: number): void {
-  const kernel = (name: string) => e[name] as Kernel;
-  const dots24 = kernel(dotsKernel(2, 4));
-  const dots41 = kernel(dotsKernel(4, 1));
-  const dots11 = kernel(dotsKernel(1, 1));
-  const subtract42 = kernel(subtractKernel(4, 2));
-  const subtract41 = kernel(subtractKernel(4, 1));
-  const strideBytes = 4 * stride;
-  const quads = m >>> 2;
-  const tail = m & 3;
-  const blocks = stride / ROW_BLOCK;
-  const heap = new Float32Array(e.memory.buffer);
-  const normSlot = coeffs + 4 * n * Math.min(n, PANEL_WIDTH);
-  const dots = (k: Kernel, a0: number, a1: number, c0: number, c1: number, p: Projection) => {
-    if (a1 > a0 && c1 > c0) k(work, strideBytes, quads, tail, a0, a1, c0, c1, coeffs, p.t1 - p.t0, p.s0, p.t0);
-  };
-  blockGramSchmidt(n, {
-    project(p) {
+/** What each worker runs: instantiate the shared module on the shared memory, then run lists of calls. */
+const WORKER_SOURCE = `'use strict';
+const port = typeof require === 'function' ? require('node:worker_threads').parentPort : self;
+let kernels;
+const onMessage = (m) => {
+  try {
+    if (m.module) {
+      kernels = new WebAssembly.Instance(m.module, { env: { memory: m.memory } }).exports;
+      port.postMessage({ id: 0, ready: true });
+      return;
+    }
+    for (const [name, args] of m.calls) kernels[name](...args);
+    port.postMessage({ id: m.id });
+  } catch (e) {
+    port.postMessage({ id: m.id, error: String((e && e.stack) || e) });
+  }
+};
+if (typeof port.on === 'function') port.on('message', onMessage);
+else port.onmessage = (e) => onMessage(e.data);
+`;
+
+/** Workers sharing one memory with the calling thread's instance. */
+class Helpers {
+  private readonly pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  private nextId = 1;
+  private failure: Error | undefined;
+  private constructor(private readonly workers: PortLike[]) {}
+
+  static async start(count: number, module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<Helpers> {
+    const workers: PortLike[] = [];
+    let helpers: Helpers | undefined;
+    const ready: Promise<void>[] = [];
+    try {
+      for (let w = 0; w < count; w++) {
+        let started!: () => void;
+        let failed!: (e: Error) => void;
+        ready.push(new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject))));
+        const worker = await spawn(
+          WORKER_SOURCE,
+          (reply: Reply) => (reply.ready ? started() : helpers?.settle(reply)),
+          (e) => {
+            failed(e);
+            helpers?.fail(e);
+          },
+        );
+        workers.push(worker);
+        worker.postMessage({ module, memory });
+      }
+      helpers = new Helpers(workers);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no reply within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
+      });
+      await Promise.race([Promise.all(ready), timeout]).finally(() => clearTimeout(timer));
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw new UnsupportedError(`the SIMD orthogonal path's workers: ${String(e)}`);
+    }
+    for (const w of workers) w.unref?.();
+    return helpers;
+  }
+
+  get count(): number {
+    return this.workers.length;
+  }
+
+  /** Runs calls[w] on worker w; resolves when all are done. */
+  run(calls: readonly (readonly Call[])[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return Promise.all(
+      calls.map(
+        (list, w) =>
+          new Promise<void>((resolve, reject) => {
+            if (list.length === 0) return resolve();
+            const id = this.nextId++;
+            const worker = this.workers[w]!;
+            worker.ref?.();
+            this.pending.set(id, {
+              resolve: () => (worker.unref?.(), resolve()),
+              reject: (e) => (worker.unref?.(), reject(e)),
+            });
+            worker.postMessage({ id, calls: list });
+          }),
+      ),
+    ).then(() => undefined);
+  }
+
+  private settle(reply: Reply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    if (reply.error) p.reject(new WorkerFailedError(`SIMD orthogonal worker: ${reply.error}`));
+    else p.resolve();
+  }
+
+  private fail(e: Error): void {
+    this.failure = new WorkerFailedError(`SIMD orthogonal worker: ${e.message}`);
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+  }
+}
+
+/** [from, to) cut into `parts` consecutive ranges whose inner bounds are multiples of `step` from `from`. */
+function split(from: number, to: number, parts: number, step: number): [number, number][] {
+  const units = Math.floor((to - from) / step);
+  const out: [number, number][] = [];
+  let at = from;
+  for (let p = 0; p < parts; p++) {
+    const end = p === parts - 1 ? to : from + step * Math.round((units * (p + 1)) / parts);
+    out.push([at, end]);
+    at = end;
+  }
+  return out;
+}
+
+/** One instance on one memory, and its helpers (none without shared memory). */
+class Engine {
+  private queue: Promise<unknown> = Promise.resolve();
+  constructor(
+    private readonly kernels: OrthogonalExports,
+    private readonly memory: WebAssembly.Memory,
+    private readonly helpers: Helpers | undefined,
+  ) {}
+
+  /** The calling thread and the helpers. */
+  get threads(): number {
+    return 1 + (this.helpers?.count ?? 0);
+  }
+
+  /** Q of the definition from the Gaussian matrix `a` (overwritten with Q); calls run one at a time. */
+  orthogonal(o: ResolvedOrthogonal, a: Float32Array<ArrayBuffer>): Promise<Float32Array<ArrayBuffer>> {
+    const run = this.queue.then(() => this.compute(o, a));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async compute(o: ResolvedOrthogonal, a: Float32Array<ArrayBuffer>): Promise<Float32Array<ArrayBuffer>> {
+    const { m, n } = o;
+    const stride = Math.ceil(m / ROW_BLOCK) * ROW_BLOCK;
+    const coeffs = 4 * n * stride;
+    reserve(this.memory, coeffs + 4 * (n * Math.min(n, PANEL_WIDTH) + 1));
+    const heap = new Float32Array(this.memory.buffer);
+    // M column-major: the columns of A (tall) or its rows (wide: M = A^T).
+    if (o.tall) {
+      for (let i = 0; i < o.rows; i++) {
+        const row = i * o.cols;
+        for (let k = 0; k < o.cols; k++) heap[k * stride + i] = a[row + k]!;
+      }
+    } else {
+      for (let r = 0; r < o.rows; r++) heap.set(a.subarray(r * o.cols, (r + 1) * o.cols), r * stride);
+    }
+    await this.orthonormalize(m, n, 0, stride, coeffs, heap);
+    if (o.tall) {
+      for (let i = 0; i < o.rows; i++) {
+        const row = i * o.cols;
+        for (let k = 0; k < o.cols; k++) a[row + k] = heap[k * stride + i]!;
+      }
+    } else {
+      for (let r = 0; r < o.rows; r++) a.set(heap.subarray(r * stride, r * stride + o.cols), r * o.cols);
+    }
+    return a;
+  }
+
+  /**
+   * Replaces the n columns of M (column-major at `work`, column stride `stride` floats, a multiple of
+   * ROW_BLOCK) with Q: the steps of gramSchmidtSteps. `coeffs`: room for n * min(n, 64) + 1 floats.
+   */
+  private async orthonormalize(m: number, n: number, work: number, stride: number, coeffs: number, heap: Float32Array): Promise<void> {
+    const k = this.kernels;
+    const kernel = (name: string) => k[name] as Kernel;
+    const strideBytes = 4 * stride;
+    const quads = m >>> 2;
+    const tail = m & 3;
+    const blocks = stride / ROW_BLOCK;
+    const normSlot = coeffs + 4 * n * Math.min(n, PANEL_WIDTH);
+    const threads = 1 + (this.helpers?.count ?? 0);
+    const dotsCall = (ta: number, tc: number, a0: number, a1: number, c0: number, c1: number, p: Projection): Call[] =>
+      a1 > a0 && c1 > c0 ? [[dotsKernel(ta, tc), [work, strideBytes, quads, tail, a0, a1, c0, c1, coeffs, p.t1 - p.t0, p.s0, p.t0]]] : [];
+    const subtractCalls = (b0: number, b1: number, p: Projection): Call[] => {
+      const w = p.t1 - p.t0;
+      const cEnd = p.t0 + (w - (w % 2));
+      const calls: Call[] = [];
+      if (b1 <= b0) return calls;
+      if (cEnd > p.t0) calls.push([subtractKernel(4, 2), [work, strideBytes, b0, b1, p.s0, p.s1, p.t0, p.t0, cEnd, coeffs, w]]);
+      if (p.t1 > cEnd) calls.push([subtractKernel(4, 1), [work, strideBytes, b0, b1, p.s0, p.s1, p.t0, cEnd, p.t1, coeffs, w]]);
+      return calls;
+    };
+    /** Runs calls[0] here and calls[1..] on the helpers, concurrently. */
+    const parallel = async (calls: Call[][]) => {
+      const others = this.helpers && calls.length > 1 ? this.helpers.run(calls.slice(1)) : undefined;
+      for (const [name, args] of calls[0] ?? []) kernel(name)(...args);
+      await others;
+    };
+    for (const step of gramSchmidtSteps(n)) {
+      if (step.kind === 'normalize') {
+        const j = step.column;
+        kernel(dotsKernel(1, 1))(work, strideBytes, quads, tail, j, j + 1, j, j + 1, normSlot, 1, j, j);
+        k.scaleColumn(work + j * strideBytes, Math.ceil(m / 4), inverseNorm(heap[normSlot >>> 2]!));
+        continue;
+      }
+      const { p } = step;
       const w = p.t1 - p.t0;
       const sources = p.s1 - p.s0;
+      const parts = threads > 1 && sources * w * m >= SPLIT_MIN_WORK ? threads : 1;
       if (w >= 4) {
+        // Bulk in 2 x 4 tiles split by sources; the odd last source and the targets beyond a multiple of 4 in 1 x 1 tiles.
         const aEnd = p.s0 + (sources - (sources % 2));
         const cEnd = p.t0 + (w - (w % 4));
-        dots(dots24, p.s0, aEnd, p.t0, cEnd, p);
-        dots(dots11, aEnd, p.s1, p.t0, p.t1, p);
-        dots(dots11, p.s0, aEnd, cEnd, p.t1, p);
+        const calls = split(p.s0, aEnd, parts, 2).map(([a0, a1]) => [...dotsCall(2, 4, a0, a1, p.t0, cEnd, p), ...dotsCall(1, 1, a0, a1, cEnd, p.t1, p)]);
+        calls[0]!.push(...dotsCall(1, 1, aEnd, p.s1, p.t0, p.t1, p));
+        await parallel(calls);
       } else {
         const aEnd = p.s0 + (sources - (sources % 4));
-        dots(dots41, p.s0, aEnd, p.t0, p.t1, p);
-        dots(dots11, aEnd, p.s1, p.t0, p.t1, p);
+        await parallel([[...dotsCall(4, 1, p.s0, aEnd, p.t0, p.t1, p), ...dotsCall(1, 1, aEnd, p.s1, p.t0, p.t1, p)]]);
       }
-      const cEnd = p.t0 + (w - (w % 2));
-      if (cEnd > p.t0) subtract42(work, strideBytes, blocks, p.s0, p.s1, p.t0, p.t0, cEnd, coeffs, w);
-      if (p.t1 > cEnd) subtract41(work, strideBytes, blocks, p.s0, p.s1, p.t0, cEnd, p.t1, coeffs, w);
-    },
-    normalizeColumn(j) {
-      dots11(work, strideBytes, quads, tail, j, j + 1, j, j + 1, normSlot, 1, j, j);
-      e.scaleColumn(work + j * strideBytes, Math.ceil(m / 4), inverseNorm(heap[normSlot >>> 2]!));
-    },
-  });
+      await parallel(split(0, blocks, parts, 1).map(([b0, b1]) => subtractCalls(b0, b1, p)));
+    }
+  }
 }
 
-/** Q (row-major rows x cols) of the definition from the Gaussian matrix `a`, on an instance. */
-function orthogonalFromSource(e: OrthogonalExports, o: ResolvedOrthogonal, a: Float32Array<ArrayBuffer>): Float32Array<ArrayBuffer> {
-  const { m, n } = o;
-  const stride = Math.ceil(m / ROW_BLOCK) * ROW_BLOCK;
-  const work = 0;
-  const coeffs = 4 * n * stride;
-  reserve(e.memory, coeffs + 4 * (n * Math.min(n, PANEL_WIDTH) + 1));
-  const heap = new Float32Array(e.memory.buffer);
-  // M column-major: the columns of A (tall) or its rows (wide: M = A^T).
-  if (o.tall) {
-    for (let i = 0; i < o.rows; i++) {
-      const row = i * o.cols;
-      for (let k = 0; k < o.cols; k++) heap[k * stride + i] = a[row + k]!;
+/** An engine on a shared memory with threads - 1 helpers where possible, else on a plain memory alone. */
+async function createEngine(threads: number | undefined): Promise<Engine> {
+  if (typeof WebAssembly !== 'object') throw new UnsupportedError('WebAssembly is not available here');
+  const helpers = (threads ?? (await defaultThreads())) - 1;
+  if (helpers > 0 && typeof SharedArrayBuffer === 'function') {
+    try {
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+      const module = await WebAssembly.compile(decodeBase64(ORTHOGONAL_SHARED_WASM_BASE64));
+      const instance = await WebAssembly.instantiate(module, { env: { memory } });
+      const pool = await Helpers.start(helpers, module, memory);
+      return new Engine(instance.exports as unknown as OrthogonalExports, memory, pool);
+    } catch {
+      // No WebAssembly threads or no workers here: one thread.
     }
-  } else {
-    for (let r = 0; r < o.rows; r++) heap.set(a.subarray(r * o.cols, (r + 1) * o.cols), r * stride);
   }
-  orthonormalizeInMemory(e, m, n, work, stride, coeffs);
-  if (o.tall) {
-    for (let i = 0; i < o.rows; i++) {
-      const row = i * o.cols;
-      for (let k = 0; k < o.cols; k++) a[row + k] = heap[k * stride + i]!;
-    }
-  } else {
-    for (let r = 0; r < o.rows; r++) a.set(heap.subarray(r * stride, r * stride + o.cols), r * o.cols);
+  try {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+    const module = await WebAssembly.compile(decodeBase64(ORTHOGONAL_WASM_BASE64));
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    return new Engine(instance.exports as unknown as OrthogonalExports, memory, undefined);
+  } catch (e) {
+    throw new UnsupportedError(`the SIMD orthogonal path needs WebAssembly SIMD (fixed-width SIMD): ${String(e)}`);
   }
-  return a;
 }
 
-/** A loaded SIMD orthogonal path: `orthogonal` has the bits of orthogonalF32. */
+/** A loaded SIMD orthogonal path: `orthogonal` resolves with the bits of orthogonalF32. */
 export interface SimdOrthogonal {
-  orthogonal(options: OrthogonalOptions): Float32Array<ArrayBuffer>;
+  orthogonal(options: OrthogonalOptions): Promise<Float32Array<ArrayBuffer>>;
+  /** Threads the block projections run on (1 without shared memory). */
+  readonly threads: number;
 }
 
 /**
- * Instantiates the SIMD orthogonal path: the same Q as orthogonalF32, bit for bit, many times faster.
- * Each call runs synchronously on the calling thread in the instance's memory (grown to about
- * 4 * max(rows, cols) * min(rows, cols) bytes and kept).
+ * Instantiates the SIMD orthogonal path: the same Q as orthogonalF32, bit for bit, many times faster, on
+ * `threads` threads (default: the number of logical cores, at most 16; the calling thread is one of them).
+ * Calls run one at a time, in the instance's memory (grown to about 4 * max(rows, cols) * min(rows, cols)
+ * bytes and kept); options are validated before anything runs (InvalidParameterError).
  */
-export async function createSimdOrthogonal(): Promise<SimdOrthogonal> {
-  const [module, generator] = await Promise.all([compileOrthogonalModule(), createSimdGenerator()]);
-  const instance = await WebAssembly.instantiate(module, {});
-  const exports = instance.exports as unknown as OrthogonalExports;
+export async function createSimdOrthogonal(options: { threads?: number } = {}): Promise<SimdOrthogonal> {
+  const { threads } = options;
+  if (threads !== undefined && (!Number.isSafeInteger(threads) || threads < 1 || threads > 16)) {
+    throw new InvalidParameterError('threads', threads, 'an integer from 1 to 16');
+  }
+  const [engine, generator] = await Promise.all([createEngine(threads), createSimdGenerator()]);
   return {
-    orthogonal(options) {
+    threads: engine.threads,
+    async orthogonal(options) {
       const o = resolveOrthogonal(options);
       const a = generator.generate({ seed: o.seed, stream: o.stream, count: o.rows * o.cols, dist: normal() }) as Float32Array<ArrayBuffer>;
-      return orthogonalFromSource(exports, o, a);
+      return engine.orthogonal(o, a);
     },
   };
 }

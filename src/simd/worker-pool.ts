@@ -12,14 +12,14 @@ export interface WorkerPoolOptions {
 }
 
 /** The part of a Web Worker / worker_threads Worker the pool uses. */
-interface PortLike {
+export interface PortLike {
   postMessage(message: unknown, transfer?: Transferable[]): void;
   terminate(): unknown;
   ref?(): void;
   unref?(): void;
 }
 
-interface Reply {
+export interface Reply {
   readonly id: number;
   readonly ready?: boolean;
   readonly buffer?: ArrayBuffer;
@@ -69,7 +69,7 @@ else port.onmessage = (e) => onMessage(e.data);
 
 const NODE_WORKER_THREADS = 'node:worker_threads';
 /** How long the workers may take to start and instantiate the module. */
-const STARTUP_TIMEOUT_MS = 30_000;
+export const STARTUP_TIMEOUT_MS = 30_000;
 const NODE_OS = 'node:os';
 
 function isNode(): boolean {
@@ -77,7 +77,8 @@ function isNode(): boolean {
   return typeof p?.versions?.node === 'string';
 }
 
-async function defaultThreads(): Promise<number> {
+/** The number of logical cores (navigator.hardwareConcurrency, os.availableParallelism), 1 .. 16. */
+export async function defaultThreads(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   let n = nav?.hardwareConcurrency;
   if (!n && isNode()) {
@@ -87,7 +88,8 @@ async function defaultThreads(): Promise<number> {
   return Math.max(1, Math.min(16, n || 1));
 }
 
-async function spawn(source: string, onReply: (reply: Reply) => void, onError: (error: Error) => void): Promise<PortLike> {
+/** Starts a worker (worker_threads in Node, a blob: Web Worker elsewhere) running `source`. */
+export async function spawn(source: string, onReply: (reply: Reply) => void, onError: (error: Error) => void): Promise<PortLike> {
   if (isNode()) {
     const { Worker } = (await import(/* @vite-ignore */ NODE_WORKER_THREADS)) as typeof import('node:worker_threads');
     const worker = new Worker(source, { eval: true, name: 'webgpu-weight-init SIMD generator' });

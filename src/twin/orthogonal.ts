@@ -209,28 +209,25 @@ export function transposeMatrix(source: Float32Array, rows: number, cols: number
   }
 }
 
-/** The two steps of the block Gram-Schmidt, as the CPU twin, the SIMD path and the GPU recorder run them. */
-export interface GramSchmidtSteps {
-  /** project(s0, s1, t0, t1) of the definition: projectionDots, then subtractProjection. */
-  project(p: Projection): void;
-  normalizeColumn(j: number): void;
-}
+/** One step of the block Gram-Schmidt: project(s0, s1, t0, t1) or normalizeColumn(column). */
+export type GramSchmidtStep = { readonly kind: 'project'; readonly p: Projection } | { readonly kind: 'normalize'; readonly column: number };
 
 /**
- * The order of the steps of the definition (BCGS2 over panels of PANEL_WIDTH columns, CGS2 inside a
- * panel) for n columns; every path runs its steps in this order.
+ * The steps of the definition in order (BCGS2 over panels of PANEL_WIDTH columns, CGS2 inside a panel)
+ * for n columns: the one sequence the CPU twin, the SIMD path and the GPU recorder all run.
  */
-export function blockGramSchmidt(n: number, steps: GramSchmidtSteps): void {
+export function* gramSchmidtSteps(n: number): Generator<GramSchmidtStep> {
   for (let k = 0; k < n; k += PANEL_WIDTH) {
     const end = Math.min(n, k + PANEL_WIDTH);
     for (let round = 0; round < 2; round++) {
-      if (k > 0) steps.project({ s0: 0, s1: k, t0: k, t1: end });
+      if (k > 0) yield { kind: 'project', p: { s0: 0, s1: k, t0: k, t1: end } };
       for (let j = k; j < end; j++) {
         if (j > k) {
-          steps.project({ s0: k, s1: j, t0: j, t1: j + 1 });
-          steps.project({ s0: k, s1: j, t0: j, t1: j + 1 });
+          const p = { s0: k, s1: j, t0: j, t1: j + 1 };
+          yield { kind: 'project', p };
+          yield { kind: 'project', p };
         }
-        steps.normalizeColumn(j);
+        yield { kind: 'normalize', column: j };
       }
     }
   }
@@ -240,15 +237,14 @@ export function blockGramSchmidt(n: number, steps: GramSchmidtSteps): void {
 export function orthonormalizeColumns(work: Float32Array, m: number, n: number): void {
   const coeffs = new Float32Array(Math.max(1, n * Math.min(n, PANEL_WIDTH)));
   const sums = new Float32Array(m);
-  blockGramSchmidt(n, {
-    project(p) {
-      projectionDots(work, m, p, coeffs);
-      subtractProjection(work, m, p, coeffs, sums);
-    },
-    normalizeColumn(j) {
-      normalizeColumn(work, m, j);
-    },
-  });
+  for (const step of gramSchmidtSteps(n)) {
+    if (step.kind === 'normalize') {
+      normalizeColumn(work, m, step.column);
+    } else {
+      projectionDots(work, m, step.p, coeffs);
+      subtractProjection(work, m, step.p, coeffs, sums);
+    }
+  }
 }
 
 /** The Gaussian matrix A (rows x cols, row-major) of the definition. */

@@ -3,6 +3,7 @@
 // kernels are too slow for a test; their bits equal these by the bit-equality tests here and in
 // test/gpu/orthogonal.test.ts).
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assembleSimd, binaryModuleText, SIMD_MODULES } from '../../scripts/build-simd.js';
 import { createSimdOrthogonal, type SimdOrthogonal } from '../../src/simd/orthogonal.js';
@@ -47,29 +48,37 @@ describe('SIMD orthogonal kernels', () => {
     [2, 600],
     [131, 131],
     [640, 600],
-  ])('%i x %i equals the scalar twin bit for bit', (rows, cols) => {
+  ])('%i x %i equals the scalar twin bit for bit', async (rows, cols) => {
     const options = { seed: 2024n, stream: BigInt(rows * 1000 + cols), rows, cols };
-    const got = simd.orthogonal(options);
+    const got = await simd.orthogonal(options);
     const want = orthogonalF32(options);
     const i = firstDifference(got, want);
     if (i >= 0) expect([i, got[i]]).toEqual([i, want[i]]);
   });
 
-  it('an instance gives the same bits when reused after a larger matrix', () => {
+  it('an instance gives the same bits when reused after a larger matrix, and under concurrent calls', async () => {
     const options = { seed: 9n, rows: 70, cols: 90 };
-    const first = simd.orthogonal(options);
-    simd.orthogonal({ seed: 1n, rows: 300, cols: 300 });
-    expect(firstDifference(simd.orthogonal(options), first)).toBe(-1);
+    const first = await simd.orthogonal(options);
+    await simd.orthogonal({ seed: 1n, rows: 300, cols: 300 });
+    expect(firstDifference(await simd.orthogonal(options), first)).toBe(-1);
+    const big = { seed: 4n, stream: 1n, rows: 700, cols: 650 };
+    const alone = await simd.orthogonal(big);
+    const [x, y, z] = await Promise.all([simd.orthogonal(big), simd.orthogonal(options), simd.orthogonal(big)]);
+    expect([firstDifference(x, alone), firstDifference(y, first), firstDifference(z, alone)]).toEqual([-1, -1, -1]);
   });
 
-  it('rejects invalid options with InvalidParameterError', () => {
-    expect(() => simd.orthogonal({ seed: 1n, rows: 0, cols: 3 })).toThrow(InvalidParameterError);
+  it('splits the block projections over the cores where shared memory is available (Node: always)', () => {
+    expect(simd.threads).toBe(Math.min(16, Math.max(1, availableParallelism())));
+  });
+
+  it('rejects invalid options with InvalidParameterError', async () => {
+    await expect(simd.orthogonal({ seed: 1n, rows: 0, cols: 3 })).rejects.toBeInstanceOf(InvalidParameterError);
   });
 });
 
 describe('orthogonality at model sizes (SIMD path)', () => {
-  it('1024 x 1024: max |Q^T Q - I| <= 1e-5 over all pairs', () => {
-    const q = simd.orthogonal({ seed: 2024n, stream: 3n, rows: 1024, cols: 1024 });
+  it('1024 x 1024: max |Q^T Q - I| <= 1e-5 over all pairs', async () => {
+    const q = await simd.orthogonal({ seed: 2024n, stream: 3n, rows: 1024, cols: 1024 });
     const err = orthogonalityError(q, 1024, 1024);
     console.log(`SIMD 1024x1024: max |Q^T Q - I| = ${err.toExponential(3)}`);
     expect(err).toBeLessThanOrEqual(1e-5);
@@ -82,8 +91,8 @@ describe('orthogonality at model sizes (SIMD path)', () => {
     [2048, 2048],
     [4096, 4096],
     [4096, 1024],
-  ])('%i x %i: max |Q^T Q - I| <= 1e-5 over every pair with 48 sampled columns', (rows, cols) => {
-    const q = simd.orthogonal({ seed: 2024n, stream: 5n, rows, cols });
+  ])('%i x %i: max |Q^T Q - I| <= 1e-5 over every pair with 48 sampled columns', async (rows, cols) => {
+    const q = await simd.orthogonal({ seed: 2024n, stream: 5n, rows, cols });
     const err = sampledOrthogonalityError(q, rows, cols, sample(Math.min(rows, cols)));
     console.log(`SIMD ${rows}x${cols}: max |Q^T Q - I| (sampled) = ${err.toExponential(3)}`);
     expect(err).toBeLessThanOrEqual(1e-5);

@@ -6,7 +6,7 @@ import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import * as orthogonalTwin from '../../src/twin/orthogonal.js';
 import {
   accumulateProduct,
-  blockGramSchmidt,
+  gramSchmidtSteps,
   columnDot,
   DOT_LANES,
   inverseNorm,
@@ -109,12 +109,8 @@ describe('fixed reduction order', () => {
     expect(work.subarray(0, p.t0 * m)).toEqual(before.subarray(0, p.t0 * m));
   });
 
-  it('blockGramSchmidt: BCGS2 over 64-column panels, CGS2 inside each panel', () => {
-    const log: string[] = [];
-    blockGramSchmidt(130, {
-      project: (p) => log.push(`p ${p.s0} ${p.s1} ${p.t0} ${p.t1}`),
-      normalizeColumn: (j) => log.push(`n ${j}`),
-    });
+  it('gramSchmidtSteps: BCGS2 over 64-column panels, CGS2 inside each panel', () => {
+    const log = [...gramSchmidtSteps(130)].map((s) => (s.kind === 'normalize' ? `n ${s.column}` : `p ${s.p.s0} ${s.p.s1} ${s.p.t0} ${s.p.t1}`));
     const panel = (k: number, end: number) => {
       const round = [...(k > 0 ? [`p 0 ${k} ${k} ${end}`] : [])];
       for (let j = k; j < end; j++) {
