@@ -11,8 +11,11 @@
 // - projectionDots: columnDot's DOT_LANES = 4 partials are the 4 lanes of one f32x4 accumulator (lane t
 //   sums rows t, t + 4, ...). A register tile of TA sources x TC targets keeps TA * TC accumulators over
 //   all row quads; the last, partial quad adds only its rows (lane mask). Then (l0 + l2) + (l1 + l3).
-// - subtractProjection: lanes are 4 consecutive rows; a tile of TR row quads x TC targets sums over the
-//   sources in ascending order (each lane is its own projectionSum), then subtracts once.
+// - subtractProjection (in-panel steps, one target): lanes are 4 consecutive rows; a tile of TR row quads x
+//   TC targets sums over the sources in ascending order (each lane is its own projectionSum), then
+//   subtracts once.
+// - subtractProjectionRows (block projections): the same sums from a row-major copy of the finished
+//   columns, lanes across targets, so that each row's sources are read in order (no column-strided walk).
 // - scaleColumn: normalizeColumn's scaling (the scale itself comes from the twin's inverseNorm).
 
 /** Sources x targets per projectionDots tile. */
@@ -22,12 +25,11 @@ export const DOT_TILES = [
   [1, 1],
 ] as const;
 /** Row quads x targets per subtractProjection tile (row quads x 4 rows = the block of rows a call walks). */
-export const SUBTRACT_TILES = [
-  [4, 2],
-  [4, 1],
-] as const;
+export const SUBTRACT_TILES = [[4, 1]] as const;
 /** Rows per subtractProjection row block: the column padding. */
 export const ROW_BLOCK = 16;
+/** Targets per subtractProjectionRows tile (4 f32x4 lanes groups); the coefficient rows are padded to it. */
+export const ROW_TILE_TARGETS = 16;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const v128Locals = (names: string[]) => names.map((n) => `(local $${n} v128)`).join(' ');
@@ -154,8 +156,66 @@ function subtractFunction(tr: number, tc: number): string {
   )`;
 }
 
-/** Largest memory the kernels need, in 64 KiB pages: 2^28 elements plus column padding and coefficients. */
-export const MAX_PAGES = 16384 + 64;
+/**
+ * subtractProjection of the block projections (sources [0, s1), all finished columns) from a row-major copy
+ * of those columns (`rows`: row i at rows + i * rowStride bytes): lanes are 4 consecutive targets, a tile
+ * is 2 rows x 16 targets; per source a (ascending), the two rows' values are splatted and multiplied with
+ * the coefficients C[a][c .. c + 16) (coefficient rows `wp` floats apart, wp a multiple of 16). Then each
+ * lane for a target c < w is subtracted from y_c[i]. Rows [r0, r1) (r1 - r0 even; rows below the column
+ * stride, padding rows included), targets outer, rows inner. Each lane is its own projectionSum: same bits.
+ */
+function subtractRowsFunction(): string {
+  const acc = (r: number, j: number) => `acc${r}_${j}`;
+  const accs = [0, 1].flatMap((r) => range(4).map((j) => acc(r, j)));
+  const store = (r: number) =>
+    range(4)
+      .flatMap((j) =>
+        range(4).map((l) => {
+          const at = `(i32.add (i32.add (local.get $work) (i32.mul (i32.add (local.get $t0) (i32.add (local.get $c) (i32.const ${4 * j + l}))) (local.get $stride))) (i32.shl (i32.add (local.get $i) (i32.const ${r})) (i32.const 2)))`;
+          return `(if (i32.lt_u (i32.add (local.get $c) (i32.const ${4 * j + l})) (local.get $w)) (then (local.set $p ${at}) (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32x4.extract_lane ${l} (local.get $${acc(r, j)}))))))`;
+        }),
+      )
+      .join('\n          ');
+  return `
+  (func (export "subtractProjectionRows")
+    (param $work i32) (param $stride i32) (param $rows i32) (param $rowStride i32) (param $r0 i32) (param $r1 i32)
+    (param $s1 i32) (param $t0 i32) (param $w i32) (param $wp i32) (param $coeffs i32)
+    ${i32Locals(['i', 'c', 'a', 'pq', 'pk', 'p'])}
+    ${v128Locals([...accs, 'k0', 'k1', 'k2', 'k3', 'x0', 'x1'])}
+    (local.set $c (i32.const 0))
+    (block $cDone (loop $cLoop
+      (br_if $cDone (i32.ge_u (local.get $c) (local.get $w)))
+      (local.set $i (local.get $r0))
+      (block $iDone (loop $iLoop
+        (br_if $iDone (i32.ge_u (local.get $i) (local.get $r1)))
+        ${accs.map((a) => `(local.set $${a} (v128.const i32x4 0 0 0 0))`).join(' ')}
+        (local.set $pq (i32.add (local.get $rows) (i32.mul (local.get $i) (local.get $rowStride))))
+        (local.set $pk (i32.add (local.get $coeffs) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $a (i32.const 0))
+        (block $aDone (loop $aLoop
+          (br_if $aDone (i32.ge_u (local.get $a) (local.get $s1)))
+          (local.set $x0 (v128.load32_splat (local.get $pq)))
+          (local.set $x1 (v128.load32_splat (i32.add (local.get $pq) (local.get $rowStride))))
+          ${range(4).map((j) => `(local.set $k${j} (v128.load offset=${16 * j} (local.get $pk)))`).join('\n          ')}
+          ${[0, 1].flatMap((r) => range(4).map((j) => `(local.set $${acc(r, j)} (f32x4.add (local.get $${acc(r, j)}) (f32x4.mul (local.get $x${r}) (local.get $k${j}))))`)).join('\n          ')}
+          (local.set $pq (i32.add (local.get $pq) (i32.const 4)))
+          (local.set $pk (i32.add (local.get $pk) (i32.shl (local.get $wp) (i32.const 2))))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br $aLoop)))
+        ${store(0)}
+        ${store(1)}
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $iLoop)))
+      (local.set $c (i32.add (local.get $c) (i32.const ${16})))
+      (br $cLoop)))
+  )`;
+}
+
+/**
+ * Largest memory the kernels need, in 64 KiB pages: 2^28 elements twice (M and the row-major copy of its
+ * finished columns) plus column padding and coefficients.
+ */
+export const MAX_PAGES = 2 * 16384 + 128;
 
 /**
  * The module text: the tile kernels and scaleColumn over an imported memory (env.memory, grown by the
@@ -166,6 +226,7 @@ export function orthogonalWat(shared = false): string {
   (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))
   ${DOT_TILES.map(([ta, tc]) => dotsFunction(ta, tc)).join('\n')}
   ${SUBTRACT_TILES.map(([tr, tc]) => subtractFunction(tr, tc)).join('\n')}
+  ${subtractRowsFunction()}
   ;; scaleColumn: quads f32x4 values from ptr, each times scale (one rounding).
   (func (export "scaleColumn") (param $ptr i32) (param $quads i32) (param $scale f32)
     (local $end i32) (local $k v128)

@@ -7,7 +7,7 @@
 // Threads: where shared WebAssembly memory is available (Node; cross-origin isolated pages), the block
 // projections (almost all the work) are split over the calling thread and one worker per further core,
 // all running the same kernels on one shared memory: projectionDots by source columns, subtractProjection
-// by row blocks. Each output value is computed by exactly one thread in the fixed order, so the split does
+// by row blocks (from a row-major copy of the finished columns, kept up to date panel by panel). Each output value is computed by exactly one thread in the fixed order, so the split does
 // not change any bit. The small in-panel steps run on the calling thread. Elsewhere one thread does it all.
 import { normal } from '../contract/distributions.js';
 import { InvalidParameterError, UnsupportedError, WorkerFailedError } from '../errors.js';
@@ -23,7 +23,7 @@ import {
 import { createSimdGenerator, decodeBase64 } from './generator.js';
 import { ORTHOGONAL_WASM_BASE64 } from './orthogonal-binary.js';
 import { ORTHOGONAL_SHARED_WASM_BASE64 } from './orthogonal-shared-binary.js';
-import { dotsKernel, MAX_PAGES, ROW_BLOCK, subtractKernel } from './orthogonal-wat.js';
+import { dotsKernel, MAX_PAGES, ROW_BLOCK, ROW_TILE_TARGETS, subtractKernel } from './orthogonal-wat.js';
 import { defaultThreads, spawn, STARTUP_TIMEOUT_MS, type PortLike, type Reply } from './worker-pool.js';
 
 type Kernel = (...args: number[]) => void;
@@ -183,10 +183,11 @@ class Engine {
   private async compute(o: ResolvedOrthogonal, a: Float32Array<ArrayBuffer>): Promise<Float32Array<ArrayBuffer>> {
     const { m, n } = o;
     const stride = Math.ceil(m / ROW_BLOCK) * ROW_BLOCK;
-    const coeffs = 4 * n * stride;
-    reserve(this.memory, coeffs + 4 * (n * Math.min(n, PANEL_WIDTH) + 1));
+    const layout = { work: 0, stride, rows: 4 * n * stride, coeffs: 4 * n * stride * (n > PANEL_WIDTH ? 2 : 1) };
+    reserve(this.memory, layout.coeffs + 4 * (n * PANEL_WIDTH + 1));
     const heap = new Float32Array(this.memory.buffer);
-    // M column-major: the columns of A (tall) or its rows (wide: M = A^T).
+    // M column-major: the columns of A (tall) or its rows (wide: M = A^T); padding rows 0 (they stay 0).
+    heap.fill(0, 0, n * stride);
     if (o.tall) {
       for (let i = 0; i < o.rows; i++) {
         const row = i * o.cols;
@@ -195,7 +196,7 @@ class Engine {
     } else {
       for (let r = 0; r < o.rows; r++) heap.set(a.subarray(r * o.cols, (r + 1) * o.cols), r * stride);
     }
-    await this.orthonormalize(m, n, 0, stride, coeffs, heap);
+    await this.orthonormalize(m, n, layout, heap);
     if (o.tall) {
       for (let i = 0; i < o.rows; i++) {
         const row = i * o.cols;
@@ -208,29 +209,37 @@ class Engine {
   }
 
   /**
-   * Replaces the n columns of M (column-major at `work`, column stride `stride` floats, a multiple of
-   * ROW_BLOCK) with Q: the steps of gramSchmidtSteps. `coeffs`: room for n * min(n, 64) + 1 floats.
+   * Replaces the n columns of M (column-major at layout.work, column stride layout.stride floats, a
+   * multiple of ROW_BLOCK) with Q: the steps of gramSchmidtSteps. layout.rows: room for the row-major copy
+   * of the finished columns (n > 64); layout.coeffs: room for n * 64 + 1 floats.
    */
-  private async orthonormalize(m: number, n: number, work: number, stride: number, coeffs: number, heap: Float32Array): Promise<void> {
+  private async orthonormalize(
+    m: number,
+    n: number,
+    layout: { work: number; stride: number; rows: number; coeffs: number },
+    heap: Float32Array,
+  ): Promise<void> {
     const k = this.kernels;
     const kernel = (name: string) => k[name] as Kernel;
+    const { work, stride, rows, coeffs } = layout;
     const strideBytes = 4 * stride;
     const quads = m >>> 2;
     const tail = m & 3;
     const blocks = stride / ROW_BLOCK;
-    const normSlot = coeffs + 4 * n * Math.min(n, PANEL_WIDTH);
+    const normSlot = coeffs + 4 * n * PANEL_WIDTH;
     const threads = 1 + (this.helpers?.count ?? 0);
-    const dotsCall = (ta: number, tc: number, a0: number, a1: number, c0: number, c1: number, p: Projection): Call[] =>
-      a1 > a0 && c1 > c0 ? [[dotsKernel(ta, tc), [work, strideBytes, quads, tail, a0, a1, c0, c1, coeffs, p.t1 - p.t0, p.s0, p.t0]]] : [];
-    const subtractCalls = (b0: number, b1: number, p: Projection): Call[] => {
-      const w = p.t1 - p.t0;
-      const cEnd = p.t0 + (w - (w % 2));
-      const calls: Call[] = [];
-      if (b1 <= b0) return calls;
-      if (cEnd > p.t0) calls.push([subtractKernel(4, 2), [work, strideBytes, b0, b1, p.s0, p.s1, p.t0, p.t0, cEnd, coeffs, w]]);
-      if (p.t1 > cEnd) calls.push([subtractKernel(4, 1), [work, strideBytes, b0, b1, p.s0, p.s1, p.t0, cEnd, p.t1, coeffs, w]]);
-      return calls;
+    /** Columns [0, copied) are in the row-major copy (row i at rows + 4 * i * n). */
+    let copied = 0;
+    const copyFinished = (to: number) => {
+      const base = rows >>> 2;
+      for (let c = copied; c < to; c++) {
+        const col = (work >>> 2) + c * stride;
+        for (let i = 0; i < stride; i++) heap[base + i * n + c] = heap[col + i]!;
+      }
+      copied = to;
     };
+    const dotsCall = (ta: number, tc: number, a0: number, a1: number, c0: number, c1: number, p: Projection, wp: number): Call[] =>
+      a1 > a0 && c1 > c0 ? [[dotsKernel(ta, tc), [work, strideBytes, quads, tail, a0, a1, c0, c1, coeffs, wp, p.s0, p.t0]]] : [];
     /** Runs calls[0] here and calls[1..] on the helpers, concurrently. */
     const parallel = async (calls: Call[][]) => {
       const others = this.helpers && calls.length > 1 ? this.helpers.run(calls.slice(1)) : undefined;
@@ -247,19 +256,33 @@ class Engine {
       const { p } = step;
       const w = p.t1 - p.t0;
       const sources = p.s1 - p.s0;
-      const parts = threads > 1 && sources * w * m >= SPLIT_MIN_WORK ? threads : 1;
-      if (w >= 4) {
-        // Bulk in 2 x 4 tiles split by sources; the odd last source and the targets beyond a multiple of 4 in 1 x 1 tiles.
-        const aEnd = p.s0 + (sources - (sources % 2));
-        const cEnd = p.t0 + (w - (w % 4));
-        const calls = split(p.s0, aEnd, parts, 2).map(([a0, a1]) => [...dotsCall(2, 4, a0, a1, p.t0, cEnd, p), ...dotsCall(1, 1, a0, a1, cEnd, p.t1, p)]);
-        calls[0]!.push(...dotsCall(1, 1, aEnd, p.s1, p.t0, p.t1, p));
-        await parallel(calls);
-      } else {
+      if (w === 1) {
+        // In-panel step: few sources, one target; here.
         const aEnd = p.s0 + (sources - (sources % 4));
-        await parallel([[...dotsCall(4, 1, p.s0, aEnd, p.t0, p.t1, p), ...dotsCall(1, 1, aEnd, p.s1, p.t0, p.t1, p)]]);
+        await parallel([
+          [
+            ...dotsCall(4, 1, p.s0, aEnd, p.t0, p.t1, p, 1),
+            ...dotsCall(1, 1, aEnd, p.s1, p.t0, p.t1, p, 1),
+            [subtractKernel(4, 1), [work, strideBytes, 0, blocks, p.s0, p.s1, p.t0, p.t0, p.t1, coeffs, 1]],
+          ],
+        ]);
+        continue;
       }
-      await parallel(split(0, blocks, parts, 1).map(([b0, b1]) => subtractCalls(b0, b1, p)));
+      // Block projection: sources [0, k) are finished panels. Coefficient rows padded to 16 targets.
+      const wp = Math.ceil(w / ROW_TILE_TARGETS) * ROW_TILE_TARGETS;
+      const parts = threads > 1 && sources * w * m >= SPLIT_MIN_WORK ? threads : 1;
+      // Bulk in 2 x 4 tiles split by sources; the odd last source and the targets beyond a multiple of 4 in 1 x 1 tiles.
+      const aEnd = p.s0 + (sources - (sources % 2));
+      const cEnd = p.t0 + (w - (w % 4));
+      const calls = split(p.s0, aEnd, parts, 2).map(([a0, a1]) => [...dotsCall(2, 4, a0, a1, p.t0, cEnd, p, wp), ...dotsCall(1, 1, a0, a1, cEnd, p.t1, p, wp)]);
+      calls[0]!.push(...dotsCall(1, 1, aEnd, p.s1, p.t0, p.t1, p, wp));
+      await parallel(calls);
+      copyFinished(p.s1);
+      await parallel(
+        split(0, stride, parts, ROW_BLOCK).map(([r0, r1]): Call[] =>
+          r1 > r0 ? [['subtractProjectionRows', [work, strideBytes, rows, 4 * n, r0, r1, p.s1, p.t0, w, wp, coeffs]]] : [],
+        ),
+      );
     }
   }
 }
