@@ -1,7 +1,8 @@
 // Bench cases orthogonal-N: the orthogonal initializer's core (Q of an N x N Gaussian matrix) on this
 // machine, next to PyTorch CPU's torch.nn.init.orthogonal_ measured in the same run.
 //
-//   npx tsx bench/orthogonal.ts [--n 256,512,1024,2048,4096] [--repeat 3] [--kernel-max auto] [--python python3] [--check]
+//   npx tsx bench/orthogonal.ts [--n 256,512,1024,2048,4096] [--repeat 3] [--kernel-max auto] [--python python3]
+//                               [--torch-threads auto] [--check]
 //
 // Rows per size (one JSON line each on stdout; the table goes to stderr):
 //   orthogonal-N          computeOrthogonal on a context with the default strategy: the SIMD CPU path on a
@@ -11,8 +12,10 @@
 //                         (default: 256 on a software adapter, where the kernels run on the CPU in
 //                         SwiftShader; every size on a GPU). Its bits are compared with the default path's.
 //   orthogonal-N-torch    torch.nn.init.orthogonal_ on an N x N float32 CPU tensor with
-//                         torch.set_num_threads(os.cpu_count()), timed inside Python (time.perf_counter),
-//                         "skipped" when no `--python` (default: python3, then /usr/bin/python3) imports torch.
+//                         torch.set_num_threads(--torch-threads; auto: os.cpu_count()), timed inside Python
+//                         (time.perf_counter), "skipped" when no `--python` (default: python3, then
+//                         /usr/bin/python3) imports torch. On a loaded machine PyTorch's OpenMP threads
+//                         wait for each other far longer than one thread works: compare --torch-threads 1.
 // `--repeat` samples per case after one warm-up: the median is reported with min and max; `ratio` is
 // ours / torch of the medians. `--check` adds max |Q^T Q - I| over every pair with 48 sampled columns.
 import { execFileSync } from 'node:child_process';
@@ -41,6 +44,7 @@ const sizes = option('n', '256,512,1024,2048,4096').split(',').map((s) => {
 });
 const repeat = Math.max(1, Number(option('repeat', '3')));
 const check = process.argv.includes('--check');
+const torchThreads = option('torch-threads', 'auto') === 'auto' ? 0 : Number(option('torch-threads', 'auto'));
 
 interface Stats {
   medianMs: number;
@@ -56,8 +60,8 @@ const stats = (ms: number[]): Stats => {
 
 const TORCH_SCRIPT = `
 import json, os, sys, time, torch
-torch.set_num_threads(os.cpu_count())
-n, repeat = int(sys.argv[1]), int(sys.argv[2])
+n, repeat, threads = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+torch.set_num_threads(threads if threads > 0 else os.cpu_count())
 torch.manual_seed(0)
 w = torch.empty(n, n, dtype=torch.float32)
 torch.nn.init.orthogonal_(w)
@@ -86,7 +90,7 @@ function findPython(): string | undefined {
 }
 
 function torchCase(python: string, n: number): { stats: Stats; torch: string; threads: number; maxOrthError: number } {
-  const out = execFileSync(python, ['-c', TORCH_SCRIPT, String(n), String(repeat)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(python, ['-c', TORCH_SCRIPT, String(n), String(repeat), String(torchThreads)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   const r = JSON.parse(out.trim().split('\n').pop()!) as { ms: number[]; torch: string; threads: number; maxOrthError: number };
   return { stats: stats(r.ms), torch: r.torch, threads: r.threads, maxOrthError: r.maxOrthError };
 }

@@ -1,6 +1,6 @@
 // Assembles the WebAssembly text of src/simd/wat.ts (the SIMD generator) and src/simd/orthogonal-wat.ts
-// (the SIMD orthogonal kernels, on a plain and on a shared memory) with wabt and writes each binary,
-// base64-encoded, to src/simd/binary.ts, src/simd/orthogonal-binary.ts and src/simd/orthogonal-shared-binary.ts: `npx tsx scripts/build-simd.ts`. test/simd/generator.test.ts and
+// (the SIMD orthogonal kernels, on a shared memory) with wabt and writes each binary, base64-encoded, to
+// src/simd/binary.ts and src/simd/orthogonal-binary.ts: `npx tsx scripts/build-simd.ts`. test/simd/generator.test.ts and
 // test/simd/orthogonal.test.ts fail when a committed binary differs from a fresh assembly, so the generated
 // files cannot go stale.
 import { writeFileSync } from 'node:fs';
@@ -19,12 +19,11 @@ export interface SimdModule {
 
 export const SIMD_MODULES = {
   generator: { wat: simdWat, file: 'binary.ts', constant: 'SIMD_WASM_BASE64', description: 'The SIMD CPU generator' },
-  orthogonal: { wat: () => orthogonalWat(false), file: 'orthogonal-binary.ts', constant: 'ORTHOGONAL_WASM_BASE64', description: 'The SIMD orthogonal kernels' },
-  orthogonalShared: {
+  orthogonal: {
     wat: () => orthogonalWat(true),
-    file: 'orthogonal-shared-binary.ts',
-    constant: 'ORTHOGONAL_SHARED_WASM_BASE64',
-    description: 'The SIMD orthogonal kernels on a shared memory (threads)',
+    file: 'orthogonal-binary.ts',
+    constant: 'ORTHOGONAL_WASM_BASE64',
+    description: 'The SIMD orthogonal kernels on a shared memory (src/simd/orthogonal.ts derives the plain-memory module)',
   },
 } as const satisfies Record<string, SimdModule>;
 

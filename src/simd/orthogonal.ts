@@ -22,7 +22,6 @@ import {
 } from '../twin/orthogonal.js';
 import { createSimdGenerator, decodeBase64 } from './generator.js';
 import { ORTHOGONAL_WASM_BASE64 } from './orthogonal-binary.js';
-import { ORTHOGONAL_SHARED_WASM_BASE64 } from './orthogonal-shared-binary.js';
 import { dotsKernel, MAX_PAGES, ROW_BLOCK, ROW_TILE_TARGETS, subtractKernel } from './orthogonal-wat.js';
 import { defaultThreads, spawn, STARTUP_TIMEOUT_MS, type PortLike, type Reply } from './worker-pool.js';
 
@@ -287,6 +286,25 @@ class Engine {
   }
 }
 
+/** The memory import of the module: module "env", field "memory", kind memory, then the limits flags. */
+const MEMORY_IMPORT = [3, 0x65, 0x6e, 0x76, 6, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 2];
+/** Limits flags: a maximum, and shared. */
+const SHARED_WITH_MAXIMUM = 3;
+const WITH_MAXIMUM = 1;
+
+/**
+ * The module on a plain (unshared) memory, from the committed shared-memory module: the same bytes but
+ * the memory import's limits flags (test/simd/orthogonal.test.ts holds it equal to assembling
+ * orthogonalWat(false)).
+ */
+export function plainMemoryModule(shared: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const at = shared.findIndex((_, i) => MEMORY_IMPORT.every((b, k) => shared[i + k] === b) && shared[i + MEMORY_IMPORT.length] === SHARED_WITH_MAXIMUM);
+  if (at < 0) throw new Error('orthogonal module: no shared memory import');
+  const plain = shared.slice();
+  plain[at + MEMORY_IMPORT.length] = WITH_MAXIMUM;
+  return plain;
+}
+
 /** An engine on a shared memory with threads - 1 helpers where possible, else on a plain memory alone. */
 async function createEngine(threads: number | undefined): Promise<Engine> {
   if (typeof WebAssembly !== 'object') throw new UnsupportedError('WebAssembly is not available here');
@@ -294,7 +312,7 @@ async function createEngine(threads: number | undefined): Promise<Engine> {
   if (helpers > 0 && typeof SharedArrayBuffer === 'function') {
     try {
       const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-      const module = await WebAssembly.compile(decodeBase64(ORTHOGONAL_SHARED_WASM_BASE64));
+      const module = await WebAssembly.compile(decodeBase64(ORTHOGONAL_WASM_BASE64));
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
       const pool = await Helpers.start(helpers, module, memory);
       return new Engine(instance.exports as unknown as OrthogonalExports, memory, pool);
@@ -304,7 +322,7 @@ async function createEngine(threads: number | undefined): Promise<Engine> {
   }
   try {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
-    const module = await WebAssembly.compile(decodeBase64(ORTHOGONAL_WASM_BASE64));
+    const module = await WebAssembly.compile(plainMemoryModule(decodeBase64(ORTHOGONAL_WASM_BASE64)));
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     return new Engine(instance.exports as unknown as OrthogonalExports, memory, undefined);
   } catch (e) {

@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assembleSimd, binaryModuleText, SIMD_MODULES } from '../../scripts/build-simd.js';
-import { createSimdOrthogonal, type SimdOrthogonal } from '../../src/simd/orthogonal.js';
+import { createSimdOrthogonal, plainMemoryModule, type SimdOrthogonal } from '../../src/simd/orthogonal.js';
+import { orthogonalWat } from '../../src/simd/orthogonal-wat.js';
+import { ORTHOGONAL_WASM_BASE64 } from '../../src/simd/orthogonal-binary.js';
+import { decodeBase64 } from '../../src/simd/generator.js';
 import { orthogonalF32 } from '../../src/twin/orthogonal.js';
 import { InvalidParameterError } from '../../src/errors.js';
 import { orthogonalityError, sampledOrthogonalityError } from '../helpers/orthogonal.js';
@@ -28,6 +31,15 @@ describe('SIMD orthogonal kernels', () => {
   it('the committed binary (src/simd/orthogonal-binary.ts) is what src/simd/orthogonal-wat.ts assembles to', async () => {
     const committed = readFileSync(new URL('../../src/simd/orthogonal-binary.ts', import.meta.url), 'utf8');
     expect(committed).toBe(binaryModuleText(await assembleSimd(SIMD_MODULES.orthogonal), SIMD_MODULES.orthogonal));
+  });
+
+  it('the plain-memory module derived from it is what orthogonalWat(false) assembles to', async () => {
+    const plain = await assembleSimd({ ...SIMD_MODULES.orthogonal, wat: () => orthogonalWat(false) });
+    expect(Array.from(plainMemoryModule(decodeBase64(ORTHOGONAL_WASM_BASE64)))).toEqual(Array.from(plain));
+    const threadsOne = await createSimdOrthogonal({ threads: 1 });
+    expect(threadsOne.threads).toBe(1);
+    const options = { seed: 6n, rows: 150, cols: 140 };
+    expect(firstDifference(await threadsOne.orthogonal(options), orthogonalF32(options))).toBe(-1);
   });
 
   // Shapes cover m mod 4 (the dot products' masked last quad), m mod 16 (column padding), one and
