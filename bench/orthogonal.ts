@@ -14,8 +14,10 @@
 //   orthogonal-N-torch    torch.nn.init.orthogonal_ on an N x N float32 CPU tensor with
 //                         torch.set_num_threads(--torch-threads; auto: os.cpu_count()), timed inside Python
 //                         (time.perf_counter), "skipped" when no `--python` (default: python3, then
-//                         /usr/bin/python3) imports torch. On a loaded machine PyTorch's OpenMP threads
-//                         wait for each other far longer than one thread works: compare --torch-threads 1.
+//                         /usr/bin/python3) imports torch. A list (--torch-threads auto,1) adds rows
+//                         orthogonal-N-torch-Tt; the ratio is against the first. PyTorch's speed depends on
+//                         the BLAS/LAPACK behind it: Debian's python3-torch alone gets the reference
+//                         libblas3/liblapack3; libopenblas0-pthread is what a user would have.
 // `--repeat` samples per case after one warm-up: the median is reported with min and max; `ratio` is
 // ours / torch of the medians. `--check` adds max |Q^T Q - I| over every pair with 48 sampled columns.
 import { execFileSync } from 'node:child_process';
@@ -44,7 +46,7 @@ const sizes = option('n', '256,512,1024,2048,4096').split(',').map((s) => {
 });
 const repeat = Math.max(1, Number(option('repeat', '3')));
 const check = process.argv.includes('--check');
-const torchThreads = option('torch-threads', 'auto') === 'auto' ? 0 : Number(option('torch-threads', 'auto'));
+const torchThreads = option('torch-threads', 'auto').split(',').map((t) => (t === 'auto' ? 0 : Number(t)));
 
 interface Stats {
   medianMs: number;
@@ -89,8 +91,8 @@ function findPython(): string | undefined {
   return undefined;
 }
 
-function torchCase(python: string, n: number): { stats: Stats; torch: string; threads: number; maxOrthError: number } {
-  const out = execFileSync(python, ['-c', TORCH_SCRIPT, String(n), String(repeat), String(torchThreads)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function torchCase(python: string, n: number, threads: number): { stats: Stats; torch: string; threads: number; maxOrthError: number } {
+  const out = execFileSync(python, ['-c', TORCH_SCRIPT, String(n), String(repeat), String(threads)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   const r = JSON.parse(out.trim().split('\n').pop()!) as { ms: number[]; torch: string; threads: number; maxOrthError: number };
   return { stats: stats(r.ms), torch: r.torch, threads: r.threads, maxOrthError: r.maxOrthError };
 }
@@ -148,8 +150,10 @@ try {
     const ours = await measure(ctx);
     const row: Record<string, unknown> = { case: `orthogonal-${n}`, n, path: ctx.strategy === 'upload' ? 'simd-cpu' : 'kernel', ...ours.stats };
     if (check) row['maxOrthErrorSampled'] = Number(sampledOrthogonalityError(ours.q, n).toExponential(3));
-    const torch = python ? torchCase(python, n) : undefined;
+    const torches = python ? torchThreads.map((t) => torchCase(python, n, t)) : [];
+    const torch = torches[0];
     if (torch) row['ratioVsTorch'] = Number((ours.stats.medianMs / torch.stats.medianMs).toFixed(2));
+    for (const [i, t] of torches.entries()) if (i > 0) row[`ratioVsTorch${t.threads}t`] = Number((ours.stats.medianMs / t.stats.medianMs).toFixed(2));
     emit(row);
     if (n <= kernelMax && ctx.strategy !== 'kernel') {
       const kernel = await measure(kernelCtx);
@@ -157,11 +161,11 @@ try {
       const b = new Uint32Array(ours.q.buffer);
       emit({ case: `orthogonal-${n}-kernel`, n, path: 'kernel', ...kernel.stats, bitIdenticalToDefault: a.every((w, i) => w === b[i]) });
     }
-    emit(
-      torch
-        ? { case: `orthogonal-${n}-torch`, n, path: `torch ${torch.torch} CPU, ${torch.threads} threads`, ...torch.stats, maxOrthError: Number(torch.maxOrthError.toExponential(3)) }
-        : { case: `orthogonal-${n}-torch`, n, skipped: 'no python3 with torch (Debian: apt-get install python3-torch)' },
-    );
+    if (!torch) emit({ case: `orthogonal-${n}-torch`, n, skipped: 'no python3 with torch (Debian: apt-get install python3-torch)' });
+    for (const [i, t] of torches.entries()) {
+      const id = i === 0 ? `orthogonal-${n}-torch` : `orthogonal-${n}-torch-${t.threads}t`;
+      emit({ case: id, n, path: `torch ${t.torch} CPU, ${t.threads} threads`, ...t.stats, maxOrthError: Number(t.maxOrthError.toExponential(3)) });
+    }
   }
 } finally {
   ctx.destroy();
