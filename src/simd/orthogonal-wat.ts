@@ -20,7 +20,7 @@
 
 /** Sources x targets per projectionDots tile. */
 export const DOT_TILES = [
-  [2, 4],
+  [4, 2],
   [4, 1],
   [1, 1],
 ] as const;

@@ -270,10 +270,11 @@ class Engine {
       // Block projection: sources [0, k) are finished panels. Coefficient rows padded to 16 targets.
       const wp = Math.ceil(w / ROW_TILE_TARGETS) * ROW_TILE_TARGETS;
       const parts = threads > 1 && sources * w * m >= SPLIT_MIN_WORK ? threads : 1;
-      // Bulk in 2 x 4 tiles split by sources; the odd last source and the targets beyond a multiple of 4 in 1 x 1 tiles.
-      const aEnd = p.s0 + (sources - (sources % 2));
-      const cEnd = p.t0 + (w - (w % 4));
-      const calls = split(p.s0, aEnd, parts, 2).map(([a0, a1]) => [...dotsCall(2, 4, a0, a1, p.t0, cEnd, p, wp), ...dotsCall(1, 1, a0, a1, cEnd, p.t1, p, wp)]);
+      // Bulk in 4 x 2 tiles (the fastest measured) split by sources; the sources beyond a multiple of 4
+      // and the odd last target in 1 x 1 tiles.
+      const aEnd = p.s0 + (sources - (sources % 4));
+      const cEnd = p.t0 + (w - (w % 2));
+      const calls = split(p.s0, aEnd, parts, 4).map(([a0, a1]) => [...dotsCall(4, 2, a0, a1, p.t0, cEnd, p, wp), ...dotsCall(1, 1, a0, a1, cEnd, p.t1, p, wp)]);
       calls[0]!.push(...dotsCall(1, 1, aEnd, p.s1, p.t0, p.t1, p, wp));
       await parallel(calls);
       copyFinished(p.s1);
