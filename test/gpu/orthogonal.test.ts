@@ -59,6 +59,7 @@ describe('computeOrthogonal on the GPU', () => {
     [2, 600, 31n, 2n ** 40n],
     [130, 130, 5n, 6n], // three panels (64 + 64 + 2 columns)
     [70, 200, 9n, 1n], // two panels, wide
+    [66, 65, 4n, 2n], // a last panel of one column
   ];
   it.each(shapes)('%i x %i (seed %s, stream %s) equals the CPU twin bit for bit', async (rows, cols, seed, stream) => {
     await inErrorScope(ctx, async (scope) => {

@@ -59,6 +59,8 @@ describe('SIMD orthogonal kernels', () => {
     [200, 301],
     [2, 600],
     [131, 131],
+    [66, 65],
+    [65, 129],
     [640, 600],
   ])('%i x %i equals the scalar twin bit for bit', async (rows, cols) => {
     const options = { seed: 2024n, stream: BigInt(rows * 1000 + cols), rows, cols };
