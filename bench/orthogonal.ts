@@ -4,7 +4,8 @@
 //   npx tsx bench/orthogonal.ts [--n 256,512,1024,2048,4096] [--repeat 3] [--kernel-max auto] [--python python3]
 //                               [--torch-threads auto] [--check]
 //
-// Rows per size (one JSON line each on stdout; the table goes to stderr):
+// stdout carries the report as one JSON document (adapter, strategy, cores, PyTorch, rows); each row as it
+// is measured and the table go to stderr. Rows per size:
 //   orthogonal-N          computeOrthogonal on a context with the default strategy: the SIMD CPU path on a
 //                         software adapter (SwiftShader here), the WGSL kernels on a GPU. Time from the
 //                         call to the queue finishing (generation of A, QR, upload), without readback.
@@ -57,7 +58,8 @@ const stats = (ms: number[]): Stats => {
   const s = [...ms].sort((a, b) => a - b);
   const mid = s.length >> 1;
   const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { medianMs: Math.round(median), minMs: Math.round(s[0]!), maxMs: Math.round(s[s.length - 1]!) };
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return { medianMs: round(median), minMs: round(s[0]!), maxMs: round(s[s.length - 1]!) };
 };
 
 const TORCH_SCRIPT = `
@@ -124,7 +126,7 @@ console.error(`adapter: ${adapter}; default strategy: ${ctx.strategy}; cores: ${
 const rows: Record<string, unknown>[] = [];
 const emit = (row: Record<string, unknown>) => {
   rows.push(row);
-  console.log(JSON.stringify(row));
+  console.error(JSON.stringify(row));
 };
 try {
   for (const n of sizes) {
@@ -152,8 +154,9 @@ try {
     if (check) row['maxOrthErrorSampled'] = Number(sampledOrthogonalityError(ours.q, n).toExponential(3));
     const torches = python ? torchThreads.map((t) => torchCase(python, n, t)) : [];
     const torch = torches[0];
-    if (torch) row['ratioVsTorch'] = Number((ours.stats.medianMs / torch.stats.medianMs).toFixed(2));
-    for (const [i, t] of torches.entries()) if (i > 0) row[`ratioVsTorch${t.threads}t`] = Number((ours.stats.medianMs / t.stats.medianMs).toFixed(2));
+    const ratio = (t: { stats: Stats }) => (t.stats.medianMs > 0 ? Number((ours.stats.medianMs / t.stats.medianMs).toFixed(2)) : undefined);
+    if (torch) row['ratioVsTorch'] = ratio(torch);
+    for (const [i, t] of torches.entries()) if (i > 0) row[`ratioVsTorch${t.threads}t`] = ratio(t);
     emit(row);
     if (n <= kernelMax && ctx.strategy !== 'kernel') {
       const kernel = await measure(kernelCtx);
@@ -171,4 +174,20 @@ try {
   ctx.destroy();
   kernelCtx.destroy();
 }
+console.log(
+  JSON.stringify(
+    {
+      command: `npx tsx bench/orthogonal.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      date: new Date().toISOString(),
+      adapter: { description: ctx.adapter.description, vendor: ctx.adapter.vendor, isFallbackAdapter: ctx.adapter.isFallbackAdapter },
+      defaultStrategy: ctx.strategy,
+      cores: cpus().length,
+      node: process.version,
+      torch: python ?? null,
+      rows,
+    },
+    null,
+    2,
+  ),
+);
 console.error(['case'.padEnd(24) + 'median ms'.padStart(10) + 'min'.padStart(8) + 'max'.padStart(8) + '  ratio vs torch', ...rows.map((r) => `${String(r['case']).padEnd(24)}${String(r['medianMs'] ?? 'skipped').padStart(10)}${String(r['minMs'] ?? '').padStart(8)}${String(r['maxMs'] ?? '').padStart(8)}  ${r['ratioVsTorch'] ?? ''}`)].join('\n'));
