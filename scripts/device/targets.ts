@@ -1,4 +1,4 @@
-// Issue 13's real-GPU targets, evaluated from one device run: each a ratio of two rows measured in the same
+// Issue 13's real-GPU targets (and issue 15's orthogonal one), evaluated from one device run: each a ratio of two rows measured in the same
 // run (bench@1 rows, and the PyTorch peer's rows). A target that has no rows, or that ran on a software
 // adapter (where the "GPU" is the CPU), is reported as unmeasured with the reason.
 import type { CaseResult } from '../../src/bench/run.js';
@@ -39,6 +39,7 @@ export function evaluateTargets(rows: readonly CaseResult[], pytorch: Record<str
   const gpt2 = rows.find((r) => r.case === 'gpt2-ours' && r.wallMs);
   const torchGpt2 = torchRows.find((r) => r.case === 'torch-gpt2' && r.ms);
   const llama = rows.find((r) => r.case === 'llama2-7b-bf16' && r.wallMs);
+  const orthogonal = rows.find((r) => r.case === 'orthogonal-4096' && r.wallMs);
   return [
     target('uniform-f32-vs-store', 'uniform f32 / store kernel bandwidth, largest size', '>= 0.85', fraction('uniform-f32'), (v) => v >= 0.85, 'no uniform-f32 or store-32 row'),
     target('normal-f32-vs-store', 'normal f32 / store kernel bandwidth, largest size', '>= 0.7', fraction('normal-f32'), (v) => v >= 0.7, 'no normal-f32 or store-32 row'),
@@ -51,6 +52,14 @@ export function evaluateTargets(rows: readonly CaseResult[], pytorch: Record<str
       gpt2?.wallMs && torchGpt2?.ms ? gpt2.wallMs.median / torchGpt2.ms.median : undefined,
       (v) => v <= 2,
       gpt2 ? torchSkipped : 'no gpt2-ours row (the model cases are off in --quick)',
+    ),
+    target(
+      'orthogonal-4096-seconds',
+      'orthogonal 4096 x 4096 (computeOrthogonal, default strategy), time to Q in seconds',
+      '< 0.05',
+      orthogonal?.wallMs ? orthogonal.wallMs.median / 1000 : undefined,
+      (v) => v < 0.05,
+      'no orthogonal-4096 row (a model case: off in --quick)',
     ),
     target('llama2-7b-bf16-seconds', 'Llama-2-7B bf16, per-tensor buffers, time to weights in seconds', '< 1', llama?.wallMs ? llama.wallMs.median / 1000 : undefined, (v) => v < 1, 'no llama2-7b-bf16 row (off in --quick; needs 13.5 GB of GPU memory)'),
   ];

@@ -41,7 +41,9 @@ export type CaseKind =
   | { readonly type: 'model-ours'; readonly strategy: 'auto' | 'kernel' }
   | { readonly type: 'model-tfjs' }
   /** initModel of Llama-2-7B in bf16, one buffer per tensor (13.5 GB; only with config.llama). */
-  | { readonly type: 'model-llama' };
+  | { readonly type: 'model-llama' }
+  /** computeOrthogonal of an n x n matrix (Q in a new buffer) on the adapter's default strategy. */
+  | { readonly type: 'orthogonal'; readonly n: number };
 
 /** How store-variants.wgsl stores a block's four words. */
 export type StoreVariant = 'atomic' | 'u32' | 'vec4';
@@ -110,6 +112,21 @@ const SMALL_TENSOR_CASES: BenchCase[] = (['kernel', 'upload'] as const).flatMap(
       elementBytes: 4,
     }),
   ),
+);
+
+/** Sizes of the orthogonal-N cases (n x n); on a software adapter the model run measures up to 1024. */
+export const ORTHOGONAL_SIZES = [256, 512, 1024, 2048, 4096] as const;
+/** Largest orthogonal-N measured on a software adapter unless the case is asked for by id (bench/orthogonal.ts has them all). */
+export const ORTHOGONAL_SOFTWARE_MAX = 1024;
+
+const ORTHOGONAL_CASES: BenchCase[] = ORTHOGONAL_SIZES.map(
+  (n): BenchCase => ({
+    id: `orthogonal-${n}`,
+    label: `orthogonal ${n}×${n}, ours (computeOrthogonal, the adapter's default strategy)`,
+    group: 'model',
+    kind: { type: 'orthogonal', n },
+    elementBytes: 4,
+  }),
 );
 
 export const CASES: readonly BenchCase[] = [
@@ -211,6 +228,7 @@ export const CASES: readonly BenchCase[] = [
   ...SWEEP_CASES,
   ...STORE_VARIANT_CASES,
   ...SMALL_TENSOR_CASES,
+  ...ORTHOGONAL_CASES,
 ];
 
 /** A size: a number of elements, or 'max' (the largest one buffer of this adapter holds). */

@@ -2,7 +2,8 @@
 // requested, ideally with 'timestamp-query': see requestBenchDevice) and optionally a TF.js peer, runs the
 // cases of cases.ts at each size, and returns a JSON-ready report. Used by src/cli/bench.ts (Node) and
 // bench/page.ts (browser).
-import { createContext, type WeightInitContext } from '../gpu/context.js';
+import { createContext, isSoftwareAdapter, type WeightInitContext } from '../gpu/context.js';
+import { computeOrthogonal } from '../gpu/orthogonal.js';
 import type { WeightWriter } from '../gpu/batch.js';
 import { createSimdGenerator, type SimdGenerator } from '../simd/generator.js';
 import { planGenerate } from '../contract/plan.js';
@@ -24,6 +25,7 @@ import {
   GPT2_PARAMETERS,
   LLAMA2_7B_PARAMETERS,
   MAX_BYTES_CAP,
+  ORTHOGONAL_SOFTWARE_MAX,
   SMALL_TENSORS,
   gpt2SmallTensors,
   llama2Bf16Tensors,
@@ -673,6 +675,28 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
         }
       } catch (e) {
         emit({ case: c.id, label: c.label, group: c.group, size, elements: count * elements, bytes: 4 * count * elements, dtype: 'f32', error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+
+    // Orthogonal n x n: computeOrthogonal to Q in a new buffer (call → onSubmittedWorkDone), default strategy.
+    for (const c of config.model ? selected : []) {
+      const k = c.kind;
+      if (k.type !== 'orthogonal') continue;
+      const size = `${k.n}²`;
+      if (isSoftwareAdapter(adapterInfoObject(device, env.adapter)) && k.n > ORTHOGONAL_SOFTWARE_MAX && !config.cases?.includes(c.id)) {
+        emit(skippedRow(c, size, k.n * k.n, `software adapter: up to ${ORTHOGONAL_SOFTWARE_MAX}² unless asked for by id (bench/orthogonal.ts runs every size next to PyTorch CPU)`));
+        continue;
+      }
+      try {
+        const writer = contexts[ctx.strategy];
+        const s = await sampleWall(config, config.modelRepeat ?? config.repeat, async () => {
+          const m = await timer.measure(() => computeOrthogonal(writer, { seed: config.seed, stream: streamOf(c), rows: k.n, cols: k.n }));
+          m.result.destroy();
+          return m.wallMs;
+        });
+        emit(timed(c, size, k.n * k.n, 'f32', s, false, { strategy: writer.strategy }));
+      } catch (e) {
+        emit({ case: c.id, label: c.label, group: c.group, size, elements: k.n * k.n, bytes: 4 * k.n * k.n, dtype: 'f32', error: e instanceof Error ? e.message : String(e) });
       }
     }
 

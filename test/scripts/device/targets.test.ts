@@ -12,6 +12,7 @@ describe('targets of a device run', () => {
     row('normal-f32', 'max (1G)', { ms: s(1), fractionOfStore: 0.6 }),
     row('gpt2-ours', 'model', { ms: s(100), wallMs: s(100), speedupVsTfjs: 60 }),
     row('llama2-7b-bf16', 'model', { ms: s(1500), wallMs: s(1500) }),
+    row('orthogonal-4096', '4096²', { ms: s(80), wallMs: s(80) }),
   ];
   const torch = { results: [{ case: 'torch-gpt2', size: 'model', ms: { median: 40 } }] };
 
@@ -23,6 +24,8 @@ describe('targets of a device run', () => {
     expect(t['gpt2-vs-tfjs']).toMatchObject({ value: 60, met: true });
     expect(t['gpt2-vs-pytorch']).toMatchObject({ value: 2.5, met: false });
     expect(t['llama2-7b-bf16-seconds']).toMatchObject({ value: 1.5, met: false });
+    expect(t['orthogonal-4096-seconds']).toMatchObject({ value: 0.08, met: false });
+    expect(evaluateTargets(rows.slice(0, -1), torch, false).find((x) => x.id === 'orthogonal-4096-seconds')?.unmeasured).toMatch(/no orthogonal-4096 row/);
   });
 
   it('on a software adapter every target is unmeasured; a skipped peer is named', () => {
