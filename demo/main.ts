@@ -790,7 +790,7 @@ async function selectTensor(name: string): Promise<TensorStats> {
   const { t, values } = await sampleValues(name);
   const s = statsOf(values);
   if (token !== selectToken) return s;
-  $('tensors').querySelectorAll('tbody tr.selected').forEach((tr) => tr.classList.remove('selected'));
+  for (const tr of Array.from($('tensors').querySelectorAll('tbody tr.selected'))) tr.classList.remove('selected');
   rowOf(name)?.classList.add('selected');
   $('histogram-title').textContent = `Histogram: ${name}`;
   if (values.length === 0) {

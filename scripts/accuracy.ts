@@ -392,7 +392,7 @@ function measure(specs: Array<{ fn: string; domain: string; describe: Describe }
   const t0 = performance.now();
   body(stats);
   const seconds = (performance.now() - t0) / 1000;
-  specs.forEach((spec, i) => rows.push({ ...spec, stats: stats[i]!, seconds }));
+  for (const [i, spec] of specs.entries()) rows.push({ ...spec, stats: stats[i]!, seconds });
   process.stderr.write(`  ${specs.map((s) => `${s.fn} [${s.domain.slice(0, 40)}]`).join(', ')}: ${seconds.toFixed(1)} s\n`);
 }
 

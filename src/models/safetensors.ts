@@ -738,7 +738,7 @@ export async function writeSafetensors(
   }
   const header = encodeHeader(tensors, options);
   const byName = new Map<string, { t: SafetensorsTensor; index: number }>();
-  tensors.forEach((t, index) => byName.set(t.name, { t, index }));
+  for (const [index, t] of tensors.entries()) byName.set(t.name, { t, index });
   // Segments in data order: [start, end) in the tensor's buffer and the whole words [a, b) around it.
   const segments: { buffer: GPUBuffer; start: number; end: number; a: number; b: number }[] = [];
   for (const name of header.order) {

@@ -159,7 +159,12 @@ export class WorkerPool {
       for (let i = 0; i < threads; i++) {
         let started!: () => void;
         let failed!: (e: Error) => void;
-        ready.push(new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject))));
+        ready.push(
+          new Promise<void>((resolve, reject) => {
+            started = resolve;
+            failed = reject;
+          }),
+        );
         const worker = await spawn(
           source,
           (reply) => (reply.ready ? started() : pool?.settle(reply)),

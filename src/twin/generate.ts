@@ -54,9 +54,19 @@ export function allocate<T extends DType>(dtype: T, count: number): ArrayForDTyp
 
 /** Stores f32 values for a float dtype: f32 as is, f16/bf16 as rounded bit patterns. */
 function storer(dtype: DType, out: GeneratedArray): (i: number, v: number) => void {
-  if (dtype === 'f16') return (i, v) => void (out[i] = f32ToF16Bits(v));
-  if (dtype === 'bf16') return (i, v) => void (out[i] = f32ToBf16Bits(v));
-  return (i, v) => void (out[i] = v);
+  if (dtype === 'f16') {
+    return (i, v) => {
+      out[i] = f32ToF16Bits(v);
+    };
+  }
+  if (dtype === 'bf16') {
+    return (i, v) => {
+      out[i] = f32ToBf16Bits(v);
+    };
+  }
+  return (i, v) => {
+    out[i] = v;
+  };
 }
 
 /** Twin of the generateBits entry point: raw Philox words. */

@@ -277,7 +277,7 @@ describe('model demo page (headless Chromium)', () => {
       }
       const got = await fileBytes(file.href, slices);
       expect(got.size).toBe(file.byteLength);
-      got.slices.forEach((s, i) => expect(s, `${picks[i]}: bytes of the downloaded file vs CPU twin`).toEqual(want[i]));
+      for (const [i, s] of got.slices.entries()) expect(s, `${picks[i]}: bytes of the downloaded file vs CPU twin`).toEqual(want[i]);
     });
     it('saves a checkpoint folder (a File System Access directory handle, here the origin private file system)', async () => {
       expect(summary, 'the init above failed').toBeDefined();

@@ -77,7 +77,9 @@ beforeAll(async () => {
     await nodeContext({ maxBindingBytes: 1024, workgroupSize: 8, blocksPerInvocation: 3 }),
   ];
 });
-afterAll(() => contexts.forEach((c) => c.destroy()));
+afterAll(() => {
+  for (const c of contexts) c.destroy();
+});
 
 /**
  * Writes the cases one after another into one buffer of `ctx`, each in its own 4-byte-aligned region
