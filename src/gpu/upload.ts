@@ -1,6 +1,6 @@
 // The 'upload' strategy: a generation plan executed by the SIMD generator's workers (src/simd/), each
 // piece written into the target with queue.writeBuffer as it arrives. Same plan, same bits as the kernels.
-import { DTYPE_BYTES } from '../contract/distributions.js';
+import { DTYPE_BYTES } from '../contract/dtypes.js';
 import type { GeneratePlan } from '../contract/plan.js';
 import { UnsupportedError, WeightInitError } from '../errors.js';
 import { createWorkerPool, type WorkerPool } from '../simd/worker-pool.js';

@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../errors.js';
+import { checkF32Number, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
 import {
   resolveDistribution,
   type NormalDistribution,
@@ -281,25 +282,13 @@ export function truncatedNormalMoments(alpha: number, beta: number): { mass: num
 // ---------------------------------------------------------------------------------------------------------------
 // Validation helpers.
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** A finite number that stays finite in f32 (the kernels compute in f32). */
+/** A finite number that stays finite in f32, or the fallback when absent. */
 function f32Number(v: unknown, name: string, fallback?: number): number {
-  if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(Math.fround(v))) {
-    throw new InvalidParameterError(name, v, 'a finite number within the f32 range');
-  }
-  return v;
+  return v === undefined && fallback !== undefined ? fallback : checkF32Number(name, v);
 }
 
 function positiveF32(v: unknown, name: string, fallback?: number): number {
-  if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0) || !(Math.fround(v) > 0) || !Number.isFinite(Math.fround(v))) {
-    throw new InvalidParameterError(name, v, 'a positive finite number (non-zero and finite in f32)');
-  }
-  return v;
+  return v === undefined && fallback !== undefined ? fallback : checkPositiveF32(name, v);
 }
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string, fallback: T): T {
@@ -524,10 +513,7 @@ function resolveSpec(spec: InitializerSpec, shape: readonly number[], layout: Fa
       return { kind: 'eye', rows: s[0]!, cols: s[1]!, value: gain };
     }
     case 'dirac': {
-      const groups = raw['groups'] ?? 1;
-      if (typeof groups !== 'number' || !Number.isSafeInteger(groups) || groups < 1) {
-        throw new InvalidParameterError(`${p}.groups`, groups, 'a positive integer');
-      }
+      const groups = checkPositiveInteger(`${p}.groups`, raw['groups'] ?? 1);
       if (l !== 'torch') {
         throw new InvalidParameterError('layout', layout, "'torch' for dirac ([out, in, ...kernel], as torch.nn.init.dirac_)");
       }

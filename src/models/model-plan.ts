@@ -2,7 +2,7 @@
 // once, the buffers initModel would create, and whether they fit the adapter's limits and the memory the
 // caller says is available. `init --dry-run` prints it; initModel refuses a plan that does not fit.
 import { InvalidParameterError, OutOfMemoryError, UnsupportedError } from '../errors.js';
-import { DTYPE_BYTES, type FloatDType } from '../contract/distributions.js';
+import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { planInitialize, type InitializePlan } from '../init/plan-initialize.js';
 import type { U64Input } from '../contract/u64.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';

@@ -5,7 +5,8 @@ import { philoxBlock } from './philox.js';
 import { uniformFromWord, uniformRange } from './transforms.js';
 import { boxMuller, scaleShift, truncatedNormalFromWord } from './normal.js';
 import { f32ToBf16Bits, f32ToF16Bits } from './pack.js';
-import type { BitsDistribution, Distribution, DType } from '../contract/distributions.js';
+import type { BitsDistribution, Distribution } from '../contract/distributions.js';
+import type { DType } from '../contract/dtypes.js';
 import { planGenerate, type GenerateRequest, type GeneratePlan } from '../contract/plan.js';
 
 /**

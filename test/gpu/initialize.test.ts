@@ -8,7 +8,7 @@ import { type InitializeOptions } from '../../src/init/plan-initialize.js';
 import { resolveInitializer, type InitializerSpec } from '../../src/init/resolve-initializer.js';
 import type { FanLayout } from '../../src/init/fans.js';
 import { SCHEMES, torchDefaultBias, torchDefaultWeight, tfjsVarianceScaling } from '../../src/init/presets.js';
-import { DTYPE_BYTES } from '../../src/contract/distributions.js';
+import { DTYPE_BYTES } from '../../src/contract/dtypes.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 const CANARY = 0x5a5a;

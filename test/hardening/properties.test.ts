@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 import { generate } from '../../src/twin/generate.js';
-import { DTYPE_BYTES, type Distribution, type DType } from '../../src/contract/distributions.js';
+import type { Distribution } from '../../src/contract/distributions.js';
+import { DTYPE_BYTES, type DType } from '../../src/contract/dtypes.js';
 import { nodeContext } from '../helpers/gpu.js';
 import { createSimdGenerator } from '../../src/simd/generator.js';
 

@@ -109,6 +109,8 @@ describe('toTfTensor / toOrtTensor checks (stand-in engines)', () => {
     expect(caught(() => toTfTensor(tf, range({ dtype: 'f16', buffer: fakeBuffer(12) }), [6]))).toBeInstanceOf(UnsupportedError);
     expect(caught(() => toOrtTensor(ortLike, range({ dtype: 'bf16', buffer: fakeBuffer(12) }), [6]))).toBeInstanceOf(UnsupportedError);
     expect(caught(() => toTfTensor(tf, null as unknown as EngineRange, [6]))).toBeInstanceOf(WeightInitError);
+    // A dtype that is none of the library's (once passed through with no byte size and no engine type).
+    for (const e of both(range({ dtype: 'f64' as EngineRange['dtype'] }), [6])) expect((e as InvalidParameterError).parameter).toBe('range.dtype');
     expect(calls).toEqual([]);
   });
 
