@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../errors.js';
+import { oddSeries, tailContinuedFraction } from '../contract/normal-cdf.js';
 import { checkF32Number, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
 import {
   resolveDistribution,
@@ -189,37 +190,14 @@ const ONE_OVER_SQRT_PI = 0.5641895835477563; // 1/√π
 const ONE_OVER_SQRT_2PI = 0.3989422804014327; // 1/√(2π)
 const SQRT1_2 = Math.SQRT1_2;
 
-/** erf(x) for |x| < 2 by the series (2/√π)·e^(−x²)·Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), all terms positive. */
+/** erf(x) for 0 ≤ x < 2 by the series (2/√π)·e^(−x²)·Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), all terms positive. */
 function erfSeries(x: number): number {
-  const x2 = x * x;
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 200; n++) {
-    term *= (2 * x2) / (2 * n + 1);
-    sum += term;
-    if (term <= sum * 1e-17) break;
-  }
-  return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
+  return TWO_OVER_SQRT_PI * Math.exp(-x * x) * oddSeries(x, 2 * x * x);
 }
 
-/** erfc(x) for x ≥ 2 by its continued fraction e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))) (modified Lentz). */
+/** erfc(x) for x ≥ 2 by its continued fraction e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))). */
 function erfcContinuedFraction(x: number): number {
-  const tiny = 1e-300;
-  let f = x;
-  let c = x;
-  let d = 0;
-  for (let n = 1; n < 5000; n++) {
-    const a = n / 2;
-    d = x + a * d;
-    if (d === 0) d = tiny;
-    d = 1 / d;
-    c = x + a / c;
-    if (c === 0) c = tiny;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return (ONE_OVER_SQRT_PI * Math.exp(-x * x)) / f;
+  return (ONE_OVER_SQRT_PI * Math.exp(-x * x)) / tailContinuedFraction(x, 0.5);
 }
 
 /** The error function, to about 1e-15 relative. */
