@@ -115,7 +115,8 @@ export function planModel(tensors: readonly ModelTensor[], options: ModelPlanOpt
       largestName = t.name;
     }
     if (plan.resolved.kind === 'orthogonal') scratchBytes = Math.max(scratchBytes, 2 * 4 * plan.resolved.rows * plan.resolved.cols);
-    const d = (byDtype[t.dtype] ??= { tensors: 0, parameters: 0, bytes: 0 });
+    byDtype[t.dtype] ??= { tensors: 0, parameters: 0, bytes: 0 };
+    const d = byDtype[t.dtype]!;
     d.tensors++;
     d.parameters += plan.count;
     d.bytes += byteLength;

@@ -12,7 +12,7 @@ import type { WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 import { initialize as initializeGpu } from '../../src/gpu/initialize.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
-import { type FloatDType, type InitializeOptions } from '../../src/init/plan-initialize.js';
+import type { FloatDType, InitializeOptions } from '../../src/init/plan-initialize.js';
 import { bits } from '../../src/contract/distributions.js';
 import { generate } from '../../src/twin/generate.js';
 import {
