@@ -33,7 +33,8 @@ import {
   type ModelSpec,
   type ResolvedTensor,
 } from '../src/models/index.js';
-import { bf16BitsToNumber, f16BitsToNumber } from '../src/twin/pack.js';
+import { storedToNumber } from '../src/twin/pack.js';
+import { DTYPE_BYTES } from '../src/contract/dtypes.js';
 import { parseU64 } from '../src/contract/u64.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -522,8 +523,6 @@ function describeInitializer(t: ResolvedTensor): string {
   return t.init.kind === kind ? what : `${t.init.kind} → ${what}`;
 }
 
-const ELEMENT_BYTES: Readonly<Record<FloatDType, number>> = { f32: 4, f16: 2, bf16: 2 };
-
 function tensorOf(name: string): { resolved: ResolvedTensor; gpu: InitializedTensor } {
   if (!current) throw new Error('no model: call demo.init() (or press Initialize) first');
   const gpu = current.model.get(name);
@@ -539,13 +538,13 @@ async function readBits(t: InitializedTensor, start: number, n: number): Promise
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(n) || start < 0 || n < 0 || start + n > numel) {
     throw new RangeError(`${t.name}: elements [${start}, ${start + n}) are not inside [0, ${numel})`);
   }
-  const raw = await c.read(t.buffer, { offset: t.offset + start * ELEMENT_BYTES[t.dtype], count: n, dtype: t.dtype });
+  const raw = await c.read(t.buffer, { offset: t.offset + start * DTYPE_BYTES[t.dtype], count: n, dtype: t.dtype });
   return raw instanceof Float32Array ? new Uint32Array(raw.buffer, raw.byteOffset, raw.length) : raw;
 }
 
 function decode(bits: Uint32Array | Uint16Array, dtype: FloatDType): Float64Array {
   if (dtype === 'f32') return Float64Array.from(new Float32Array(bits.buffer, bits.byteOffset, bits.length));
-  const f = dtype === 'f16' ? f16BitsToNumber : bf16BitsToNumber;
+  const f = storedToNumber(dtype);
   const out = new Float64Array(bits.length);
   for (let i = 0; i < bits.length; i++) out[i] = f(bits[i]!);
   return out;
@@ -790,7 +789,7 @@ async function selectTensor(name: string): Promise<TensorStats> {
   const { t, values } = await sampleValues(name);
   const s = statsOf(values);
   if (token !== selectToken) return s;
-  $('tensors').querySelectorAll('tbody tr.selected').forEach((tr) => tr.classList.remove('selected'));
+  for (const tr of Array.from($('tensors').querySelectorAll('tbody tr.selected'))) tr.classList.remove('selected');
   rowOf(name)?.classList.add('selected');
   $('histogram-title').textContent = `Histogram: ${name}`;
   if (values.length === 0) {

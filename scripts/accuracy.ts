@@ -33,7 +33,7 @@ import {
   uniformFromWord,
 } from '../src/twin/transforms.js';
 import { boxMuller, truncatedNormalFromWord } from '../src/twin/normal.js';
-import { expF64, normalCdfF64, normalCdfSeries } from '../src/contract/normal-cdf.js';
+import { expF64, normalCdfF64, normalCdfSeries, tailContinuedFraction } from '../src/contract/normal-cdf.js';
 import { resolveDistribution, truncatedNormal } from '../src/contract/distributions.js';
 
 const f = Math.fround;
@@ -242,7 +242,7 @@ function pdfF64(t: number): number {
  *   fraction, evaluated forwards by Lentz's method until a step changes it by < 1e-16: 52 steps at t = 3,
  *   11 at t = 12).
  * The same two expansions as the library's normalCdfF64 (the series is its normalCdfSeries), but with
- * Math.exp and an adaptive continued fraction (normalCdfF64 always runs 300 terms), which makes the
+ * Math.exp and the adaptive tailContinuedFraction (normalCdfF64 always runs 300 terms), which makes the
  * 10^7-input tail samples affordable.
  */
 function cdfResidualF64(x: number, p: number): number {
@@ -253,17 +253,7 @@ function cdfResidualF64(x: number, p: number): number {
 
 /** Phi(-t) for t >= 3 (see cdfResidualF64). */
 function lowerTailF64(t: number): number {
-  let cf = t;
-  let c = t;
-  let d = 0;
-  for (let j = 1; j < 5000; j++) {
-    d = 1 / (t + j * d);
-    c = t + j / c;
-    const delta = c * d;
-    cf *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return pdfF64(t) / cf;
+  return pdfF64(t) / tailContinuedFraction(t, 1);
 }
 
 /** The reference quantile against values from mpmath (60+ digits); throws when it is off. */
@@ -392,7 +382,7 @@ function measure(specs: Array<{ fn: string; domain: string; describe: Describe }
   const t0 = performance.now();
   body(stats);
   const seconds = (performance.now() - t0) / 1000;
-  specs.forEach((spec, i) => rows.push({ ...spec, stats: stats[i]!, seconds }));
+  for (const [i, spec] of specs.entries()) rows.push({ ...spec, stats: stats[i]!, seconds });
   process.stderr.write(`  ${specs.map((s) => `${s.fn} [${s.domain.slice(0, 40)}]`).join(', ')}: ${seconds.toFixed(1)} s\n`);
 }
 

@@ -30,7 +30,8 @@ export {
   bitsToF32,
   f32ToBits,
 } from './twin/transforms.js';
-export { bits, uniform, normal, truncatedNormal, resolveDistribution, DTYPE_BYTES } from './contract/distributions.js';
+export { bits, uniform, normal, truncatedNormal, resolveDistribution } from './contract/distributions.js';
+export { DTYPE_BYTES } from './contract/dtypes.js';
 export type { ResolvedDistribution } from './contract/distributions.js';
 export type {
   Distribution,
@@ -38,8 +39,8 @@ export type {
   UniformDistribution,
   NormalDistribution,
   TruncatedNormalDistribution,
-  DType,
 } from './contract/distributions.js';
+export type { DType } from './contract/dtypes.js';
 export { resolveRange } from './contract/range.js';
 export type { StreamRange, ResolvedRange } from './contract/range.js';
 export { parseU64, splitU64 } from './contract/u64.js';

@@ -16,8 +16,8 @@ export type {
   UniformDistribution,
   NormalDistribution,
   TruncatedNormalDistribution,
-  DType,
 } from './contract/distributions.js';
+export type { DType } from './contract/dtypes.js';
 export type { StreamRange } from './contract/range.js';
 export type { U64Input } from './contract/u64.js';
 export * from './errors.js';

@@ -135,7 +135,11 @@ export async function createTfPeer(
         for (const f of frees) f();
         throw e;
       }
-      return { dispose: () => frees.forEach((f) => f()) };
+      return {
+        dispose: () => {
+          for (const f of frees) f();
+        },
+      };
     },
   };
 }

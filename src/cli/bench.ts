@@ -153,7 +153,8 @@ async function nodeTfPeer(gpu: GPU, device: GPUDevice, loadTf: TfLoader): Promis
   // The backend module registers a 'webgpu' backend of its own at import time when navigator.gpu exists, so
   // it is imported first and navigator.gpu is set only for the constructor, which checks it.
   const { core, webgpu, layers } = await loadTf();
-  const nav = (g['navigator'] ??= {}) as { gpu?: GPU };
+  g['navigator'] ??= {};
+  const nav = g['navigator'] as { gpu?: GPU };
   if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, enumerable: true });
   return createTfPeer({ core, webgpu, layers }, device, (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
 }

@@ -15,9 +15,9 @@ import { headerToJson, type ParsedSafetensorsHeader } from '../models/safetensor
 import { parseModelSpec, resolveModel, type ModelSpec, type ResolvedTensor } from '../models/spec.js';
 import { readSafetensorsHeaderFromFile, writeSafetensorsFile } from '../models/safetensors-node.js';
 import { createNodeContext } from '../node.js';
-import { DTYPE_BYTES, type FloatDType } from '../contract/distributions.js';
+import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { InvalidParameterError } from '../errors.js';
-import { bf16BitsToNumber, f16BitsToNumber } from '../twin/pack.js';
+import { storedToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
 import { VERSION } from '../version.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
@@ -185,8 +185,7 @@ function progressBar(label: string, quiet: boolean) {
 async function readHead(ctx: WeightInitContext, model: InitializedModel, t: ResolvedTensor, start: number, count: number): Promise<number[]> {
   const m = model.get(t.name)!;
   const values = await ctx.read(m.buffer, { offset: m.offset + start * DTYPE_BYTES[t.dtype], count, dtype: t.dtype });
-  const decode = t.dtype === 'f16' ? f16BitsToNumber : t.dtype === 'bf16' ? bf16BitsToNumber : (x: number) => x;
-  return Array.from(values, decode);
+  return Array.from(values, storedToNumber(t.dtype));
 }
 
 const SAMPLE = 16;

@@ -1,8 +1,9 @@
 // `webgpu-weight-init` command line: info, sample.
 import { WeightInitError } from '../errors.js';
 import { generate } from '../twin/generate.js';
-import type { Distribution, DType } from '../contract/distributions.js';
-import { bf16BitsToNumber, f16BitsToNumber } from '../twin/pack.js';
+import type { Distribution } from '../contract/distributions.js';
+import type { DType } from '../contract/dtypes.js';
+import { storedToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
 import { createNodeContext } from '../node.js';
 import type { GeneratedRange, WeightInitContext } from '../gpu/context.js';
@@ -212,7 +213,7 @@ function printSample(
   result: Record<string, unknown>,
   values: Float32Array | Uint16Array | Uint32Array,
   cpuTwin: () => Float32Array | Uint16Array | Uint32Array,
-  dtype: string | undefined,
+  dtype: DType,
 ): number {
   let code = 0;
   if (opts.has('verify')) {
@@ -233,8 +234,7 @@ function printSample(
     if (mismatches > 0) code = 1;
   }
   // f32 values print as the shortest decimal of their double, which parses back to the same f32.
-  const decode = dtype === 'f16' ? f16BitsToNumber : dtype === 'bf16' ? bf16BitsToNumber : (x: number) => x;
-  result['values'] = Array.from(values, decode);
+  result['values'] = Array.from(values, storedToNumber(dtype));
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return code;
 }
@@ -267,7 +267,7 @@ async function sample(argv: readonly string[]): Promise<number> {
     ({ adapter, values, via } = await onGpu(opts, async (ctx) => ({ out: await ctx.generate(request), extra: undefined })));
   }
   const result: Record<string, unknown> = { backend, via, adapter, dist, dtype: dtype ?? (kind === 'bits' ? 'u32' : 'f32'), seed: String(request.seed), stream: String(request.stream), start: String(request.start), count: request.count };
-  return printSample(opts, result, values, () => generate(request), dtype);
+  return printSample(opts, result, values, () => generate(request), dtype ?? 'f32');
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

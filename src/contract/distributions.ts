@@ -1,5 +1,6 @@
 import { InvalidParameterError } from '../errors.js';
 import { normalCdfF64 } from './normal-cdf.js';
+import { checkParameter, MIN_PARAMETER } from './validate.js';
 
 /** Raw Philox words, one u32 per element. */
 export interface BitsDistribution {
@@ -58,14 +59,6 @@ export function truncatedNormal(
   return { kind: 'truncatedNormal', mean, std, a, b, bounds };
 }
 
-/** How one element is stored: u32 words (bits only), f32, or IEEE half / bfloat16 packed two per word. */
-export type DType = 'u32' | 'f32' | 'f16' | 'bf16';
-
-export const DTYPE_BYTES: Readonly<Record<DType, 2 | 4>> = { u32: 4, f32: 4, f16: 2, bf16: 2 };
-
-/** The stored types of float values. */
-export type FloatDType = Exclude<DType, 'u32'>;
-
 /**
  * A validated distribution with every parameter rounded to the f32 value the kernels use. Fields a kind
  * does not use are 0.
@@ -92,23 +85,6 @@ const ZERO = { low: 0, range: 0, mean: 0, std: 0, pLow: 0, pWidth: 0, clampLow: 
 /** Truncation limit in standard deviations: beyond it the normal CDF is below the f32 normal range. */
 export const TRUNCATION_LIMIT = 12;
 
-/**
- * Smallest and largest non-zero parameter magnitudes. Between them no intermediate value of any kernel is
- * subnormal or overflows, and GPUs may flush subnormals to zero, which would break GPU == CPU bit
- * equality (docs/rng.md explains the bound).
- */
-export const MIN_PARAMETER = 2 ** -90;
-export const MAX_PARAMETER = 2 ** 100;
-
-const PARAMETER_RANGE = '0 or a finite number with magnitude in [2^-90, 2^100] (8.1e-28 to 1.3e30)';
-
-function finiteF32(parameter: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidParameterError(parameter, v, PARAMETER_RANGE);
-  const m = Math.abs(v);
-  if (m !== 0 && (m < MIN_PARAMETER || m > MAX_PARAMETER)) throw new InvalidParameterError(parameter, v, PARAMETER_RANGE);
-  return v;
-}
-
 /** Validates a distribution; throws InvalidParameterError naming the offending field. */
 export function resolveDistribution(dist: Distribution | undefined, parameter = 'dist'): ResolvedDistribution {
   if (dist === undefined) return { kind: 'bits', ...ZERO };
@@ -119,8 +95,8 @@ export function resolveDistribution(dist: Distribution | undefined, parameter = 
     case 'bits':
       return { kind: 'bits', ...ZERO };
     case 'uniform': {
-      const low = finiteF32(`${parameter}.low`, dist.low);
-      const high = finiteF32(`${parameter}.high`, dist.high);
+      const low = checkParameter(`${parameter}.low`, dist.low);
+      const high = checkParameter(`${parameter}.high`, dist.high);
       const low32 = f(low);
       const high32 = f(high);
       if (!(low32 < high32)) {
@@ -133,8 +109,8 @@ export function resolveDistribution(dist: Distribution | undefined, parameter = 
       return { ...ZERO, kind: 'uniform', low: low32, range };
     }
     case 'normal': {
-      const mean = finiteF32(`${parameter}.mean`, dist.mean);
-      const std = finiteF32(`${parameter}.std`, dist.std);
+      const mean = checkParameter(`${parameter}.mean`, dist.mean);
+      const std = checkParameter(`${parameter}.std`, dist.std);
       if (std < 0) throw new InvalidParameterError(`${parameter}.std`, std, 'a finite number >= 0');
       return { ...ZERO, kind: 'normal', mean: f(mean), std: f(std) };
     }
@@ -158,15 +134,15 @@ function inwardFromSubnormal(x: number, direction: 'up' | 'down'): number {
 }
 
 function resolveTruncatedNormal(dist: TruncatedNormalDistribution, parameter: string): ResolvedDistribution {
-  const mean = finiteF32(`${parameter}.mean`, dist.mean);
-  const std = finiteF32(`${parameter}.std`, dist.std);
+  const mean = checkParameter(`${parameter}.mean`, dist.mean);
+  const std = checkParameter(`${parameter}.std`, dist.std);
   if (!(std > 0)) throw new InvalidParameterError(`${parameter}.std`, std, 'a finite number > 0');
   const bounds = dist.bounds ?? 'std';
   if (bounds !== 'std' && bounds !== 'absolute') {
     throw new InvalidParameterError(`${parameter}.bounds`, bounds, "'std' or 'absolute'");
   }
-  const a = finiteF32(`${parameter}.a`, dist.a);
-  const b = finiteF32(`${parameter}.b`, dist.b);
+  const a = checkParameter(`${parameter}.a`, dist.a);
+  const b = checkParameter(`${parameter}.b`, dist.b);
   // Bounds in standard deviations (alpha, beta) and as values (lo, hi).
   const [alpha, beta] = bounds === 'std' ? [a, b] : [(a - mean) / std, (b - mean) / std];
   const [lo, hi] = bounds === 'std' ? [mean + a * std, mean + b * std] : [a, b];

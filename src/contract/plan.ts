@@ -3,7 +3,9 @@
 // (src/twin/). None of them validates the request again or re-derives the start block, the phase or the
 // distribution's f32 parameters.
 import { InvalidParameterError } from '../errors.js';
-import { resolveDistribution, type Distribution, type DType, type ResolvedDistribution } from './distributions.js';
+import { resolveDistribution, type Distribution, type ResolvedDistribution } from './distributions.js';
+import type { DType } from './dtypes.js';
+import { checkFloatDType } from './validate.js';
 import { resolveRange, type StreamRange } from './range.js';
 
 /** A generation request: which elements of which conceptual tensor, from which distribution, stored how. */
@@ -61,11 +63,7 @@ export function resolveDType(dist: ResolvedDistribution, dtype: DType | undefine
     if (dtype !== undefined && dtype !== 'u32') throw new InvalidParameterError('dtype', dtype, "'u32' (or nothing) for bits");
     return 'u32';
   }
-  if (dtype === undefined) return 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') {
-    throw new InvalidParameterError('dtype', dtype, "'f32', 'f16' or 'bf16' for a float distribution");
-  }
-  return dtype;
+  return dtype === undefined ? 'f32' : checkFloatDType('dtype', dtype, ' for a float distribution');
 }
 
 function distributionParams(d: ResolvedDistribution): DistributionParams {

@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../errors.js';
+import { checkIntegerIn } from './validate.js';
 import { parseU64, splitU64, U64_MAX, type U64Input } from './u64.js';
 
 /** Which elements of which conceptual tensor: the part of the stream contract shared by CPU and GPU. */
@@ -33,10 +34,7 @@ export function resolveRange(range: StreamRange): ResolvedRange {
   const seed = parseU64(range.seed, 'seed');
   const stream = parseU64(range.stream ?? 0n, 'stream');
   const start = parseU64(range.start ?? 0n, 'start');
-  const { count } = range;
-  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
-    throw new InvalidParameterError('count', count, `an integer in [0, ${MAX_COUNT}]`);
-  }
+  const count = checkIntegerIn('count', range.count, 0, MAX_COUNT);
   if (start + BigInt(count) > U64_MAX + 1n) {
     throw new InvalidParameterError('count', count, `start + count at most 2^64 (start is ${start})`);
   }

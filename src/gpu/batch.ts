@@ -1,7 +1,8 @@
 // A batch: one caller's GPU work, recorded into a command encoder of its own and submitted when the
 // caller's body returns. Nothing here is shared between callers: two batches on one context never see
 // each other's encoder, buffers or errors, so a failing or aborted batch drops only its own work.
-import { DTYPE_BYTES, MAX_PARAMETER, MIN_PARAMETER, type DType, type FloatDType } from '../contract/distributions.js';
+import { MAX_PARAMETER, MIN_PARAMETER } from '../contract/validate.js';
+import { DTYPE_BYTES, type DType, type FloatDType } from '../contract/dtypes.js';
 import { planGenerate, type GeneratePlan, type GenerateRequest } from '../contract/plan.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
 import type { ArrayForDType } from '../twin/generate.js';

@@ -2,7 +2,7 @@
 // generate.wgsl, the upload strategy's workers and the device-loss state. Every call runs in a batch of
 // its caller's own (src/gpu/batch.ts); a call made on the context directly is a batch of one call.
 import { type DeviceLostError, InvalidParameterError, UnsupportedError } from '../errors.js';
-import type { DType, FloatDType } from '../contract/distributions.js';
+import type { DType, FloatDType } from '../contract/dtypes.js';
 import type { ArrayForDType } from '../twin/generate.js';
 import { Batch, type BatchEngine, type ConvertOptions, type FillOptions, type GpuGenerateOptions, type ReadOptions, type ScatterOptions, type WeightWriter } from './batch.js';
 import { summarize, requestAdapterAndDevice, type AdapterSummary } from './device.js';
@@ -12,7 +12,7 @@ import { KernelRunner } from './kernel.js';
 import { generateModule } from './shader-sources.js';
 import type { GeneratedRange, TargetOptions } from './target.js';
 import type { GeneratePlan } from '../contract/plan.js';
-import { UploadPath, type StrategyOption } from './upload.js';
+import { UploadPath } from './upload.js';
 
 export type { FloatDType };
 export type { GpuGenerateOptions, ReadOptions, WeightWriter } from './batch.js';

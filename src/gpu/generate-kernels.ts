@@ -1,7 +1,7 @@
 // The kernel calls of shaders/generate.wgsl: a plan (or a fill, scatter or convert) and a target turned
 // into the dispatches of one entry point, split along binding windows and grid limits by planDispatches.
 // Pure arithmetic: the runner (src/gpu/kernel.ts) records what these return.
-import { DTYPE_BYTES, type DType, type FloatDType } from '../contract/distributions.js';
+import { DTYPE_BYTES, type DType, type FloatDType } from '../contract/dtypes.js';
 import { slicePlan, type GeneratePlan } from '../contract/plan.js';
 import { planDispatches, type DispatchLimits } from './dispatch-plan.js';
 import type { KernelDispatch } from './kernel.js';

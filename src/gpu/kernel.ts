@@ -124,7 +124,7 @@ export class KernelRunner {
       const { struct, binding } = e.uniform;
       stride = Math.ceil(struct.size / this.uniformAlignment) * this.uniformAlignment;
       const data = new Uint8Array(stride * dispatches.length);
-      dispatches.forEach((d, i) => data.set(new Uint8Array(packStruct(struct, withZeros(struct, d.params), binding.typeName)), i * stride));
+      for (const [i, d] of dispatches.entries()) data.set(new Uint8Array(packStruct(struct, withZeros(struct, d.params), binding.typeName)), i * stride);
       uniform = device.createBuffer({
         label: `${this.source.label}: ${entryPoint} ${binding.name} x${dispatches.length}`,
         size: Math.max(data.byteLength, 16),

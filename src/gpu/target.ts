@@ -1,6 +1,6 @@
 // Where a write goes: a caller's buffer (checked) or a new buffer (created inside an out-of-memory scope).
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
-import { DTYPE_BYTES, type DType } from '../contract/distributions.js';
+import { DTYPE_BYTES, type DType } from '../contract/dtypes.js';
 import type { DeviceHandle } from './device-handle.js';
 import { BufferUsage } from './flags.js';
 

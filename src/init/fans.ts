@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../errors.js';
+import { checkNonNegativeInteger } from '../contract/validate.js';
 
 /**
  * How a weight shape is read when computing fans (see docs/initializers.md, "Fans").
@@ -43,10 +44,7 @@ export function validateShape(shape: unknown, parameter = 'shape'): number[] {
   const out: number[] = [];
   let count = 1;
   for (let i = 0; i < shape.length; i++) {
-    const d: unknown = shape[i];
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new InvalidParameterError(`${parameter}[${i}]`, d, 'a non-negative integer');
-    }
+    const d = checkNonNegativeInteger(`${parameter}[${i}]`, shape[i]);
     out.push(d);
     count *= d;
   }

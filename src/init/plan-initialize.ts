@@ -1,7 +1,8 @@
 // An initializer request (spec, shape, seed, stream, dtype, slice) validated and resolved once into an
 // InitializePlan, which the GPU (src/gpu/initialize.ts) and the CPU twin (src/twin/initialize.ts) execute.
 import { InvalidParameterError } from '../errors.js';
-import type { FloatDType } from '../contract/distributions.js';
+import type { FloatDType } from '../contract/dtypes.js';
+import { checkFloatDType } from '../contract/validate.js';
 import { planGenerate, slicePlan, type GeneratePlan } from '../contract/plan.js';
 import { parseU64, type U64Input } from '../contract/u64.js';
 import { numel, type FanLayout } from './fans.js';
@@ -46,10 +47,7 @@ export function planInitialize(options: InitializeOptions): InitializePlan {
   if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, 'an object');
   const resolved = resolveInitializer(options.init, options.shape, options.layout ?? 'torch', 'init');
   const total = numel(options.shape);
-  const dtype = options.dtype ?? 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') {
-    throw new InvalidParameterError('dtype', dtype, "'f32', 'f16' or 'bf16'");
-  }
+  const dtype = checkFloatDType('dtype', options.dtype ?? 'f32');
   const seed = parseU64(options.seed, 'seed');
   const stream = parseU64(options.stream ?? 0, 'stream');
   const start = parseU64(options.start ?? 0, 'start');

@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../errors.js';
+import { checkNonNegativeInteger, checkPositiveInteger } from '../contract/validate.js';
 import { computeFans, validateShape, type FanLayout } from './fans.js';
 import type { InitializerSpec, VarianceScalingSpec } from './resolve-initializer.js';
 
@@ -15,19 +16,6 @@ export interface LayerInit {
   readonly bias: InitializerSpec;
 }
 
-function size(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new InvalidParameterError(name, v, 'a non-negative integer');
-  }
-  return v;
-}
-
-function positiveSize(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    throw new InvalidParameterError(name, v, 'a positive integer');
-  }
-  return v;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // PyTorch. nn.Linear.reset_parameters (torch/nn/modules/linear.py) and _ConvNd.reset_parameters
@@ -57,7 +45,7 @@ export function torchDefaultBias(weightShape: readonly number[]): InitializerSpe
 
 /** `torch.nn.Linear(inFeatures, outFeatures)`: weight [out, in], bias [out]. */
 export function torchLinear(inFeatures: number, outFeatures: number): LayerInit {
-  const weightShape = validateShape([size(outFeatures, 'outFeatures'), size(inFeatures, 'inFeatures')], 'weightShape');
+  const weightShape = validateShape([checkNonNegativeInteger('outFeatures', outFeatures), checkNonNegativeInteger('inFeatures', inFeatures)], 'weightShape');
   return {
     framework: 'torch',
     layout: 'torch',
@@ -85,9 +73,9 @@ export function torchConv(
   kernelSize: readonly number[],
   options: TorchConvOptions = {},
 ): LayerInit {
-  const cin = size(inChannels, 'inChannels');
-  const cout = size(outChannels, 'outChannels');
-  const groups = positiveSize(options.groups ?? 1, 'options.groups');
+  const cin = checkNonNegativeInteger('inChannels', inChannels);
+  const cout = checkNonNegativeInteger('outChannels', outChannels);
+  const groups = checkPositiveInteger('options.groups', options.groups ?? 1);
   if (!Array.isArray(kernelSize) || kernelSize.length < 1 || kernelSize.length > 3) {
     throw new InvalidParameterError('kernelSize', kernelSize, 'an array of 1 to 3 kernel sizes');
   }
@@ -113,7 +101,7 @@ export function torchConv(
 // kernel_initializer="glorot_uniform", bias (units,) with bias_initializer="zeros".
 
 export function kerasDense(inputDim: number, units: number): LayerInit {
-  const weightShape = validateShape([size(inputDim, 'inputDim'), size(units, 'units')], 'weightShape');
+  const weightShape = validateShape([checkNonNegativeInteger('inputDim', inputDim), checkNonNegativeInteger('units', units)], 'weightShape');
   return {
     framework: 'keras',
     layout: 'keras',
@@ -130,7 +118,7 @@ export function kerasDense(inputDim: number, units: number): LayerInit {
 // truncated at ±2 std units; kernel (in, features); bias_init = zeros_init().
 
 export function flaxDense(inFeatures: number, features: number): LayerInit {
-  const weightShape = validateShape([size(inFeatures, 'inFeatures'), size(features, 'features')], 'weightShape');
+  const weightShape = validateShape([checkNonNegativeInteger('inFeatures', inFeatures), checkNonNegativeInteger('features', features)], 'weightShape');
   return {
     framework: 'flax',
     layout: { inAxis: -2, outAxis: -1 },
@@ -243,7 +231,7 @@ export function tfjsInitializer(name: TfjsInitializerName): InitializerSpec {
  * DEFAULT_KERNEL_INITIALIZER 'glorotNormal' (truncated, uncorrected), bias [units] with 'zeros'.
  */
 export function tfjsDense(inputDim: number, units: number): LayerInit {
-  const weightShape = validateShape([size(inputDim, 'inputDim'), size(units, 'units')], 'weightShape');
+  const weightShape = validateShape([checkNonNegativeInteger('inputDim', inputDim), checkNonNegativeInteger('units', units)], 'weightShape');
   return {
     framework: 'tfjs',
     layout: 'tfjs',

@@ -1,4 +1,6 @@
 import { InvalidParameterError } from '../errors.js';
+import { oddSeries, tailContinuedFraction } from '../contract/normal-cdf.js';
+import { checkF32Number, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
 import {
   resolveDistribution,
   type NormalDistribution,
@@ -188,37 +190,14 @@ const ONE_OVER_SQRT_PI = 0.5641895835477563; // 1/√π
 const ONE_OVER_SQRT_2PI = 0.3989422804014327; // 1/√(2π)
 const SQRT1_2 = Math.SQRT1_2;
 
-/** erf(x) for |x| < 2 by the series (2/√π)·e^(−x²)·Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), all terms positive. */
+/** erf(x) for 0 ≤ x < 2 by the series (2/√π)·e^(−x²)·Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), all terms positive. */
 function erfSeries(x: number): number {
-  const x2 = x * x;
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 200; n++) {
-    term *= (2 * x2) / (2 * n + 1);
-    sum += term;
-    if (term <= sum * 1e-17) break;
-  }
-  return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
+  return TWO_OVER_SQRT_PI * Math.exp(-x * x) * oddSeries(x, 2 * x * x);
 }
 
-/** erfc(x) for x ≥ 2 by its continued fraction e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))) (modified Lentz). */
+/** erfc(x) for x ≥ 2 by its continued fraction e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))). */
 function erfcContinuedFraction(x: number): number {
-  const tiny = 1e-300;
-  let f = x;
-  let c = x;
-  let d = 0;
-  for (let n = 1; n < 5000; n++) {
-    const a = n / 2;
-    d = x + a * d;
-    if (d === 0) d = tiny;
-    d = 1 / d;
-    c = x + a / c;
-    if (c === 0) c = tiny;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return (ONE_OVER_SQRT_PI * Math.exp(-x * x)) / f;
+  return (ONE_OVER_SQRT_PI * Math.exp(-x * x)) / tailContinuedFraction(x, 0.5);
 }
 
 /** The error function, to about 1e-15 relative. */
@@ -281,25 +260,13 @@ export function truncatedNormalMoments(alpha: number, beta: number): { mass: num
 // ---------------------------------------------------------------------------------------------------------------
 // Validation helpers.
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** A finite number that stays finite in f32 (the kernels compute in f32). */
+/** A finite number that stays finite in f32, or the fallback when absent. */
 function f32Number(v: unknown, name: string, fallback?: number): number {
-  if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !Number.isFinite(Math.fround(v))) {
-    throw new InvalidParameterError(name, v, 'a finite number within the f32 range');
-  }
-  return v;
+  return v === undefined && fallback !== undefined ? fallback : checkF32Number(name, v);
 }
 
 function positiveF32(v: unknown, name: string, fallback?: number): number {
-  if (v === undefined && fallback !== undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0) || !(Math.fround(v) > 0) || !Number.isFinite(Math.fround(v))) {
-    throw new InvalidParameterError(name, v, 'a positive finite number (non-zero and finite in f32)');
-  }
-  return v;
+  return v === undefined && fallback !== undefined ? fallback : checkPositiveF32(name, v);
 }
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], name: string, fallback: T): T {
@@ -524,10 +491,7 @@ function resolveSpec(spec: InitializerSpec, shape: readonly number[], layout: Fa
       return { kind: 'eye', rows: s[0]!, cols: s[1]!, value: gain };
     }
     case 'dirac': {
-      const groups = raw['groups'] ?? 1;
-      if (typeof groups !== 'number' || !Number.isSafeInteger(groups) || groups < 1) {
-        throw new InvalidParameterError(`${p}.groups`, groups, 'a positive integer');
-      }
+      const groups = checkPositiveInteger(`${p}.groups`, raw['groups'] ?? 1);
       if (l !== 'torch') {
         throw new InvalidParameterError('layout', layout, "'torch' for dirac ([out, in, ...kernel], as torch.nn.init.dirac_)");
       }

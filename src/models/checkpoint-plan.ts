@@ -15,7 +15,7 @@
 // Deviation: huggingface_hub appends an oversized tensor's own shard before the shard being filled, which puts that
 // shard out of the model's order; here the shard being filled is closed first, so shards follow the tensor order.
 import { InvalidParameterError } from '../errors.js';
-import { DTYPE_BYTES, type FloatDType } from '../contract/distributions.js';
+import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { compareCodePoints } from './safetensors.js';
 
 /** Hugging Face's default max_shard_size, "5GB" = 5·10^9 bytes. */

@@ -7,7 +7,7 @@ import type { WeightInitContext } from '../gpu/context.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { writeInitializePlan } from '../gpu/initialize.js';
 import { planInitialize, sliceInitializePlan, type InitializePlan } from '../init/plan-initialize.js';
-import { DTYPE_BYTES } from '../contract/distributions.js';
+import { DTYPE_BYTES } from '../contract/dtypes.js';
 import type { U64Input } from '../contract/u64.js';
 import {
   CHECKPOINT_INDEX_FILE,

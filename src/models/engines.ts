@@ -4,6 +4,8 @@
 // See docs/engines.md for the versions tested and what works where.
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, UnsupportedError } from '../errors.js';
 import { BufferUsage } from '../gpu/flags.js';
+import { ALL_DTYPES, DTYPE_BYTES, DTYPES, type DType } from '../contract/dtypes.js';
+import { checkDevice, checkDType } from '../contract/validate.js';
 
 /**
  * Usage a buffer needs to become a TF.js tensor: TF.js's WebGPU backend binds it as a storage buffer and copies
@@ -28,14 +30,12 @@ export interface EngineRange {
   readonly buffer: GPUBuffer;
   /** Byte offset of the first element; both engines read a tensor from byte 0, so it must be 0. */
   readonly offset: number;
-  readonly dtype: 'u32' | 'f32' | 'f16' | 'bf16';
+  readonly dtype: DType;
   /** Elements; checked against the shape when present. */
   readonly count?: number;
   /** The default shape when none is passed to the helper. */
   readonly shape?: readonly number[];
 }
-
-const ELEMENT_BYTES = { u32: 4, f32: 4, f16: 2, bf16: 2 } as const;
 
 /** Validates what both engines need of a range and returns the shape to give them. */
 function checkRange(range: EngineRange, explicit: readonly number[] | undefined, required: number, engine: string): number[] {
@@ -64,7 +64,7 @@ function checkRange(range: EngineRange, explicit: readonly number[] | undefined,
       `buffer "${range.buffer.label}": ${engine} needs usage 0x${required.toString(16)} (usage is 0x${usage.toString(16)})`,
     );
   }
-  const bytes = elements * ELEMENT_BYTES[range.dtype];
+  const bytes = elements * DTYPE_BYTES[checkDType('range.dtype', range.dtype, ALL_DTYPES)];
   if (bytes > range.buffer.size) {
     throw new BufferTooSmallError(`buffer "${range.buffer.label}": ${range.buffer.size} bytes; ${elements} ${range.dtype} elements need ${bytes}`);
   }
@@ -160,9 +160,7 @@ export async function shareDeviceWithTfjs(
   options: ShareDeviceWithTfjsOptions = {},
 ): Promise<void> {
   if (typeof WebGPUBackend !== 'function') throw new InvalidParameterError('WebGPUBackend', WebGPUBackend, 'the WebGPUBackend class of @tensorflow/tfjs-backend-webgpu');
-  if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
-    throw new InvalidParameterError('device', device, 'a GPUDevice');
-  }
+  checkDevice('device', device);
   const adapterInfo = options.adapterInfo ?? (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   if (tf.findBackendFactory('webgpu') != null) tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapterInfo), options.priority ?? 3);
@@ -197,16 +195,17 @@ export interface ToTfTensorOptions {
  */
 export function toTfTensor<T>(tf: TfjsTensorFactory<T>, range: EngineRange, shape?: readonly number[], options: ToTfTensorOptions = {}): T {
   const dims = checkRange(range, shape, TFJS_BUFFER_USAGE, 'TF.js');
-  if (range.dtype !== 'f32') {
+  const dataType = DTYPES[range.dtype].tfjs;
+  if (dataType === undefined) {
     throw new UnsupportedError(`dtype ${range.dtype}: TF.js's WebGPU backend takes only float32 (and int32) buffers; initialize with dtype 'f32'`);
   }
-  return tf.tensor({ buffer: range.buffer, zeroCopy: options.zeroCopy ?? true }, dims, 'float32');
+  return tf.tensor({ buffer: range.buffer, zeroCopy: options.zeroCopy ?? true }, dims, dataType);
 }
 
 // ------------------------------------------------------------------------------------ ONNX Runtime Web
 
 /** ONNX Runtime's element type names for the dtypes an initialized range can have. */
-export const ORT_DATA_TYPE = { f32: 'float32', f16: 'float16', u32: 'uint32' } as const;
+export const ORT_DATA_TYPE = { f32: DTYPES.f32.ort, f16: DTYPES.f16.ort, u32: DTYPES.u32.ort } as const;
 
 export type OrtGpuDataType = (typeof ORT_DATA_TYPE)[keyof typeof ORT_DATA_TYPE];
 
@@ -228,10 +227,12 @@ export interface OrtTensorFactory<T> {
  */
 export function toOrtTensor<T>(ort: OrtTensorFactory<T>, range: EngineRange, dims?: readonly number[]): T {
   const shape = checkRange(range, dims, ORT_BUFFER_USAGE, 'ONNX Runtime Web');
-  if (range.dtype === 'bf16') {
+  const dataType = DTYPES[range.dtype].ort;
+  if (dataType === undefined) {
+    // Only bf16 has no ORT name.
     throw new UnsupportedError("dtype bf16: ONNX Runtime Web has no bfloat16 GPU-buffer tensors; initialize with dtype 'f16' or 'f32'");
   }
-  return ort.Tensor.fromGpuBuffer(range.buffer, { dataType: ORT_DATA_TYPE[range.dtype], dims: shape });
+  return ort.Tensor.fromGpuBuffer(range.buffer, { dataType, dims: shape });
 }
 
 /**
@@ -245,8 +246,6 @@ export function ortWebGpuExecutionProvider<E extends object = Record<string, nev
   device: GPUDevice,
   extra?: E,
 ): { name: 'webgpu'; device: GPUDevice } & E {
-  if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
-    throw new InvalidParameterError('device', device, 'a GPUDevice');
-  }
+  checkDevice('device', device);
   return { ...(extra as E), name: 'webgpu', device };
 }

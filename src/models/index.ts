@@ -3,7 +3,8 @@
 export { fnv1a64, fnv1a64Bytes, tensorStream, isWellFormedUnicode, FNV1A64_OFFSET_BASIS, FNV1A64_PRIME } from './stream.js';
 export { compileGlob, globMatch, firstMatchingRule } from './rules.js';
 export type { InitRule, Glob } from './rules.js';
-export { resolveModel, parseModelSpec, modelTotals, MODEL_LIMITS, FLOAT_DTYPES } from './spec.js';
+export { resolveModel, parseModelSpec, modelTotals, MODEL_LIMITS } from './spec.js';
+export { FLOAT_DTYPES } from '../contract/dtypes.js';
 export type { TensorSpec, ModelSpec, ResolvedTensor } from './spec.js';
 export {
   gpt2,

@@ -3,7 +3,6 @@
 import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
 import { checkTarget, createTargetBuffer } from '../gpu/target.js';
-import { BufferUsage } from '../gpu/flags.js';
 import { writeInitializePlan, type InitializedRange } from '../gpu/initialize.js';
 import type { FanLayout } from '../init/fans.js';
 import type { InitializerSpec, ResolvedInitializer } from '../init/resolve-initializer.js';

@@ -2,7 +2,7 @@
 // once, the buffers initModel would create, and whether they fit the adapter's limits and the memory the
 // caller says is available. `init --dry-run` prints it; initModel refuses a plan that does not fit.
 import { InvalidParameterError, OutOfMemoryError, UnsupportedError } from '../errors.js';
-import { DTYPE_BYTES, type FloatDType } from '../contract/distributions.js';
+import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { planInitialize, type InitializePlan } from '../init/plan-initialize.js';
 import type { U64Input } from '../contract/u64.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
@@ -115,7 +115,8 @@ export function planModel(tensors: readonly ModelTensor[], options: ModelPlanOpt
       largestName = t.name;
     }
     if (plan.resolved.kind === 'orthogonal') scratchBytes = Math.max(scratchBytes, 2 * 4 * plan.resolved.rows * plan.resolved.cols);
-    const d = (byDtype[t.dtype] ??= { tensors: 0, parameters: 0, bytes: 0 });
+    byDtype[t.dtype] ??= { tensors: 0, parameters: 0, bytes: 0 };
+    const d = byDtype[t.dtype]!;
     d.tensors++;
     d.parameters += plan.count;
     d.bytes += byteLength;

@@ -6,7 +6,9 @@ import type { FloatDType } from '../init/plan-initialize.js';
 import type { InitializerSpec } from '../init/resolve-initializer.js';
 import { torchDefaultBias, torchDefaultWeight } from '../init/presets.js';
 import type { InitRule } from './rules.js';
-import { FLOAT_DTYPES, type ModelSpec, type TensorSpec } from './spec.js';
+import type { ModelSpec, TensorSpec } from './spec.js';
+import { dtypeOfSafetensors, isFloatDType } from '../contract/dtypes.js';
+import { checkFloatDType, checkInteger, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
 
 /** Options every preset takes. */
 export interface PresetOptions {
@@ -16,10 +18,6 @@ export interface PresetOptions {
   rules?: readonly InitRule[];
   /** The model's name (default the preset's). */
   name?: string;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function configObject(config: unknown, parameter: string): Record<string, unknown> {
@@ -32,19 +30,13 @@ function configObject(config: unknown, parameter: string): Record<string, unknow
 function intField(c: Record<string, unknown>, key: string, fallback: number, parameter: string, min = 1): number {
   const v = c[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new InvalidParameterError(`${parameter}.${key}`, v, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`);
-  }
-  return v;
+  return checkInteger(`${parameter}.${key}`, v, min, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`);
 }
 
 function stdField(c: Record<string, unknown>, key: string, fallback: number, parameter: string): number {
   const v = c[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0) || !(Math.fround(v) > 0)) {
-    throw new InvalidParameterError(`${parameter}.${key}`, v, 'a positive finite number (a standard deviation)');
-  }
-  return v;
+  return checkPositiveF32(`${parameter}.${key}`, v, 'a positive finite number (a standard deviation)');
 }
 
 function boolField(c: Record<string, unknown>, key: string, fallback: boolean, parameter: string): boolean {
@@ -64,15 +56,12 @@ function checkModelType(c: Record<string, unknown>, expected: string, parameter:
 function presetOptions(options: PresetOptions | undefined, defaultName: string): { dtype: FloatDType; rules: InitRule[]; name: string } {
   const o: unknown = options ?? {};
   if (!isRecord(o)) throw new InvalidParameterError('options', o, 'an options object');
-  const dtype = o['dtype'] ?? 'f32';
-  if (typeof dtype !== 'string' || !(FLOAT_DTYPES as readonly string[]).includes(dtype)) {
-    throw new InvalidParameterError('options.dtype', dtype, "'f32', 'f16' or 'bf16'");
-  }
+  const dtype = checkFloatDType('options.dtype', o['dtype'] ?? 'f32');
   const rules = o['rules'] ?? [];
   if (!Array.isArray(rules)) throw new InvalidParameterError('options.rules', rules, 'an array of rules');
   const name = o['name'] ?? defaultName;
   if (typeof name !== 'string') throw new InvalidParameterError('options.name', name, 'a string');
-  return { dtype: dtype as FloatDType, rules: [...(rules as InitRule[])], name };
+  return { dtype, rules: [...(rules as InitRule[])], name };
 }
 
 // Fresh objects on every call, so a caller editing a returned spec cannot change later ones.
@@ -406,11 +395,7 @@ export function resnet18Rules(options: Pick<ResNet18Options, 'numClasses' | 'zer
 }
 
 function resnetClasses(options: { numClasses?: number }): number {
-  const n = options.numClasses ?? 1000;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidParameterError('options.numClasses', n, 'a positive integer');
-  }
-  return n;
+  return checkPositiveInteger('options.numClasses', options.numClasses ?? 1000);
 }
 
 /**
@@ -474,8 +459,6 @@ export interface RawSafetensorsTensorInfo {
 /** A parsed safetensors header: tensor entries plus the optional `__metadata__` string map. */
 export type RawSafetensorsHeader = Record<string, RawSafetensorsTensorInfo | Record<string, string>>;
 
-const SAFETENSORS_DTYPES: Readonly<Record<string, FloatDType>> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
-
 export interface FromSafetensorsOptions {
   /** Default layout of the tensors (default 'torch'). */
   layout?: FanLayout;
@@ -507,8 +490,8 @@ export function fromSafetensorsHeader(
     const info: unknown = header[name];
     if (!isRecord(info)) throw new InvalidParameterError(path, info, '{ dtype, shape, data_offsets }');
     const st = info['dtype'];
-    const dtype = typeof st === 'string' ? SAFETENSORS_DTYPES[st] : undefined;
-    if (dtype === undefined) {
+    const dtype = typeof st === 'string' ? dtypeOfSafetensors(st) : undefined;
+    if (!isFloatDType(dtype)) {
       if (unsupported === 'skip' && typeof st === 'string') continue;
       throw new InvalidParameterError(`${path}.dtype`, st, "'F32', 'F16' or 'BF16' (the float types this library writes)");
     }

@@ -24,6 +24,8 @@
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError } from '../errors.js';
 import { DeviceHandle } from '../gpu/device-handle.js';
 import { BufferUsage } from '../gpu/flags.js';
+import { DTYPE_BYTES, DTYPES, dtypeOfSafetensors, type DType } from '../contract/dtypes.js';
+import { checkDevice, checkDType, checkInteger, checkNonNegativeInteger, checkPositiveInteger } from '../contract/validate.js';
 import { Readback } from '../gpu/readback.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -63,28 +65,12 @@ export const SAFETENSORS_DTYPE_BITS = Object.freeze({
 export type SafetensorsDType = keyof typeof SAFETENSORS_DTYPE_BITS;
 
 /** The dtypes this library writes (its own names) and their safetensors names. */
-export type SafetensorsWriteDType = 'f32' | 'f16' | 'bf16' | 'u32';
-const WRITE_DTYPES: Readonly<Record<SafetensorsWriteDType, { name: SafetensorsDType; bytes: number }>> = {
-  f32: { name: 'F32', bytes: 4 },
-  u32: { name: 'U32', bytes: 4 },
-  bf16: { name: 'BF16', bytes: 2 },
-  f16: { name: 'F16', bytes: 2 },
-};
+export type SafetensorsWriteDType = DType;
+const WRITE_DTYPES: readonly SafetensorsWriteDType[] = ['f32', 'f16', 'bf16', 'u32'];
 
 /** This library's dtype for a safetensors dtype it can initialize into (F32, F16, BF16, U32), else null. */
 export function weightDTypeOf(dtype: SafetensorsDType): SafetensorsWriteDType | null {
-  switch (dtype) {
-    case 'F32':
-      return 'f32';
-    case 'F16':
-      return 'f16';
-    case 'BF16':
-      return 'bf16';
-    case 'U32':
-      return 'u32';
-    default:
-      return null;
-  }
+  return dtypeOfSafetensors(dtype) ?? null;
 }
 
 const DTYPE_RANK: ReadonlyMap<string, number> = new Map(Object.keys(SAFETENSORS_DTYPE_BITS).map((d, i) => [d, i]));
@@ -192,7 +178,7 @@ export function encodeHeader(tensors: readonly SafetensorsEntry[], options: Enco
     names.add(t.name);
   }
   if (order === 'reference') {
-    checked.sort((a, b) => DTYPE_RANK.get(WRITE_DTYPES[b.dtype].name)! - DTYPE_RANK.get(WRITE_DTYPES[a.dtype].name)! || compareCodePoints(a.name, b.name));
+    checked.sort((a, b) => DTYPE_RANK.get(DTYPES[b.dtype].safetensors)! - DTYPE_RANK.get(DTYPES[a.dtype].safetensors)! || compareCodePoints(a.name, b.name));
   }
   const parts: string[] = [];
   if (options.metadata !== undefined) parts.push(`"__metadata__":${encodeMetadata(options.metadata)}`);
@@ -202,7 +188,7 @@ export function encodeHeader(tensors: readonly SafetensorsEntry[], options: Enco
     const end = offset + t.byteLength;
     if (!Number.isSafeInteger(end)) throw new InvalidParameterError('tensors', end, `a data buffer of at most ${Number.MAX_SAFE_INTEGER} bytes`);
     dataOffsets.set(t.name, [offset, end]);
-    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${WRITE_DTYPES[t.dtype].name}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${DTYPES[t.dtype].safetensors}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
     offset = end;
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -230,17 +216,16 @@ function checkEntry(t: SafetensorsEntry, i: number): CheckedEntry {
   if (t === null || typeof t !== 'object') throw new InvalidParameterError(at, t, 'an object { name, dtype, shape }');
   if (typeof t.name !== 'string' || !isWellFormed(t.name)) throw new InvalidParameterError(`${at}.name`, t.name, 'a string without lone surrogates (UTF-8 encodable)');
   if (t.name === '__metadata__') throw new InvalidParameterError(`${at}.name`, t.name, 'any name but "__metadata__" (reserved for the metadata map)');
-  if (typeof t.dtype !== 'string' || !Object.hasOwn(WRITE_DTYPES, t.dtype)) throw new InvalidParameterError(`${at}.dtype`, t.dtype, "'f32', 'f16', 'bf16' or 'u32'");
+  const dtype = checkDType(`${at}.dtype`, t.dtype, WRITE_DTYPES);
   if (!Array.isArray(t.shape)) throw new InvalidParameterError(`${at}.shape`, t.shape, 'an array of non-negative integers');
   let numel = 1;
   t.shape.forEach((d: unknown, k) => {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new InvalidParameterError(`${at}.shape[${k}]`, d, 'a non-negative integer');
-    numel *= d;
+    numel *= checkNonNegativeInteger(`${at}.shape[${k}]`, d);
   });
   if (t.shape.includes(0)) numel = 0;
-  const byteLength = numel * WRITE_DTYPES[t.dtype].bytes;
+  const byteLength = numel * DTYPE_BYTES[dtype];
   if (!Number.isSafeInteger(byteLength)) throw new InvalidParameterError(`${at}.shape`, `[${t.shape.join(',')}]`, `a shape of at most ${Number.MAX_SAFE_INTEGER} bytes`);
-  return { index: i, name: t.name, dtype: t.dtype, shape: [...t.shape], numel, byteLength };
+  return { index: i, name: t.name, dtype, shape: [...t.shape], numel, byteLength };
 }
 
 function encodeMetadata(metadata: Readonly<Record<string, string>>): string {
@@ -321,12 +306,9 @@ export interface ParseHeaderOptions {
  */
 export function safetensorsHeaderSize(prefix: Uint8Array, options: ParseHeaderOptions = {}): number {
   if (!(prefix instanceof Uint8Array)) throw new InvalidParameterError('bytes', prefix, 'a Uint8Array');
-  const max = options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES;
-  if (!Number.isSafeInteger(max) || max < 2) throw new InvalidParameterError('maxHeaderBytes', max, 'an integer >= 2');
+  const max = checkInteger('maxHeaderBytes', options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES, 2, 'an integer >= 2');
   const fileSize = options.fileSize;
-  if (fileSize !== undefined && (!Number.isSafeInteger(fileSize) || fileSize < 0)) {
-    throw new InvalidParameterError('fileSize', fileSize, 'a non-negative integer number of bytes');
-  }
+  if (fileSize !== undefined) checkNonNegativeInteger('fileSize', fileSize, 'a non-negative integer number of bytes');
   if (prefix.length < 8 || (fileSize !== undefined && fileSize < 8)) {
     fail('HeaderTooSmall', 'file', `${Math.min(prefix.length, fileSize ?? Infinity)} bytes`, 'at least the 8-byte header length');
   }
@@ -730,15 +712,13 @@ export async function writeSafetensors(
   sink: SafetensorsSink,
   options: WriteSafetensorsOptions = {},
 ): Promise<WriteSafetensorsResult> {
-  if (device === null || typeof device !== 'object' || typeof device.createBuffer !== 'function') {
-    throw new InvalidParameterError('device', device, 'a GPUDevice');
-  }
+  checkDevice('device', device);
   if (sink === null || typeof sink !== 'object' || typeof sink.write !== 'function') {
     throw new InvalidParameterError('sink', sink, 'an object with write(chunk)');
   }
   const header = encodeHeader(tensors, options);
   const byName = new Map<string, { t: SafetensorsTensor; index: number }>();
-  tensors.forEach((t, index) => byName.set(t.name, { t, index }));
+  for (const [index, t] of tensors.entries()) byName.set(t.name, { t, index });
   // Segments in data order: [start, end) in the tensor's buffer and the whole words [a, b) around it.
   const segments: { buffer: GPUBuffer; start: number; end: number; a: number; b: number }[] = [];
   for (const name of header.order) {
@@ -753,8 +733,7 @@ export async function writeSafetensors(
     if (buffer === null || typeof buffer !== 'object' || typeof buffer.size !== 'number' || typeof buffer.usage !== 'number') {
       throw new InvalidParameterError(`${at}.buffer`, buffer, 'a GPUBuffer');
     }
-    const offset = t.offset ?? 0;
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidParameterError(`${at}.offset`, offset, 'a non-negative integer number of bytes');
+    const offset = checkNonNegativeInteger(`${at}.offset`, t.offset ?? 0, 'a non-negative integer number of bytes');
     if ((buffer.usage & BufferUsage.COPY_SRC) === 0) throw new BufferUsageError(`${at} "${name}": buffer "${buffer.label}" needs COPY_SRC usage to be read back`);
     if (buffer.mapState !== 'unmapped') throw new BufferUsageError(`${at} "${name}": buffer "${buffer.label}" is ${buffer.mapState}; unmap it first`);
     if (byteLength === 0) continue;
@@ -765,8 +744,7 @@ export async function writeSafetensors(
     }
     segments.push({ buffer, start: offset, end: offset + byteLength, a, b });
   }
-  const requested = options.stagingBytes ?? DEFAULT_STAGING_BYTES;
-  if (!Number.isSafeInteger(requested) || requested < 1) throw new InvalidParameterError('stagingBytes', requested, 'a positive integer number of bytes');
+  const requested = checkPositiveInteger('stagingBytes', options.stagingBytes ?? DEFAULT_STAGING_BYTES, 'a positive integer number of bytes');
   const wordsTotal = segments.reduce((s, g) => s + (g.b - g.a), 0);
   const maxBuffer = Math.floor(device.limits.maxBufferSize / 4) * 4;
   const staging = Math.max(4, Math.min(Math.ceil(requested / 4) * 4, maxBuffer, wordsTotal));

@@ -9,7 +9,7 @@ import { computeOrthogonal } from '../gpu/orthogonal.js';
 import { initializePlanned } from '../twin/initialize.js';
 import { planInitialize, sliceInitializePlan } from '../init/plan-initialize.js';
 import { orthogonalF32 } from '../twin/orthogonal.js';
-import { DTYPE_BYTES } from '../contract/distributions.js';
+import { DTYPE_BYTES } from '../contract/dtypes.js';
 import { allocate, convertF32, type GeneratedArray } from '../twin/generate.js';
 import type { U64Input } from '../contract/u64.js';
 import type { ModelTensor } from './init-model.js';

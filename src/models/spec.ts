@@ -3,6 +3,8 @@
 import { InvalidParameterError } from '../errors.js';
 import { validateLayout, validateShape, numel as numelOf, type FanLayout } from '../init/fans.js';
 import type { FloatDType } from '../init/plan-initialize.js';
+import { DTYPE_BYTES } from '../contract/dtypes.js';
+import { checkFloatDType, isRecord } from '../contract/validate.js';
 import {
   INITIALIZER_KINDS,
   resolveInitializer,
@@ -73,27 +75,15 @@ export const MODEL_LIMITS = {
   maxRank: 32,
 } as const;
 
-export const FLOAT_DTYPES: readonly FloatDType[] = ['f32', 'f16', 'bf16'];
-
-const DTYPE_BYTES: Record<FloatDType, number> = { f32: 4, f16: 2, bf16: 2 };
-
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers.
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function quote(name: string): string {
   return JSON.stringify(name.length > 80 ? `${name.slice(0, 77)}...` : name);
 }
 
 function checkDType(v: unknown, path: string): FloatDType | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(FLOAT_DTYPES as readonly string[]).includes(v)) {
-    throw new InvalidParameterError(path, v, "'f32', 'f16' or 'bf16'");
-  }
-  return v as FloatDType;
+  return v === undefined ? undefined : checkFloatDType(path, v);
 }
 
 function checkLayout(v: unknown, path: string): FanLayout | undefined {

@@ -4,10 +4,14 @@
 import { InvalidParameterError, UnsupportedError, WorkerFailedError } from '../errors.js';
 import { planGenerate, splitPlan, type GeneratePlan } from '../contract/plan.js';
 import { allocate, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
+import { checkIntegerIn } from '../contract/validate.js';
 import { compileSimdModule, runSimdPlan, SIMD_MAX_ELEMENTS } from './generator.js';
 
+/** Most workers a pool starts (the `threads` option of a pool and of a context). */
+export const MAX_THREADS = 64;
+
 export interface WorkerPoolOptions {
-  /** Number of workers; default: the number of logical cores (at least 1, at most 16). */
+  /** Number of workers in [1, MAX_THREADS]; default: the number of logical cores (at least 1, at most 16). */
   threads?: number;
 }
 
@@ -147,9 +151,7 @@ export class WorkerPool {
   /** Starts the workers (each compiles nothing: they share the module compiled here). */
   static async create(options: WorkerPoolOptions = {}): Promise<WorkerPool> {
     const threads = options.threads ?? (await defaultThreads());
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-      throw new InvalidParameterError('threads', threads, 'an integer in [1, 64]');
-    }
+    checkIntegerIn('threads', threads, 1, MAX_THREADS);
     const module = await compileSimdModule();
     const source = workerSource();
     let pool: WorkerPool | undefined;
@@ -161,7 +163,12 @@ export class WorkerPool {
       for (let i = 0; i < threads; i++) {
         let started!: () => void;
         let failed!: (e: Error) => void;
-        ready.push(new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject))));
+        ready.push(
+          new Promise<void>((resolve, reject) => {
+            started = resolve;
+            failed = reject;
+          }),
+        );
         const worker = await spawn(
           source,
           (reply) => (reply.ready ? started() : pool?.settle(reply)),

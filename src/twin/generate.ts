@@ -5,7 +5,8 @@ import { philoxBlock } from './philox.js';
 import { uniformFromWord, uniformRange } from './transforms.js';
 import { boxMuller, scaleShift, truncatedNormalFromWord } from './normal.js';
 import { f32ToBf16Bits, f32ToF16Bits } from './pack.js';
-import type { BitsDistribution, Distribution, DType } from '../contract/distributions.js';
+import type { BitsDistribution, Distribution } from '../contract/distributions.js';
+import type { DType } from '../contract/dtypes.js';
 import { planGenerate, type GenerateRequest, type GeneratePlan } from '../contract/plan.js';
 
 /**
@@ -54,9 +55,19 @@ export function allocate<T extends DType>(dtype: T, count: number): ArrayForDTyp
 
 /** Stores f32 values for a float dtype: f32 as is, f16/bf16 as rounded bit patterns. */
 function storer(dtype: DType, out: GeneratedArray): (i: number, v: number) => void {
-  if (dtype === 'f16') return (i, v) => void (out[i] = f32ToF16Bits(v));
-  if (dtype === 'bf16') return (i, v) => void (out[i] = f32ToBf16Bits(v));
-  return (i, v) => void (out[i] = v);
+  if (dtype === 'f16') {
+    return (i, v) => {
+      out[i] = f32ToF16Bits(v);
+    };
+  }
+  if (dtype === 'bf16') {
+    return (i, v) => {
+      out[i] = f32ToBf16Bits(v);
+    };
+  }
+  return (i, v) => {
+    out[i] = v;
+  };
 }
 
 /** Twin of the generateBits entry point: raw Philox words. */

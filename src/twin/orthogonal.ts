@@ -47,6 +47,7 @@
 // matrix products per panel (C = X^T Y, Y = Y - X C), which run as tiled matrix products on a GPU and in
 // SIMD registers on a CPU with the fixed orders above; the column-wise work is O(m n 64).
 import { InvalidParameterError } from '../errors.js';
+import { checkPositiveInteger } from '../contract/validate.js';
 import { normal } from '../contract/distributions.js';
 import { generate } from './generate.js';
 import { parseU64, type U64Input } from '../contract/u64.js';
@@ -96,9 +97,8 @@ export function resolveOrthogonal(options: OrthogonalOptions): ResolvedOrthogona
   const seed = parseU64(options.seed, 'seed');
   const stream = parseU64(options.stream ?? 0n, 'stream');
   const { rows, cols } = options;
-  for (const [name, v] of [['rows', rows], ['cols', cols]] as const) {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidParameterError(name, v, 'a positive integer');
-  }
+  checkPositiveInteger('rows', rows);
+  checkPositiveInteger('cols', cols);
   if (Math.min(rows, cols) > MAX_ORTHOGONAL_RANK) {
     const name = rows <= cols ? 'rows' : 'cols';
     throw new InvalidParameterError(name, options[name], `min(rows, cols) <= ${MAX_ORTHOGONAL_RANK} (rows ${rows}, cols ${cols})`);

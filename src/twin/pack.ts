@@ -1,4 +1,5 @@
 // CPU twin of shaders/pack.wgsl: same function names, same bits.
+import type { DType } from '../contract/dtypes.js';
 import { bitsToF32, f32ToBits } from './transforms.js';
 
 /** IEEE binary16 bits of an f32 value, round to nearest even (see shaders/pack.wgsl). */
@@ -46,4 +47,14 @@ export function f16BitsToNumber(h: number): number {
 /** The number a bfloat16 bit pattern encodes. */
 export function bf16BitsToNumber(h: number): number {
   return bitsToF32((h & 0xffff) << 16);
+}
+
+/**
+ * The number an element read back as `dtype` encodes: u32 and f32 elements are numbers already, f16 and
+ * bf16 ones come back as their bit patterns.
+ */
+export function storedToNumber(dtype: DType): (stored: number) => number {
+  if (dtype === 'f16') return f16BitsToNumber;
+  if (dtype === 'bf16') return bf16BitsToNumber;
+  return (x) => x;
 }

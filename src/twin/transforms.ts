@@ -58,6 +58,7 @@ export function reciprocalF32(d: number): number {
   return f(r * scale);
 }
 
+// biome-ignore lint/suspicious/noApproximativeNumericConstant: the literal of transforms.wgsl (`m > 1.4142135`), written the same here
 export const SQRT2_F = f(1.4142135);
 export const INV9 = f(0.11111111);
 export const INV7 = f(0.14285715);

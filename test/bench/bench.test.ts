@@ -141,7 +141,7 @@ describe('runBench on the Node adapter', () => {
         verifyCount: 64,
       },
     );
-    expect(Object.prototype.hasOwnProperty.call(device.queue, 'submit')).toBe(false);
+    expect(Object.hasOwn(device.queue, 'submit')).toBe(false);
     expect(report.timing).toBe(device.features.has('timestamp-query') ? 'gpu-timestamp' : 'wall');
     expect(report.results.map((r) => `${r.case}@${r.size}`)).toEqual(
       ['4K', '4099'].flatMap((s) =>
@@ -223,6 +223,6 @@ describe('runBench on the Node adapter', () => {
     } finally {
       timer.dispose();
     }
-    expect(Object.prototype.hasOwnProperty.call(device.queue, 'submit')).toBe(false);
+    expect(Object.hasOwn(device.queue, 'submit')).toBe(false);
   });
 });

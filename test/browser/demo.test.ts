@@ -277,7 +277,7 @@ describe('model demo page (headless Chromium)', () => {
       }
       const got = await fileBytes(file.href, slices);
       expect(got.size).toBe(file.byteLength);
-      got.slices.forEach((s, i) => expect(s, `${picks[i]}: bytes of the downloaded file vs CPU twin`).toEqual(want[i]));
+      for (const [i, s] of got.slices.entries()) expect(s, `${picks[i]}: bytes of the downloaded file vs CPU twin`).toEqual(want[i]);
     });
     it('saves a checkpoint folder (a File System Access directory handle, here the origin private file system)', async () => {
       expect(summary, 'the init above failed').toBeDefined();
@@ -314,7 +314,7 @@ describe('model demo page (headless Chromium)', () => {
       const sharded = await read('200KB');
       const shards = sharded.files.map((f) => f.name).filter((n) => n.startsWith('model-'));
       expect(shards.length).toBeGreaterThan(1);
-      shards.forEach((n, i) => expect(n).toBe(`model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`));
+      for (const [i, n] of shards.entries()) expect(n).toBe(`model-${String(i + 1).padStart(5, '0')}-of-${String(shards.length).padStart(5, '0')}.safetensors`);
       expect(sharded.names).toEqual([...shards, 'config.json', 'model.safetensors.index.json'].sort());
       expect(sharded.index.metadata.total_size).toBe(summary.bytesTotal);
       expect(Object.keys(sharded.index.weight_map).sort()).toEqual(tensors.map((t) => t.name).sort());

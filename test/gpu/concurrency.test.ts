@@ -72,7 +72,10 @@ function trackBuffers(device: GPUDevice): { live: Set<GPUBuffer>; restore(): voi
     };
     return buffer;
   };
-  return { live, restore: () => void (device.createBuffer = original) };
+  const restore = () => {
+    device.createBuffer = original;
+  };
+  return { live, restore };
 }
 
 type Outcome = 'resolved' | 'aborted' | 'failed';

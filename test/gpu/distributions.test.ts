@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { generate, type CpuGenerateOptions } from '../../src/twin/generate.js';
-import { normal, truncatedNormal, uniform, DTYPE_BYTES, type Distribution, type DType } from '../../src/contract/distributions.js';
+import { normal, truncatedNormal, uniform, type Distribution } from '../../src/contract/distributions.js';
+import { DTYPE_BYTES, type DType } from '../../src/contract/dtypes.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 const CANARY = 0xa5c3;

@@ -154,6 +154,7 @@ describe('f32 math of shaders/transforms.wgsl on the GPU', () => {
     await inErrorScope(ctx, async (scope) => {
       const words = testWords(30_000, 31);
       const xs = [
+        // biome-ignore lint/suspicious/noApproximativeNumericConstant: probes either side of logF32's `m > 1.4142135` branch
         1, 0.5, 2, 3, 1.9999999, 1.4142135, 1.4142137, f(1e-7), 1 - 2 ** -23, 2 ** -100, 2 ** 100, 33, 1e-30,
         ...positives(30_000, 17),
         ...Array.from(words, (w) => Math.max(uniformFromWord(w), f(1e-7))),

@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { initialize as initializeGpu } from '../../src/gpu/initialize.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
-import { type InitializeOptions } from '../../src/init/plan-initialize.js';
+import type { InitializeOptions } from '../../src/init/plan-initialize.js';
 import { resolveInitializer, type InitializerSpec } from '../../src/init/resolve-initializer.js';
 import type { FanLayout } from '../../src/init/fans.js';
 import { SCHEMES, torchDefaultBias, torchDefaultWeight, tfjsVarianceScaling } from '../../src/init/presets.js';
-import { DTYPE_BYTES } from '../../src/contract/distributions.js';
+import { DTYPE_BYTES } from '../../src/contract/dtypes.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 const CANARY = 0x5a5a;

@@ -27,7 +27,7 @@ const CANARY = 0xc0ffee11;
 let ctx: WeightInitContext;
 let target: GPUBuffer;
 let noStorage: GPUBuffer;
-let uncaptured: string[] = [];
+const uncaptured: string[] = [];
 
 beforeAll(async () => {
   ctx = await nodeContext();

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 import { generate } from '../../src/twin/generate.js';
-import { DTYPE_BYTES, type Distribution, type DType } from '../../src/contract/distributions.js';
+import type { Distribution } from '../../src/contract/distributions.js';
+import { DTYPE_BYTES, type DType } from '../../src/contract/dtypes.js';
 import { nodeContext } from '../helpers/gpu.js';
 import { createSimdGenerator } from '../../src/simd/generator.js';
 
@@ -77,7 +78,9 @@ beforeAll(async () => {
     await nodeContext({ maxBindingBytes: 1024, workgroupSize: 8, blocksPerInvocation: 3 }),
   ];
 });
-afterAll(() => contexts.forEach((c) => c.destroy()));
+afterAll(() => {
+  for (const c of contexts) c.destroy();
+});
 
 /**
  * Writes the cases one after another into one buffer of `ctx`, each in its own 4-byte-aligned region

@@ -16,7 +16,7 @@ describe('calculateGain (torch.nn.init.calculate_gain)', () => {
       ['conv_transpose3d', 1],
       ['sigmoid', 1],
       ['tanh', 1.6666666666666667],
-      ['relu', 1.4142135623730951],
+      ['relu', Math.SQRT2],
       ['selu', 0.75],
     ];
     for (const [name, gain] of table) expect(calculateGain(name), name).toBe(gain);

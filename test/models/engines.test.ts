@@ -3,7 +3,7 @@
 // Dawn buffer, and TF.js's WebGPU backend on the library's Dawn device (SwiftShader without a GPU).
 // The browser side (both ORT WebGPU providers, TF.js in Chromium) is test/browser/engines.test.ts.
 import * as ort from 'onnxruntime-web';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { f32ToF16Bits } from '../../src/cpu.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, UnsupportedError, WeightInitError } from '../../src/errors.js';
 import {
@@ -40,13 +40,21 @@ function caught(fn: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-// What the helpers accept: initialize()'s results and initModel's tensors (compile-time check).
-export type Accepted = [InitializedRange extends EngineRange ? true : never, InitializedTensor extends EngineRange ? true : never];
+// What the helpers accept: initialize()'s results and initModel's tensors (checked by the typecheck; a
+// type that stops matching EngineRange is a compile error here).
+it('helpers accept initialize() results and initModel tensors', () => {
+  expectTypeOf<InitializedRange>().toExtend<EngineRange>();
+  expectTypeOf<InitializedTensor>().toExtend<EngineRange>();
+});
 
 describe('toTfTensor / toOrtTensor checks (stand-in engines)', () => {
   const calls: unknown[][] = [];
-  const tf = { tensor: (...args: unknown[]) => (calls.push(args), 'tf.Tensor') };
-  const ortLike = { Tensor: { fromGpuBuffer: (...args: unknown[]) => (calls.push(args), 'ort.Tensor') } };
+  const record = (name: string) => (...args: unknown[]) => {
+    calls.push(args);
+    return name;
+  };
+  const tf = { tensor: record('tf.Tensor') };
+  const ortLike = { Tensor: { fromGpuBuffer: record('ort.Tensor') } };
 
   it('passes the buffer itself, zero-copy by default, with the shape and the engine dtype', () => {
     calls.length = 0;
@@ -101,6 +109,8 @@ describe('toTfTensor / toOrtTensor checks (stand-in engines)', () => {
     expect(caught(() => toTfTensor(tf, range({ dtype: 'f16', buffer: fakeBuffer(12) }), [6]))).toBeInstanceOf(UnsupportedError);
     expect(caught(() => toOrtTensor(ortLike, range({ dtype: 'bf16', buffer: fakeBuffer(12) }), [6]))).toBeInstanceOf(UnsupportedError);
     expect(caught(() => toTfTensor(tf, null as unknown as EngineRange, [6]))).toBeInstanceOf(WeightInitError);
+    // A dtype that is none of the library's (once passed through with no byte size and no engine type).
+    for (const e of both(range({ dtype: 'f64' as EngineRange['dtype'] }), [6])) expect((e as InvalidParameterError).parameter).toBe('range.dtype');
     expect(calls).toEqual([]);
   });
 

@@ -397,6 +397,10 @@ describe('fromSafetensorsHeader', () => {
     const withInt = { ...header, 'bn.num_batches_tracked': { dtype: 'I64', shape: [], data_offsets: [112, 120] as [number, number] } };
     expectInvalid(() => fromSafetensorsHeader(withInt, []), 'header["bn.num_batches_tracked"].dtype');
     expectInvalid(() => fromSafetensorsHeader({ x: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, []), 'header["x"].dtype');
+    // Names of Object.prototype members are not dtypes (a plain-object lookup once took 'constructor' for one).
+    for (const dtype of ['constructor', 'toString', '__proto__']) {
+      expectInvalid(() => fromSafetensorsHeader({ x: { dtype, shape: [1], data_offsets: [0, 4] } } as unknown as RawSafetensorsHeader, []), 'header["x"].dtype');
+    }
     expect(fromSafetensorsHeader(withInt, [], { unsupportedDType: 'skip' }).tensors).toHaveLength(3);
     expectInvalid(() => fromSafetensorsHeader({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, []), 'header["x"].shape[0]');
     expectInvalid(() => fromSafetensorsHeader({ x: 5 } as unknown as RawSafetensorsHeader, []), 'header["x"]');

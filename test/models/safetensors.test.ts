@@ -12,7 +12,7 @@ import type { WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 import { initialize as initializeGpu } from '../../src/gpu/initialize.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
-import { type FloatDType, type InitializeOptions } from '../../src/init/plan-initialize.js';
+import type { FloatDType, InitializeOptions } from '../../src/init/plan-initialize.js';
 import { bits } from '../../src/contract/distributions.js';
 import { generate } from '../../src/twin/generate.js';
 import {
@@ -28,7 +28,6 @@ import {
   type SafetensorsProblem,
   type SafetensorsSink,
   type SafetensorsTensor,
-  type SafetensorsWriteDType,
 } from '../../src/models/safetensors.js';
 import { fileSink, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes, writeSafetensorsFile } from '../../src/models/safetensors-node.js';
 import { inErrorScope, fillCanary, nodeContext, type Scope } from '../helpers/gpu.js';
@@ -205,7 +204,13 @@ describe('writeSafetensors: GPU tensors to a file, read back', () => {
 
       const parts: Uint8Array[] = [];
       let closed = false;
-      const stream = new WritableStream<Uint8Array>({ write: (c) => void parts.push(c), close: () => void (closed = true) }, { highWaterMark: 1 });
+      const sink = {
+        write: (c: Uint8Array) => void parts.push(c),
+        close: () => {
+          closed = true;
+        },
+      };
+      const stream = new WritableStream<Uint8Array>(sink, { highWaterMark: 1 });
       await writeSafetensors(ctx.device, tensors, writableStreamSink(stream), { stagingBytes: 100 });
       expect(closed).toBe(true);
       expect(Buffer.concat(parts).equals(want)).toBe(true);

@@ -84,7 +84,7 @@ describe('scripts/setup.sh', () => {
 
   it('does not retry a failure that is not the lock', async () => {
     const dir = await scratch(0);
-    await writeFile(join(dir, 'bin/apt-get'), '#!/bin/sh\necho "$*" >> "' + dir + '/calls"\necho "E: Unable to locate package chromium" >&2\nexit 100\n');
+    await writeFile(join(dir, 'bin/apt-get'), `#!/bin/sh\necho "$*" >> "${dir}/calls"\necho "E: Unable to locate package chromium" >&2\nexit 100\n`);
     const r = await setup(dir, 60);
     expect(r.code).toBe(100);
     expect((await readFile(join(dir, 'calls'), 'utf8')).trim().split('\n')).toEqual(['update -q']);

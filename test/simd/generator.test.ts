@@ -3,7 +3,8 @@
 // GPU == SIMD comparison is also made directly in test/gpu/host-path.test.ts.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bits, normal, truncatedNormal, uniform, type Distribution, type DType } from '../../src/contract/distributions.js';
+import { bits, normal, truncatedNormal, uniform, type Distribution } from '../../src/contract/distributions.js';
+import type { DType } from '../../src/contract/dtypes.js';
 import { generate, type GeneratedArray } from '../../src/twin/generate.js';
 import { createSimdGenerator, type SimdGenerator } from '../../src/simd/generator.js';
 import { planGenerate, splitPlan } from '../../src/contract/plan.js';

@@ -55,7 +55,7 @@ describe('WorkerPool', () => {
   it('serves concurrent calls', async () => {
     const options = (seed: number) => ({ seed, count: 100_000, dist: uniform() });
     const results = await Promise.all([1, 2, 3, 4, 5].map((s) => pool.generate(options(s))));
-    results.forEach((r, i) => expect(same(r, generate(options(i + 1)))).toBe(true));
+    for (const [i, r] of results.entries()) expect(same(r, generate(options(i + 1)))).toBe(true);
   });
 
   it('rejects a bad thread count before starting anything', async () => {

@@ -23,7 +23,6 @@ import {
 } from '../../src/twin/orthogonal.js';
 import { orthogonalModule } from '../../src/gpu/orthogonal.js';
 import { reflectWgsl } from '../../scripts/wgsl-reflect-plugin.js';
-import { InvalidParameterError } from '../../src/errors.js';
 import { generate } from '../../src/twin/generate.js';
 import { normal } from '../../src/contract/distributions.js';
 import { testWords } from '../helpers/reference.js';
