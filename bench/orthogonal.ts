@@ -190,4 +190,4 @@ console.log(
     2,
   ),
 );
-console.error(['case'.padEnd(24) + 'median ms'.padStart(10) + 'min'.padStart(8) + 'max'.padStart(8) + '  ratio vs torch', ...rows.map((r) => `${String(r['case']).padEnd(24)}${String(r['medianMs'] ?? 'skipped').padStart(10)}${String(r['minMs'] ?? '').padStart(8)}${String(r['maxMs'] ?? '').padStart(8)}  ${r['ratioVsTorch'] ?? ''}`)].join('\n'));
+console.error([`${'case'.padEnd(24) + 'median ms'.padStart(10) + 'min'.padStart(8) + 'max'.padStart(8)}  ratio vs torch`, ...rows.map((r) => `${String(r['case']).padEnd(24)}${String(r['medianMs'] ?? 'skipped').padStart(10)}${String(r['minMs'] ?? '').padStart(8)}${String(r['maxMs'] ?? '').padStart(8)}  ${r['ratioVsTorch'] ?? ''}`)].join('\n'));

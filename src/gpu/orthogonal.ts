@@ -231,7 +231,9 @@ function record(
     return i;
   };
   const data = new Uint8Array(slot * slotValues.length);
-  slotValues.forEach((values, i) => data.set(new Uint8Array(packStruct(struct, values, 'OrthogonalParams')), i * slot));
+  slotValues.forEach((values, i) => {
+    data.set(new Uint8Array(packStruct(struct, values, 'OrthogonalParams')), i * slot);
+  });
   const params = buffer(`params x${slotValues.length}`, data.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
   device.queue.writeBuffer(params, 0, data);
 

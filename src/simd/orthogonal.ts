@@ -79,7 +79,12 @@ class Helpers {
       for (let w = 0; w < count; w++) {
         let started!: () => void;
         let failed!: (e: Error) => void;
-        ready.push(new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject))));
+        ready.push(
+          new Promise<void>((resolve, reject) => {
+            started = resolve;
+            failed = reject;
+          }),
+        );
         const worker = await spawn(
           WORKER_SOURCE,
           (reply: Reply) => (reply.ready ? started() : helpers?.settle(reply)),
@@ -121,8 +126,14 @@ class Helpers {
             const worker = this.workers[w]!;
             worker.ref?.();
             this.pending.set(id, {
-              resolve: () => (worker.unref?.(), resolve()),
-              reject: (e) => (worker.unref?.(), reject(e)),
+              resolve: () => {
+                worker.unref?.();
+                resolve();
+              },
+              reject: (e) => {
+                worker.unref?.();
+                reject(e);
+              },
             });
             worker.postMessage({ id, calls: list });
           }),

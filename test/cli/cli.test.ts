@@ -231,7 +231,7 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
     await inTempDir(async (dir) => {
     const config = join(dir, 'config.json');
     await writeFile(config, JSON.stringify(LLAMA));
-    const out = join(dir, 'ckpt') + '/';
+    const out = `${join(dir, 'ckpt')}/`;
     const r = await run('init', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', out, '--max-shard-size', '60KB', '--verify', '--quiet');
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
@@ -272,7 +272,7 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
     // work is still ahead when the signal lands, and two shards are complete on disk.
     await writeFile(join(dir, 'c.json'), JSON.stringify({ model_type: 'llama', hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 24, num_attention_heads: 8 }));
     const out = join(dir, 'out');
-    const child = spawn(process.execPath, [bin, 'init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', out + '/', '--max-shard-size', '4MB'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', `${out}/`, '--max-shard-size', '4MB'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -297,7 +297,7 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
   it('--dry-run with --out DIR/ prints the files it would write and creates nothing', async () => {
     await inTempDir(async (dir) => {
     await writeFile(join(dir, 'c.json'), JSON.stringify(LLAMA));
-    const r = await run('init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', join(dir, 'out') + '/', '--max-shard-size', '60KB', '--dry-run');
+    const r = await run('init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', `${join(dir, 'out')}/`, '--max-shard-size', '60KB', '--dry-run');
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan).toMatchObject({ dryRun: true, model: 'llama', out: { sharded: true, maxShardSize: 60_000, config: true } });
@@ -317,7 +317,7 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
   ])('config %j with %j fails with a one-line message before any device work', async (config, extra, message) => {
     await inTempDir(async (dir) => {
     await writeFile(join(dir, 'c.json'), JSON.stringify(config));
-    const r = await run('init', '--config', join(dir, 'c.json'), ...(extra as string[]).map((a) => (a === 'DIR/' ? join(dir, 'out') + '/' : a)));
+    const r = await run('init', '--config', join(dir, 'c.json'), ...(extra as string[]).map((a) => (a === 'DIR/' ? `${join(dir, 'out')}/` : a)));
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'));
