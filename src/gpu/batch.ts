@@ -1,8 +1,8 @@
 // A batch: one caller's GPU work, recorded into a command encoder of its own and submitted when the
 // caller's body returns. Nothing here is shared between callers: two batches on one context never see
 // each other's encoder, buffers or errors, so a failing or aborted batch drops only its own work.
-import { MAX_PARAMETER, MIN_PARAMETER } from '../contract/validate.js';
-import { DTYPE_BYTES, type DType, type FloatDType } from '../contract/dtypes.js';
+import { checkDType, checkFloatDType, checkNonNegativeInteger, checkParameter, isRecord } from '../contract/validate.js';
+import { ALL_DTYPES, DTYPE_BYTES, type DType, type FloatDType } from '../contract/dtypes.js';
 import { planGenerate, type GeneratePlan, type GenerateRequest } from '../contract/plan.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
 import type { ArrayForDType } from '../twin/generate.js';
@@ -169,7 +169,7 @@ export class Batch implements WeightWriter {
       ['stride', stride],
       ['n', n],
     ] as const) {
-      if (!Number.isSafeInteger(v) || v < 0) throw new InvalidParameterError(name, v, 'a non-negative integer');
+      checkNonNegativeInteger(name, v);
     }
     if (n > 0 && (stride < 1 || base + (n - 1) * stride >= count)) {
       throw new InvalidParameterError('n', n, `positions base + t * stride (t < n) inside [0, ${count})`);
@@ -183,15 +183,15 @@ export class Batch implements WeightWriter {
   async convertF32(options: ConvertOptions): Promise<GeneratedRange> {
     this.assertOpen();
     checkObject(options);
-    const dtype = checkFloatDType(options.dtype);
-    const count = checkCount(options.count);
-    const scale = checkParameter('scale', options.scale ?? 1);
+    const dtype = checkFloatDType('dtype', options.dtype ?? 'f32');
+    const count = checkNonNegativeInteger('count', options.count);
+    const scale = Math.fround(checkParameter('scale', options.scale ?? 1));
     const source = options.source;
     if (source === null || typeof source !== 'object' || typeof source.size !== 'number') {
       throw new InvalidParameterError('source', source, 'a GPUBuffer of f32 values with STORAGE usage');
     }
     const sourceOffset = options.sourceOffset ?? 0;
-    if (!Number.isSafeInteger(sourceOffset) || sourceOffset < 0) throw new InvalidParameterError('sourceOffset', sourceOffset, 'a non-negative integer');
+    checkNonNegativeInteger('sourceOffset', sourceOffset);
     if (sourceOffset % 4 !== 0) throw new MisalignedError('sourceOffset', sourceOffset, 4);
     if ((source.usage & BufferUsage.STORAGE) === 0) throw new BufferUsageError(`source "${source.label}": needs STORAGE usage`);
     if (sourceOffset + 4 * count > source.size) {
@@ -210,10 +210,10 @@ export class Batch implements WeightWriter {
     if (buffer === null || typeof buffer !== 'object' || typeof buffer.size !== 'number') throw new InvalidParameterError('buffer', buffer, 'a GPUBuffer');
     const { count, dtype } = options;
     const offset = options.offset ?? 0;
-    if (!Number.isSafeInteger(count) || count < 0) throw new InvalidParameterError('count', count, 'a non-negative integer');
-    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) throw new InvalidParameterError('dtype', dtype, "'u32', 'f32', 'f16' or 'bf16'");
+    checkNonNegativeInteger('count', count);
+    checkDType('dtype', dtype, ALL_DTYPES);
     const elementBytes = DTYPE_BYTES[dtype];
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidParameterError('offset', offset, 'a non-negative integer number of bytes');
+    checkNonNegativeInteger('offset', offset, 'a non-negative integer number of bytes');
     if (offset % elementBytes !== 0) throw new MisalignedError('offset', offset, elementBytes);
     await this.flush();
     const bytes = await readBytes(this.engine.handle, buffer, offset, count * elementBytes, `${this.label}: read`);
@@ -305,30 +305,13 @@ function rangeOf(buffer: GPUBuffer, target: Target, dispatches: number, via: 'ke
 /** The dtype, value and count of a fill or scatter. */
 function checkConstant(options: { dtype?: FloatDType; value: number; count: number }): { dtype: FloatDType; value: number; count: number } {
   checkObject(options);
-  return { dtype: checkFloatDType(options.dtype), value: checkParameter('value', options.value), count: checkCount(options.count) };
+  return {
+    dtype: checkFloatDType('dtype', options.dtype ?? 'f32'),
+    value: Math.fround(checkParameter('value', options.value)),
+    count: checkNonNegativeInteger('count', options.count),
+  };
 }
 
 function checkObject(options: unknown): void {
-  if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, 'an object');
+  if (!isRecord(options)) throw new InvalidParameterError('options', options, 'an object');
 }
-
-function checkFloatDType(dtype: unknown): FloatDType {
-  if (dtype === undefined) return 'f32';
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') throw new InvalidParameterError('dtype', dtype, "'f32', 'f16' or 'bf16'");
-  return dtype;
-}
-
-/** A constant or scale: 0 or within [2^-90, 2^100] in magnitude, like distribution parameters. */
-function checkParameter(name: string, v: unknown): number {
-  const m = typeof v === 'number' ? Math.abs(v) : Number.NaN;
-  if (!Number.isFinite(m) || (m !== 0 && (m < MIN_PARAMETER || m > MAX_PARAMETER))) {
-    throw new InvalidParameterError(name, v, '0 or a finite number with magnitude in [2^-90, 2^100]');
-  }
-  return Math.fround(v as number);
-}
-
-function checkCount(count: unknown): number {
-  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new InvalidParameterError('count', count, 'a non-negative integer');
-  return count;
-}
-

@@ -13,6 +13,8 @@ import { generateModule } from './shader-sources.js';
 import type { GeneratedRange, TargetOptions } from './target.js';
 import type { GeneratePlan } from '../contract/plan.js';
 import { UploadPath } from './upload.js';
+import { checkIntegerIn } from '../contract/validate.js';
+import { MAX_THREADS } from '../simd/worker-pool.js';
 
 export type { FloatDType };
 export type { GpuGenerateOptions, ReadOptions, WeightWriter } from './batch.js';
@@ -93,9 +95,7 @@ export class WeightInitContext implements WeightWriter {
       return Math.min(value, limit);
     };
     const blocksPerInvocation = options.blocksPerInvocation ?? 4;
-    if (!Number.isInteger(blocksPerInvocation) || blocksPerInvocation < 1 || blocksPerInvocation > 64) {
-      throw new InvalidParameterError('blocksPerInvocation', blocksPerInvocation, 'an integer in [1, 64]');
-    }
+    checkIntegerIn('blocksPerInvocation', blocksPerInvocation, 1, 64);
     const align = l.minStorageBufferOffsetAlignment;
     const maxBinding = cap(options.maxBindingBytes, l.maxStorageBufferBindingSize, 'maxBindingBytes', 2 * align);
     this.limits = Object.freeze({
@@ -234,9 +234,7 @@ function checkStrategyOptions(options: ContextOptions): 'auto' | 'kernel' | 'upl
   if (strategy !== 'auto' && strategy !== 'kernel' && strategy !== 'upload') {
     throw new InvalidParameterError('strategy', strategy, "'auto', 'kernel' or 'upload'");
   }
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1 || options.threads > 64)) {
-    throw new InvalidParameterError('threads', options.threads, 'an integer in [1, 64]');
-  }
+  if (options.threads !== undefined) checkIntegerIn('threads', options.threads, 1, MAX_THREADS);
   return strategy;
 }
 

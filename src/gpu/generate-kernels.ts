@@ -1,7 +1,7 @@
 // The kernel calls of shaders/generate.wgsl: a plan (or a fill, scatter or convert) and a target turned
 // into the dispatches of one entry point, split along binding windows and grid limits by planDispatches.
 // Pure arithmetic: the runner (src/gpu/kernel.ts) records what these return.
-import { DTYPE_BYTES, type DType, type FloatDType } from '../contract/dtypes.js';
+import { DTYPE_BYTES, DTYPE_CODE, type DType, type FloatDType } from '../contract/dtypes.js';
 import { slicePlan, type GeneratePlan } from '../contract/plan.js';
 import { planDispatches, type DispatchLimits } from './dispatch-plan.js';
 import type { KernelDispatch } from './kernel.js';
@@ -13,8 +13,6 @@ export interface KernelCall {
   readonly dispatches: readonly KernelDispatch[];
 }
 
-/** The DTYPE override of generate.wgsl for each stored type. */
-const DTYPE_CODE: Readonly<Record<DType, number>> = { u32: 0, f32: 0, f16: 1, bf16: 2 };
 
 function constants(dtype: DType, limits: DispatchLimits, blocks: boolean): Record<string, number> {
   const c: Record<string, number> = { WORKGROUP_SIZE: limits.workgroupSize, DTYPE: DTYPE_CODE[dtype] };

@@ -1,6 +1,7 @@
 // Where a write goes: a caller's buffer (checked) or a new buffer (created inside an out-of-memory scope).
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
 import { DTYPE_BYTES, type DType } from '../contract/dtypes.js';
+import { checkNonNegativeInteger } from '../contract/validate.js';
 import type { DeviceHandle } from './device-handle.js';
 import { BufferUsage } from './flags.js';
 
@@ -54,7 +55,7 @@ export function checkTarget(options: TargetOptions, count: number, dtype: DType,
   const elementBytes = DTYPE_BYTES[dtype];
   const byteLength = count * elementBytes;
   const offset = options.offset ?? 0;
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidParameterError('offset', offset, 'a non-negative integer number of bytes');
+  checkNonNegativeInteger('offset', offset, 'a non-negative integer number of bytes');
   if (offset % elementBytes !== 0) throw new MisalignedError('offset', offset, elementBytes);
   const buffer = options.buffer;
   const base = { offset, byteLength, count, dtype, label: options.label ?? `webgpu-weight-init: ${what} x${count}`, usage: 0 };

@@ -60,17 +60,19 @@ export class UploadPath {
     const { handle } = this;
     const elementBytes = DTYPE_BYTES[plan.dtype];
     const writes: Promise<void>[] = [];
+    let stopped: { error: unknown } | undefined;
     try {
       await pool.runPieces(plan, UPLOAD_PIECE, (elements, at) => {
         writes.push(handle.scoped('upload', () => handle.device.queue.writeBuffer(buffer, offset + at * elementBytes, elements)));
       });
-    } finally {
-      // Every scope settles before the call does, whatever happened to the pieces.
-      const settled = await Promise.allSettled(writes);
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      // biome-ignore lint/correctness/noUnsafeFinally: a failed write is reported in place of whatever stopped the pieces (kept as written; flagged for review)
-      if (failed) throw failed.reason;
+    } catch (e) {
+      stopped = { error: e };
     }
+    // Every scope settles before the call does. A write WebGPU rejected is the first cause; else whatever
+    // stopped the pieces.
+    const failed = (await Promise.allSettled(writes)).find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (stopped) throw stopped.error;
   }
 
   /** Stops the workers. */

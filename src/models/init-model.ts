@@ -1,6 +1,6 @@
 // Initialize a whole model on the GPU: every tensor of a resolved model spec into its own buffer or into
 // one arena, in a few batched submissions, with progress and cancellation. No host copy of any weight.
-import { AbortedError, InvalidParameterError } from '../errors.js';
+import { AbortedError } from '../errors.js';
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
 import { checkTarget, createTargetBuffer } from '../gpu/target.js';
 import { writeInitializePlan, type InitializedRange } from '../gpu/initialize.js';
@@ -8,6 +8,7 @@ import type { FanLayout } from '../init/fans.js';
 import type { InitializerSpec, ResolvedInitializer } from '../init/resolve-initializer.js';
 import { assertPlanFits, planModel } from './model-plan.js';
 import type { U64Input } from '../contract/u64.js';
+import { checkPositiveInteger } from '../contract/validate.js';
 
 /** One tensor to initialize (a ResolvedTensor of src/models/spec.ts has these fields). */
 export interface ModelTensor {
@@ -77,7 +78,7 @@ export interface InitializedModel {
 export async function initModel(ctx: WeightInitContext, tensors: readonly ModelTensor[], options: InitModelOptions): Promise<InitializedModel> {
   const placement = options.placement ?? 'tensor';
   const batchBytes = options.batchBytes ?? 64 << 20;
-  if (!Number.isSafeInteger(batchBytes) || batchBytes < 1) throw new InvalidParameterError('batchBytes', batchBytes, 'a positive integer');
+  checkPositiveInteger('batchBytes', batchBytes);
   const usage = options.usage ?? 0;
   // The usage flags, checked before any GPU work (the same check as every created buffer's).
   checkTarget({ usage }, 0, 'u32', 'tensor', ctx.device.limits.maxBufferSize);
