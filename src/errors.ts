@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'OutOfMemory'
   | 'Aborted'
   | 'GPUValidation'
-  | 'WorkerFailed';
+  | 'WorkerFailed'
+  | 'FileAccess';
 
 export class WeightInitError extends Error {
   readonly code: ErrorCode;
@@ -88,6 +89,21 @@ export class GPUValidationError extends WeightInitError {
 export class WorkerFailedError extends WeightInitError {
   constructor(message: string) {
     super('WorkerFailed', message);
+  }
+}
+
+/**
+ * A file the call was told to read or write cannot be used: not a regular file (a folder, FIFO, device, socket or,
+ * for outputs, a symbolic link), missing, unreadable, unwritable, larger than a cap, or a write failed (a full disk).
+ * `.parameter` names the option or argument that gave the path; `.path` is the path.
+ */
+export class FileAccessError extends WeightInitError {
+  readonly parameter: string;
+  readonly path: string;
+  constructor(parameter: string, path: string, problem: string, accepted: string, options?: { cause?: unknown }) {
+    super('FileAccess', `${parameter}: ${path} ${problem}; expected ${accepted}`, options);
+    this.parameter = parameter;
+    this.path = path;
   }
 }
 

@@ -22,7 +22,10 @@ export interface NodeGPUOptions {
   dawnFlags?: string[];
   /**
    * When no adapter is found: 'auto' (default) retries with SwiftShader on Linux if its ICD is found,
-   * 'never' gives up, 'always' uses SwiftShader from the start. A path is used as the ICD manifest.
+   * 'never' gives up, 'always' uses SwiftShader from the start. On Linux, 'auto' goes straight to SwiftShader
+   * when the machine has no GPU device node (see hasGpuDeviceNode): the system's Vulkan drivers could then
+   * only offer a software rasterizer such as Mesa's lavapipe, which Dawn initializes (and, when it lacks
+   * `shaderUniform*ArrayDynamicIndexing`, rejects with a warning on stderr) before falling back anyway.
    */
   swiftShader?: 'auto' | 'never' | 'always';
   /** ICD manifest path; default: $WEBGPU_WEIGHT_INIT_SWIFTSHADER_ICD, then the known locations. */
@@ -66,6 +69,14 @@ export function findSwiftShaderIcd(explicit?: string): string | undefined {
   return candidates.find((p): p is string => typeof p === 'string' && p.length > 0 && existsSync(p));
 }
 
+/** Device nodes through which a Linux process reaches a GPU: DRM render nodes, NVIDIA, AMD KFD, WSL's dxg. */
+export const GPU_DEVICE_NODES = ['/dev/dri', '/dev/nvidiactl', '/dev/nvidia0', '/dev/kfd', '/dev/dxg'];
+
+/** Whether this Linux machine exposes any GPU device node (elsewhere: true, nothing to look at). */
+export function hasGpuDeviceNode(nodes: readonly string[] = GPU_DEVICE_NODES): boolean {
+  return process.platform !== 'linux' || nodes.some((p) => existsSync(p));
+}
+
 /**
  * A GPU object (the navigator.gpu of Node) that has an adapter, falling back to SwiftShader as
  * described in NodeGPUOptions.
@@ -74,7 +85,11 @@ export async function requestNodeGPU(options: NodeGPUOptions = {}): Promise<Node
   const dawn = await loadDawn();
   const flags = options.dawnFlags ?? [];
   const mode = options.swiftShader ?? 'auto';
-  if (mode !== 'always') {
+  // A driver list chosen by the caller (VK_ICD_FILENAMES / VK_DRIVER_FILES) is always tried first.
+  const chosenDrivers = Boolean(process.env['VK_ICD_FILENAMES'] || process.env['VK_DRIVER_FILES']);
+  const probeSystem =
+    mode === 'never' || (mode === 'auto' && (chosenDrivers || hasGpuDeviceNode() || !findSwiftShaderIcd(options.swiftShaderIcd)));
+  if (probeSystem) {
     const gpu = createInstance(dawn, flags);
     if (await gpu.requestAdapter()) return { gpu, swiftShaderFallback: false };
     if (mode === 'never' || process.platform !== 'linux') {

@@ -1,6 +1,6 @@
 // `webgpu-weight-init init`: a whole model from a preset, a config, a safetensors header or a spec, on the
 // GPU, with a progress bar, a summary, optional verification against the CPU twin and a safetensors file.
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WeightInitContext } from '../gpu/context.js';
 import { initialize as initializeCpu } from '../twin/initialize.js';
@@ -11,9 +11,10 @@ import { DEFAULT_MAX_SHARD_SIZE, parseShardSize, planCheckpoint } from '../model
 import { assertPlanFits, planModel, type ModelPlan } from '../models/model-plan.js';
 import { gpt2, llama, resnet18, fromSafetensorsHeader, hfConfig, presetFromHfConfig, type PresetOptions } from '../models/presets.js';
 import type { InitRule } from '../models/rules.js';
-import { headerToJson, type ParsedSafetensorsHeader } from '../models/safetensors.js';
+import { headerToJson, writeSafetensors, type ParsedSafetensorsHeader } from '../models/safetensors.js';
 import { parseModelSpec, resolveModel, type ModelSpec, type ResolvedTensor } from '../models/spec.js';
-import { readSafetensorsHeaderFromFile, writeSafetensorsFile } from '../models/safetensors-node.js';
+import { readSafetensorsHeaderFromFile } from '../models/safetensors-node.js';
+import { readRegularFile } from '../models/regular-file.js';
 import { createNodeContext } from '../node.js';
 import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { InvalidParameterError } from '../errors.js';
@@ -21,6 +22,7 @@ import { storedToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
 import { VERSION } from '../version.js';
 import { parseOptions, UsageError, type OptionSpec } from './args.js';
+import { openOutputFile, type OutputFile } from './output-file.js';
 import { compactAdapter, probeAdapter, type ProbedAdapter } from './adapter.js';
 import { formatTable } from './table.js';
 import { freemem } from 'node:os';
@@ -72,15 +74,16 @@ export const INIT_HELP = `  init [options]             initialize a whole model 
                              this machine's available memory); a model that needs more stops before
                              allocating`;
 
+/** Largest JSON file (--spec, --rules, --config) read. */
+const MAX_JSON_BYTES = 64 << 20;
+
 async function readJson(option: string, path: string): Promise<unknown> {
+  const bytes = await readRegularFile(`option '--${option}'`, path, MAX_JSON_BYTES);
   let text: string;
   try {
-    const s = await stat(path);
-    if (s.size > 64 << 20) throw new UsageError(`option '--${option}': ${path} is larger than 64 MiB`);
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`option '--${option}': cannot read ${path} (${(e as Error).message})`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`option '--${option}': ${path} is not UTF-8 text`);
   }
   try {
     return JSON.parse(text);
@@ -127,7 +130,7 @@ async function modelSpecFrom(opts: Map<string, string>): Promise<ModelSource> {
   }
   if (opts.has('from')) {
     if (!rules) throw new UsageError(`option '--from' needs --rules to say how to initialize the tensors`);
-    const header = await readSafetensorsHeaderFromFile(opts.get('from')!);
+    const header = await readSafetensorsHeaderFromFile(opts.get('from')!, { parameter: "option '--from'" });
     const spec = fromSafetensorsHeader(headerToJson(header) as never, rules);
     return { spec: dtype ? { ...spec, tensors: spec.tensors.map((t) => ({ ...t, dtype })) } : spec, config: undefined };
   }
@@ -358,6 +361,24 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   }
   assertPlanFits(plan);
   const quiet = opts.has('quiet');
+  // The output file is checked and its temporary file created before any GPU work; it is removed on failure.
+  const output = out === undefined ? undefined : await openOutputFile("option '--out'", out, { expectedBytes: plan.bytes });
+  try {
+    return await initOnDevice(opts, spec, tensors, seed, placement, quiet, output);
+  } finally {
+    await output?.discard();
+  }
+}
+
+async function initOnDevice(
+  opts: Map<string, string>,
+  spec: ModelSpec,
+  tensors: readonly ResolvedTensor[],
+  seed: bigint,
+  placement: 'tensor' | 'arena',
+  quiet: boolean,
+  output: OutputFile | undefined,
+): Promise<number> {
   const ctx = await createNodeContext({ strategy: (opts.get('strategy') ?? 'auto') as 'auto' | 'kernel' | 'upload' });
   try {
     const t0 = performance.now();
@@ -399,15 +420,15 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
         process.stderr.write(`${formatTable([...TENSOR_COLUMNS, { header: 'std expect', align: 'right' }, { header: 'std seen', align: 'right' }], rows)}\n`);
         process.stderr.write(`(seen: std of the first ${STD_SAMPLE.toLocaleString('en-US')} elements of each tensor, read back from the GPU)\n`);
       }
-      if (opts.has('out')) {
-        const path = opts.get('out')!;
+      if (output) {
+        const path = output.path;
         const writeBar = progressBar('write', quiet);
         const metadata = fileMetadata(tensors, seed);
         const w0 = performance.now();
-        const written = await writeSafetensorsFile(
+        const written = await writeSafetensors(
           ctx.device,
           model.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.shape], buffer: t.buffer, offset: t.offset })),
-          path,
+          output.sink,
           { metadata, onProgress: (d, total) => writeBar(d, total, path) },
         );
         summary['out'] = { path, bytes: written.totalBytes, seconds: Number(((performance.now() - w0) / 1000).toFixed(3)) };

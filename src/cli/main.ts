@@ -16,6 +16,7 @@ import { parseCount, parseNumber, parseOptions, UsageError, type OptionSpec } fr
 import { initCommand, INIT_HELP } from './init.js';
 import { benchCommand } from './bench.js';
 import { compactAdapter, type CompactAdapter } from './adapter.js';
+import { providePrivateRuntimeDir } from './driver-environment.js';
 
 const INIT_NAMES = [...INITIALIZER_KINDS, ...Object.keys(SCHEMES)].join(', ');
 
@@ -272,6 +273,7 @@ async function sample(argv: readonly string[]): Promise<number> {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'info' || command === 'sample' || command === 'init' || command === 'bench') providePrivateRuntimeDir();
   try {
     switch (command) {
       case 'info':

@@ -4,6 +4,7 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { InvalidParameterError } from '../errors.js';
+import { openRegularFile, readExactly } from './regular-file.js';
 import {
   parseSafetensorsHeader,
   safetensorsHeaderSize,
@@ -75,18 +76,22 @@ export function writeSafetensorsFile(
 
 /**
  * Reads and checks the header of a safetensors file, reading only its first 8 + N bytes; N is checked
- * against the cap and the file's size before anything is allocated (see parseSafetensorsHeader).
+ * against the cap and the file's size before anything is allocated (see parseSafetensorsHeader). Only a regular
+ * file is read (a FIFO, device or folder is a FileAccessError at once); `parameter` names the path in errors.
  */
-export async function readSafetensorsHeaderFromFile(path: string, options: Omit<ParseHeaderOptions, 'fileSize'> = {}): Promise<ParsedSafetensorsHeader> {
-  const h = await open(path, 'r');
+export async function readSafetensorsHeaderFromFile(
+  path: string,
+  options: Omit<ParseHeaderOptions, 'fileSize'> & { parameter?: string } = {},
+): Promise<ParsedSafetensorsHeader> {
+  const { parameter = 'path', ...parse } = options;
+  const { handle: h, size: fileSize } = await openRegularFile(parameter, path);
   try {
-    const fileSize = (await h.stat()).size;
-    const prefix = await readExactly(h, 0, Math.min(8, fileSize));
-    const n = safetensorsHeaderSize(prefix, { ...options, fileSize });
+    const prefix = await readExactly(h, 0, Math.min(8, fileSize), endedEarly(0, 8));
+    const n = safetensorsHeaderSize(prefix, { ...parse, fileSize });
     const bytes = new Uint8Array(8 + n);
     bytes.set(prefix);
-    bytes.set(await readExactly(h, 8, n), 8);
-    return parseSafetensorsHeader(bytes, { ...options, fileSize });
+    bytes.set(await readExactly(h, 8, n, endedEarly(8, n)), 8);
+    return parseSafetensorsHeader(bytes, { ...parse, fileSize });
   } finally {
     await h.close();
   }
@@ -96,21 +101,14 @@ export async function readSafetensorsHeaderFromFile(path: string, options: Omit<
 export async function readSafetensorsTensorBytes(path: string, header: ParsedSafetensorsHeader, name: string): Promise<Uint8Array> {
   const t = header.tensors.find((x) => x.name === name);
   if (!t) throw new InvalidParameterError('name', name, 'the name of a tensor in the header');
-  const h = await open(path, 'r');
+  const { handle: h } = await openRegularFile('path', path);
   try {
-    return await readExactly(h, header.dataOffset + t.dataOffsets[0], t.byteLength);
+    return await readExactly(h, header.dataOffset + t.dataOffsets[0], t.byteLength, endedEarly(header.dataOffset + t.dataOffsets[0], t.byteLength));
   } finally {
     await h.close();
   }
 }
 
-async function readExactly(h: FileHandle, position: number, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  let at = 0;
-  while (at < length) {
-    const { bytesRead } = await h.read(out, at, length - at, position + at);
-    if (bytesRead === 0) throw new InvalidParameterError('file', `${position + at} bytes`, `at least ${position + length} bytes (the file ended early)`);
-    at += bytesRead;
-  }
-  return out;
+function endedEarly(position: number, length: number): (got: number) => Error {
+  return (got) => new InvalidParameterError('file', `${position + got} bytes`, `at least ${position + length} bytes (the file ended early)`);
 }

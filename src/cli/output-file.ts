@@ -1,0 +1,159 @@
+// Output files of the command line: written under a temporary name next to the target and renamed over it only
+// when complete; only a missing path or a regular file is ever replaced; the temporary file is removed on every
+// failure and on SIGINT / SIGTERM / SIGHUP.
+import { unlinkSync } from 'node:fs';
+import { access, constants, lstat, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { FileAccessError } from '../errors.js';
+import { describeFileType, describeFsError } from '../models/regular-file.js';
+import type { SafetensorsSink } from '../models/safetensors.js';
+
+/** What an output path may be, for messages. */
+const ACCEPTED = 'a path that does not exist yet or a regular file (not a folder, FIFO, device, socket or symbolic link)';
+
+export interface OutputFile {
+  /** The path the file will have when committed. */
+  readonly path: string;
+  /** The temporary file written meanwhile: `${path}.partial-<pid>-<random>`. */
+  readonly partialPath: string;
+  /** Appends bytes to the temporary file; a failed write (e.g. a full disk) is a FileAccessError. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Closes the temporary file and renames it over `path` (checked again first). */
+  commit(): Promise<void>;
+  /** Closes and removes the temporary file; safe to call more than once and after commit (then it does nothing). */
+  discard(): Promise<void>;
+  /** The file as a safetensors sink: close() commits, abort() discards. */
+  readonly sink: SafetensorsSink;
+}
+
+/** Temporary files not yet committed or discarded, removed by the signal and exit handlers. */
+const live = new Set<string>();
+let handlersInstalled = false;
+
+function removeLiveFiles(): void {
+  for (const p of live) {
+    try {
+      unlinkSync(p);
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+}
+
+/**
+ * On SIGINT, SIGTERM and SIGHUP: removes every live temporary file, then dies of the same signal (the default
+ * action, so the exit status is 128 + signal as the shell expects). On exit (including an uncaught exception):
+ * removes them too.
+ */
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      removeLiveFiles();
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+  process.on('exit', removeLiveFiles);
+}
+
+/** Throws unless `path` is absent or a regular file this process may write (lstat: a symbolic link is refused). */
+export async function checkOutputPath(parameter: string, path: string): Promise<void> {
+  if (typeof path !== 'string' || path.length === 0) throw new FileAccessError(parameter, String(path), 'is not a path', ACCEPTED);
+  let s;
+  try {
+    s = await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new FileAccessError(parameter, path, `cannot be examined: ${describeFsError(e)}`, ACCEPTED, { cause: e });
+  }
+  if (!s.isFile()) throw new FileAccessError(parameter, path, `is ${describeFileType(s)}`, ACCEPTED);
+  try {
+    await access(path, constants.W_OK);
+  } catch (e) {
+    throw new FileAccessError(parameter, path, `cannot be replaced: ${describeFsError(e)}`, `${ACCEPTED} that this user may write`, { cause: e });
+  }
+}
+
+/**
+ * Checks `path` (see checkOutputPath) and creates its temporary file (exclusively, next to it, so the rename is
+ * atomic and a missing or unwritable folder shows now), before the caller does any work whose result it would
+ * write. The temporary file is removed if the process gets SIGINT, SIGTERM or SIGHUP or exits before commit.
+ * Symbolic links are refused rather than followed: the file replaced is always the one named.
+ */
+export async function openOutputFile(parameter: string, path: string, options: { expectedBytes?: number } = {}): Promise<OutputFile> {
+  await checkOutputPath(parameter, path);
+  const partialPath = `${path}.partial-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  installHandlers();
+  let handle: FileHandle | undefined;
+  try {
+    live.add(partialPath);
+    handle = await open(partialPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+  } catch (e) {
+    live.delete(partialPath);
+    const problem = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'cannot be created: its folder does not exist (ENOENT)' : `cannot be created: ${describeFsError(e)}`;
+    throw new FileAccessError(parameter, path, problem, `${ACCEPTED} in a folder this user may write`, { cause: e });
+  }
+  if (options.expectedBytes !== undefined) {
+    // A disk without room for the whole file is refused now rather than after the work (a best effort: other
+    // writers may fill it meanwhile, and then the failed write removes the temporary file).
+    const free = await statfs(partialPath).then((f) => f.bavail * f.bsize, () => Infinity);
+    if (free < options.expectedBytes) {
+      await unlink(partialPath).catch(() => undefined);
+      live.delete(partialPath);
+      await handle.close().catch(() => undefined);
+      throw new FileAccessError(parameter, path, `cannot be written: its file system has ${free} bytes free`, `room for the ${options.expectedBytes} bytes of the file`);
+    }
+  }
+  let state: 'open' | 'committed' | 'discarded' = 'open';
+  const closeHandle = async () => {
+    const h = handle;
+    handle = undefined;
+    if (h) await h.close();
+  };
+  const file: OutputFile = {
+    path,
+    partialPath,
+    async write(chunk) {
+      if (state !== 'open' || !handle) throw new FileAccessError(parameter, path, `was already ${state}`, 'writes before commit');
+      try {
+        let at = 0;
+        while (at < chunk.length) {
+          const { bytesWritten } = await handle.write(chunk, at, chunk.length - at);
+          at += bytesWritten;
+        }
+      } catch (e) {
+        throw new FileAccessError(parameter, path, `could not be written: ${describeFsError(e)}`, 'a disk with room for the file and no size limit below it', { cause: e });
+      }
+    },
+    async commit() {
+      if (state !== 'open') throw new FileAccessError(parameter, path, `was already ${state}`, 'one commit');
+      try {
+        await closeHandle();
+        // The target may have changed since it was checked: check again just before it is replaced.
+        await checkOutputPath(parameter, path);
+        await rename(partialPath, path);
+      } catch (e) {
+        await file.discard();
+        throw e instanceof FileAccessError ? e : new FileAccessError(parameter, path, `could not be written: ${describeFsError(e)}`, ACCEPTED, { cause: e });
+      }
+      state = 'committed';
+      live.delete(partialPath);
+    },
+    async discard() {
+      if (state !== 'open') return;
+      state = 'discarded';
+      await closeHandle().catch(() => undefined);
+      await unlink(partialPath).catch(() => undefined);
+      live.delete(partialPath);
+    },
+    sink: {
+      write: (chunk) => file.write(chunk),
+      close: () => file.commit(),
+      abort: () => file.discard(),
+    },
+  };
+  return file;
+}
