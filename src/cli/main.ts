@@ -3,11 +3,13 @@ import { WeightInitError } from '../errors.js';
 import { generate } from '../twin/generate.js';
 import type { Distribution } from '../contract/distributions.js';
 import type { DType } from '../contract/dtypes.js';
+import { planGenerate } from '../contract/plan.js';
 import { storedToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
 import { createNodeContext } from '../node.js';
 import type { GeneratedRange, WeightInitContext } from '../gpu/context.js';
 import { initialize as initializeCpu } from '../twin/initialize.js';
+import { planInitialize } from '../init/plan-initialize.js';
 import { initialize as initializeGpu } from '../gpu/initialize.js';
 import { INITIALIZER_KINDS, type InitializerSpec } from '../init/resolve-initializer.js';
 import { SCHEMES } from '../init/presets.js';
@@ -34,6 +36,7 @@ commands:
     --a N --b N              truncation bounds (default -2, 2)
     --bounds std|absolute    a and b in standard deviations (default) or as values
     --dtype f32|f16|bf16     stored type (default f32; bits are u32); f16/bf16 print as the numbers they encode
+                             (an overflowed half prints as the string "Infinity" or "-Infinity")
     --init NAME              an initializer instead of --dist: ${INIT_NAMES}
       --shape D,D,...        the tensor's shape (required with --init)
       --layout torch|keras|tfjs   how fans are read from the shape (default torch)
@@ -173,6 +176,7 @@ async function sampleInit(opts: Map<string, string>): Promise<number> {
   const start = u64Option(opts, 'start');
   const count = parseCount('count', opts.get('count') ?? String(Math.min(8, Math.max(0, total - Number(start)))), 2 ** 24);
   const request = { init, shape, layout, dtype, seed: u64Option(opts, 'seed'), stream: u64Option(opts, 'stream'), start, count };
+  planInitialize(request); // every option checked before a device is created
   let values: Float32Array | Uint16Array | Uint32Array;
   let adapter: CompactAdapter | null = null;
   let via = 'cpu';
@@ -235,7 +239,12 @@ function printSample(
     if (mismatches > 0) code = 1;
   }
   // f32 values print as the shortest decimal of their double, which parses back to the same f32.
-  result['values'] = Array.from(values, storedToNumber(dtype));
+  // JSON has no infinities: an f16 that overflowed prints as the string "Infinity" or "-Infinity", not null.
+  const decode = storedToNumber(dtype);
+  result['values'] = Array.from(values, (x) => {
+    const v = decode(x);
+    return Number.isFinite(v) ? v : String(v);
+  });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return code;
 }
@@ -259,6 +268,8 @@ async function sample(argv: readonly string[]): Promise<number> {
     dist,
     dtype,
   };
+  // Every option is checked before a device is created: the same validation the GPU call would run.
+  planGenerate(request);
   let values: Uint32Array | Float32Array | Uint16Array;
   let adapter: CompactAdapter | null = null;
   let via = 'cpu';
