@@ -57,6 +57,7 @@ export type { Shard, Segment, ShardLayout } from './shard.js';
 export {
   SAFETENSORS_DTYPE_BITS,
   SAFETENSORS_MAX_HEADER_BYTES,
+  SAFETENSORS_MAX_TENSORS,
   SafetensorsFormatError,
   weightDTypeOf,
   encodeHeader,

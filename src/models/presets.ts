@@ -6,7 +6,7 @@ import type { FloatDType } from '../init/plan-initialize.js';
 import type { InitializerSpec } from '../init/resolve-initializer.js';
 import { torchDefaultBias, torchDefaultWeight } from '../init/presets.js';
 import type { InitRule } from './rules.js';
-import type { ModelSpec, TensorSpec } from './spec.js';
+import { MODEL_LIMITS, type ModelSpec, type TensorSpec } from './spec.js';
 import { dtypeOfSafetensors, isFloatDType } from '../contract/dtypes.js';
 import { checkFloatDType, checkInteger, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
 
@@ -484,7 +484,11 @@ export function fromSafetensorsHeader(
     throw new InvalidParameterError('options.unsupportedDType', unsupported, "'error' or 'skip'");
   }
   const entries: { name: string; start: number | null; tensor: TensorSpec }[] = [];
-  for (const name of Object.keys(header)) {
+  const names = Object.keys(header);
+  if (names.length > MODEL_LIMITS.maxTensors + 1) {
+    throw new InvalidParameterError('header', `${names.length} keys`, `at most ${MODEL_LIMITS.maxTensors} tensors`);
+  }
+  for (const name of names) {
     if (name === '__metadata__') continue;
     const path = `header[${JSON.stringify(name)}]`;
     const info: unknown = header[name];

@@ -27,6 +27,7 @@ import { BufferUsage } from '../gpu/flags.js';
 import { DTYPE_BYTES, DTYPES, dtypeOfSafetensors, type DType } from '../contract/dtypes.js';
 import { checkDevice, checkDType, checkInteger, checkNonNegativeInteger, checkPositiveInteger } from '../contract/validate.js';
 import { Readback } from '../gpu/readback.js';
+import { MODEL_LIMITS } from './spec.js';
 
 // ---------------------------------------------------------------------------------------------------
 // dtypes
@@ -78,6 +79,9 @@ const DTYPE_RANK: ReadonlyMap<string, number> = new Map(Object.keys(SAFETENSORS_
 /** The reference implementation's default header cap (tensor.rs MAX_HEADER_SIZE). */
 export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
 
+/** Default cap on the tensors of a header, the models' limit (MODEL_LIMITS.maxTensors); counted while scanning. */
+export const SAFETENSORS_MAX_TENSORS: number = MODEL_LIMITS.maxTensors;
+
 // ---------------------------------------------------------------------------------------------------
 // errors
 
@@ -98,7 +102,9 @@ export type SafetensorsProblem =
   | 'ByteCount'
   | 'Coverage'
   | 'FileSize'
-  | 'Metadata';
+  | 'Metadata'
+  | 'TensorCount'
+  | 'Name';
 
 /**
  * A safetensors header that breaks the format or a safety rule. An InvalidParameterError (code
@@ -298,6 +304,11 @@ export interface ParseHeaderOptions {
   maxHeaderBytes?: number;
   /** Size of the whole file when known: then 8 + N + the data buffer must be exactly this. */
   fileSize?: number;
+  /**
+   * Most tensors accepted; default SAFETENSORS_MAX_TENSORS. Counted while the text is scanned, before JSON.parse,
+   * so a header listing millions of tensors costs time and memory for the first maxTensors + 1 only.
+   */
+  maxTensors?: number;
 }
 
 /**
@@ -306,6 +317,7 @@ export interface ParseHeaderOptions {
  */
 export function safetensorsHeaderSize(prefix: Uint8Array, options: ParseHeaderOptions = {}): number {
   if (!(prefix instanceof Uint8Array)) throw new InvalidParameterError('bytes', prefix, 'a Uint8Array');
+  if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, 'an object { maxHeaderBytes?, fileSize?, maxTensors? }');
   const max = checkInteger('maxHeaderBytes', options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES, 2, 'an integer >= 2');
   const fileSize = options.fileSize;
   if (fileSize !== undefined) checkNonNegativeInteger('fileSize', fileSize, 'a non-negative integer number of bytes');
@@ -346,7 +358,9 @@ export function parseSafetensorsHeader(bytes: Uint8Array, options: ParseHeaderOp
   } catch {
     fail('Utf8', 'header', `${headerSize} bytes`, 'valid UTF-8');
   }
-  const scan = scanJson(text);
+  const maxTensors = options.maxTensors ?? SAFETENSORS_MAX_TENSORS;
+  if (!Number.isSafeInteger(maxTensors) || maxTensors < 0) throw new InvalidParameterError('maxTensors', maxTensors, 'a non-negative integer');
+  const scan = scanJson(text, maxTensors);
   let root: unknown;
   try {
     root = JSON.parse(text);
@@ -408,6 +422,8 @@ const ENTRY_FIELDS = new Set(['dtype', 'shape', 'data_offsets']);
 
 function checkTensor(name: string, entry: unknown): ParsedSafetensorsTensor {
   const at = `tensor ${JSON.stringify(name)}`;
+  // The writer refuses names it cannot encode as UTF-8; so does the reader (JSON escapes can spell lone surrogates).
+  if (!isWellFormed(name)) fail('Name', `${at} name`, show(name), 'a name without lone surrogates (UTF-8 encodable)');
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) fail('Entry', at, show(entry), 'an object { dtype, shape, data_offsets }');
   const e = entry as Record<string, unknown>;
   for (const key of Object.keys(e)) {
@@ -456,6 +472,7 @@ function checkMetadata(entry: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
     if (typeof v !== 'string') fail('Metadata', `__metadata__[${JSON.stringify(k)}]`, show(v), 'a string (metadata maps strings to strings)');
+    if (!isWellFormed(k) || !isWellFormed(v)) fail('Metadata', `__metadata__[${JSON.stringify(k)}]`, show(v), 'strings without lone surrogates (UTF-8 encodable)');
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
@@ -467,7 +484,7 @@ function checkMetadata(entry: unknown): Record<string, string> {
  * silently keeps the last one) and numbers that are not plain non-negative integers. Malformed JSON is
  * left for JSON.parse to report.
  */
-function scanJson(s: string): { duplicate?: { where: string; key: string }; badNumber?: string } {
+function scanJson(s: string, maxTensors: number): { duplicate?: { where: string; key: string }; badNumber?: string } {
   const MAX_DEPTH = 3;
   interface Frame {
     readonly keys: Set<string> | null;
@@ -525,6 +542,9 @@ function scanJson(s: string): { duplicate?: { where: string; key: string }; badN
         }
         if (top.keys.has(key)) duplicate ??= { where: top.where, key };
         else top.keys.add(key);
+        if (frames.length === 1 && top.keys.size - (top.keys.has('__metadata__') ? 1 : 0) > maxTensors) {
+          fail('TensorCount', 'header', `more than ${maxTensors} tensors`, `at most ${maxTensors} tensors (maxTensors)`);
+        }
         top.lastKey = key;
         top.expectKey = false;
       }

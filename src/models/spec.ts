@@ -73,6 +73,13 @@ export const MODEL_LIMITS = {
   /** Tensor names, model names and rule patterns, in UTF-16 code units. */
   maxNameLength: 1024,
   maxRank: 32,
+  /**
+   * Steps of glob matching (characters compared; see Glob.test) resolveModel may spend on a whole spec. A rule tried
+   * on a name costs at most (|pattern| + 1) · (|name| + 2) steps, and much less when its literal prefix or suffix
+   * rules the name out; past this budget the spec is refused, so matching stops within maxMatchSteps steps plus one
+   * pair's worst case (about 2^20) — under a second on one core.
+   */
+  maxMatchSteps: 2 ** 26,
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -170,6 +177,7 @@ export function resolveModel(spec: ModelSpec): ResolvedTensor[] {
 
   const names = new Map<string, number>();
   const streams = new Map<bigint, number>();
+  const budget = { remaining: MODEL_LIMITS.maxMatchSteps, limit: MODEL_LIMITS.maxMatchSteps };
   const cache = new Map<string, ResolvedInitializer>();
   const out: ResolvedTensor[] = [];
   tensors.forEach((t: unknown, i) => {
@@ -196,7 +204,7 @@ export function resolveModel(spec: ModelSpec): ResolvedTensor[] {
       init = checkInitObject(t['init'], `${path}.init`);
       initPath = `${path}.init`;
     } else {
-      const j = rules.findIndex((r) => r.glob.test(name));
+      const j = rules.findIndex((r) => r.glob.test(name, budget));
       if (j < 0) {
         throw new InvalidParameterError(
           `${path}.init`,
