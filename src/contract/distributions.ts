@@ -1,6 +1,6 @@
 import { InvalidParameterError } from '../errors.js';
 import { normalCdfF64 } from './normal-cdf.js';
-import { checkParameter, MIN_PARAMETER } from './validate.js';
+import { checkParameter, MAX_PARAMETER, MIN_PARAMETER } from './validate.js';
 
 /** Raw Philox words, one u32 per element. */
 export interface BitsDistribution {
@@ -103,15 +103,16 @@ export function resolveDistribution(dist: Distribution | undefined, parameter = 
         throw new InvalidParameterError(`${parameter}.high`, high, `a number above low (${low}) after rounding both to f32`);
       }
       const range = f(high32 - low32);
-      if (range < MIN_PARAMETER) {
-        throw new InvalidParameterError(`${parameter}.high`, high, `high - low of at least 2^-90 (8.1e-28)`);
+      if (range < MIN_PARAMETER || range > MAX_PARAMETER) {
+        throw new InvalidParameterError(`${parameter}.high`, high, `high - low in [2^-90, 2^100] (8.1e-28 to 1.3e30)`);
       }
       return { ...ZERO, kind: 'uniform', low: low32, range };
     }
     case 'normal': {
       const mean = checkParameter(`${parameter}.mean`, dist.mean);
       const std = checkParameter(`${parameter}.std`, dist.std);
-      if (std < 0) throw new InvalidParameterError(`${parameter}.std`, std, 'a finite number >= 0');
+      // -0 is refused like any negative std: mean + (-0) * z would flip the sign of zeros against std = 0.
+      if (std < 0 || Object.is(std, -0)) throw new InvalidParameterError(`${parameter}.std`, Object.is(std, -0) ? '-0' : std, 'a finite number >= 0 (not -0)');
       return { ...ZERO, kind: 'normal', mean: f(mean), std: f(std) };
     }
     case 'truncatedNormal':

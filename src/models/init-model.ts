@@ -1,6 +1,6 @@
 // Initialize a whole model on the GPU: every tensor of a resolved model spec into its own buffer or into
 // one arena, in a few batched submissions, with progress and cancellation. No host copy of any weight.
-import { AbortedError } from '../errors.js';
+import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
 import { checkTarget, createTargetBuffer } from '../gpu/target.js';
 import { writeInitializePlan, type InitializedRange } from '../gpu/initialize.js';
@@ -76,6 +76,7 @@ export interface InitializedModel {
  * the caller (`model.destroy()`).
  */
 export async function initModel(ctx: WeightInitContext, tensors: readonly ModelTensor[], options: InitModelOptions): Promise<InitializedModel> {
+  if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, '{ seed, placement?, ... }');
   const placement = options.placement ?? 'tensor';
   const batchBytes = options.batchBytes ?? 64 << 20;
   checkPositiveInteger('batchBytes', batchBytes);

@@ -4,7 +4,7 @@
 import { InvalidParameterError, OutOfMemoryError, UnsupportedError } from '../errors.js';
 import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { planInitialize, type InitializePlan } from '../init/plan-initialize.js';
-import type { U64Input } from '../contract/u64.js';
+import { parseU64, type U64Input } from '../contract/u64.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
 import type { ModelTensor } from './init-model.js';
 
@@ -77,8 +77,25 @@ function bytesText(n: number): string {
 }
 
 /**
+ * resolveModel's stream rule: every tensor has a stream (an unsigned 64-bit integer) that no other tensor uses, since
+ * two tensors on one stream would get the same random bits.
+ */
+function checkStream(value: unknown, i: number, streams: Map<bigint, number>): bigint {
+  if (value === undefined) {
+    throw new InvalidParameterError(`tensors[${i}].stream`, undefined, 'an unsigned 64-bit stream per tensor (resolveModel gives each tensor fnv1a64(name))');
+  }
+  const stream = parseU64(value as U64Input, `tensors[${i}].stream`);
+  const other = streams.get(stream);
+  if (other !== undefined) {
+    throw new InvalidParameterError(`tensors[${i}].stream`, stream, `a stream no other tensor uses (tensors[${other}] has ${stream}; the same stream would give both the same random bits)`);
+  }
+  streams.set(stream, i);
+  return stream;
+}
+
+/**
  * Plans initModel(ctx, tensors, { seed, placement, alignment }) without a device: validates every tensor
- * (unique names, initializer against shape), plans its initialization once and lays out the buffers.
+ * (unique names and streams, initializer against shape), plans its initialization once and lays out the buffers.
  */
 export function planModel(tensors: readonly ModelTensor[], options: ModelPlanOptions = {}): ModelPlan {
   const placement = options.placement ?? 'tensor';
@@ -93,7 +110,9 @@ export function planModel(tensors: readonly ModelTensor[], options: ModelPlanOpt
   if (memoryBytes !== null && !(Number.isFinite(memoryBytes) && memoryBytes >= 0)) {
     throw new InvalidParameterError('memoryBytes', memoryBytes, 'a non-negative number of bytes');
   }
+  if (!Array.isArray(tensors)) throw new InvalidParameterError('tensors', tensors, 'an array of tensors (resolveModel gives one)');
   const names = new Set<string>();
+  const streams = new Map<bigint, number>();
   const planned: PlannedTensor[] = [];
   const byDtype: Partial<Record<FloatDType, { tensors: number; parameters: number; bytes: number }>> = {};
   let arenaBytes = 0;
@@ -101,10 +120,12 @@ export function planModel(tensors: readonly ModelTensor[], options: ModelPlanOpt
   let tensorBuffers = 0;
   let scratchBytes = 0;
   let largestName = '';
-  tensors.forEach((t, i) => {
+  tensors.forEach((t: ModelTensor | null, i) => {
+    if (t === null || typeof t !== 'object') throw new InvalidParameterError(`tensors[${i}]`, t, '{ name, shape, dtype, init, layout, stream }');
     if (names.has(t.name)) throw new InvalidParameterError(`tensors[${i}].name`, t.name, 'a name not used by another tensor');
     names.add(t.name);
-    const plan = planInitialize({ init: t.init, shape: t.shape, layout: t.layout, seed: options.seed ?? 0, stream: t.stream, dtype: t.dtype });
+    const stream = checkStream(t.stream, i, streams);
+    const plan = planInitialize({ init: t.init, shape: t.shape, layout: t.layout, seed: options.seed ?? 0, stream, dtype: t.dtype });
     const byteLength = plan.count * DTYPE_BYTES[t.dtype];
     const offset = placement === 'arena' ? arenaBytes : 0;
     if (placement === 'arena') arenaBytes = alignUp(arenaBytes + Math.max(byteLength, 4), alignment);

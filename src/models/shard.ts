@@ -42,6 +42,7 @@ function interval(name: string, v: readonly [number, number] | undefined, size: 
 }
 
 export function shardLayout(shape: readonly number[], shard: Shard): ShardLayout {
+  if (shard === null || typeof shard !== 'object') throw new InvalidParameterError('shard', shard, '{ start, count } or { rows?, cols? }');
   const numel = shape.reduce((a, b) => a * b, 1);
   if ('start' in shard || 'count' in shard) {
     const { start, count } = shard as { start: number; count: number };
@@ -52,7 +53,8 @@ export function shardLayout(shape: readonly number[], shard: Shard): ShardLayout
   }
   if (shape.length < 2) throw new InvalidParameterError('shape', shape, 'at least 2 dims for a row/column shard');
   const rows = shape[0]!;
-  const cols = numel / rows;
+  // The product of the other dims (not numel / rows, which is NaN for a tensor with 0 rows).
+  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
   const [r0, r1] = interval('shard.rows', shard.rows, rows);
   const [c0, c1] = interval('shard.cols', shard.cols, cols);
   const width = c1 - c0;
@@ -73,6 +75,8 @@ export async function initShard(
   shard: Shard,
   options: { seed: U64Input } & TargetOptions,
 ): Promise<GeneratedRange & { shape: readonly number[] }> {
+  if (tensor === null || typeof tensor !== 'object') throw new InvalidParameterError('tensor', tensor, '{ name, shape, dtype, init, layout, stream }');
+  if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, '{ seed, buffer?, offset? }');
   const plan = planInitialize({ init: tensor.init, shape: tensor.shape, layout: tensor.layout, seed: options.seed, stream: tensor.stream, dtype: tensor.dtype });
   const layout = shardLayout(tensor.shape, shard);
   const eb = DTYPE_BYTES[tensor.dtype];

@@ -8,6 +8,7 @@ import { f32ToBf16Bits, f32ToF16Bits } from './pack.js';
 import type { BitsDistribution, Distribution } from '../contract/distributions.js';
 import type { DType } from '../contract/dtypes.js';
 import { planGenerate, type GenerateRequest, type GeneratePlan } from '../contract/plan.js';
+import { InvalidParameterError } from '../errors.js';
 
 /**
  * Philox words of block `startBlock + k` (k < 2^32): counter = (block lo, block hi, stream lo, stream hi),
@@ -47,10 +48,19 @@ function forEachBlock(plan: GeneratePlan, emit: (words: Uint32Array, j0: number,
 export type ArrayForDType<T extends DType> = T extends 'u32' ? Uint32Array : T extends 'f32' ? Float32Array : Uint16Array;
 export type GeneratedArray = Uint32Array | Float32Array | Uint16Array;
 
+/**
+ * A zeroed typed array of `count` elements for a dtype. A count the JavaScript engine cannot allocate (2^40, say: the
+ * engine caps typed arrays, and memory is finite) is an InvalidParameterError on `count`, not a RangeError.
+ */
 export function allocate<T extends DType>(dtype: T, count: number): ArrayForDType<T> {
-  if (dtype === 'u32') return new Uint32Array(count) as ArrayForDType<T>;
-  if (dtype === 'f32') return new Float32Array(count) as ArrayForDType<T>;
-  return new Uint16Array(count) as ArrayForDType<T>;
+  try {
+    if (dtype === 'u32') return new Uint32Array(count) as ArrayForDType<T>;
+    if (dtype === 'f32') return new Float32Array(count) as ArrayForDType<T>;
+    return new Uint16Array(count) as ArrayForDType<T>;
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new InvalidParameterError('count', count, `a number of ${dtype} elements this JavaScript engine can allocate in one typed array (${e.message})`);
+  }
 }
 
 /** Stores f32 values for a float dtype: f32 as is, f16/bf16 as rounded bit patterns. */
@@ -71,7 +81,7 @@ function storer(dtype: DType, out: GeneratedArray): (i: number, v: number) => vo
 }
 
 /** Twin of the generateBits entry point: raw Philox words. */
-export function generateBits(plan: GeneratePlan, out: Uint32Array = new Uint32Array(plan.count)): Uint32Array {
+export function generateBits(plan: GeneratePlan, out: Uint32Array = allocate('u32', plan.count)): Uint32Array {
   if (plan.phase === 0 && plan.count % 4 === 0) {
     // Whole blocks: Philox writes straight into the output.
     for (let k = 0; 4 * k < plan.count; k++) blockWords(plan.startBlock, k, plan.stream, plan.key, out, 4 * k);

@@ -163,7 +163,7 @@ describe('webgpu-weight-init init', () => {
     [['init', '--preset', 'bert'], /option '--preset'/],
     [['init', '--preset', 'gpt2', '--seed', '-4'], /option '--seed'/],
     [['init', '--from', 'missing.safetensors'], /needs --rules/],
-    [['init', '--spec', '/nonexistent/spec.json'], /cannot read/],
+    [['init', '--spec', '/nonexistent/spec.json'], /cannot be read/],
     [['init', '--preset', 'gpt2', '--max-memory', 'lots'], /option '--max-memory'/],
   ])('%j fails with a one-line message', async (args, message) => {
     const r = await run(...(args as string[]));

@@ -6,6 +6,7 @@ import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { initModel, type ModelTensor, type ModelProgress } from '../../src/models/init-model.js';
 import { initShard, initShardCpu, shardLayout } from '../../src/models/shard.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
+import { fnv1a64 } from '../../src/models/stream.js';
 
 let ctx: WeightInitContext;
 beforeAll(async () => {
@@ -13,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => ctx?.destroy());
 
-const t = (name: string, shape: number[], init: ModelTensor['init'], dtype: ModelTensor['dtype'] = 'f32', stream = BigInt(name.length * 7919)): ModelTensor => ({
+const t = (name: string, shape: number[], init: ModelTensor['init'], dtype: ModelTensor['dtype'] = 'f32', stream = fnv1a64(name)): ModelTensor => ({
   name,
   shape,
   dtype,
