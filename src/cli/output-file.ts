@@ -2,13 +2,10 @@
 // when complete; only a missing path or a regular file is ever replaced; the temporary file is removed on every
 // failure and on SIGINT / SIGTERM / SIGHUP.
 import { unlinkSync } from 'node:fs';
-import { access, constants, lstat, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { FileAccessError } from '../errors.js';
-import { describeFileType, describeFsError } from '../models/regular-file.js';
+import { checkOutputPath, describeFsError, OUTPUT_ACCEPTED as ACCEPTED } from '../models/regular-file.js';
 import type { SafetensorsSink } from '../models/safetensors.js';
-
-/** What an output path may be, for messages. */
-const ACCEPTED = 'a path that does not exist yet or a regular file (not a folder, FIFO, device, socket or symbolic link)';
 
 export interface OutputFile {
   /** The path the file will have when committed. */
@@ -57,24 +54,6 @@ function installHandlers(): void {
     process.on(signal, onSignal);
   }
   process.on('exit', removeLiveFiles);
-}
-
-/** Throws unless `path` is absent or a regular file this process may write (lstat: a symbolic link is refused). */
-export async function checkOutputPath(parameter: string, path: string): Promise<void> {
-  if (typeof path !== 'string' || path.length === 0) throw new FileAccessError(parameter, String(path), 'is not a path', ACCEPTED);
-  let s;
-  try {
-    s = await lstat(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new FileAccessError(parameter, path, `cannot be examined: ${describeFsError(e)}`, ACCEPTED, { cause: e });
-  }
-  if (!s.isFile()) throw new FileAccessError(parameter, path, `is ${describeFileType(s)}`, ACCEPTED);
-  try {
-    await access(path, constants.W_OK);
-  } catch (e) {
-    throw new FileAccessError(parameter, path, `cannot be replaced: ${describeFsError(e)}`, `${ACCEPTED} that this user may write`, { cause: e });
-  }
 }
 
 /**

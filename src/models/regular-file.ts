@@ -1,7 +1,8 @@
-// Reading files a caller names (Node only): only regular files, never more bytes than a cap, so that a FIFO, a
+// Files a caller names (Node only) must be regular files. Reading: never more bytes than a cap, so that a FIFO, a
 // device such as /dev/urandom or a folder gives a typed error at once instead of a hang or unbounded memory.
+// Writing: only a missing path or a regular file is ever replaced (never a device, FIFO, folder or symbolic link).
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { access, lstat, open, type FileHandle } from 'node:fs/promises';
 import { FileAccessError } from '../errors.js';
 
 /** What a stat says a path is, for messages. */
@@ -101,3 +102,28 @@ export async function readRegularFile(parameter: string, path: string, maxBytes:
     await handle.close().catch(() => undefined);
   }
 }
+
+/** What an output path may be, for messages. */
+export const OUTPUT_ACCEPTED = 'a path that does not exist yet or a regular file (not a folder, FIFO, device, socket or symbolic link)';
+
+/**
+ * Throws a FileAccessError unless `path` is absent or a regular file this process may write. lstat, not stat: a
+ * symbolic link is refused rather than followed, so the file replaced is always the one named.
+ */
+export async function checkOutputPath(parameter: string, path: string): Promise<void> {
+  if (typeof path !== 'string' || path.length === 0) throw new FileAccessError(parameter, String(path), 'is not a path', OUTPUT_ACCEPTED);
+  let s;
+  try {
+    s = await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new FileAccessError(parameter, path, `cannot be examined: ${describeFsError(e)}`, OUTPUT_ACCEPTED, { cause: e });
+  }
+  if (!s.isFile()) throw new FileAccessError(parameter, path, `is ${describeFileType(s)}`, OUTPUT_ACCEPTED);
+  try {
+    await access(path, constants.W_OK);
+  } catch (e) {
+    throw new FileAccessError(parameter, path, `cannot be replaced: ${describeFsError(e)}`, `${OUTPUT_ACCEPTED} that this user may write`, { cause: e });
+  }
+}
+

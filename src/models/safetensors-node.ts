@@ -4,7 +4,7 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { InvalidParameterError } from '../errors.js';
-import { openRegularFile, readExactly } from './regular-file.js';
+import { checkOutputPath, openRegularFile, readExactly } from './regular-file.js';
 import {
   parseSafetensorsHeader,
   safetensorsHeaderSize,
@@ -21,7 +21,8 @@ export interface FileSinkOptions {
   /**
    * Write to `${path}.partial-<pid>-<random>` and rename it to `path` on close, removing it on abort, so
    * that `path` never holds a partial file (default true). With false, `path` is written in place and
-   * left as it is on abort.
+   * left as it is on abort. Either way `path` must be absent or a regular file (a folder, FIFO, device, socket
+   * or symbolic link is a FileAccessError, and is left as it is).
    */
   atomic?: boolean;
 }
@@ -37,7 +38,8 @@ export function fileSink(path: string, options: FileSinkOptions = {}): FileSink 
   const target = atomic ? `${path}.partial-${process.pid}-${Math.random().toString(36).slice(2, 10)}` : path;
   let handle: FileHandle | undefined;
   let opening: Promise<FileHandle> | undefined;
-  const get = () => (opening ??= open(target, 'w').then((h) => (handle = h)));
+  // Only a missing path or a regular file is written or replaced (checked again before the rename).
+  const get = () => (opening ??= checkOutputPath('path', path).then(() => open(target, atomic ? 'wx' : 'w')).then((h) => (handle = h)));
   return {
     path,
     async write(chunk) {
@@ -52,7 +54,15 @@ export function fileSink(path: string, options: FileSinkOptions = {}): FileSink 
       const h = await get();
       await h.close();
       handle = undefined;
-      if (atomic) await rename(target, path);
+      if (atomic) {
+        try {
+          await checkOutputPath('path', path);
+        } catch (e) {
+          await unlink(target).catch(() => undefined);
+          throw e;
+        }
+        await rename(target, path);
+      }
     },
     async abort() {
       if (opening) await opening.catch(() => undefined);

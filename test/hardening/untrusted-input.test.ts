@@ -1,6 +1,11 @@
 // Issue 11, library side: hostile specs and headers cost time and memory bounded by the limits, and every bad
 // argument found there is a typed WeightInitError before any GPU work (counted: no queue submission happens).
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileSink } from '../../src/models/safetensors-node.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { createContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
@@ -110,6 +115,29 @@ describe('hostile specs and headers: work bounded by the limits', () => {
       const spec = fromSafetensorsHeader(raw as never, [{ match: '*', init: { kind: 'zeros' } }], { unsupportedDType: 'skip' });
       expect(spec.tensors.map((t) => t.name)).toEqual(['v']);
       expect(typeof spec.tensors[0]!.dtype).toBe('string');
+    }
+  });
+});
+
+describe("the library's file sink replaces only regular files too", () => {
+  it.each(['fifo', 'symlink', 'folder'] as const)('a %s is refused and left as it is', async (kind) => {
+    const dir = mkdtempSync(join(tmpdir(), 'wwi-sink-'));
+    try {
+      const path = join(dir, 'out.safetensors');
+      if (kind === 'fifo') expect(spawnSync('mkfifo', [path]).status).toBe(0);
+      else if (kind === 'symlink') symlinkSync(join(dir, 'elsewhere'), path);
+      else mkdirSync(path);
+      const sink = fileSink(path);
+      const error = await errorOf(async () => {
+        await sink.write(new Uint8Array(8));
+        await sink.close!();
+      });
+      expectTyped(error, 'FileAccess', kind === 'fifo' ? /FIFO/ : kind === 'symlink' ? /symbolic link/ : /folder/);
+      const s = lstatSync(path);
+      expect(kind === 'fifo' ? s.isFIFO() : kind === 'symlink' ? s.isSymbolicLink() : s.isDirectory()).toBe(true);
+      expect(readdirSync(dir).filter((f) => f.includes('.partial-'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
