@@ -9,7 +9,7 @@ import { fileSink } from '../../src/models/safetensors-node.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 import { initialize } from '../../src/gpu/initialize.js';
-import { initialize as initializeCpu } from '../../src/init/plan-initialize.js';
+import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { initModel, type ModelTensor } from '../../src/models/init-model.js';
 import { initShard, shardLayout } from '../../src/models/shard.js';
 import { fromSafetensorsHeader } from '../../src/models/presets.js';
