@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GPU_DEVICE_NODES, hasGpuDeviceNode } from '../../src/node.js';
 
 const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -176,6 +177,12 @@ describe('no driver noise: a successful call prints only its own output; a bad o
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+
+  it.runIf(process.platform === 'linux')('Dawn probes the system drivers only where a GPU device node exists (else SwiftShader at once)', () => {
+    expect(hasGpuDeviceNode([join(dir, 'no-such-node')])).toBe(false);
+    expect(hasGpuDeviceNode([join(dir, 'no-such-node'), dir])).toBe(true);
+    expect(hasGpuDeviceNode()).toBe(GPU_DEVICE_NODES.some((p) => existsSync(p)));
   });
 
   it.each([
