@@ -4,6 +4,7 @@
 import { unlinkSync } from 'node:fs';
 import { constants, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { FileAccessError } from '../errors.js';
+import { onProcessEnd } from './cleanup.js';
 import { checkOutputPath, describeFsError, OUTPUT_ACCEPTED as ACCEPTED } from '../models/regular-file.js';
 import type { SafetensorsSink } from '../models/safetensors.js';
 
@@ -22,40 +23,6 @@ export interface OutputFile {
   readonly sink: SafetensorsSink;
 }
 
-/** Temporary files not yet committed or discarded, removed by the signal and exit handlers. */
-const live = new Set<string>();
-let handlersInstalled = false;
-
-function removeLiveFiles(): void {
-  for (const p of live) {
-    try {
-      unlinkSync(p);
-    } catch {
-      // already gone
-    }
-  }
-  live.clear();
-}
-
-/**
- * On SIGINT, SIGTERM and SIGHUP: removes every live temporary file, then dies of the same signal (the default
- * action, so the exit status is 128 + signal as the shell expects). On exit (including an uncaught exception):
- * removes them too.
- */
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      removeLiveFiles();
-      process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-  process.on('exit', removeLiveFiles);
-}
-
 /**
  * Checks `path` (see checkOutputPath) and creates its temporary file (exclusively, next to it, so the rename is
  * atomic and a missing or unwritable folder shows now), before the caller does any work whose result it would
@@ -65,13 +32,19 @@ function installHandlers(): void {
 export async function openOutputFile(parameter: string, path: string, options: { expectedBytes?: number } = {}): Promise<OutputFile> {
   await checkOutputPath(parameter, path);
   const partialPath = `${path}.partial-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  installHandlers();
+  // Registered before the file exists, so that no signal can come between its creation and its cleanup.
+  const forget = onProcessEnd(() => {
+    try {
+      unlinkSync(partialPath);
+    } catch {
+      // not created, or already gone
+    }
+  });
   let handle: FileHandle | undefined;
   try {
-    live.add(partialPath);
     handle = await open(partialPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
   } catch (e) {
-    live.delete(partialPath);
+    forget();
     const problem = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'cannot be created: its folder does not exist (ENOENT)' : `cannot be created: ${describeFsError(e)}`;
     throw new FileAccessError(parameter, path, problem, `${ACCEPTED} in a folder this user may write`, { cause: e });
   }
@@ -80,9 +53,9 @@ export async function openOutputFile(parameter: string, path: string, options: {
     // writers may fill it meanwhile, and then the failed write removes the temporary file).
     const free = await statfs(partialPath).then((f) => f.bavail * f.bsize, () => Infinity);
     if (free < options.expectedBytes) {
-      await unlink(partialPath).catch(() => undefined);
-      live.delete(partialPath);
       await handle.close().catch(() => undefined);
+      await unlink(partialPath).catch(() => undefined);
+      forget();
       throw new FileAccessError(parameter, path, `cannot be written: its file system has ${free} bytes free`, `room for the ${options.expectedBytes} bytes of the file`);
     }
   }
@@ -119,14 +92,14 @@ export async function openOutputFile(parameter: string, path: string, options: {
         throw e instanceof FileAccessError ? e : new FileAccessError(parameter, path, `could not be written: ${describeFsError(e)}`, ACCEPTED, { cause: e });
       }
       state = 'committed';
-      live.delete(partialPath);
+      forget();
     },
     async discard() {
       if (state !== 'open') return;
       state = 'discarded';
       await closeHandle().catch(() => undefined);
       await unlink(partialPath).catch(() => undefined);
-      live.delete(partialPath);
+      forget();
     },
     sink: {
       write: (chunk) => file.write(chunk),

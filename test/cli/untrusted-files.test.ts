@@ -23,8 +23,12 @@ interface Result {
 function bareEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env['XDG_RUNTIME_DIR'];
+  // The CLI's private runtime folder goes under TMPDIR: the test's own folder, so leftovers show.
+  env['TMPDIR'] = dir;
   return env;
 }
+
+const runtimeDirs = () => readdirSync(dir).filter((f) => f.startsWith('webgpu-weight-init-xdg-'));
 
 /** Runs the binary; `shell` prefixes a POSIX shell command (e.g. a ulimit) to the node call. */
 function run(args: string[], options: { timeoutMs?: number; shell?: string } = {}): Promise<Result> {
@@ -129,6 +133,7 @@ describe('init --out never replaces what is not a regular file, and checks befor
     const r = await done;
     expect(r.signal).toBe(signal);
     expect(partials()).toEqual([]);
+    expect(runtimeDirs(), 'the private XDG_RUNTIME_DIR is removed on the signal too').toEqual([]);
     expect(existsSync(out)).toBe(false);
   }, 180_000);
 
@@ -177,6 +182,7 @@ describe('no driver noise: a successful call prints only its own output; a bad o
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(() => JSON.parse(r.stdout)).not.toThrow();
+    expect(runtimeDirs()).toEqual([]);
   });
 
   it.runIf(process.platform === 'linux')('Dawn probes the system drivers only where a GPU device node exists (else SwiftShader at once)', () => {
