@@ -9,8 +9,9 @@ import { planModel } from '../../src/models/model-plan.js';
 import { gpt2 } from '../../src/models/presets.js';
 import { resolveModel } from '../../src/models/spec.js';
 import { nodeContext } from '../helpers/gpu.js';
+import { fnv1a64 } from '../../src/models/stream.js';
 
-const t = (name: string, shape: number[], init: ModelTensor['init'], dtype: ModelTensor['dtype'] = 'f32'): ModelTensor => ({ name, shape, dtype, init, layout: 'torch', stream: 1n });
+const t = (name: string, shape: number[], init: ModelTensor['init'], dtype: ModelTensor['dtype'] = 'f32'): ModelTensor => ({ name, shape, dtype, init, layout: 'torch', stream: fnv1a64(name) });
 
 const tensors: ModelTensor[] = [
   t('a.weight', [10, 30], { kind: 'normal', std: 0.02 }),
