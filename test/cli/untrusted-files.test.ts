@@ -2,7 +2,7 @@
 // replaced, temporary files never outlive a failure or a signal, input files that are not regular files fail at
 // once, and the driver's harmless noise never reaches the terminal.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,10 +104,8 @@ describe('init --out never replaces what is not a regular file, and checks befor
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 
-  it('a folder, a missing folder and /proc/version are refused in one line', async () => {
-    const folder = join(dir, 'folder');
-    mkdirSync(folder);
-    expectOneLine(await init(folder), /folder is a folder/);
+  // An existing folder is a checkpoint folder target (init --out DIR/, docs/models.md), not a file to replace.
+  it('a missing folder and /proc/version are refused in one line', async () => {
     expectOneLine(await init(join(dir, 'missing', 'm.safetensors')), /its folder does not exist/);
     if (existsSync('/proc/version')) expectOneLine(await init('/proc/version'), /\/proc\/version cannot be created/);
     expect(partials()).toEqual([]);
