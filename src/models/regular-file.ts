@@ -3,6 +3,7 @@
 // Writing: only a missing path or a regular file is ever replaced (never a device, FIFO, folder or symbolic link).
 import { constants } from 'node:fs';
 import { access, lstat, open, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { FileAccessError } from '../errors.js';
 
 /** What a stat says a path is, for messages. */
@@ -112,7 +113,7 @@ export const OUTPUT_ACCEPTED = 'a path that does not exist yet or a regular file
  */
 export async function checkOutputPath(parameter: string, path: string): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new FileAccessError(parameter, String(path), 'is not a path', OUTPUT_ACCEPTED);
-  let s;
+  let s: Stats;
   try {
     s = await lstat(path);
   } catch (e) {

@@ -172,7 +172,7 @@ describe('typed errors where plain TypeErrors and RangeErrors were thrown', () =
 describe('GPU calls: typed errors before any GPU work', () => {
   let ctx: WeightInitContext;
   let submissions = 0;
-  let uncaptured: string[] = [];
+  const uncaptured: string[] = [];
   let target: GPUBuffer;
 
   beforeAll(async () => {
