@@ -40,14 +40,18 @@ function option(name: string, fallback: string): string {
   return v;
 }
 
-const sizes = option('n', '256,512,1024,2048,4096').split(',').map((s) => {
-  const n = Number(s);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--n: not a positive integer: ${s}`);
-  return n;
-});
+const sizes = option('n', '256,512,1024,2048,4096')
+  .split(',')
+  .map((s) => {
+    const n = Number(s);
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--n: not a positive integer: ${s}`);
+    return n;
+  });
 const repeat = Math.max(1, Number(option('repeat', '3')));
 const check = process.argv.includes('--check');
-const torchThreads = option('torch-threads', 'auto').split(',').map((t) => (t === 'auto' ? 0 : Number(t)));
+const torchThreads = option('torch-threads', 'auto')
+  .split(',')
+  .map((t) => (t === 'auto' ? 0 : Number(t)));
 
 interface Stats {
   medianMs: number;
@@ -102,7 +106,11 @@ function torchCase(python: string, n: number, threads: number): { stats: Stats; 
 /** max |q_a . q_b - delta_ab| over every pair with 48 sampled columns a of a square row-major Q. */
 function sampledOrthogonalityError(q: Float32Array, n: number): number {
   const picks = new Set<number>();
-  for (let i = 0; i < 16; i++) picks.add(Math.min(i, n - 1)).add(Math.max(0, n - 1 - i)).add(Math.floor(((i + 0.5) * n) / 16));
+  for (let i = 0; i < 16; i++)
+    picks
+      .add(Math.min(i, n - 1))
+      .add(Math.max(0, n - 1 - i))
+      .add(Math.floor(((i + 0.5) * n) / 16));
   const c = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) c[k * n + i] = q[i * n + k]!;
   let worst = 0;
@@ -122,7 +130,9 @@ const software = isSoftwareAdapter(ctx.adapter);
 const kernelMax = option('kernel-max', 'auto') === 'auto' ? (software ? 256 : Infinity) : Number(option('kernel-max', 'auto'));
 const python = findPython();
 const adapter = `${ctx.adapter.description || ctx.adapter.vendor} (fallback: ${ctx.adapter.isFallbackAdapter})`;
-console.error(`adapter: ${adapter}; default strategy: ${ctx.strategy}; cores: ${cpus().length}; torch: ${python ? `via ${python}` : 'skipped (no python3 with torch)'}`);
+console.error(
+  `adapter: ${adapter}; default strategy: ${ctx.strategy}; cores: ${cpus().length}; torch: ${python ? `via ${python}` : 'skipped (no python3 with torch)'}`,
+);
 const rows: Record<string, unknown>[] = [];
 const emit = (row: Record<string, unknown>) => {
   rows.push(row);
@@ -190,4 +200,12 @@ console.log(
     2,
   ),
 );
-console.error([`${'case'.padEnd(24) + 'median ms'.padStart(10) + 'min'.padStart(8) + 'max'.padStart(8)}  ratio vs torch`, ...rows.map((r) => `${String(r['case']).padEnd(24)}${String(r['medianMs'] ?? 'skipped').padStart(10)}${String(r['minMs'] ?? '').padStart(8)}${String(r['maxMs'] ?? '').padStart(8)}  ${r['ratioVsTorch'] ?? ''}`)].join('\n'));
+console.error(
+  [
+    `${'case'.padEnd(24) + 'median ms'.padStart(10) + 'min'.padStart(8) + 'max'.padStart(8)}  ratio vs torch`,
+    ...rows.map(
+      (r) =>
+        `${String(r['case']).padEnd(24)}${String(r['medianMs'] ?? 'skipped').padStart(10)}${String(r['minMs'] ?? '').padStart(8)}${String(r['maxMs'] ?? '').padStart(8)}  ${r['ratioVsTorch'] ?? ''}`,
+    ),
+  ].join('\n'),
+);

@@ -38,7 +38,7 @@ function escapeHtml(s: string): string {
 const COLORS: Record<string, string> = { limit: '#9e9e9e', ours: '#1f77b4', variant: '#9467bd', peer: '#ff7f0e', model: '#2ca02c' };
 /** What each bar colour stands for (the legend above the charts). */
 const GROUPS: Record<string, string> = {
-  limit: 'limit: store kernel (the adapter\'s write bandwidth)',
+  limit: "limit: store kernel (the adapter's write bandwidth)",
   ours: 'this library',
   variant: 'kernel variants of this library (the sweep, the store variants)',
   peer: 'others: TF.js, the CPU twin, SIMD on one thread, host upload',
@@ -130,7 +130,9 @@ function barChart(
     }
   } else if (options.reference !== undefined) {
     const xx = labelW + x(options.reference);
-    axis.push(`<line x1="${xx}" y1="0" x2="${xx}" y2="${y}" stroke="#b00" stroke-dasharray="3,3"/><text x="${xx}" y="${y + 12}" text-anchor="middle">${options.format(options.reference)}</text>`);
+    axis.push(
+      `<line x1="${xx}" y1="0" x2="${xx}" y2="${y}" stroke="#b00" stroke-dasharray="3,3"/><text x="${xx}" y="${y + 12}" text-anchor="middle">${options.format(options.reference)}</text>`,
+    );
   }
   const width = labelW + barW + valueW;
   const height = y + 18;

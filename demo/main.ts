@@ -301,8 +301,10 @@ function applyConfig(c: DemoConfig): void {
   if (c.seed !== undefined) $<HTMLInputElement>('seed').value = String(c.seed);
   if (c.placement !== undefined) $<HTMLSelectElement>('placement').value = c.placement;
   // A select silently keeps no option for an unknown value: check it took.
-  if (c.dtype !== undefined && $<HTMLSelectElement>('dtype').value !== c.dtype) throw new TypeError(`demo.init: dtype ${String(c.dtype)} is not f32, f16 or bf16`);
-  if (c.placement !== undefined && $<HTMLSelectElement>('placement').value !== c.placement) throw new TypeError(`demo.init: placement ${String(c.placement)} is not tensor or arena`);
+  if (c.dtype !== undefined && $<HTMLSelectElement>('dtype').value !== c.dtype)
+    throw new TypeError(`demo.init: dtype ${String(c.dtype)} is not f32, f16 or bf16`);
+  if (c.placement !== undefined && $<HTMLSelectElement>('placement').value !== c.placement)
+    throw new TypeError(`demo.init: placement ${String(c.placement)} is not tensor or arena`);
 }
 
 function readSettings(): Settings {
@@ -423,7 +425,8 @@ function updatePlan(): void {
     if (limits) {
       const biggest = tensors.reduce((m, t) => Math.max(m, t.byteLength), 0);
       if (biggest > limits.maxBufferSize) text += ` — a tensor of ${bytes(biggest)} exceeds this adapter's maxBufferSize`;
-      else if (s.placement === 'arena' && totals.byteLength > limits.maxBufferSize) text += ` — too large for one arena here (maxBufferSize ${bytes(limits.maxBufferSize)}): use one buffer per tensor`;
+      else if (s.placement === 'arena' && totals.byteLength > limits.maxBufferSize)
+        text += ` — too large for one arena here (maxBufferSize ${bytes(limits.maxBufferSize)}): use one buffer per tensor`;
     }
     el.textContent = text;
     el.className = '';
@@ -697,10 +700,10 @@ function niceTicks(lo: number, hi: number, target: number): number[] {
 const GRID_NOTE: Partial<Record<FloatDType, string>> = {
   bf16:
     'Stepped bars: bf16 keeps 8 significant bits, so between 2^k and 2^(k+1) there are only 128 values, 2^(k-7) apart; ' +
-    'each bin holds a whole number of them. The steps are the format\'s grid (the same values as the f32 ones, rounded), not the generator.',
+    "each bin holds a whole number of them. The steps are the format's grid (the same values as the f32 ones, rounded), not the generator.",
   f16:
     'f16 keeps 11 significant bits: 1024 values between 2^k and 2^(k+1), 2^(k-10) apart; where that spacing nears the bin width the bars step. ' +
-    'The steps are the format\'s grid, not the generator.',
+    "The steps are the format's grid, not the generator.",
 };
 
 function histogramSvg(name: string, values: Float64Array, t: ResolvedTensor): string {
@@ -753,18 +756,29 @@ function histogramSvg(name: string, values: Float64Array, t: ResolvedTensor): st
   // Axes and ticks.
   parts.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#444"/>`, `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#444"/>`);
   for (const x of niceTicks(lo, hi, 6)) {
-    parts.push(`<line x1="${px(x)}" y1="${H - B}" x2="${px(x)}" y2="${H - B + 4}" stroke="#444"/>`, `<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle">${num(x)}</text>`);
+    parts.push(
+      `<line x1="${px(x)}" y1="${H - B}" x2="${px(x)}" y2="${H - B + 4}" stroke="#444"/>`,
+      `<text x="${px(x)}" y="${H - B + 16}" text-anchor="middle">${num(x)}</text>`,
+    );
   }
   for (const y of niceTicks(0, yMax, 4)) {
-    parts.push(`<line x1="${L - 4}" y1="${py(y)}" x2="${L}" y2="${py(y)}" stroke="#444"/>`, `<text x="${L - 6}" y="${py(y) + 4}" text-anchor="end">${num(y)}</text>`);
+    parts.push(
+      `<line x1="${L - 4}" y1="${py(y)}" x2="${L}" y2="${py(y)}" stroke="#444"/>`,
+      `<text x="${L - 6}" y="${py(y) + 4}" text-anchor="end">${num(y)}</text>`,
+    );
   }
-  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">value</text>`, `<text x="12" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 12 ${(T + H - B) / 2})">count per bin</text>`);
+  parts.push(
+    `<text x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">value</text>`,
+    `<text x="12" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 12 ${(T + H - B) / 2})">count per bin</text>`,
+  );
   // Bars.
   counts.forEach((c, k) => {
     if (c === 0) return;
     const x0 = px(lo + k * width);
     const x1 = px(lo + (k + 1) * width);
-    parts.push(`<rect class="bar" x="${x0.toFixed(2)}" y="${py(c).toFixed(2)}" width="${Math.max(0.5, x1 - x0 - 0.5).toFixed(2)}" height="${(H - B - py(c)).toFixed(2)}" fill="#8fb8de"><title>[${num(lo + k * width)}, ${num(lo + (k + 1) * width)}): ${c}</title></rect>`);
+    parts.push(
+      `<rect class="bar" x="${x0.toFixed(2)}" y="${py(c).toFixed(2)}" width="${Math.max(0.5, x1 - x0 - 0.5).toFixed(2)}" height="${(H - B - py(c)).toFixed(2)}" fill="#8fb8de"><title>[${num(lo + k * width)}, ${num(lo + (k + 1) * width)}): ${c}</title></rect>`,
+    );
   });
   // Theory.
   let legend = '';
@@ -774,13 +788,19 @@ function histogramSvg(name: string, values: Float64Array, t: ResolvedTensor): st
     legend = theory.label;
   } else if (theory?.kind === 'spike') {
     const x = px(theory.at);
-    parts.push(`<line class="spike" x1="${x}" y1="${H - B}" x2="${x}" y2="${py(n)}" stroke="#d62728" stroke-width="2"/>`, `<circle class="spike" cx="${x}" cy="${py(n)}" r="3.5" fill="#d62728"/>`);
+    parts.push(
+      `<line class="spike" x1="${x}" y1="${H - B}" x2="${x}" y2="${py(n)}" stroke="#d62728" stroke-width="2"/>`,
+      `<circle class="spike" cx="${x}" cy="${py(n)}" r="3.5" fill="#d62728"/>`,
+    );
     legend = `${theory.label} (all ${count(n)} values)`;
   }
   const title = `${name}: ${count(n)} of ${count(t.numel)} values, ${t.dtype}`;
   parts.push(`<text x="${L}" y="14" font-weight="600">${escapeHtml(title)}</text>`);
   parts.push(`<rect x="${L}" y="20" width="10" height="8" fill="#8fb8de"/><text x="${L + 14}" y="28">histogram</text>`);
-  if (legend) parts.push(`<line x1="${L + 90}" y1="24" x2="${L + 104}" y2="24" stroke="#d62728" stroke-width="2"/><text x="${L + 108}" y="28">${escapeHtml(legend)}</text>`);
+  if (legend)
+    parts.push(
+      `<line x1="${L + 90}" y1="24" x2="${L + 104}" y2="24" stroke="#d62728" stroke-width="2"/><text x="${L + 108}" y="28">${escapeHtml(legend)}</text>`,
+    );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" data-tensor="${escapeHtml(name)}" data-count="${n}" role="img" aria-label="${escapeHtml(title)}">${parts.join('')}</svg>`;
 }
 
@@ -897,7 +917,9 @@ async function run(settings: Settings): Promise<DemoSummary> {
       }),
     };
     const rate = initMs > 0 ? totals.byteLength / (initMs / 1000) : 0;
-    status(`initialized ${count(totals.tensors)} tensors (${count(totals.numel)} parameters, ${bytes(totals.byteLength)}) in ${(initMs / 1000).toFixed(2)} s (${bytes(rate)}/s). Pick a tensor for its histogram.`);
+    status(
+      `initialized ${count(totals.tensors)} tensors (${count(totals.numel)} parameters, ${bytes(totals.byteLength)}) in ${(initMs / 1000).toFixed(2)} s (${bytes(rate)}/s). Pick a tensor for its histogram.`,
+    );
     const first = tensors.find((t) => t.resolved.kind === 'distribution' && t.numel > 0) ?? tensors[0];
     if (first) await selectTensor(first.name);
     return summary;
@@ -1084,7 +1106,8 @@ tbody.addEventListener('keydown', (e) => {
 });
 
 if (!navigator.gpu) {
-  contextError = 'navigator.gpu is missing: this browser has no WebGPU here (Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu on Linux; the page must be served from https or localhost)';
+  contextError =
+    'navigator.gpu is missing: this browser has no WebGPU here (Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu on Linux; the page must be served from https or localhost)';
 }
 (contextError ? Promise.reject(new Error(contextError)) : getContext())
   .then(() => {

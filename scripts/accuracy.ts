@@ -22,16 +22,7 @@
 // Runs single-threaded; about a minute on a 2-core machine at the default n.
 
 import { writeFileSync } from 'node:fs';
-import {
-  erfinvF32,
-  logF32,
-  normalQuantile,
-  openUniformFromWord,
-  reciprocalF32,
-  sinCos2Pi,
-  sqrtF32,
-  uniformFromWord,
-} from '../src/twin/transforms.js';
+import { erfinvF32, logF32, normalQuantile, openUniformFromWord, reciprocalF32, sinCos2Pi, sqrtF32, uniformFromWord } from '../src/twin/transforms.js';
 import { boxMuller, truncatedNormalFromWord } from '../src/twin/normal.js';
 import { expF64, normalCdfF64, normalCdfSeries, tailContinuedFraction } from '../src/contract/normal-cdf.js';
 import { resolveDistribution, truncatedNormal } from '../src/contract/distributions.js';
@@ -205,24 +196,17 @@ function lowerQuantileF64(p: number): number {
   if (p < 0.02425) {
     const q = Math.sqrt(-2 * Math.log(p));
     x =
-      (((((-7.784894002430293e-3 * q - 3.223964580411365e-1) * q - 2.400758277161838) * q - 2.549732539343734) * q +
-        4.374664141464968) *
-        q +
+      (((((-7.784894002430293e-3 * q - 3.223964580411365e-1) * q - 2.400758277161838) * q - 2.549732539343734) * q + 4.374664141464968) * q +
         2.938163982698783) /
       ((((7.784695709041462e-3 * q + 3.224671290700398e-1) * q + 2.445134137142996) * q + 3.754408661907416) * q + 1);
   } else {
     const q = p - 0.5;
     const r = q * q;
     x =
-      ((((((-3.969683028665376e1 * r + 2.209460984245205e2) * r - 2.759285104469687e2) * r + 1.38357751867269e2) * r -
-        3.066479806614716e1) *
-        r +
+      ((((((-3.969683028665376e1 * r + 2.209460984245205e2) * r - 2.759285104469687e2) * r + 1.38357751867269e2) * r - 3.066479806614716e1) * r +
         2.506628277459239) *
         q) /
-      (((((-5.447609879822406e1 * r + 1.615858368580409e2) * r - 1.556989798598866e2) * r + 6.680131188771972e1) * r -
-        1.328068155288572e1) *
-        r +
-        1);
+      (((((-5.447609879822406e1 * r + 1.615858368580409e2) * r - 1.556989798598866e2) * r + 6.680131188771972e1) * r - 1.328068155288572e1) * r + 1);
   }
   // Halley: x -= u / (1 + x u / 2), u = (Phi(x) - p) / phi(x).
   const u = cdfResidualF64(x, p) * SQRT_2PI * Math.exp(0.5 * x * x);
@@ -438,7 +422,13 @@ function run(options: Options): void {
 
   // --- sqrtF32 -----------------------------------------------------------------------------------
   measure(
-    [{ fn: 'sqrtF32', domain: 'x = f32(-2·logF32(u1)), all 2^23 Box–Muller u1 (x in (0, 32.3])', describe: (x, u1) => `x = ${describeF32(x, NaN)} from ${describeU1(u1, NaN)}` }],
+    [
+      {
+        fn: 'sqrtF32',
+        domain: 'x = f32(-2·logF32(u1)), all 2^23 Box–Muller u1 (x in (0, 32.3])',
+        describe: (x, u1) => `x = ${describeF32(x, NaN)} from ${describeU1(u1, NaN)}`,
+      },
+    ],
     ([s]) => {
       for (let k = 0; k < GRID; k++) {
         const u1 = Math.max(k * 2 ** -23, U1_FLOOR);
@@ -454,13 +444,22 @@ function run(options: Options): void {
       s!.add(sqrtF32(x), Math.sqrt(x), x);
     }
   });
-  measure([{ fn: 'sqrtF32', domain: 'random positive normal f32, uniform exponent [2^-126, 2^128) (wider than the documented [2^-100, 2^100])', describe: describeF32 }], ([s]) => {
-    const r = rng();
-    for (let i = 0; i < n; i++) {
-      const x = r.normalF32();
-      s!.add(sqrtF32(x), Math.sqrt(x), x);
-    }
-  });
+  measure(
+    [
+      {
+        fn: 'sqrtF32',
+        domain: 'random positive normal f32, uniform exponent [2^-126, 2^128) (wider than the documented [2^-100, 2^100])',
+        describe: describeF32,
+      },
+    ],
+    ([s]) => {
+      const r = rng();
+      for (let i = 0; i < n; i++) {
+        const x = r.normalF32();
+        s!.add(sqrtF32(x), Math.sqrt(x), x);
+      }
+    },
+  );
 
   // --- reciprocalF32 -----------------------------------------------------------------------------
   measure([{ fn: 'reciprocalF32', domain: 'every f32 d in [1, 4) (2^24 values)', describe: describeF32 }], ([s]) => {
@@ -476,14 +475,17 @@ function run(options: Options): void {
       s!.add(reciprocalF32(d), 1 / d, d);
     }
   });
-  measure([{ fn: 'reciprocalF32', domain: 'random f32 d in [2^126, 2^128) (1/d subnormal; outside the documented d < 2^126)', describe: describeF32 }], ([s]) => {
-    const r = rng();
-    const m = Math.max(1, Math.floor(n / 100));
-    for (let i = 0; i < m; i++) {
-      const d = r.normalF32(253, 254);
-      s!.add(reciprocalF32(d), 1 / d, d);
-    }
-  });
+  measure(
+    [{ fn: 'reciprocalF32', domain: 'random f32 d in [2^126, 2^128) (1/d subnormal; outside the documented d < 2^126)', describe: describeF32 }],
+    ([s]) => {
+      const r = rng();
+      const m = Math.max(1, Math.floor(n / 100));
+      for (let i = 0; i < m; i++) {
+        const d = r.normalF32(253, 254);
+        s!.add(reciprocalF32(d), 1 / d, d);
+      }
+    },
+  );
 
   // --- sinCos2Pi ---------------------------------------------------------------------------------
   const sinSpec = (domain: string, describe: Describe) => [
@@ -595,15 +597,12 @@ function run(options: Options): void {
       }
     },
   );
-  measure(
-    [{ fn: 'boxMuller radius r = sqrtF32(f32(-2·logF32(u1)))', domain: 'all 2^23 u1 = max(k·2^-23, f32(1e-7))', describe: describeU1 }],
-    ([s]) => {
-      for (let k = 0; k < GRID; k++) {
-        const u1 = Math.max(k * 2 ** -23, U1_FLOOR);
-        s!.add(sqrtF32(f(-2 * logF32(u1))), Math.sqrt(-2 * Math.log(u1)), u1);
-      }
-    },
-  );
+  measure([{ fn: 'boxMuller radius r = sqrtF32(f32(-2·logF32(u1)))', domain: 'all 2^23 u1 = max(k·2^-23, f32(1e-7))', describe: describeU1 }], ([s]) => {
+    for (let k = 0; k < GRID; k++) {
+      const u1 = Math.max(k * 2 ** -23, U1_FLOOR);
+      s!.add(sqrtF32(f(-2 * logF32(u1))), Math.sqrt(-2 * Math.log(u1)), u1);
+    }
+  });
 
   // --- truncatedNormalFromWord -------------------------------------------------------------------
   // Every word (only the low 23 bits matter) for two parameter sets; reference = the same formula in f64
@@ -645,7 +644,9 @@ function main(): void {
   const seconds = (performance.now() - t0) / 1000;
 
   const lines: string[] = [];
-  lines.push(`Accuracy of the f32 transforms against f64 references (seed ${options.seed}, n = ${options.n}, Node ${process.version}, ${seconds.toFixed(1)} s).`);
+  lines.push(
+    `Accuracy of the f32 transforms against f64 references (seed ${options.seed}, n = ${options.n}, Node ${process.version}, ${seconds.toFixed(1)} s).`,
+  );
   lines.push('');
   lines.push('| function | inputs (domain) | count | max abs err | max rel err | max err (ulps) | at (max ulps) | at (max abs) |');
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | --- | --- |');

@@ -3,7 +3,18 @@ export { initialize, initializePlanned } from './twin/initialize.js';
 export { planInitialize, sliceInitializePlan } from './init/plan-initialize.js';
 export type { InitializePlan } from './init/plan-initialize.js';
 export { orthogonalF32 } from './twin/orthogonal.js';
-export { generate, generatePlanned, fillConstant, scatterConstant, convertF32, generateBits, generateUniform, generateNormal, generateTruncatedNormal, blockWords } from './twin/generate.js';
+export {
+  generate,
+  generatePlanned,
+  fillConstant,
+  scatterConstant,
+  convertF32,
+  generateBits,
+  generateUniform,
+  generateNormal,
+  generateTruncatedNormal,
+  blockWords,
+} from './twin/generate.js';
 export { planGenerate, slicePlan, splitPlan, resolveDType, ENTRY_POINTS } from './contract/plan.js';
 export type { GeneratePlan, GenerateRequest, GenerateEntryPoint, DistributionParams } from './contract/plan.js';
 export type { CpuGenerateOptions, ArrayForDType, GeneratedArray } from './twin/generate.js';

@@ -58,9 +58,7 @@ async function loadDawn(): Promise<DawnModule> {
     const specifier = 'webgpu';
     return (await import(/* @vite-ignore */ specifier)) as DawnModule;
   } catch (e) {
-    throw new UnsupportedError(
-      `the optional peer dependency 'webgpu' (Dawn for Node) could not be loaded: ${String(e)}; install it with 'npm install webgpu'`,
-    );
+    throw new UnsupportedError(`the optional peer dependency 'webgpu' (Dawn for Node) could not be loaded: ${String(e)}; install it with 'npm install webgpu'`);
   }
 }
 
@@ -87,8 +85,7 @@ export async function requestNodeGPU(options: NodeGPUOptions = {}): Promise<Node
   const mode = options.swiftShader ?? 'auto';
   // A driver list chosen by the caller (VK_ICD_FILENAMES / VK_DRIVER_FILES) is always tried first.
   const chosenDrivers = Boolean(process.env['VK_ICD_FILENAMES'] || process.env['VK_DRIVER_FILES']);
-  const probeSystem =
-    mode === 'never' || (mode === 'auto' && (chosenDrivers || hasGpuDeviceNode() || !findSwiftShaderIcd(options.swiftShaderIcd)));
+  const probeSystem = mode === 'never' || (mode === 'auto' && (chosenDrivers || hasGpuDeviceNode() || !findSwiftShaderIcd(options.swiftShaderIcd)));
   if (probeSystem) {
     const gpu = createInstance(dawn, flags);
     if (await gpu.requestAdapter()) return { gpu, swiftShaderFallback: false };

@@ -31,7 +31,7 @@ describe('built dist/', () => {
     expect(typeof gpuDist.createContext).toBe('function');
   });
 
-  it('the node entry generates on the GPU with the CPU twin\'s bits', async () => {
+  it("the node entry generates on the GPU with the CPU twin's bits", async () => {
     const ctx = await nodeDist.createNodeContext();
     try {
       const r = await ctx.generate({ seed: 5, start: 7, count: 333, dist: nodeDist.uniform(0, 10) });

@@ -52,13 +52,42 @@ describe('layouts reflected from the WGSL', () => {
   it('Params has the members the host writes, with WGSL offsets', () => {
     const params = generateModule.layout.structs['Params']!;
     expect(Object.keys(params.members)).toEqual([
-      'key', 'stream', 'startBlock', 'phase', 'count', 'outIndex', 'rowBlocks', 'blockStride',
-      'low', 'range', 'mean', 'stddev', 'pLow', 'pWidth', 'clampLow', 'clampHigh', 'stride', 'sourceIndex', 'fence',
+      'key',
+      'stream',
+      'startBlock',
+      'phase',
+      'count',
+      'outIndex',
+      'rowBlocks',
+      'blockStride',
+      'low',
+      'range',
+      'mean',
+      'stddev',
+      'pLow',
+      'pWidth',
+      'clampLow',
+      'clampHigh',
+      'stride',
+      'sourceIndex',
+      'fence',
     ]);
     expect(params.members['key']).toMatchObject({ offset: 0, components: 2, scalar: 'u32' });
     expect(params.members['low']).toMatchObject({ scalar: 'f32', components: 1 });
-    expect(generateModule.layout.bindings.map((b) => [b.binding, b.type])).toEqual([[0, 'uniform'], [1, 'storage'], [2, 'read-only-storage']]);
-    expect(generateModule.layout.entryPoints.map((e) => e.name)).toEqual(['generateBits', 'generateUniform', 'generateNormal', 'generateTruncatedNormal', 'fillConstant', 'scatterConstant', 'convertF32']);
+    expect(generateModule.layout.bindings.map((b) => [b.binding, b.type])).toEqual([
+      [0, 'uniform'],
+      [1, 'storage'],
+      [2, 'read-only-storage'],
+    ]);
+    expect(generateModule.layout.entryPoints.map((e) => e.name)).toEqual([
+      'generateBits',
+      'generateUniform',
+      'generateNormal',
+      'generateTruncatedNormal',
+      'fillConstant',
+      'scatterConstant',
+      'convertF32',
+    ]);
     expect(generateModule.layout.entryPoints.find((e) => e.name === 'convertF32')!.bindings).toEqual([0, 1, 2]);
     expect(generateModule.layout.entryPoints.find((e) => e.name === 'generateBits')!.bindings).toEqual([0, 1]);
   });
@@ -66,8 +95,25 @@ describe('layouts reflected from the WGSL', () => {
   it('packStruct refuses members the shader lacks and missing members', () => {
     const params = generateModule.layout.structs['Params']!;
     const full = {
-      key: [1, 2], stream: [3, 4], startBlock: [5, 6], phase: 1, count: 2, outIndex: 3, rowBlocks: 4, blockStride: 4,
-      low: 0.5, range: 2, mean: 0, stddev: 1, pLow: 0, pWidth: 1, clampLow: -1, clampHigh: 1, stride: 0, sourceIndex: 0, fence: 0,
+      key: [1, 2],
+      stream: [3, 4],
+      startBlock: [5, 6],
+      phase: 1,
+      count: 2,
+      outIndex: 3,
+      rowBlocks: 4,
+      blockStride: 4,
+      low: 0.5,
+      range: 2,
+      mean: 0,
+      stddev: 1,
+      pLow: 0,
+      pWidth: 1,
+      clampLow: -1,
+      clampHigh: 1,
+      stride: 0,
+      sourceIndex: 0,
+      fence: 0,
     };
     const view = new DataView(packStruct(params, full));
     expect(view.getUint32(params.members['stream']!.offset + 4, true)).toBe(4);

@@ -13,7 +13,21 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { builtinModules } from 'node:module';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync, lstatSync, readlinkSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+  lstatSync,
+  readlinkSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +80,10 @@ async function bundleApp(app: string): Promise<void> {
       wgslReflectPlugin(),
       // The test files export nothing and the package says "sideEffects": false: without this, the
       // bundler would drop them as unused.
-      { name: 'device-test-files-have-side-effects', transform: (code: string, id: string) => (id.startsWith(join(ROOT, 'test')) ? { code, moduleSideEffects: true } : undefined) },
+      {
+        name: 'device-test-files-have-side-effects',
+        transform: (code: string, id: string) => (id.startsWith(join(ROOT, 'test')) ? { code, moduleSideEffects: true } : undefined),
+      },
     ],
     resolve: { alias: { vitest: join(HERE, 'test-runner.ts') } },
     build: {
@@ -130,7 +147,8 @@ function filesUnder(dir: string): string[] {
 }
 
 export async function bundleDevice(): Promise<{ dir: string; bytes: number }> {
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the device bundle is built on x86-64 Linux (this is ${process.platform}-${process.arch})`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new Error(`the device bundle is built on x86-64 Linux (this is ${process.platform}-${process.arch})`);
   const dawn = join(ROOT, 'node_modules', 'webgpu');
   const dawnNode = join(dawn, 'dist', 'linux-x64', 'dawn.node');
   if (!existsSync(dawnNode)) throw new Error(`no ${relative(ROOT, dawnNode)}: run npm install`);

@@ -50,7 +50,14 @@ function runPart(name: string, command: string, args: string[], jsonPath: string
   if (r.signal) error ??= `${name} was stopped by ${r.signal}`;
   if (json === undefined) error ??= `${name} exited with ${r.status} and wrote no report`;
   log(`${name}: exit ${r.status ?? r.signal} after ${(durationMs / 1000).toFixed(1)} s`);
-  return { ok: r.status === 0 && json !== undefined, exitCode: r.status, signal: r.signal, durationMs, ...(json === undefined ? {} : { json }), ...(error ? { error } : {}) };
+  return {
+    ok: r.status === 0 && json !== undefined,
+    exitCode: r.status,
+    signal: r.signal,
+    durationMs,
+    ...(json === undefined ? {} : { json }),
+    ...(error ? { error } : {}),
+  };
 }
 
 function readRows(path: string): CaseResult[] {
@@ -72,7 +79,14 @@ async function probeAdapter() {
   const { adapter, device, timestamps } = await requestBenchDevice(node.gpu);
   try {
     const info = adapterInfoObject(device, adapter);
-    return { adapter: info, softwareAdapter: isSoftwareAdapter(info), swiftShaderFallback: node.swiftShaderFallback, timestamps, limits: limitsObject(device.limits), features: [...device.features].map(String).sort() };
+    return {
+      adapter: info,
+      softwareAdapter: isSoftwareAdapter(info),
+      swiftShaderFallback: node.swiftShaderFallback,
+      timestamps,
+      limits: limitsObject(device.limits),
+      features: [...device.features].map(String).sort(),
+    };
   } finally {
     device.destroy();
   }
@@ -106,7 +120,13 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`no adapter: ${probe.error}`);
   }
 
-  const testsPart = runPart('gpu tests', node, [join(APP, 'gpu-tests.mjs'), '--json', join(out, 'gpu-tests.json')], join(out, 'gpu-tests.json'), quick ? 150 : 300);
+  const testsPart = runPart(
+    'gpu tests',
+    node,
+    [join(APP, 'gpu-tests.mjs'), '--json', join(out, 'gpu-tests.json')],
+    join(out, 'gpu-tests.json'),
+    quick ? 150 : 300,
+  );
   const benchPart = runPart(
     'bench',
     node,

@@ -29,7 +29,8 @@ function largest(rows: readonly CaseResult[], id: string): CaseResult | undefine
 export function evaluateTargets(rows: readonly CaseResult[], pytorch: Record<string, unknown>, softwareAdapter: boolean | undefined): TargetResult[] {
   const torchRows = Array.isArray(pytorch['results']) ? (pytorch['results'] as TorchRow[]) : [];
   const torchSkipped = typeof pytorch['skipped'] === 'string' ? `PyTorch peer skipped: ${pytorch['skipped']}` : 'no PyTorch row';
-  const notReal = softwareAdapter === false ? undefined : softwareAdapter ? 'software adapter (the "GPU" runs on the CPU): says nothing about GPU speed' : 'no adapter';
+  const notReal =
+    softwareAdapter === false ? undefined : softwareAdapter ? 'software adapter (the "GPU" runs on the CPU): says nothing about GPU speed' : 'no adapter';
   const target = (id: string, what: string, goal: string, value: number | undefined, met: (v: number) => boolean, missing: string): TargetResult => {
     if (value === undefined || !Number.isFinite(value)) return { id, what, goal, unmeasured: missing };
     if (notReal) return { id, what, goal, value, unmeasured: notReal };
@@ -41,10 +42,38 @@ export function evaluateTargets(rows: readonly CaseResult[], pytorch: Record<str
   const llama = rows.find((r) => r.case === 'llama2-7b-bf16' && r.wallMs);
   const orthogonal = rows.find((r) => r.case === 'orthogonal-4096' && r.wallMs);
   return [
-    target('uniform-f32-vs-store', 'uniform f32 / store kernel bandwidth, largest size', '>= 0.85', fraction('uniform-f32'), (v) => v >= 0.85, 'no uniform-f32 or store-32 row'),
-    target('normal-f32-vs-store', 'normal f32 / store kernel bandwidth, largest size', '>= 0.7', fraction('normal-f32'), (v) => v >= 0.7, 'no normal-f32 or store-32 row'),
-    target('normal-bf16-vs-store16', 'normal bf16 / 16-bit store kernel bandwidth, largest size', '>= 0.7', fraction('normal-bf16'), (v) => v >= 0.7, 'no normal-bf16 or store-16 row'),
-    target('gpt2-vs-tfjs', 'GPT-2 small time to weights: TF.js time / ours', '>= 50', gpt2?.speedupVsTfjs, (v) => v >= 50, 'no gpt2-ours and gpt2-tfjs rows (the model cases are off in --quick)'),
+    target(
+      'uniform-f32-vs-store',
+      'uniform f32 / store kernel bandwidth, largest size',
+      '>= 0.85',
+      fraction('uniform-f32'),
+      (v) => v >= 0.85,
+      'no uniform-f32 or store-32 row',
+    ),
+    target(
+      'normal-f32-vs-store',
+      'normal f32 / store kernel bandwidth, largest size',
+      '>= 0.7',
+      fraction('normal-f32'),
+      (v) => v >= 0.7,
+      'no normal-f32 or store-32 row',
+    ),
+    target(
+      'normal-bf16-vs-store16',
+      'normal bf16 / 16-bit store kernel bandwidth, largest size',
+      '>= 0.7',
+      fraction('normal-bf16'),
+      (v) => v >= 0.7,
+      'no normal-bf16 or store-16 row',
+    ),
+    target(
+      'gpt2-vs-tfjs',
+      'GPT-2 small time to weights: TF.js time / ours',
+      '>= 50',
+      gpt2?.speedupVsTfjs,
+      (v) => v >= 50,
+      'no gpt2-ours and gpt2-tfjs rows (the model cases are off in --quick)',
+    ),
     target(
       'gpt2-vs-pytorch',
       'GPT-2 small time to weights: ours / PyTorch CUDA (HF recipe)',
@@ -61,6 +90,13 @@ export function evaluateTargets(rows: readonly CaseResult[], pytorch: Record<str
       (v) => v < 0.05,
       'no orthogonal-4096 row (a model case: off in --quick)',
     ),
-    target('llama2-7b-bf16-seconds', 'Llama-2-7B bf16, per-tensor buffers, time to weights in seconds', '< 1', llama?.wallMs ? llama.wallMs.median / 1000 : undefined, (v) => v < 1, 'no llama2-7b-bf16 row (off in --quick; needs 13.5 GB of GPU memory)'),
+    target(
+      'llama2-7b-bf16-seconds',
+      'Llama-2-7B bf16, per-tensor buffers, time to weights in seconds',
+      '< 1',
+      llama?.wallMs ? llama.wallMs.median / 1000 : undefined,
+      (v) => v < 1,
+      'no llama2-7b-bf16 row (off in --quick; needs 13.5 GB of GPU memory)',
+    ),
   ];
 }

@@ -81,14 +81,13 @@ function addSuite(name: string, body: () => void): void {
 }
 
 function each<A extends unknown[]>(register: (name: string, fn: () => unknown) => void) {
-  return (table: readonly unknown[]) =>
-    (template: string, fn: (...args: A) => unknown, timeout?: number) => {
-      for (const row of table) {
-        const args = (Array.isArray(row) ? row : [row]) as A;
-        register(formatName(template, args), () => fn(...args));
-      }
-      void timeout;
-    };
+  return (table: readonly unknown[]) => (template: string, fn: (...args: A) => unknown, timeout?: number) => {
+    for (const row of table) {
+      const args = (Array.isArray(row) ? row : [row]) as A;
+      register(formatName(template, args), () => fn(...args));
+    }
+    void timeout;
+  };
 }
 
 type TestFn = ((name: string, body?: Body, timeout?: number) => void) & {
@@ -140,7 +139,13 @@ function countTests(suite: Suite): number {
   return suite.items.reduce((n, item) => n + ('items' in item ? countTests(item) : 1), 0);
 }
 
-async function runSuite(suite: Suite, path: string[], each: { before: Hook[]; after: Hook[] }, summary: TestSummary, log: (line: string) => void): Promise<void> {
+async function runSuite(
+  suite: Suite,
+  path: string[],
+  each: { before: Hook[]; after: Hook[] },
+  summary: TestSummary,
+  log: (line: string) => void,
+): Promise<void> {
   const fullPath = suite.name ? [...path, suite.name] : path;
   const title = fullPath.join(' > ');
   try {

@@ -133,9 +133,29 @@ const ORTHOGONAL_CASES: BenchCase[] = ORTHOGONAL_SIZES.map(
 export const CASES: readonly BenchCase[] = [
   { id: 'store-32', label: 'store kernel, 4 B/elem (limit)', group: 'limit', kind: { type: 'store', elementBytes: 4 }, elementBytes: 4 },
   { id: 'store-16', label: 'store kernel, 2 B/elem (limit)', group: 'limit', kind: { type: 'store', elementBytes: 2 }, elementBytes: 2 },
-  { id: 'bits-u32', label: 'ours bits u32', group: 'ours', kind: { type: 'generate', dist: { kind: 'bits' }, dtype: 'u32', strategy: 'kernel' }, elementBytes: 4 },
-  { id: 'uniform-f32', label: 'ours uniform f32', group: 'ours', kind: { type: 'generate', dist: UNIFORM, dtype: 'f32', strategy: 'kernel' }, elementBytes: 4, tfjsPeer: 'tfjs-uniform' },
-  { id: 'normal-f32', label: 'ours normal f32', group: 'ours', kind: { type: 'generate', dist: NORMAL, dtype: 'f32', strategy: 'kernel' }, elementBytes: 4, tfjsPeer: 'tfjs-normal' },
+  {
+    id: 'bits-u32',
+    label: 'ours bits u32',
+    group: 'ours',
+    kind: { type: 'generate', dist: { kind: 'bits' }, dtype: 'u32', strategy: 'kernel' },
+    elementBytes: 4,
+  },
+  {
+    id: 'uniform-f32',
+    label: 'ours uniform f32',
+    group: 'ours',
+    kind: { type: 'generate', dist: UNIFORM, dtype: 'f32', strategy: 'kernel' },
+    elementBytes: 4,
+    tfjsPeer: 'tfjs-uniform',
+  },
+  {
+    id: 'normal-f32',
+    label: 'ours normal f32',
+    group: 'ours',
+    kind: { type: 'generate', dist: NORMAL, dtype: 'f32', strategy: 'kernel' },
+    elementBytes: 4,
+    tfjsPeer: 'tfjs-normal',
+  },
   {
     id: 'truncnormal-f32',
     label: 'ours truncatedNormal f32',
@@ -177,8 +197,22 @@ export const CASES: readonly BenchCase[] = [
     kind: { type: 'generate', dist: NORMAL, dtype: 'bf16', strategy: 'upload' },
     elementBytes: 2,
   },
-  { id: 'simd-uniform-f32', label: 'SIMD CPU generator uniform f32 (1 thread)', group: 'peer', kind: { type: 'cpu-simd', dist: UNIFORM, dtype: 'f32' }, elementBytes: 4, oursCase: 'uniform-f32' },
-  { id: 'simd-normal-f32', label: 'SIMD CPU generator normal f32 (1 thread)', group: 'peer', kind: { type: 'cpu-simd', dist: NORMAL, dtype: 'f32' }, elementBytes: 4, oursCase: 'normal-f32' },
+  {
+    id: 'simd-uniform-f32',
+    label: 'SIMD CPU generator uniform f32 (1 thread)',
+    group: 'peer',
+    kind: { type: 'cpu-simd', dist: UNIFORM, dtype: 'f32' },
+    elementBytes: 4,
+    oursCase: 'uniform-f32',
+  },
+  {
+    id: 'simd-normal-f32',
+    label: 'SIMD CPU generator normal f32 (1 thread)',
+    group: 'peer',
+    kind: { type: 'cpu-simd', dist: NORMAL, dtype: 'f32' },
+    elementBytes: 4,
+    oursCase: 'normal-f32',
+  },
   {
     id: 'simd-truncnormal-f32',
     label: 'SIMD CPU generator truncatedNormal f32 (1 thread)',
@@ -187,12 +221,33 @@ export const CASES: readonly BenchCase[] = [
     elementBytes: 4,
     oursCase: 'truncnormal-f32',
   },
-  { id: 'cpu-uniform-f32', label: 'CPU twin uniform f32 (1 thread)', group: 'peer', kind: { type: 'cpu-twin', dist: UNIFORM, dtype: 'f32' }, elementBytes: 4, oursCase: 'uniform-f32' },
-  { id: 'cpu-normal-f32', label: 'CPU twin normal f32 (1 thread)', group: 'peer', kind: { type: 'cpu-twin', dist: NORMAL, dtype: 'f32' }, elementBytes: 4, oursCase: 'normal-f32' },
+  {
+    id: 'cpu-uniform-f32',
+    label: 'CPU twin uniform f32 (1 thread)',
+    group: 'peer',
+    kind: { type: 'cpu-twin', dist: UNIFORM, dtype: 'f32' },
+    elementBytes: 4,
+    oursCase: 'uniform-f32',
+  },
+  {
+    id: 'cpu-normal-f32',
+    label: 'CPU twin normal f32 (1 thread)',
+    group: 'peer',
+    kind: { type: 'cpu-twin', dist: NORMAL, dtype: 'f32' },
+    elementBytes: 4,
+    oursCase: 'normal-f32',
+  },
   { id: 'upload-f32', label: 'host fill + writeBuffer f32', group: 'peer', kind: { type: 'upload' }, elementBytes: 4, oursCase: 'uniform-f32' },
   { id: 'tfjs-uniform', label: 'TF.js randomUniform', group: 'peer', kind: { type: 'tfjs', init: 'uniform' }, elementBytes: 4, oursCase: 'uniform-f32' },
   { id: 'tfjs-normal', label: 'TF.js randomNormal', group: 'peer', kind: { type: 'tfjs', init: 'normal' }, elementBytes: 4, oursCase: 'normal-f32' },
-  { id: 'tfjs-truncnormal', label: 'TF.js truncatedNormal', group: 'peer', kind: { type: 'tfjs', init: 'truncatedNormal' }, elementBytes: 4, oursCase: 'truncnormal-f32' },
+  {
+    id: 'tfjs-truncnormal',
+    label: 'TF.js truncatedNormal',
+    group: 'peer',
+    kind: { type: 'tfjs', init: 'truncatedNormal' },
+    elementBytes: 4,
+    oursCase: 'truncnormal-f32',
+  },
   {
     id: 'tfjs-glorotnormal',
     label: 'TF.js layers glorotNormal',
@@ -252,7 +307,11 @@ export function parseSize(text: string): SizeSpec {
 
 /** '1M', '64K', '1.5G' when that is exact (at most two decimals), else the plain count. */
 export function sizeLabel(n: number): string {
-  for (const [unit, suffix] of [[1 << 30, 'G'], [1 << 20, 'M'], [1 << 10, 'K']] as const) {
+  for (const [unit, suffix] of [
+    [1 << 30, 'G'],
+    [1 << 20, 'M'],
+    [1 << 10, 'K'],
+  ] as const) {
     if (n >= unit && Number.isInteger((n / unit) * 100)) return `${n / unit}${suffix}`;
   }
   return String(n);

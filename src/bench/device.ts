@@ -11,10 +11,7 @@ export interface BenchDevice {
   readonly timestamps: boolean;
 }
 
-export async function requestBenchDevice(
-  gpu: GPU,
-  options: { powerPreference?: GPUPowerPreference; timestamps?: boolean } = {},
-): Promise<BenchDevice> {
+export async function requestBenchDevice(gpu: GPU, options: { powerPreference?: GPUPowerPreference; timestamps?: boolean } = {}): Promise<BenchDevice> {
   const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
   if (!adapter) throw new Error('no WebGPU adapter (requestAdapter() returned null)');
   const requiredLimits: Record<string, number> = {};
@@ -74,7 +71,10 @@ export function limitsObject(limits: GPUSupportedLimits): Record<string, number>
 }
 
 /** The adapter's identity as plain data (GPUAdapterInfo's fields are prototype getters, lost by JSON). */
-export function adapterInfoObject(device: GPUDevice, adapter?: GPUAdapter): {
+export function adapterInfoObject(
+  device: GPUDevice,
+  adapter?: GPUAdapter,
+): {
   vendor: string;
   architecture: string;
   device: string;

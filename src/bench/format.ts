@@ -38,7 +38,11 @@ export const COLUMNS: readonly Column[] = [
   { title: 'gpu ms', align: 'right', value: (r) => (r.gpuMs ? ms(r.gpuMs.median) : '') },
   { title: 'elem/s', align: 'right', value: (r) => si(r.elementsPerSecond) },
   { title: 'GB/s', align: 'right', value: (r) => (r.gigabytesPerSecond === undefined ? '' : r.gigabytesPerSecond.toPrecision(3)) },
-  { title: 'of store', align: 'right', value: (r) => (r.fractionOfStore === undefined ? '' : `${(100 * r.fractionOfStore).toFixed(r.fractionOfStore < 0.1 ? 1 : 0)}%`) },
+  {
+    title: 'of store',
+    align: 'right',
+    value: (r) => (r.fractionOfStore === undefined ? '' : `${(100 * r.fractionOfStore).toFixed(r.fractionOfStore < 0.1 ? 1 : 0)}%`),
+  },
   { title: 'vs TF.js', align: 'right', value: (r) => ratio(r.speedupVsTfjs) },
   { title: 'ours ×', align: 'right', value: (r) => ratio(r.oursSpeedup) },
   { title: 'bits', align: 'left', value: (r) => (r.verified === undefined ? '' : r.verified ? '==cpu' : 'DIFF') },
@@ -71,7 +75,10 @@ export function textTable(rows: readonly CaseResult[], columns: readonly Column[
 /** The heading lines: adapter, runtime, timing. */
 export function summaryLines(report: BenchReport): string[] {
   const a = report.adapter;
-  const tf = 'version' in report.tfjs ? `TF.js ${report.tfjs.version} (WebGPU backend on the same device${report.tfjs.layers ? ', tfjs-layers' : ''})` : `TF.js: ${report.tfjs.unavailable}`;
+  const tf =
+    'version' in report.tfjs
+      ? `TF.js ${report.tfjs.version} (WebGPU backend on the same device${report.tfjs.layers ? ', tfjs-layers' : ''})`
+      : `TF.js: ${report.tfjs.unavailable}`;
   return [
     `adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || '(no info)'}${a.isFallbackAdapter ? ' [fallback adapter]' : ''}`,
     `runtime: ${report.runtime.kind} ${report.runtime.version}; timing: ${report.timing === 'gpu-timestamp' ? 'GPU timestamp queries (per run, summed over submissions)' : 'wall clock to onSubmittedWorkDone'}; ${report.config.repeat} samples (median, min–max), ${report.config.warmup} warm-up`,

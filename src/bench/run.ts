@@ -114,7 +114,8 @@ export function resolveConfig(partial: Partial<BenchConfig> = {}): BenchConfig {
   if (!Array.isArray(c.sizes) || c.sizes.length === 0) throw new RangeError('bench config sizes: at least one size');
   for (const s of c.sizes) if (s !== 'max') positiveInt('sizes', s);
   if (c.cases) {
-    for (const id of c.cases) if (!CASES.some((k) => k.id === id)) throw new RangeError(`bench config cases: unknown case '${id}' (known: ${CASES.map((k) => k.id).join(', ')})`);
+    for (const id of c.cases)
+      if (!CASES.some((k) => k.id === id)) throw new RangeError(`bench config cases: unknown case '${id}' (known: ${CASES.map((k) => k.id).join(', ')})`);
   }
   return c;
 }
@@ -221,7 +222,11 @@ const now = (): number => performance.now();
 
 /** createBuffer inside the device's error scopes: an allocation the device cannot make throws here, not later. */
 function allocate(handle: DeviceHandle, descriptor: GPUBufferDescriptor): Promise<GPUBuffer> {
-  return handle.scoped(`bench: allocate ${descriptor.size} bytes`, () => handle.device.createBuffer(descriptor), (buffer) => buffer.destroy());
+  return handle.scoped(
+    `bench: allocate ${descriptor.size} bytes`,
+    () => handle.device.createBuffer(descriptor),
+    (buffer) => buffer.destroy(),
+  );
 }
 
 /**
@@ -272,7 +277,13 @@ const STORE_VARIANT_ENTRY: Record<StoreVariant, { readonly entryPoint: string; r
 
 /** Params of store.wgsl for one dispatch window. */
 function storeParams(c: DispatchChunk, eb: 4 | 2): ParamValues {
-  return { words: Math.ceil((c.count * eb) / 4), base: Math.floor((c.outIndex * eb) / 4), rowBlocks: c.rowBlocks, value: 0x9e3779b9, blockStride: c.blockStride };
+  return {
+    words: Math.ceil((c.count * eb) / 4),
+    base: Math.floor((c.outIndex * eb) / 4),
+    rowBlocks: c.rowBlocks,
+    value: 0x9e3779b9,
+    blockStride: c.blockStride,
+  };
 }
 
 /** Params of store-variants.wgsl: store.wgsl's, and the Philox counter of the window's first block. */
@@ -326,7 +337,13 @@ interface Samples {
  * Warm-up runs (the first also calibrates how many runs a sample needs to last targetSampleMs), then
  * `repeat` samples of `reps` runs each, per-run times.
  */
-async function sampleGpu(timer: GpuTimer, config: BenchConfig, repeat: number, run: (reps: number) => Promise<void> | void, maxReps = config.maxReps): Promise<Samples> {
+async function sampleGpu(
+  timer: GpuTimer,
+  config: BenchConfig,
+  repeat: number,
+  run: (reps: number) => Promise<void> | void,
+  maxReps = config.maxReps,
+): Promise<Samples> {
   let one = Infinity;
   for (let w = 0; w < config.warmup; w++) {
     const m = await timer.measure(() => run(1));
@@ -451,15 +468,27 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
   const streamOf = (c: BenchCase) => CASES.indexOf(c) + 1;
   // 'max': the limit the adapter reports, stepped down to what it can really allocate (SwiftShader
   // reports maxBufferSize = 1 GiB and fails to allocate exactly that).
-  const largest = config.sizes.includes('max') ? await largestAllocatable(ctx.handle, maxElements(device.limits, config.maxBytes)) : maxElements(device.limits, config.maxBytes);
+  const largest = config.sizes.includes('max')
+    ? await largestAllocatable(ctx.handle, maxElements(device.limits, config.maxBytes))
+    : maxElements(device.limits, config.maxBytes);
   const sizes = [...new Set(config.sizes.map((s) => (s === 'max' ? largest : Math.min(s, largest))))];
   const labelOf = (n: number) => (n === largest && config.sizes.includes('max') ? `max (${sizeLabel(n)})` : sizeLabel(n));
   let store: KernelRunner | undefined;
   let variants: KernelRunner | undefined;
   // One context per strategy on the same device; env.ctx's own strategy is the adapter's default ('auto').
   const contexts = {
-    kernel: await createContext({ device, strategy: 'kernel', workgroupSize: ctx.limits.workgroupSize, blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1 }),
-    upload: await createContext({ device, strategy: 'upload', workgroupSize: ctx.limits.workgroupSize, blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1 }),
+    kernel: await createContext({
+      device,
+      strategy: 'kernel',
+      workgroupSize: ctx.limits.workgroupSize,
+      blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1,
+    }),
+    upload: await createContext({
+      device,
+      strategy: 'upload',
+      workgroupSize: ctx.limits.workgroupSize,
+      blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1,
+    }),
   };
   // The sweep's contexts (kernel strategy), one per workgroup size × blocks per invocation, made when first used.
   const sweepContexts = new Map<string, WeightInitContext>();
@@ -487,7 +516,15 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
       await variants.checkCompilation();
     }
     /** Reads back the first and last verifyCount elements of `buffer` and compares them with the CPU twin. */
-    const verify = async (c: BenchCase, size: string, sizeIndex: number, n: number, dist: Distribution, dtype: DType, buffer: GPUBuffer): Promise<boolean | undefined> => {
+    const verify = async (
+      c: BenchCase,
+      size: string,
+      sizeIndex: number,
+      n: number,
+      dist: Distribution,
+      dtype: DType,
+      buffer: GPUBuffer,
+    ): Promise<boolean | undefined> => {
       if (!config.verify) return undefined;
       const eb = DTYPE_BYTES[dtype];
       const m = Math.min(config.verifyCount, n);
@@ -539,7 +576,10 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
                   });
                 const s = await sampleGpu(timer, config, config.repeat, run);
                 const verified = await verify(c, size, sizeIndex, n, k.dist, k.dtype, buffer);
-                const extra = k.workgroupSize === undefined ? undefined : { workgroupSize: gen.limits.workgroupSize, blocksPerInvocation: gen.limits.blocksPerInvocation ?? 1 };
+                const extra =
+                  k.workgroupSize === undefined
+                    ? undefined
+                    : { workgroupSize: gen.limits.workgroupSize, blocksPerInvocation: gen.limits.blocksPerInvocation ?? 1 };
                 const row = timed(c, size, n, k.dtype, s, true, extra);
                 emit(verified === undefined ? row : { ...row, verified });
               } finally {
@@ -618,7 +658,13 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
                   }
                   return fill + m.wallMs;
                 });
-                emit(timed(c, size, n, 'f32', s, false, { fillMs: stat(fills).median, uploadMs: stat(uploads).median, uploadGBps: (4 * n) / stat(uploads).median / 1e6 }));
+                emit(
+                  timed(c, size, n, 'f32', s, false, {
+                    fillMs: stat(fills).median,
+                    uploadMs: stat(uploads).median,
+                    uploadGBps: (4 * n) / stat(uploads).median / 1e6,
+                  }),
+                );
               } finally {
                 buffer.destroy();
               }
@@ -648,7 +694,16 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
             }
           }
         } catch (e) {
-          emit({ case: c.id, label: c.label, group: c.group, size, elements: n, bytes: n * c.elementBytes, dtype: dtypeOf(c), error: e instanceof Error ? e.message : String(e) });
+          emit({
+            case: c.id,
+            label: c.label,
+            group: c.group,
+            size,
+            elements: n,
+            bytes: n * c.elementBytes,
+            dtype: dtypeOf(c),
+            error: e instanceof Error ? e.message : String(e),
+          });
         }
       }
     }
@@ -661,7 +716,11 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
       const size = `${count}×${elements}`;
       try {
         const gen = contexts[k.strategy];
-        const buffer = await allocate(ctx.handle, { label: `bench: ${c.id}`, size: 4 * count * elements, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST });
+        const buffer = await allocate(ctx.handle, {
+          label: `bench: ${c.id}`,
+          size: 4 * count * elements,
+          usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+        });
         try {
           const dist: Distribution = { kind: 'normal', mean: 0, std: 0.02 };
           // Batched: every call into the one batch the body is handed; else each call is its own submission.
@@ -675,7 +734,16 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
           buffer.destroy();
         }
       } catch (e) {
-        emit({ case: c.id, label: c.label, group: c.group, size, elements: count * elements, bytes: 4 * count * elements, dtype: 'f32', error: e instanceof Error ? e.message : String(e) });
+        emit({
+          case: c.id,
+          label: c.label,
+          group: c.group,
+          size,
+          elements: count * elements,
+          bytes: 4 * count * elements,
+          dtype: 'f32',
+          error: e instanceof Error ? e.message : String(e),
+        });
       }
     }
 
@@ -685,7 +753,14 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
       if (k.type !== 'orthogonal') continue;
       const size = `${k.n}²`;
       if (isSoftwareAdapter(adapterInfoObject(device, env.adapter)) && k.n > ORTHOGONAL_SOFTWARE_MAX && !config.cases?.includes(c.id)) {
-        emit(skippedRow(c, size, k.n * k.n, `software adapter: up to ${ORTHOGONAL_SOFTWARE_MAX}² unless asked for by id (bench/orthogonal.ts runs every size next to PyTorch CPU)`));
+        emit(
+          skippedRow(
+            c,
+            size,
+            k.n * k.n,
+            `software adapter: up to ${ORTHOGONAL_SOFTWARE_MAX}² unless asked for by id (bench/orthogonal.ts runs every size next to PyTorch CPU)`,
+          ),
+        );
         continue;
       }
       try {
@@ -697,7 +772,16 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
         });
         emit(timed(c, size, k.n * k.n, 'f32', s, false, { strategy: writer.strategy }));
       } catch (e) {
-        emit({ case: c.id, label: c.label, group: c.group, size, elements: k.n * k.n, bytes: 4 * k.n * k.n, dtype: 'f32', error: e instanceof Error ? e.message : String(e) });
+        emit({
+          case: c.id,
+          label: c.label,
+          group: c.group,
+          size,
+          elements: k.n * k.n,
+          bytes: 4 * k.n * k.n,
+          dtype: 'f32',
+          error: e instanceof Error ? e.message : String(e),
+        });
       }
     }
 
@@ -717,7 +801,16 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
         const row = timed(llamaCase, 'model', params, 'bf16', s, false, { tensors: tensors.length, strategy: model.strategy });
         emit({ ...row, extra: { ...row.extra, paramsPerSecond: row.elementsPerSecond! } });
       } catch (e) {
-        emit({ case: llamaCase.id, label: llamaCase.label, group: llamaCase.group, size: 'model', elements: LLAMA2_7B_PARAMETERS, bytes: 2 * LLAMA2_7B_PARAMETERS, dtype: 'bf16', error: e instanceof Error ? e.message : String(e) });
+        emit({
+          case: llamaCase.id,
+          label: llamaCase.label,
+          group: llamaCase.group,
+          size: 'model',
+          elements: LLAMA2_7B_PARAMETERS,
+          bytes: 2 * LLAMA2_7B_PARAMETERS,
+          dtype: 'bf16',
+          error: e instanceof Error ? e.message : String(e),
+        });
       }
     } else if (llamaCase && config.cases?.includes(llamaCase.id)) {
       emit(skippedRow(llamaCase, 'model', LLAMA2_7B_PARAMETERS, 'config.llama is off (--llama turns it on; it needs 13.5 GB of GPU memory)'));
@@ -759,7 +852,16 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
             emit({ ...row, extra: { ...row.extra, paramsPerSecond: row.elementsPerSecond! } });
           }
         } catch (e) {
-          emit({ case: c.id, label: c.label, group: c.group, size: 'model', elements: params, bytes: 4 * params, dtype: 'f32', error: e instanceof Error ? e.message : String(e) });
+          emit({
+            case: c.id,
+            label: c.label,
+            group: c.group,
+            size: 'model',
+            elements: params,
+            bytes: 4 * params,
+            dtype: 'f32',
+            error: e instanceof Error ? e.message : String(e),
+          });
         }
       }
     }

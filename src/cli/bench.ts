@@ -78,7 +78,14 @@ function sizeOption(name: string, value: string): number {
 }
 
 /** Parses the options into a bench config (exported for tests). */
-export function parseBenchArgs(argv: readonly string[]): { config: Partial<BenchConfig>; json?: string; rows?: string; tfjs: boolean; quiet: boolean; help: boolean } {
+export function parseBenchArgs(argv: readonly string[]): {
+  config: Partial<BenchConfig>;
+  json?: string;
+  rows?: string;
+  tfjs: boolean;
+  quiet: boolean;
+  help: boolean;
+} {
   const opts = parseOptions(argv, OPTIONS);
   const config: Partial<BenchConfig> = {};
   const quick = opts.has('quick');
@@ -133,7 +140,14 @@ export function parseBenchArgs(argv: readonly string[]): { config: Partial<Bench
   if (opts.has('no-verify')) config.verify = false;
   const json = opts.get('json');
   const rows = opts.get('rows');
-  return { config, ...(json === undefined ? {} : { json }), ...(rows === undefined ? {} : { rows }), tfjs: !opts.has('no-tfjs'), quiet: opts.has('quiet'), help: opts.has('help') };
+  return {
+    config,
+    ...(json === undefined ? {} : { json }),
+    ...(rows === undefined ? {} : { rows }),
+    tfjs: !opts.has('no-tfjs'),
+    quiet: opts.has('quiet'),
+    help: opts.has('help'),
+  };
 }
 
 /** Imports a module by a name the bundler must leave alone (TF.js is optional and not bundled). */

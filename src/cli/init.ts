@@ -150,7 +150,9 @@ function fileMetadata(tensors: readonly ResolvedTensor[], seed: bigint): Record<
     format: 'pt',
     'webgpu-weight-init.version': VERSION,
     'webgpu-weight-init.seed': String(seed),
-    'webgpu-weight-init.initializers': JSON.stringify(Object.fromEntries(tensors.map((t) => [t.name, { init: t.init, layout: t.layout, stream: String(t.stream), rule: t.rule }]))),
+    'webgpu-weight-init.initializers': JSON.stringify(
+      Object.fromEntries(tensors.map((t) => [t.name, { init: t.init, layout: t.layout, stream: String(t.stream), rule: t.rule }])),
+    ),
   };
 }
 
@@ -298,8 +300,8 @@ function planSummary(model: string | null, plan: ModelPlan, probed: ProbedAdapte
     limits: plan.limits,
     memory:
       plan.memoryBytes === null
-        ? { bytes: null, source: 'not checked: WebGPU does not report a GPU\'s memory (--max-memory sets a bound)' }
-        : { bytes: plan.memoryBytes, source: memoryGiven ? '--max-memory' : 'available memory of this machine (a software adapter\'s buffers are host memory)' },
+        ? { bytes: null, source: "not checked: WebGPU does not report a GPU's memory (--max-memory sets a bound)" }
+        : { bytes: plan.memoryBytes, source: memoryGiven ? '--max-memory' : "available memory of this machine (a software adapter's buffers are host memory)" },
     fitsAdapter: plan.fitsAdapter,
     fitsMemory: plan.fitsMemory,
     fits: plan.problems.length === 0,
@@ -318,7 +320,14 @@ function std(values: readonly number[]): number {
 }
 
 /** The summary fields every init run prints. */
-function summaryOf(spec: ModelSpec, tensors: readonly ResolvedTensor[], bytes: number, seconds: number, seed: bigint, ctx: WeightInitContext): Record<string, unknown> {
+function summaryOf(
+  spec: ModelSpec,
+  tensors: readonly ResolvedTensor[],
+  bytes: number,
+  seconds: number,
+  seed: bigint,
+  ctx: WeightInitContext,
+): Record<string, unknown> {
   const params = tensors.reduce((n, t) => n + t.numel, 0);
   return {
     model: spec.name ?? null,
@@ -330,7 +339,12 @@ function summaryOf(spec: ModelSpec, tensors: readonly ResolvedTensor[], bytes: n
     gigabytesPerSecond: Number((bytes / seconds / 1e9).toFixed(3)),
     seed: String(seed),
     strategy: ctx.strategy,
-    adapter: { vendor: ctx.adapter.vendor, architecture: ctx.adapter.architecture, description: ctx.adapter.description, isFallbackAdapter: ctx.adapter.isFallbackAdapter },
+    adapter: {
+      vendor: ctx.adapter.vendor,
+      architecture: ctx.adapter.architecture,
+      description: ctx.adapter.description,
+      isFallbackAdapter: ctx.adapter.isFallbackAdapter,
+    },
   };
 }
 
@@ -355,7 +369,13 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   const memoryBytes = maxMemory ?? (probed.software ? freemem() : undefined);
   const plan = planModel(tensors, { placement, limits: probed.limits, ...(memoryBytes !== undefined ? { memoryBytes } : {}) });
   if (opts.has('dry-run')) {
-    if (opts.has('table')) process.stderr.write(`${formatTable([...TENSOR_COLUMNS, { header: 'std expect', align: 'right' }], tensors.map((t) => [...tensorCells(t), expectedStd(t)]))}\n`);
+    if (opts.has('table'))
+      process.stderr.write(
+        `${formatTable(
+          [...TENSOR_COLUMNS, { header: 'std expect', align: 'right' }],
+          tensors.map((t) => [...tensorCells(t), expectedStd(t)]),
+        )}\n`,
+      );
     process.stdout.write(`${JSON.stringify(planSummary(spec.name ?? null, plan, probed, maxMemory !== undefined), null, 2)}\n`);
     return plan.problems.length === 0 ? 0 : 1;
   }
@@ -407,7 +427,13 @@ async function initOnDevice(
       let code = 0;
       if (opts.has('verify')) {
         const v = await verify(gpuReader(ctx, model), tensors, seed);
-        summary['verified'] = { against: 'cpu twin', tensors: v.tensors, elements: v.elements, mismatches: v.mismatched.length, first: v.mismatched.slice(0, 5) };
+        summary['verified'] = {
+          against: 'cpu twin',
+          tensors: v.tensors,
+          elements: v.elements,
+          mismatches: v.mismatched.length,
+          first: v.mismatched.slice(0, 5),
+        };
         if (v.mismatched.length > 0) code = 1;
       }
       if (opts.has('table')) {
@@ -450,7 +476,8 @@ async function initOnDevice(
  */
 async function initFolder(opts: Map<string, string>, source: ModelSource, tensors: readonly ResolvedTensor[], seed: bigint, out: string): Promise<number> {
   for (const o of ['table', 'placement', 'max-memory']) {
-    if (opts.has(o)) throw new UsageError(`option '--${o}' does not apply to --out DIR/ (the weights are streamed to disk in bounded windows, not kept on the GPU)`);
+    if (opts.has(o))
+      throw new UsageError(`option '--${o}' does not apply to --out DIR/ (the weights are streamed to disk in bounded windows, not kept on the GPU)`);
   }
   const size = opts.get('max-shard-size') ?? DEFAULT_MAX_SHARD_SIZE;
   let maxShardSize: number;
@@ -468,7 +495,13 @@ async function initFolder(opts: Map<string, string>, source: ModelSource, tensor
       tensors: tensors.length,
       parameters: tensors.reduce((n, t) => n + t.numel, 0),
       bytes: plan.totalSize,
-      out: { path: out, sharded: plan.index !== null, maxShardSize: plan.maxShardSize, files: plan.files.map((f) => ({ name: f.name, tensors: f.tensors.length, bytes: f.dataBytes })), config: source.config !== undefined },
+      out: {
+        path: out,
+        sharded: plan.index !== null,
+        maxShardSize: plan.maxShardSize,
+        files: plan.files.map((f) => ({ name: f.name, tensors: f.tensors.length, bytes: f.dataBytes })),
+        config: source.config !== undefined,
+      },
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
@@ -493,11 +526,24 @@ async function initFolder(opts: Map<string, string>, source: ModelSource, tensor
       signal: controller.signal,
     });
     const summary = summaryOf(source.spec, tensors, written.totalSize, (performance.now() - t0) / 1000, seed, ctx);
-    summary['out'] = { path: out, files: written.files.map((f) => f.name), bytes: written.bytesWritten, sharded: written.sharded, maxShardSize: written.maxShardSize };
+    summary['out'] = {
+      path: out,
+      files: written.files.map((f) => f.name),
+      bytes: written.bytesWritten,
+      sharded: written.sharded,
+      maxShardSize: written.maxShardSize,
+    };
     let code = 0;
     if (opts.has('verify')) {
       const v = await verify(await folderReader(out, written), tensors, seed);
-      summary['verified'] = { against: 'cpu twin', from: 'the written files', tensors: v.tensors, elements: v.elements, mismatches: v.mismatched.length, first: v.mismatched.slice(0, 5) };
+      summary['verified'] = {
+        against: 'cpu twin',
+        from: 'the written files',
+        tensors: v.tensors,
+        elements: v.elements,
+        mismatches: v.mismatched.length,
+        first: v.mismatched.slice(0, 5),
+      };
       if (v.mismatched.length > 0) code = 1;
     }
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

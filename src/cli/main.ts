@@ -184,12 +184,23 @@ async function sampleInit(opts: Map<string, string>): Promise<number> {
   if (backend === 'cpu') {
     values = initializeCpu(request);
   } else {
-    ({ adapter, values, extra: resolved, via } = await onGpu(opts, async (ctx) => {
+    ({
+      adapter,
+      values,
+      extra: resolved,
+      via,
+    } = await onGpu(opts, async (ctx) => {
       const out = await initializeGpu(ctx, request);
       return { out, extra: out.resolved };
     }));
   }
-  return printSample(opts, { backend, via, adapter, init, resolved, shape, layout, dtype, seed: String(request.seed), stream: String(request.stream), start: String(start), count }, values, () => initializeCpu(request), dtype);
+  return printSample(
+    opts,
+    { backend, via, adapter, init, resolved, shape, layout, dtype, seed: String(request.seed), stream: String(request.stream), start: String(start), count },
+    values,
+    () => initializeCpu(request),
+    dtype,
+  );
 }
 
 /**
@@ -278,7 +289,17 @@ async function sample(argv: readonly string[]): Promise<number> {
   } else {
     ({ adapter, values, via } = await onGpu(opts, async (ctx) => ({ out: await ctx.generate(request), extra: undefined })));
   }
-  const result: Record<string, unknown> = { backend, via, adapter, dist, dtype: dtype ?? (kind === 'bits' ? 'u32' : 'f32'), seed: String(request.seed), stream: String(request.stream), start: String(request.start), count: request.count };
+  const result: Record<string, unknown> = {
+    backend,
+    via,
+    adapter,
+    dist,
+    dtype: dtype ?? (kind === 'bits' ? 'u32' : 'f32'),
+    seed: String(request.seed),
+    stream: String(request.stream),
+    start: String(request.start),
+    count: request.count,
+  };
   return printSample(opts, result, values, () => generate(request), dtype ?? 'f32');
 }
 

@@ -45,18 +45,27 @@ export async function openOutputFile(parameter: string, path: string, options: {
     handle = await open(partialPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
   } catch (e) {
     forget();
-    const problem = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'cannot be created: its folder does not exist (ENOENT)' : `cannot be created: ${describeFsError(e)}`;
+    const problem =
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'cannot be created: its folder does not exist (ENOENT)' : `cannot be created: ${describeFsError(e)}`;
     throw new FileAccessError(parameter, path, problem, `${ACCEPTED} in a folder this user may write`, { cause: e });
   }
   if (options.expectedBytes !== undefined) {
     // A disk without room for the whole file is refused now rather than after the work (a best effort: other
     // writers may fill it meanwhile, and then the failed write removes the temporary file).
-    const free = await statfs(partialPath).then((f) => f.bavail * f.bsize, () => Infinity);
+    const free = await statfs(partialPath).then(
+      (f) => f.bavail * f.bsize,
+      () => Infinity,
+    );
     if (free < options.expectedBytes) {
       await handle.close().catch(() => undefined);
       await unlink(partialPath).catch(() => undefined);
       forget();
-      throw new FileAccessError(parameter, path, `cannot be written: its file system has ${free} bytes free`, `room for the ${options.expectedBytes} bytes of the file`);
+      throw new FileAccessError(
+        parameter,
+        path,
+        `cannot be written: its file system has ${free} bytes free`,
+        `room for the ${options.expectedBytes} bytes of the file`,
+      );
     }
   }
   let state: 'open' | 'committed' | 'discarded' = 'open';
@@ -77,7 +86,9 @@ export async function openOutputFile(parameter: string, path: string, options: {
           at += bytesWritten;
         }
       } catch (e) {
-        throw new FileAccessError(parameter, path, `could not be written: ${describeFsError(e)}`, 'a disk with room for the file and no size limit below it', { cause: e });
+        throw new FileAccessError(parameter, path, `could not be written: ${describeFsError(e)}`, 'a disk with room for the file and no size limit below it', {
+          cause: e,
+        });
       }
     },
     async commit() {

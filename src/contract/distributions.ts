@@ -49,13 +49,7 @@ export function normal(mean = 0, std = 1): NormalDistribution {
   return { kind: 'normal', mean, std };
 }
 
-export function truncatedNormal(
-  mean = 0,
-  std = 1,
-  a = -2,
-  b = 2,
-  bounds: 'std' | 'absolute' = 'std',
-): TruncatedNormalDistribution {
+export function truncatedNormal(mean = 0, std = 1, a = -2, b = 2, bounds: 'std' | 'absolute' = 'std'): TruncatedNormalDistribution {
   return { kind: 'truncatedNormal', mean, std, a, b, bounds };
 }
 
@@ -118,11 +112,7 @@ export function resolveDistribution(dist: Distribution | undefined, parameter = 
     case 'truncatedNormal':
       return resolveTruncatedNormal(dist, parameter);
     default:
-      throw new InvalidParameterError(
-        `${parameter}.kind`,
-        (dist as { kind?: unknown }).kind,
-        "'bits', 'uniform', 'normal' or 'truncatedNormal'",
-      );
+      throw new InvalidParameterError(`${parameter}.kind`, (dist as { kind?: unknown }).kind, "'bits', 'uniform', 'normal' or 'truncatedNormal'");
   }
 }
 

@@ -3,9 +3,9 @@
 // on every machine. Used on the host only, once per tensor.
 
 // fdlibm e_exp.c: ln2 split so that k * LN2_HI is exact for |k| < 2^11.
-const LN2_HI = 6.93147180369123816490e-1;
+const LN2_HI = 6.9314718036912381649e-1;
 const LN2_LO = 1.90821492927058770002e-10;
-const INV_LN2 = 1.44269504088896338700;
+const INV_LN2 = 1.442695040888963387;
 const INV_SQRT_2PI = 0.3989422804014327;
 
 /** 2^k for an integer k in [-1074, 1023], exactly. */

@@ -4,7 +4,16 @@
 import { type DeviceLostError, InvalidParameterError, UnsupportedError } from '../errors.js';
 import type { DType, FloatDType } from '../contract/dtypes.js';
 import type { ArrayForDType } from '../twin/generate.js';
-import { Batch, type BatchEngine, type ConvertOptions, type FillOptions, type GpuGenerateOptions, type ReadOptions, type ScatterOptions, type WeightWriter } from './batch.js';
+import {
+  Batch,
+  type BatchEngine,
+  type ConvertOptions,
+  type FillOptions,
+  type GpuGenerateOptions,
+  type ReadOptions,
+  type ScatterOptions,
+  type WeightWriter,
+} from './batch.js';
 import { summarize, requestAdapterAndDevice, type AdapterSummary } from './device.js';
 import { DeviceHandle } from './device-handle.js';
 import type { DispatchLimits } from './dispatch-plan.js';
@@ -58,8 +67,11 @@ export interface ContextOptions {
 
 /** Software adapters, where the upload strategy is the fast one. */
 export function isSoftwareAdapter(adapter: Pick<AdapterSummary, 'isFallbackAdapter' | 'vendor' | 'architecture' | 'device' | 'description'>): boolean {
-  return adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i.test(
-    `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`,
+  return (
+    adapter.isFallbackAdapter ||
+    /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i.test(
+      `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`,
+    )
   );
 }
 
@@ -86,8 +98,17 @@ export class WeightInitContext implements WeightWriter {
     const strategy = checkStrategyOptions(options);
     const l = device.limits;
     const workgroupSize = options.workgroupSize ?? 64;
-    if (!Number.isInteger(workgroupSize) || workgroupSize < 1 || workgroupSize > l.maxComputeInvocationsPerWorkgroup || workgroupSize > l.maxComputeWorkgroupSizeX) {
-      throw new InvalidParameterError('workgroupSize', workgroupSize, `an integer in [1, ${Math.min(l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX)}]`);
+    if (
+      !Number.isInteger(workgroupSize) ||
+      workgroupSize < 1 ||
+      workgroupSize > l.maxComputeInvocationsPerWorkgroup ||
+      workgroupSize > l.maxComputeWorkgroupSizeX
+    ) {
+      throw new InvalidParameterError(
+        'workgroupSize',
+        workgroupSize,
+        `an integer in [1, ${Math.min(l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX)}]`,
+      );
     }
     const cap = (value: number | undefined, limit: number, name: string, min: number) => {
       if (value === undefined) return limit;
@@ -252,9 +273,7 @@ export async function createContext(options: ContextOptions = {}): Promise<Weigh
   }
   const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) {
-    throw new UnsupportedError(
-      "WebGPU is not available here (no navigator.gpu); in Node use createNodeContext() from 'webgpu-weight-init/node'",
-    );
+    throw new UnsupportedError("WebGPU is not available here (no navigator.gpu); in Node use createNodeContext() from 'webgpu-weight-init/node'");
   }
   const { adapter, device } = await requestAdapterAndDevice(gpu, { powerPreference: options.powerPreference });
   const extra = options.swiftShaderFallback === undefined ? {} : { swiftShaderFallback: options.swiftShaderFallback };

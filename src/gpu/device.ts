@@ -24,24 +24,15 @@ export interface AdapterSummary {
 }
 
 /** Limits the generator uses; requested at the adapter's maximum rather than the WebGPU defaults. */
-export const NEEDED_LIMITS = [
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxComputeWorkgroupsPerDimension',
-] as const;
+export const NEEDED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension'] as const;
 
 export interface AcquiredDevice {
   readonly adapter: GPUAdapter;
   readonly device: GPUDevice;
 }
 
-export async function requestAdapterAndDevice(
-  gpu: GPU,
-  options: { powerPreference?: GPUPowerPreference; label?: string } = {},
-): Promise<AcquiredDevice> {
-  const adapter = await gpu.requestAdapter(
-    options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
-  );
+export async function requestAdapterAndDevice(gpu: GPU, options: { powerPreference?: GPUPowerPreference; label?: string } = {}): Promise<AcquiredDevice> {
+  const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
   if (!adapter) {
     throw new UnsupportedError('no WebGPU adapter is available (navigator.gpu.requestAdapter() returned null)');
   }

@@ -45,13 +45,7 @@ export interface DispatchChunk {
 export const MAX_BLOCKS_PER_DISPATCH = 2 ** 30 - 1;
 
 /** `byteOffset` must be a multiple of elementBytes (2 or 4). */
-export function planDispatches(
-  byteOffset: number,
-  count: number,
-  start: bigint,
-  limits: DispatchLimits,
-  elementBytes: 2 | 4 = 4,
-): DispatchChunk[] {
+export function planDispatches(byteOffset: number, count: number, start: bigint, limits: DispatchLimits, elementBytes: 2 | 4 = 4): DispatchChunk[] {
   const { maxBindingBytes, bindingAlignment, maxWorkgroupsPerDimension, workgroupSize } = limits;
   const perInvocation = limits.blocksPerInvocation ?? 1;
   if (maxBindingBytes < 2 * bindingAlignment || maxBindingBytes % 4 !== 0) {

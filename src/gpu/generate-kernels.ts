@@ -13,7 +13,6 @@ export interface KernelCall {
   readonly dispatches: readonly KernelDispatch[];
 }
 
-
 function constants(dtype: DType, limits: DispatchLimits, blocks: boolean): Record<string, number> {
   const c: Record<string, number> = { WORKGROUP_SIZE: limits.workgroupSize, DTYPE: DTYPE_CODE[dtype] };
   // scatterConstant maps invocations to single elements, not blocks.

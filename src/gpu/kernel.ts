@@ -110,12 +110,7 @@ export class KernelRunner {
    * DeviceHandle.scoped. Returns the uniform buffer holding the dispatches' params (if the entry point has
    * one): destroy it once the encoder is submitted or dropped.
    */
-  record(
-    encoder: GPUCommandEncoder,
-    pipeline: GPUComputePipeline,
-    entryPoint: string,
-    dispatches: readonly KernelDispatch[],
-  ): GPUBuffer | undefined {
+  record(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, entryPoint: string, dispatches: readonly KernelDispatch[]): GPUBuffer | undefined {
     const device = this.handle.device;
     const e = this.entry(entryPoint);
     let uniform: GPUBuffer | undefined;

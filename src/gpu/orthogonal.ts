@@ -94,7 +94,11 @@ async function createKernels(handle: DeviceHandle): Promise<Kernels> {
     prepared.map(async (p): Promise<[EntryPoint, Kernel]> => {
       const pipeline = await handle.guard(
         `${LABEL} ${p.name} pipeline`,
-        device.createComputePipelineAsync({ label: `${LABEL} ${p.name} pipeline`, layout: p.pipelineLayout, compute: { module: p.module, entryPoint: p.name } }),
+        device.createComputePipelineAsync({
+          label: `${LABEL} ${p.name} pipeline`,
+          layout: p.pipelineLayout,
+          compute: { module: p.module, entryPoint: p.name },
+        }),
       );
       return [p.name, { pipeline, bindGroupLayout: p.bindGroupLayout, bindings: p.bindings }];
     }),

@@ -31,11 +31,7 @@ export interface ShaderLayout {
 }
 
 /** Writes `values` into a fresh ArrayBuffer laid out as `struct`; every member must be given, no more. */
-export function packStruct(
-  struct: StructLayout,
-  values: Readonly<Record<string, number | readonly number[]>>,
-  structName = 'struct',
-): ArrayBuffer {
+export function packStruct(struct: StructLayout, values: Readonly<Record<string, number | readonly number[]>>, structName = 'struct'): ArrayBuffer {
   const buffer = new ArrayBuffer(struct.size);
   const view = new DataView(buffer);
   for (const name of Object.keys(values)) {

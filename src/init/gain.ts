@@ -32,12 +32,7 @@ export const DEFAULT_LEAKY_RELU_SLOPE = 0.01;
  * `param` is read only for 'leaky_relu' (PyTorch ignores it otherwise); when given there it must be a finite
  * number (PyTorch rejects booleans and non-numbers). The arithmetic is PyTorch's, so the doubles match.
  */
-export function calculateGain(
-  nonlinearity: Nonlinearity,
-  param?: number,
-  parameter = 'nonlinearity',
-  paramParameter = 'param',
-): number {
+export function calculateGain(nonlinearity: Nonlinearity, param?: number, parameter = 'nonlinearity', paramParameter = 'param'): number {
   switch (nonlinearity) {
     case 'linear':
     case 'conv1d':

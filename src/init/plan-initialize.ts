@@ -69,7 +69,12 @@ export function sliceInitializePlan(plan: InitializePlan, offset: number, count:
 
 function slicePlanOf(p: Pick<InitializePlan, 'resolved' | 'numel' | 'dtype' | 'seed' | 'stream'>, start: number, count: number): InitializePlan {
   const r = p.resolved;
-  return withSlice(p, start, count, r.kind === 'distribution' ? planGenerate({ seed: p.seed, stream: p.stream, start, count, dist: r.dist, dtype: p.dtype }) : undefined);
+  return withSlice(
+    p,
+    start,
+    count,
+    r.kind === 'distribution' ? planGenerate({ seed: p.seed, stream: p.stream, start, count, dist: r.dist, dtype: p.dtype }) : undefined,
+  );
 }
 
 function withSlice(

@@ -16,7 +16,6 @@ export interface LayerInit {
   readonly bias: InitializerSpec;
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // PyTorch. nn.Linear.reset_parameters (torch/nn/modules/linear.py) and _ConvNd.reset_parameters
 // (torch/nn/modules/conv.py), pytorch/pytorch:
@@ -67,12 +66,7 @@ export interface TorchConvOptions {
  * `torch.nn.ConvNd(inChannels, outChannels, kernelSize, groups)` (N = kernelSize.length) or ConvTransposeNd:
  * weight [out, in/groups, ...kernel] (transposed: [in, out/groups, ...kernel]), bias [out].
  */
-export function torchConv(
-  inChannels: number,
-  outChannels: number,
-  kernelSize: readonly number[],
-  options: TorchConvOptions = {},
-): LayerInit {
+export function torchConv(inChannels: number, outChannels: number, kernelSize: readonly number[], options: TorchConvOptions = {}): LayerInit {
   const cin = checkNonNegativeInteger('inChannels', inChannels);
   const cout = checkNonNegativeInteger('outChannels', outChannels);
   const groups = checkPositiveInteger('options.groups', options.groups ?? 1);
@@ -82,10 +76,7 @@ export function torchConv(
   const kernel = validateShape(kernelSize, 'kernelSize');
   if (cin % groups !== 0) throw new InvalidParameterError('inChannels', cin, `a multiple of groups (${groups})`);
   if (cout % groups !== 0) throw new InvalidParameterError('outChannels', cout, `a multiple of groups (${groups})`);
-  const weightShape = validateShape(
-    options.transposed === true ? [cin, cout / groups, ...kernel] : [cout, cin / groups, ...kernel],
-    'weightShape',
-  );
+  const weightShape = validateShape(options.transposed === true ? [cin, cout / groups, ...kernel] : [cout, cin / groups, ...kernel], 'weightShape');
   return {
     framework: 'torch',
     layout: 'torch',

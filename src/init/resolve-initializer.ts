@@ -1,12 +1,7 @@
 import { InvalidParameterError } from '../errors.js';
 import { oddSeries, tailContinuedFraction } from '../contract/normal-cdf.js';
 import { checkF32Number, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
-import {
-  resolveDistribution,
-  type NormalDistribution,
-  type TruncatedNormalDistribution,
-  type UniformDistribution,
-} from '../contract/distributions.js';
+import { resolveDistribution, type NormalDistribution, type TruncatedNormalDistribution, type UniformDistribution } from '../contract/distributions.js';
 import { computeFans, validateLayout, validateShape, type FanLayout, type Fans } from './fans.js';
 import { calculateGain, type Nonlinearity } from './gain.js';
 
@@ -26,12 +21,7 @@ export const FAN_MODES: readonly FanMode[] = ['fan_in', 'fan_out', 'fan_avg', 'f
  * (JAX's `'normal'` is untruncated: use `'untruncated_normal'` for it).
  */
 export type VarianceScalingDistribution = 'truncated_normal' | 'untruncated_normal' | 'normal' | 'uniform';
-export const VARIANCE_SCALING_DISTRIBUTIONS: readonly VarianceScalingDistribution[] = [
-  'truncated_normal',
-  'untruncated_normal',
-  'normal',
-  'uniform',
-];
+export const VARIANCE_SCALING_DISTRIBUTIONS: readonly VarianceScalingDistribution[] = ['truncated_normal', 'untruncated_normal', 'normal', 'uniform'];
 
 export interface ConstantSpec {
   readonly kind: 'constant';
@@ -389,12 +379,7 @@ function varianceScaling(
  * a constant, or a structured matrix. Validates everything; throws InvalidParameterError naming the parameter
  * (`spec.std`, `shape[1]`, `layout`, …). `parameter` is the prefix used for the spec's fields.
  */
-export function resolveInitializer(
-  spec: InitializerSpec,
-  shape: readonly number[],
-  layout: FanLayout,
-  parameter = 'spec',
-): ResolvedInitializer {
+export function resolveInitializer(spec: InitializerSpec, shape: readonly number[], layout: FanLayout, parameter = 'spec'): ResolvedInitializer {
   const r = resolveSpec(spec, shape, layout, parameter);
   // The generator's own validation (f32 rounding, truncation limits), so every result can be generated.
   // Its errors name `${parameter}.<field>`, which are the spec's field names for the plain distributions.

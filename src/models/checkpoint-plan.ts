@@ -41,7 +41,8 @@ const SIZE_UNITS: Readonly<Record<string, number>> = {
  * convert_file_size_to_int and bytes to huggingface_hub's parse_size_to_int, so it is rejected rather than guessed.
  */
 export function parseShardSize(size: unknown, parameter = 'maxShardSize'): number {
-  const accepted = "a positive number of bytes, or a number with a unit: KB, MB, GB, TB (powers of 10) or KiB, MiB, GiB, TiB (powers of 2), e.g. '5GB', '100MB', '2GiB'";
+  const accepted =
+    "a positive number of bytes, or a number with a unit: KB, MB, GB, TB (powers of 10) or KiB, MiB, GiB, TiB (powers of 2), e.g. '5GB', '100MB', '2GiB'";
   let bytes: number;
   if (typeof size === 'number') {
     bytes = size;

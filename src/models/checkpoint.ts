@@ -169,7 +169,14 @@ export async function writeCheckpoint(
       try {
         if (f.header) {
           await writer.write(f.header.bytes);
-          windows += await pipeline.run(planWindows(f.header.order.map((n) => plans.get(n)!), window), writer.write, abortIfNeeded);
+          windows += await pipeline.run(
+            planWindows(
+              f.header.order.map((n) => plans.get(n)!),
+              window,
+            ),
+            writer.write,
+            abortIfNeeded,
+          );
         } else {
           await writer.write(f.bytes!);
         }
@@ -217,7 +224,11 @@ export async function refuseOccupiedFolder(folder: CheckpointFolder): Promise<vo
   const present = folder.list ? await folder.list() : [];
   const clash = present.filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE).sort();
   if (clash.length > 0) {
-    throw new InvalidParameterError('folder', clash.join(', '), 'a folder without a checkpoint (config.json, model*.safetensors, index): remove those files or pick another folder');
+    throw new InvalidParameterError(
+      'folder',
+      clash.join(', '),
+      'a folder without a checkpoint (config.json, model*.safetensors, index): remove those files or pick another folder',
+    );
   }
 }
 
@@ -318,9 +329,11 @@ class WindowPipeline {
     const existing = this.work[slot];
     if (existing) return existing;
     const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
-    const created = await this.ctx.handle.scoped(`${LABEL}: writeCheckpoint work buffer`, () =>
-      this.ctx.device.createBuffer({ label: `${LABEL}: checkpoint work ${slot}`, size: this.window, usage }),
-    (b) => b.destroy());
+    const created = await this.ctx.handle.scoped(
+      `${LABEL}: writeCheckpoint work buffer`,
+      () => this.ctx.device.createBuffer({ label: `${LABEL}: checkpoint work ${slot}`, size: this.window, usage }),
+      (b) => b.destroy(),
+    );
     this.work[slot] = created;
     return created;
   }

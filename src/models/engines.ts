@@ -60,9 +60,7 @@ function checkRange(range: EngineRange, explicit: readonly number[] | undefined,
   }
   const usage = range.buffer.usage;
   if ((usage & required) !== required) {
-    throw new BufferUsageError(
-      `buffer "${range.buffer.label}": ${engine} needs usage 0x${required.toString(16)} (usage is 0x${usage.toString(16)})`,
-    );
+    throw new BufferUsageError(`buffer "${range.buffer.label}": ${engine} needs usage 0x${required.toString(16)} (usage is 0x${usage.toString(16)})`);
   }
   const bytes = elements * DTYPE_BYTES[checkDType('range.dtype', range.dtype, ALL_DTYPES)];
   if (bytes > range.buffer.size) {
@@ -159,7 +157,8 @@ export async function shareDeviceWithTfjs(
   device: GPUDevice,
   options: ShareDeviceWithTfjsOptions = {},
 ): Promise<void> {
-  if (typeof WebGPUBackend !== 'function') throw new InvalidParameterError('WebGPUBackend', WebGPUBackend, 'the WebGPUBackend class of @tensorflow/tfjs-backend-webgpu');
+  if (typeof WebGPUBackend !== 'function')
+    throw new InvalidParameterError('WebGPUBackend', WebGPUBackend, 'the WebGPUBackend class of @tensorflow/tfjs-backend-webgpu');
   checkDevice('device', device);
   const adapterInfo = options.adapterInfo ?? (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   if (tf.findBackendFactory('webgpu') != null) tf.removeBackend('webgpu');
@@ -242,10 +241,7 @@ export function toOrtTensor<T>(ort: OrtTensorFactory<T>, range: EngineRange, dim
  * adds other WebGPU EP options (e.g. `forceCpuNodeNames`). The JSEP build ('onnxruntime-web') ignores the
  * option: see toOrtTensor.
  */
-export function ortWebGpuExecutionProvider<E extends object = Record<string, never>>(
-  device: GPUDevice,
-  extra?: E,
-): { name: 'webgpu'; device: GPUDevice } & E {
+export function ortWebGpuExecutionProvider<E extends object = Record<string, never>>(device: GPUDevice, extra?: E): { name: 'webgpu'; device: GPUDevice } & E {
   checkDevice('device', device);
   return { ...(extra as E), name: 'webgpu', device };
 }

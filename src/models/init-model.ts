@@ -106,7 +106,10 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
   let arena: GPUBuffer | undefined;
   try {
     if (placement === 'arena') {
-      arena = await createTargetBuffer(ctx.handle, checkTarget({ usage, label: 'webgpu-weight-init: model arena' }, arenaSize / 4, 'u32', 'arena', ctx.device.limits.maxBufferSize));
+      arena = await createTargetBuffer(
+        ctx.handle,
+        checkTarget({ usage, label: 'webgpu-weight-init: model arena' }, arenaSize / 4, 'u32', 'arena', ctx.device.limits.maxBufferSize),
+      );
       created.push(arena);
     }
     let tensorsDone = 0;
@@ -122,9 +125,7 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
           const orthogonal = p.plan.resolved.kind === 'orthogonal';
           if (group.length > 0 && (orthogonal || groupBytes + p.byteLength > batchBytes)) break;
           abortIfNeeded();
-          const target: TargetOptions = arena
-            ? { buffer: arena, offset: p.offset }
-            : { label: `webgpu-weight-init: ${p.tensor.name}`, usage };
+          const target: TargetOptions = arena ? { buffer: arena, offset: p.offset } : { label: `webgpu-weight-init: ${p.tensor.name}`, usage };
           const r: InitializedRange = await writeInitializePlan(b, p.plan, target);
           if (!arena) created.push(r.buffer);
           results.push({

@@ -87,7 +87,11 @@ function checkStream(value: unknown, i: number, streams: Map<bigint, number>): b
   const stream = parseU64(value as U64Input, `tensors[${i}].stream`);
   const other = streams.get(stream);
   if (other !== undefined) {
-    throw new InvalidParameterError(`tensors[${i}].stream`, stream, `a stream no other tensor uses (tensors[${other}] has ${stream}; the same stream would give both the same random bits)`);
+    throw new InvalidParameterError(
+      `tensors[${i}].stream`,
+      stream,
+      `a stream no other tensor uses (tensors[${other}] has ${stream}; the same stream would give both the same random bits)`,
+    );
   }
   streams.set(stream, i);
   return stream;

@@ -472,11 +472,7 @@ export interface FromSafetensorsOptions {
  * order (by data_offsets[0] when every entry has one, else the header's key order), initialized by `rules`.
  * `__metadata__` is skipped. The header itself (offsets, sizes, overlaps) is not validated here.
  */
-export function fromSafetensorsHeader(
-  header: RawSafetensorsHeader,
-  rules: readonly InitRule[],
-  options: FromSafetensorsOptions = {},
-): ModelSpec {
+export function fromSafetensorsHeader(header: RawSafetensorsHeader, rules: readonly InitRule[], options: FromSafetensorsOptions = {}): ModelSpec {
   if (!isRecord(header)) throw new InvalidParameterError('header', header, 'a parsed safetensors header object');
   if (!Array.isArray(rules)) throw new InvalidParameterError('rules', rules, 'an array of rules');
   const unsupported = options.unsupportedDType ?? 'error';
@@ -530,7 +526,11 @@ export function hfModelType(config: unknown, parameter = 'config'): HfModelType 
   const c = configObject(config, parameter);
   const t = c['model_type'];
   if (typeof t !== 'string' || !(HF_MODEL_TYPES as readonly string[]).includes(t)) {
-    throw new InvalidParameterError(`${parameter}.model_type`, t, `one of ${HF_MODEL_TYPES.map((m) => `'${m}'`).join(', ')} (the presets a config.json can pick)`);
+    throw new InvalidParameterError(
+      `${parameter}.model_type`,
+      t,
+      `one of ${HF_MODEL_TYPES.map((m) => `'${m}'`).join(', ')} (the presets a config.json can pick)`,
+    );
   }
   return t as HfModelType;
 }

@@ -7,7 +7,14 @@ import type { Stats } from 'node:fs';
 import { FileAccessError } from '../errors.js';
 
 /** What a stat says a path is, for messages. */
-export function describeFileType(s: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isSymbolicLink(): boolean }): string {
+export function describeFileType(s: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+  isSymbolicLink(): boolean;
+}): string {
   if (s.isDirectory()) return 'a folder';
   if (s.isFIFO()) return 'a FIFO (named pipe)';
   if (s.isCharacterDevice()) return 'a character device';
@@ -57,7 +64,9 @@ export async function openRegularFile(parameter: string, path: string): Promise<
     return { handle, size: s.size };
   } catch (e) {
     await handle.close().catch(() => undefined);
-    throw e instanceof FileAccessError ? e : new FileAccessError(parameter, path, `cannot be read: ${describeFsError(e)}`, 'a readable regular file', { cause: e });
+    throw e instanceof FileAccessError
+      ? e
+      : new FileAccessError(parameter, path, `cannot be read: ${describeFsError(e)}`, 'a readable regular file', { cause: e });
   }
 }
 
@@ -127,4 +136,3 @@ export async function checkOutputPath(parameter: string, path: string): Promise<
     throw new FileAccessError(parameter, path, `cannot be replaced: ${describeFsError(e)}`, `${OUTPUT_ACCEPTED} that this user may write`, { cause: e });
   }
 }
-

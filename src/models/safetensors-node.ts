@@ -39,7 +39,10 @@ export function fileSink(path: string, options: FileSinkOptions = {}): FileSink 
   let handle: FileHandle | undefined;
   let opening: Promise<FileHandle> | undefined;
   // Only a missing path or a regular file is written or replaced (checked again before the rename).
-  const get = () => (opening ??= checkOutputPath('path', path).then(() => open(target, atomic ? 'wx' : 'w')).then((h) => (handle = h)));
+  const get = () =>
+    (opening ??= checkOutputPath('path', path)
+      .then(() => open(target, atomic ? 'wx' : 'w'))
+      .then((h) => (handle = h)));
   return {
     path,
     async write(chunk) {

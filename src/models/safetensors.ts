@@ -200,7 +200,11 @@ export function encodeHeader(tensors: readonly SafetensorsEntry[], options: Enco
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const headerSize = json.length + ((8 - (json.length % 8)) % 8);
   if (headerSize > SAFETENSORS_MAX_HEADER_BYTES) {
-    throw new InvalidParameterError('tensors', `${headerSize} header bytes`, `a header of at most ${SAFETENSORS_MAX_HEADER_BYTES} bytes (readers reject larger ones)`);
+    throw new InvalidParameterError(
+      'tensors',
+      `${headerSize} header bytes`,
+      `a header of at most ${SAFETENSORS_MAX_HEADER_BYTES} bytes (readers reject larger ones)`,
+    );
   }
   const bytes = new Uint8Array(8 + headerSize).fill(0x20, 8 + json.length);
   new DataView(bytes.buffer).setBigUint64(0, BigInt(headerSize), true);
@@ -220,7 +224,8 @@ interface CheckedEntry {
 function checkEntry(t: SafetensorsEntry, i: number): CheckedEntry {
   const at = `tensors[${i}]`;
   if (t === null || typeof t !== 'object') throw new InvalidParameterError(at, t, 'an object { name, dtype, shape }');
-  if (typeof t.name !== 'string' || !isWellFormed(t.name)) throw new InvalidParameterError(`${at}.name`, t.name, 'a string without lone surrogates (UTF-8 encodable)');
+  if (typeof t.name !== 'string' || !isWellFormed(t.name))
+    throw new InvalidParameterError(`${at}.name`, t.name, 'a string without lone surrogates (UTF-8 encodable)');
   if (t.name === '__metadata__') throw new InvalidParameterError(`${at}.name`, t.name, 'any name but "__metadata__" (reserved for the metadata map)');
   const dtype = checkDType(`${at}.dtype`, t.dtype, WRITE_DTYPES);
   if (!Array.isArray(t.shape)) throw new InvalidParameterError(`${at}.shape`, t.shape, 'an array of non-negative integers');
@@ -230,7 +235,8 @@ function checkEntry(t: SafetensorsEntry, i: number): CheckedEntry {
   });
   if (t.shape.includes(0)) numel = 0;
   const byteLength = numel * DTYPE_BYTES[dtype];
-  if (!Number.isSafeInteger(byteLength)) throw new InvalidParameterError(`${at}.shape`, `[${t.shape.join(',')}]`, `a shape of at most ${Number.MAX_SAFE_INTEGER} bytes`);
+  if (!Number.isSafeInteger(byteLength))
+    throw new InvalidParameterError(`${at}.shape`, `[${t.shape.join(',')}]`, `a shape of at most ${Number.MAX_SAFE_INTEGER} bytes`);
   return { index: i, name: t.name, dtype, shape: [...t.shape], numel, byteLength };
 }
 
@@ -317,7 +323,8 @@ export interface ParseHeaderOptions {
  */
 export function safetensorsHeaderSize(prefix: Uint8Array, options: ParseHeaderOptions = {}): number {
   if (!(prefix instanceof Uint8Array)) throw new InvalidParameterError('bytes', prefix, 'a Uint8Array');
-  if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, 'an object { maxHeaderBytes?, fileSize?, maxTensors? }');
+  if (options === null || typeof options !== 'object')
+    throw new InvalidParameterError('options', options, 'an object { maxHeaderBytes?, fileSize?, maxTensors? }');
   const max = checkInteger('maxHeaderBytes', options.maxHeaderBytes ?? SAFETENSORS_MAX_HEADER_BYTES, 2, 'an integer >= 2');
   const fileSize = options.fileSize;
   if (fileSize !== undefined) checkNonNegativeInteger('fileSize', fileSize, 'a non-negative integer number of bytes');
@@ -387,8 +394,14 @@ export function parseSafetensorsHeader(bytes: Uint8Array, options: ParseHeaderOp
     const [begin, stop] = t.dataOffsets;
     if (begin !== end) {
       const where = `tensor ${JSON.stringify(t.name)} data_offsets`;
-      if (begin < end) fail('Coverage', where, `[${begin},${stop}]`, `a range that starts at ${end}, after tensor ${JSON.stringify(previous)} (ranges may not overlap)`);
-      fail('Coverage', where, `[${begin},${stop}]`, `a range that starts at ${end}, ${previous === undefined ? 'the start of the data buffer' : `where tensor ${JSON.stringify(previous)} ends`} (no gaps)`);
+      if (begin < end)
+        fail('Coverage', where, `[${begin},${stop}]`, `a range that starts at ${end}, after tensor ${JSON.stringify(previous)} (ranges may not overlap)`);
+      fail(
+        'Coverage',
+        where,
+        `[${begin},${stop}]`,
+        `a range that starts at ${end}, ${previous === undefined ? 'the start of the data buffer' : `where tensor ${JSON.stringify(previous)} ends`} (no gaps)`,
+      );
     }
     end = stop;
     previous = t.name;
@@ -397,7 +410,12 @@ export function parseSafetensorsHeader(bytes: Uint8Array, options: ParseHeaderOp
     const available = options.fileSize - 8 - headerSize;
     if (end > available) {
       const t = tensors.find((x) => x.dataOffsets[1] > available)!;
-      fail('FileSize', `tensor ${JSON.stringify(t.name)} data_offsets`, `[${t.dataOffsets[0]},${t.dataOffsets[1]}]`, `a range within the ${available} data bytes of the file`);
+      fail(
+        'FileSize',
+        `tensor ${JSON.stringify(t.name)} data_offsets`,
+        `[${t.dataOffsets[0]},${t.dataOffsets[1]}]`,
+        `a range within the ${available} data bytes of the file`,
+      );
     }
     if (end < available) fail('FileSize', 'data buffer', `${available} bytes`, `${end} bytes, where the last tensor ends (no trailing bytes)`);
   }
@@ -472,7 +490,8 @@ function checkMetadata(entry: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
     if (typeof v !== 'string') fail('Metadata', `__metadata__[${JSON.stringify(k)}]`, show(v), 'a string (metadata maps strings to strings)');
-    if (!isWellFormed(k) || !isWellFormed(v)) fail('Metadata', `__metadata__[${JSON.stringify(k)}]`, show(v), 'strings without lone surrogates (UTF-8 encodable)');
+    if (!isWellFormed(k) || !isWellFormed(v))
+      fail('Metadata', `__metadata__[${JSON.stringify(k)}]`, show(v), 'strings without lone surrogates (UTF-8 encodable)');
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
@@ -503,7 +522,12 @@ function scanJson(s: string, maxTensors: number): { duplicate?: { where: string;
     if (c === 0x7b || c === 0x5b) {
       // { or [
       if (frames.length >= MAX_DEPTH) {
-        fail('Depth', 'header', `nesting deeper than ${MAX_DEPTH} at character ${i}`, 'an object of tensor entries whose only arrays are shape and data_offsets');
+        fail(
+          'Depth',
+          'header',
+          `nesting deeper than ${MAX_DEPTH} at character ${i}`,
+          'an object of tensor entries whose only arrays are shape and data_offsets',
+        );
       }
       const where =
         top === undefined
@@ -754,13 +778,16 @@ export async function writeSafetensors(
       throw new InvalidParameterError(`${at}.buffer`, buffer, 'a GPUBuffer');
     }
     const offset = checkNonNegativeInteger(`${at}.offset`, t.offset ?? 0, 'a non-negative integer number of bytes');
-    if ((buffer.usage & BufferUsage.COPY_SRC) === 0) throw new BufferUsageError(`${at} "${name}": buffer "${buffer.label}" needs COPY_SRC usage to be read back`);
+    if ((buffer.usage & BufferUsage.COPY_SRC) === 0)
+      throw new BufferUsageError(`${at} "${name}": buffer "${buffer.label}" needs COPY_SRC usage to be read back`);
     if (buffer.mapState !== 'unmapped') throw new BufferUsageError(`${at} "${name}": buffer "${buffer.label}" is ${buffer.mapState}; unmap it first`);
     if (byteLength === 0) continue;
     const a = offset - (offset % 4);
     const b = Math.ceil((offset + byteLength) / 4) * 4;
     if (b > buffer.size) {
-      throw new BufferTooSmallError(`${at} "${name}": buffer "${buffer.label}" has ${buffer.size} bytes; ${byteLength} bytes at offset ${offset} read as whole 4-byte words need ${b}`);
+      throw new BufferTooSmallError(
+        `${at} "${name}": buffer "${buffer.label}" has ${buffer.size} bytes; ${byteLength} bytes at offset ${offset} read as whole 4-byte words need ${b}`,
+      );
     }
     segments.push({ buffer, start: offset, end: offset + byteLength, a, b });
   }

@@ -77,7 +77,14 @@ export async function initShard(
 ): Promise<GeneratedRange & { shape: readonly number[] }> {
   if (tensor === null || typeof tensor !== 'object') throw new InvalidParameterError('tensor', tensor, '{ name, shape, dtype, init, layout, stream }');
   if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, '{ seed, buffer?, offset? }');
-  const plan = planInitialize({ init: tensor.init, shape: tensor.shape, layout: tensor.layout, seed: options.seed, stream: tensor.stream, dtype: tensor.dtype });
+  const plan = planInitialize({
+    init: tensor.init,
+    shape: tensor.shape,
+    layout: tensor.layout,
+    seed: options.seed,
+    stream: tensor.stream,
+    dtype: tensor.dtype,
+  });
   const layout = shardLayout(tensor.shape, shard);
   const eb = DTYPE_BYTES[tensor.dtype];
   const r = plan.resolved;
@@ -109,7 +116,14 @@ export async function initShard(
 
 /** CPU twin of initShard. */
 export function initShardCpu(tensor: ModelTensor, shard: Shard, options: { seed: U64Input }): GeneratedArray {
-  const plan = planInitialize({ init: tensor.init, shape: tensor.shape, layout: tensor.layout, seed: options.seed, stream: tensor.stream, dtype: tensor.dtype });
+  const plan = planInitialize({
+    init: tensor.init,
+    shape: tensor.shape,
+    layout: tensor.layout,
+    seed: options.seed,
+    stream: tensor.stream,
+    dtype: tensor.dtype,
+  });
   const layout = shardLayout(tensor.shape, shard);
   const out = allocate(tensor.dtype, layout.count);
   const r = plan.resolved;

@@ -5,13 +5,7 @@ import { validateLayout, validateShape, numel as numelOf, type FanLayout } from 
 import type { FloatDType } from '../init/plan-initialize.js';
 import { DTYPE_BYTES } from '../contract/dtypes.js';
 import { checkFloatDType, isRecord } from '../contract/validate.js';
-import {
-  INITIALIZER_KINDS,
-  resolveInitializer,
-  type InitializerKind,
-  type InitializerSpec,
-  type ResolvedInitializer,
-} from '../init/resolve-initializer.js';
+import { INITIALIZER_KINDS, resolveInitializer, type InitializerKind, type InitializerSpec, type ResolvedInitializer } from '../init/resolve-initializer.js';
 import type { U64Input } from '../contract/u64.js';
 import { compileGlob, type Glob, type InitRule } from './rules.js';
 import { isWellFormedUnicode, tensorStream } from './stream.js';
@@ -100,11 +94,7 @@ function checkLayout(v: unknown, path: string): FanLayout | undefined {
 
 function checkName(v: unknown, path: string, what: string): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > MODEL_LIMITS.maxNameLength || !isWellFormedUnicode(v)) {
-    throw new InvalidParameterError(
-      path,
-      v,
-      `a non-empty ${what} of at most ${MODEL_LIMITS.maxNameLength} UTF-16 code units, well-formed Unicode`,
-    );
+    throw new InvalidParameterError(path, v, `a non-empty ${what} of at most ${MODEL_LIMITS.maxNameLength} UTF-16 code units, well-formed Unicode`);
   }
   return v;
 }

@@ -83,11 +83,15 @@ function dotsFunction(ta: number, tc: number): string {
     (local.set $a (local.get $a0))
     (block $aDone (loop $aLoop
       (br_if $aDone (i32.ge_u (local.get $a) (local.get $a1)))
-      ${range(ta).map((i) => `(local.set $pa${i} (i32.add (local.get $work) (i32.mul (i32.add (local.get $a) (i32.const ${i})) (local.get $stride))))`).join('\n      ')}
+      ${range(ta)
+        .map((i) => `(local.set $pa${i} (i32.add (local.get $work) (i32.mul (i32.add (local.get $a) (i32.const ${i})) (local.get $stride))))`)
+        .join('\n      ')}
       (local.set $c (local.get $c0))
       (block $cDone (loop $cLoop
         (br_if $cDone (i32.ge_u (local.get $c) (local.get $c1)))
-        ${range(tc).map((j) => `(local.set $pc${j} (i32.add (local.get $work) (i32.mul (i32.add (local.get $c) (i32.const ${j})) (local.get $stride))))`).join('\n        ')}
+        ${range(tc)
+          .map((j) => `(local.set $pc${j} (i32.add (local.get $work) (i32.mul (i32.add (local.get $c) (i32.const ${j})) (local.get $stride))))`)
+          .join('\n        ')}
         ${accs.map((a) => `(local.set $${a} (v128.const i32x4 0 0 0 0))`).join(' ')}
         (local.set $off (i32.const 0))
         (block $rDone (loop $rLoop
@@ -132,7 +136,9 @@ function subtractFunction(tr: number, tc: number): string {
         (local.set $a (local.get $s0))
         (block $aDone (loop $aLoop
           (br_if $aDone (i32.ge_u (local.get $a) (local.get $s1)))
-          ${range(tc).map((j) => `(local.set $k${j} (v128.load32_splat offset=${4 * j} (local.get $pk)))`).join('\n          ')}
+          ${range(tc)
+            .map((j) => `(local.set $k${j} (v128.load32_splat offset=${4 * j} (local.get $pk)))`)
+            .join('\n          ')}
           ${range(tr)
             .flatMap((r) => [
               `(local.set $x (v128.load offset=${16 * r} (local.get $pa)))`,
@@ -146,7 +152,9 @@ function subtractFunction(tr: number, tc: number): string {
         ${range(tc)
           .flatMap((j) => [
             `(local.set $py (i32.add (i32.add (local.get $work) (i32.mul (i32.add (local.get $c) (i32.const ${j})) (local.get $stride))) (local.get $row)))`,
-            ...range(tr).map((r) => `(v128.store offset=${16 * r} (local.get $py) (f32x4.sub (v128.load offset=${16 * r} (local.get $py)) (local.get $${acc(r, j)})))`),
+            ...range(tr).map(
+              (r) => `(v128.store offset=${16 * r} (local.get $py) (f32x4.sub (v128.load offset=${16 * r} (local.get $py)) (local.get $${acc(r, j)})))`,
+            ),
           ])
           .join('\n        ')}
         (local.set $c (i32.add (local.get $c) (i32.const ${tc})))
@@ -196,7 +204,9 @@ function subtractRowsFunction(): string {
           (br_if $aDone (i32.ge_u (local.get $a) (local.get $s1)))
           (local.set $x0 (v128.load32_splat (local.get $pq)))
           (local.set $x1 (v128.load32_splat (i32.add (local.get $pq) (local.get $rowStride))))
-          ${range(4).map((j) => `(local.set $k${j} (v128.load offset=${16 * j} (local.get $pk)))`).join('\n          ')}
+          ${range(4)
+            .map((j) => `(local.set $k${j} (v128.load offset=${16 * j} (local.get $pk)))`)
+            .join('\n          ')}
           ${[0, 1].flatMap((r) => range(4).map((j) => `(local.set $${acc(r, j)} (f32x4.add (local.get $${acc(r, j)}) (f32x4.mul (local.get $x${r}) (local.get $k${j}))))`)).join('\n          ')}
           (local.set $pq (i32.add (local.get $pq) (i32.const 4)))
           (local.set $pk (i32.add (local.get $pk) (i32.shl (local.get $wp) (i32.const 2))))

@@ -205,8 +205,11 @@ const philox = `
     ${set('c3', `(i32x4.splat ${get('s1')})`)}
     ${set('k0', `(i32x4.splat ${get('key0')})`)}
     ${set('k1', `(i32x4.splat ${get('key1')})`)}
-    ${Array.from({ length: 10 }, (_, r) =>
-      (r > 0 ? `${set('k0', `(i32x4.add ${get('k0')} ${I(PHILOX_W0)})`)}\n    ${set('k1', `(i32x4.add ${get('k1')} ${I(PHILOX_W1)})`)}\n    ` : '') + philoxRound(),
+    ${Array.from(
+      { length: 10 },
+      (_, r) =>
+        (r > 0 ? `${set('k0', `(i32x4.add ${get('k0')} ${I(PHILOX_W0)})`)}\n    ${set('k1', `(i32x4.add ${get('k1')} ${I(PHILOX_W1)})`)}\n    ` : '') +
+        philoxRound(),
     ).join('\n    ')}
     ${get('c0')} ${get('c1')} ${get('c2')} ${get('c3')})
 
@@ -252,7 +255,11 @@ const perWord = (f: (x: string) => string): string => xs.map((x, j) => set(`y${j
 const scaleShift = (z: string, mean: string, std: string): string => add(mul(std, z), mean);
 
 const kernels = [
-  kernel('generateBits', [], perWord((x) => x)),
+  kernel(
+    'generateBits',
+    [],
+    perWord((x) => x),
+  ),
   kernel(
     'generateUniform',
     ['low', 'range'],

@@ -216,7 +216,8 @@ export class WorkerPool {
 
   /** Runs a plan of at most SIMD_MAX_ELEMENTS elements on the least busy worker; resolves with its elements (32- or 16-bit). */
   async run(plan: GeneratePlan): Promise<ArrayBuffer> {
-    if (plan.count > SIMD_MAX_ELEMENTS) throw new InvalidParameterError('plan.count', plan.count, `at most ${SIMD_MAX_ELEMENTS} elements per run (use runPieces)`);
+    if (plan.count > SIMD_MAX_ELEMENTS)
+      throw new InvalidParameterError('plan.count', plan.count, `at most ${SIMD_MAX_ELEMENTS} elements per run (use runPieces)`);
     return (await this.dispatch(plan)).buffer;
   }
 

@@ -18,15 +18,7 @@ export function scaleShift(z: number, mean: number, std: number): number {
 }
 
 /** Twin of truncatedNormalFromWord. */
-export function truncatedNormalFromWord(
-  word: number,
-  pLow: number,
-  pWidth: number,
-  mean: number,
-  stdSigned: number,
-  lo: number,
-  hi: number,
-): number {
+export function truncatedNormalFromWord(word: number, pLow: number, pWidth: number, mean: number, stdSigned: number, lo: number, hi: number): number {
   const p = f(fenceF32(openUniformFromWord(word) * pWidth) + pLow);
   const z = normalQuantile(p);
   return Math.min(Math.max(scaleShift(z, mean, stdSigned), lo), hi);

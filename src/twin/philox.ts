@@ -46,16 +46,7 @@ const W1_I32 = PHILOX_W1 | 0;
  * out[at..at+3]. Same arithmetic as mulhilo32 and philox4x32Round, inlined, with every word kept as a
  * signed int32 (`| 0`) so that V8 keeps it in a register instead of boxing values above 2^31.
  */
-export function philoxBlock(
-  c0: number,
-  c1: number,
-  c2: number,
-  c3: number,
-  k0: number,
-  k1: number,
-  out: Uint32Array,
-  at: number,
-): void {
+export function philoxBlock(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: Uint32Array, at: number): void {
   for (let round = 0; round < 10; round++) {
     if (round > 0) {
       k0 = (k0 + W0_I32) | 0;
@@ -89,12 +80,7 @@ export function philoxBlock(
 }
 
 /** Philox4x32-10 of (counter, key), written to out[at..at+3] (and returned). */
-export function philox4x32_10(
-  counter: ArrayLike<number>,
-  key: ArrayLike<number>,
-  out: Uint32Array = new Uint32Array(4),
-  at = 0,
-): Uint32Array {
+export function philox4x32_10(counter: ArrayLike<number>, key: ArrayLike<number>, out: Uint32Array = new Uint32Array(4), at = 0): Uint32Array {
   philoxBlock(counter[0]! | 0, counter[1]! | 0, counter[2]! | 0, counter[3]! | 0, key[0]! | 0, key[1]! | 0, out, at);
   return out;
 }

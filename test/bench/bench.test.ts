@@ -145,7 +145,9 @@ describe('runBench on the Node adapter', () => {
     expect(report.timing).toBe(device.features.has('timestamp-query') ? 'gpu-timestamp' : 'wall');
     expect(report.results.map((r) => `${r.case}@${r.size}`)).toEqual(
       ['4K', '4099'].flatMap((s) =>
-        ['store-32', 'store-16', 'uniform-f32', 'normal-bf16', 'upload-normal-f32', 'simd-normal-f32', 'cpu-uniform-f32', 'upload-f32', 'tfjs-uniform'].map((c) => `${c}@${s}`),
+        ['store-32', 'store-16', 'uniform-f32', 'normal-bf16', 'upload-normal-f32', 'simd-normal-f32', 'cpu-uniform-f32', 'upload-f32', 'tfjs-uniform'].map(
+          (c) => `${c}@${s}`,
+        ),
       ),
     );
     for (const r of report.results) {
@@ -182,8 +184,19 @@ describe('runBench on the Node adapter', () => {
 
   it('runs the sweep, the store variants and the small-tensor case; every variant row equals the CPU twin', async () => {
     // In the order of CASES, which is the order of the rows.
-    const cases = ['store-32', 'sweep-normal-f32-wg128-b2', 'stores-uniform-f32-atomic', 'stores-uniform-f32-vec4', 'stores-normal-f32-u32', 'small-upload-batch', 'llama2-7b-bf16'];
-    const r = await runBench({ ctx, runtime: { kind: 'node', version: process.version } }, { sizes: [4096, 4099], repeat: 2, cases, targetSampleMs: 5, maxReps: 2, verifyCount: 64 });
+    const cases = [
+      'store-32',
+      'sweep-normal-f32-wg128-b2',
+      'stores-uniform-f32-atomic',
+      'stores-uniform-f32-vec4',
+      'stores-normal-f32-u32',
+      'small-upload-batch',
+      'llama2-7b-bf16',
+    ];
+    const r = await runBench(
+      { ctx, runtime: { kind: 'node', version: process.version } },
+      { sizes: [4096, 4099], repeat: 2, cases, targetSampleMs: 5, maxReps: 2, verifyCount: 64 },
+    );
     const perSize = cases.filter((c) => !c.startsWith('small') && !c.startsWith('llama'));
     expect(r.results.map((x) => `${x.case}@${x.size}`)).toEqual([
       ...['4K', '4099'].flatMap((size) => perSize.map((c) => `${c}@${size}`)),
@@ -201,7 +214,12 @@ describe('runBench on the Node adapter', () => {
     expect(row('stores-uniform-f32-vec4', '4099').skipped).toMatch(/multiple of 4/);
     expect(row('small-upload-batch', '1000×768').extra?.['usPerTensor']).toBeGreaterThan(0);
     expect(row('llama2-7b-bf16', 'model').skipped).toMatch(/config.llama is off/);
-    expect(r.samples.map((x) => x.case)).toEqual(['sweep-normal-f32-wg128-b2', 'stores-uniform-f32-atomic', 'stores-uniform-f32-vec4', 'stores-normal-f32-u32']);
+    expect(r.samples.map((x) => x.case)).toEqual([
+      'sweep-normal-f32-wg128-b2',
+      'stores-uniform-f32-atomic',
+      'stores-uniform-f32-vec4',
+      'stores-normal-f32-u32',
+    ]);
     for (const x of r.samples) {
       const want = generate({ seed: x.seed, stream: x.stream, start: x.start, count: x.count, dist: x.dist, dtype: x.dtype });
       expect(x.gpu, x.case).toEqual(Array.from(new Uint32Array((want as Float32Array).buffer)));

@@ -33,7 +33,6 @@ let opened: BuiltPage | undefined;
 let page: Page | undefined;
 const diagnostics = () => opened?.diagnostics() ?? '\npage log: (the page did not open)';
 
-
 beforeAll(async () => {
   opened = await openBuiltPage(CONFIG, '/bench/page.html', 'benchReady');
   page = opened.page;
@@ -49,9 +48,11 @@ describe('benchmark page (headless Chromium)', () => {
 
   it('runs a tiny configuration and reports every case', async () => {
     if (!page) throw new Error(`the browser did not start${diagnostics()}`);
-    report = await page.evaluate((config) => window.runBench(config), TINY).catch((e: unknown) => {
-      throw new Error(`runBench failed: ${String(e)}${diagnostics()}`);
-    });
+    report = await page
+      .evaluate((config) => window.runBench(config), TINY)
+      .catch((e: unknown) => {
+        throw new Error(`runBench failed: ${String(e)}${diagnostics()}`);
+      });
     const context = diagnostics();
     console.log(
       `bench page: ${report.adapter.vendor}/${report.adapter.architecture} timing=${report.timing} ` +
@@ -113,7 +114,10 @@ describe('benchmark page (headless Chromium)', () => {
     expect(rendered.throughputBars).toBe(report.results.length);
     expect(rendered.fractionBars).toBe(report.results.filter((r) => r.group === 'ours').length);
     expect(rendered.download).toBe(false);
-    expect((opened?.log ?? []).filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+    expect(
+      (opened?.log ?? []).filter((l) => !l.startsWith('console.warn')),
+      'the page reported errors',
+    ).toEqual([]);
   });
 
   it(`fits a ${WINDOW.width} px window with a full run's rows: screenshot as wide as the window, labels whole, a legend, both timings of the model rows`, async () => {

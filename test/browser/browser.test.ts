@@ -76,17 +76,66 @@ interface PageApi {
 
 // Every distribution and a structured kind of each sort, in each dtype, through the browser's compiler.
 const INIT_CASES: InitSpec[] = [
-  { name: 'normal(0.1, 2) f32, odd slice', init: { kind: 'normal', mean: 0.1, std: 2 }, shape: [33, 31], dtype: 'f32', seed: '5n', stream: '9n', start: 101, count: 777 },
+  {
+    name: 'normal(0.1, 2) f32, odd slice',
+    init: { kind: 'normal', mean: 0.1, std: 2 },
+    shape: [33, 31],
+    dtype: 'f32',
+    seed: '5n',
+    stream: '9n',
+    start: 101,
+    count: 777,
+  },
   { name: 'truncatedNormal bf16', init: { kind: 'truncatedNormal', std: 0.02 }, shape: [64, 48], dtype: 'bf16', seed: '6n', stream: '1n' },
-  { name: 'trunc_normal_ absolute, tiny std, f16', init: { kind: 'truncatedNormal', std: 1e-3, a: -2, b: 2, bounds: 'absolute' }, shape: [999], dtype: 'f16', seed: '7n', stream: '2n' },
-  { name: 'glorotUniform f16, odd count (Keras layout)', init: { kind: 'glorotUniform' }, shape: [3, 3, 7, 5], layout: 'keras', dtype: 'f16', seed: '8n', stream: '3n' },
-  { name: 'kaimingNormal fan_out relu f32', init: { kind: 'kaimingNormal', mode: 'fan_out', nonlinearity: 'relu' }, shape: [16, 8, 3, 3], dtype: 'f32', seed: '9n', stream: '4n' },
+  {
+    name: 'trunc_normal_ absolute, tiny std, f16',
+    init: { kind: 'truncatedNormal', std: 1e-3, a: -2, b: 2, bounds: 'absolute' },
+    shape: [999],
+    dtype: 'f16',
+    seed: '7n',
+    stream: '2n',
+  },
+  {
+    name: 'glorotUniform f16, odd count (Keras layout)',
+    init: { kind: 'glorotUniform' },
+    shape: [3, 3, 7, 5],
+    layout: 'keras',
+    dtype: 'f16',
+    seed: '8n',
+    stream: '3n',
+  },
+  {
+    name: 'kaimingNormal fan_out relu f32',
+    init: { kind: 'kaimingNormal', mode: 'fan_out', nonlinearity: 'relu' },
+    shape: [16, 8, 3, 3],
+    dtype: 'f32',
+    seed: '9n',
+    stream: '4n',
+  },
   { name: 'orthogonal f32', init: { kind: 'orthogonal', gain: 2 }, shape: [40, 24], dtype: 'f32', seed: '10n', stream: '5n' },
   { name: 'eye bf16', init: { kind: 'eye' }, shape: [9, 13], dtype: 'bf16', seed: '11n', stream: '6n' },
   { name: 'dirac f16', init: { kind: 'dirac', groups: 2 }, shape: [8, 3, 3, 3], dtype: 'f16', seed: '12n', stream: '7n' },
   // The SIMD generator in Web Workers (blob: workers from the built dist/) and writeBuffer.
-  { name: 'normal(0, 0.02) f32, upload strategy', init: { kind: 'normal', std: 0.02 }, shape: [301, 257], dtype: 'f32', seed: '13n', stream: '8n', strategy: 'upload' },
-  { name: 'truncatedNormal bf16 slice, upload strategy', init: { kind: 'truncatedNormal', std: 0.5 }, shape: [64, 48], dtype: 'bf16', seed: '14n', stream: '9n', start: 2, count: 3000, strategy: 'upload' },
+  {
+    name: 'normal(0, 0.02) f32, upload strategy',
+    init: { kind: 'normal', std: 0.02 },
+    shape: [301, 257],
+    dtype: 'f32',
+    seed: '13n',
+    stream: '8n',
+    strategy: 'upload',
+  },
+  {
+    name: 'truncatedNormal bf16 slice, upload strategy',
+    init: { kind: 'truncatedNormal', std: 0.5 },
+    shape: [64, 48],
+    dtype: 'bf16',
+    seed: '14n',
+    stream: '9n',
+    start: 2,
+    count: 3000,
+    strategy: 'upload',
+  },
 ];
 
 const CASES: CaseSpec[] = [
@@ -130,11 +179,7 @@ const u32Bits = (a: Uint32Array | Float32Array): number[] => Array.from(new Uint
 /** The CPU twin in Node, from src/, with inputs of the same types the page used. */
 function nodeBits(spec: CaseSpec): number[] {
   const range = { seed: u64(spec.seed), stream: u64(spec.stream), start: u64(spec.start), count: spec.count };
-  return u32Bits(
-    spec.dist.kind === 'uniform'
-      ? generate({ ...range, dist: uniform(spec.dist.low, spec.dist.high) })
-      : generate({ ...range, dist: bits() }),
-  );
+  return u32Bits(spec.dist.kind === 'uniform' ? generate({ ...range, dist: uniform(spec.dist.low, spec.dist.high) }) : generate({ ...range, dist: bits() }));
 }
 
 function firstDifference(a: readonly number[], b: readonly number[]): string {
@@ -162,7 +207,6 @@ async function onPage<T>(body: (p: Page) => Promise<T>): Promise<T> {
     throw new Error(`${e instanceof Error ? e.message : String(e)}${diagnostics()}`, { cause: e });
   }
 }
-
 
 beforeAll(async () => {
   if (!existsSync(join(DIST, 'index.js')) || !existsSync(join(DIST, 'cpu.js'))) {
@@ -226,19 +270,34 @@ describe('browser (headless Chromium, navigator.gpu)', () => {
     expect(firstDifference(r.cpu, want), `CPU twin in the page vs in Node: ${context}`).toBe('none');
     expect(r.gpu, context).toEqual(want);
     // Warnings stay in the log only; errors fail the case.
-    expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+    expect(
+      pageLog.filter((l) => !l.startsWith('console.warn')),
+      'the page reported errors',
+    ).toEqual([]);
   });
 
   it.each(INIT_CASES)('initialize on the browser GPU == CPU twin in the page == CPU twin in Node: $name', async (spec) => {
     const r = await onPage((p) => p.evaluate((s) => (window as unknown as PageApi).runInit(s), spec));
-    const want = initializeCpu({ init: spec.init, shape: spec.shape, layout: spec.layout ?? 'torch', dtype: spec.dtype, seed: u64(spec.seed), stream: u64(spec.stream), start: spec.start, count: spec.count });
+    const want = initializeCpu({
+      init: spec.init,
+      shape: spec.shape,
+      layout: spec.layout ?? 'torch',
+      dtype: spec.dtype,
+      seed: u64(spec.seed),
+      stream: u64(spec.stream),
+      start: spec.start,
+      count: spec.count,
+    });
     const wantHalves = Array.from(new Uint16Array(want.buffer, want.byteOffset, want.byteLength / 2));
     const context = `${spec.name}${diagnostics()}`;
     expect(r.dtype, context).toBe(spec.dtype);
     expect(r.via, context).toBe(spec.strategy ?? 'kernel');
     expect(firstDifference(r.gpu, r.cpu), `GPU vs CPU twin in the page: ${context}`).toBe('none');
     expect(firstDifference(r.cpu, wantHalves), `CPU twin in the page vs in Node: ${context}`).toBe('none');
-    expect(pageLog.filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+    expect(
+      pageLog.filter((l) => !l.startsWith('console.warn')),
+      'the page reported errors',
+    ).toEqual([]);
   });
 });
 
@@ -250,12 +309,27 @@ describe('browser without workers (Content-Security-Policy: worker-src none)', (
     try {
       await csp.goto(`${origin}/csp.html`, { waitUntil: 'load' });
       await csp.waitForFunction(() => typeof (window as unknown as Partial<PageApi>).runCase === 'function', { timeout: 10_000 });
-      const spec: CaseSpec = { name: 'csp auto', seed: '21n', stream: '3n', start: '1n', count: 5000, dist: { kind: 'uniform', low: 0, high: 1 }, context: { strategy: 'auto' } };
+      const spec: CaseSpec = {
+        name: 'csp auto',
+        seed: '21n',
+        stream: '3n',
+        start: '1n',
+        count: 5000,
+        dist: { kind: 'uniform', low: 0, high: 1 },
+        context: { strategy: 'auto' },
+      };
       const r = await csp.evaluate((s) => (window as unknown as PageApi).runCase(s), spec);
       expect(r.via, log.join('\n')).toBe('kernel');
       expect(r.gpu).toEqual(nodeBits(spec));
       const error = await csp
-        .evaluate((s) => (window as unknown as PageApi).runCase(s).then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`), { ...spec, context: { strategy: 'upload' as const } })
+        .evaluate(
+          (s) =>
+            (window as unknown as PageApi).runCase(s).then(
+              () => 'resolved',
+              (e: Error) => `${e.name}: ${e.message}`,
+            ),
+          { ...spec, context: { strategy: 'upload' as const } },
+        )
         .catch((e: unknown) => String(e));
       expect(error).toMatch(/UnsupportedError: the SIMD generator's workers could not start/);
     } finally {

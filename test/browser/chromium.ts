@@ -173,9 +173,11 @@ export async function openBuiltPage(configFile: string, path: string, readyFlag:
     const page = await chromium.browser.newPage();
     watchPage(page, log);
     await page.goto(`${origin}${path}`, { waitUntil: 'load' });
-    await page.waitForFunction((flag) => (window as unknown as Record<string, unknown>)[flag] === true, { timeout: 30_000 }, readyFlag).catch((e: unknown) => {
-      throw new Error(`${path} never became ready: ${String(e)}${diagnostics()}`);
-    });
+    await page
+      .waitForFunction((flag) => (window as unknown as Record<string, unknown>)[flag] === true, { timeout: 30_000 }, readyFlag)
+      .catch((e: unknown) => {
+        throw new Error(`${path} never became ready: ${String(e)}${diagnostics()}`);
+      });
     return { page, log, diagnostics, close };
   } catch (e) {
     await close();

@@ -29,7 +29,6 @@ let opened: BuiltPage | undefined;
 let page: Page | undefined;
 const diagnostics = () => opened?.diagnostics() ?? '\npage log: (the page did not open)';
 
-
 function livePage(): Page {
   if (!page) throw new Error(`the browser did not start${diagnostics()}`);
   return page;
@@ -225,7 +224,10 @@ describe('model demo page (headless Chromium)', () => {
 
     it("every tensor's GPU values equal the CPU twin in Node, bit for bit", async () => {
       expect(summary, 'the init above failed').toBeDefined();
-      await expectBitExact(tensors, tensors.flatMap((t) => rangesOf(t, 1024)));
+      await expectBitExact(
+        tensors,
+        tensors.flatMap((t) => rangesOf(t, 1024)),
+      );
     });
 
     it('draws histograms: a density curve for a distribution, a spike for a constant', async () => {
@@ -330,9 +332,15 @@ describe('model demo page (headless Chromium)', () => {
     const names = ['conv1.weight', 'bn1.weight', 'bn1.running_var', 'layer2.0.downsample.0.weight', 'layer4.1.conv2.weight', 'fc.weight', 'fc.bias'];
     const picked = tensors.filter((t) => names.includes(t.name));
     expect(picked.map((t) => t.name).sort()).toEqual([...names].sort());
-    await expectBitExact(tensors, picked.flatMap((t) => rangesOf(t, 512)));
+    await expectBitExact(
+      tensors,
+      picked.flatMap((t) => rangesOf(t, 512)),
+    );
     await safetensorsOf(summary, tensors, 'BF16');
-    expect((opened?.log ?? []).filter((l) => !l.startsWith('console.warn')), 'the page reported errors').toEqual([]);
+    expect(
+      (opened?.log ?? []).filter((l) => !l.startsWith('console.warn')),
+      'the page reported errors',
+    ).toEqual([]);
   });
 
   it(`ResNet-18's table and a bf16 histogram fit a ${WINDOW.width} px window, the caption says why bf16 bars step (screenshot)`, async () => {

@@ -109,7 +109,11 @@ describe('TF.js 4.22 (tfjs-core + tfjs-backend-webgpu) in headless Chromium', ()
     expect(r.backendName).toBe('webgpu');
     expect(r.tfDeviceIsOurs, 'tf.backend().device is the context device').toBe(true);
     expect(r.zeroCopy, 'the tensors are backed by the initialized buffers themselves').toEqual([true, true]);
-    expect(r.shapes).toEqual([[64, 32], [32, 16], [64, 16]]);
+    expect(r.shapes).toEqual([
+      [64, 32],
+      [32, 16],
+      [64, 16],
+    ]);
     expect(r.dtypes).toEqual(['float32', 'float32', 'float32']);
     // The wrapped tensors hold exactly the CPU twin's bits.
     expect(r.aBits).toEqual(twinBits(TF_A));
@@ -132,7 +136,9 @@ describe('TF.js 4.22 (tfjs-core + tfjs-backend-webgpu) in headless Chromium', ()
 
   it('runs the library on the device TF.js created (createContext({ device: tfjsDevice(tf) }))', async () => {
     const t = await tfTab('tfjs-own');
-    const r = await call<{ source: string; zeroCopy: boolean; aBits: number[]; doubled: number[]; validationError: string | null }>(t, 'tfjsOwnDevice', { a: TF_B });
+    const r = await call<{ source: string; zeroCopy: boolean; aBits: number[]; doubled: number[]; validationError: string | null }>(t, 'tfjsOwnDevice', {
+      a: TF_B,
+    });
     expect(r.source).toBe('caller');
     expect(r.zeroCopy).toBe(true);
     expect(r.aBits).toEqual(twinBits(TF_B));
@@ -146,7 +152,9 @@ describe('TF.js 4.22 (tfjs-core + tfjs-backend-webgpu) in headless Chromium', ()
     const t = await tfTab('tfjs-datasync');
     const r = await call<{ adapter: AdapterSummary; bits: number[] | null; error: string | null; lost: string | null }>(t, 'dataSyncOfWrapped', { a: TF_A });
     const want = twinBits(TF_A);
-    console.log(`dataSync on ${r.adapter.description || r.adapter.architecture}: error=${r.error} lost=${r.lost} matches=${JSON.stringify(r.bits) === JSON.stringify(want)}`);
+    console.log(
+      `dataSync on ${r.adapter.description || r.adapter.architecture}: error=${r.error} lost=${r.lost} matches=${JSON.stringify(r.bits) === JSON.stringify(want)}`,
+    );
     if (!r.adapter.isFallbackAdapter) {
       expect(r.error).toBeNull();
       expect(r.lost).toBeNull();
@@ -278,12 +286,19 @@ describe('ONNX Runtime Web 1.30, JSEP WebGPU EP (onnxruntime-web default export)
 
   it("gives zeros, not an error, for inputs on another device (hence: create the context on ORT's device)", async () => {
     const t = await tab('ort-jsep', '/pages/ort.html?build=jsep', 'jsepMatMulAdd');
-    const r = await call<{ sameDevice: boolean; values: number[] | null; error: string | null }>(t, 'jsepForeignDevice', { model: '/models/matmul-add.onnx', weights: ORT_WEIGHTS });
+    const r = await call<{ sameDevice: boolean; values: number[] | null; error: string | null }>(t, 'jsepForeignDevice', {
+      model: '/models/matmul-add.onnx',
+      weights: ORT_WEIGHTS,
+    });
     expect(r.sameDevice).toBe(false);
     expect(r.error).toBeNull();
     expect(r.values).toEqual(new Array(M * N).fill(0));
-    const foreign = /uncaught WebGPU validation error was raised: \[Buffer "webgpu-weight-init: [^"]*"\] is associated with \[Device "webgpu-weight-init device"\], and cannot be used with \[Device\]/;
-    expect(t.log.slice(-10).some((l) => foreign.test(l)), `ORT's console.error about the foreign buffer\n${t.log.join('\n')}`).toBe(true);
+    const foreign =
+      /uncaught WebGPU validation error was raised: \[Buffer "webgpu-weight-init: [^"]*"\] is associated with \[Device "webgpu-weight-init device"\], and cannot be used with \[Device\]/;
+    expect(
+      t.log.slice(-10).some((l) => foreign.test(l)),
+      `ORT's console.error about the foreign buffer\n${t.log.join('\n')}`,
+    ).toBe(true);
     expect(errorsIn(t, [foreign, /While (validating|calling|encoding|finishing)/])).toEqual([]);
   });
 });

@@ -43,7 +43,9 @@ export async function layoutProblems(page: Page): Promise<string[]> {
       for (const t of svg.querySelectorAll('text')) {
         const b = t.getBoundingClientRect();
         if (b.left < box.left - 0.5 || b.right > box.right + 0.5 || b.top < box.top - 0.5 || b.bottom > box.bottom + 0.5) {
-          problems.push(`label '${t.textContent}' of ${name(svg.parentElement ?? svg)} is cut off: x ${(b.left - box.left).toFixed(0)}..${(b.right - box.left).toFixed(0)}, y ${(b.top - box.top).toFixed(0)}..${(b.bottom - box.top).toFixed(0)} of ${box.width.toFixed(0)}×${box.height.toFixed(0)}`);
+          problems.push(
+            `label '${t.textContent}' of ${name(svg.parentElement ?? svg)} is cut off: x ${(b.left - box.left).toFixed(0)}..${(b.right - box.left).toFixed(0)}, y ${(b.top - box.top).toFixed(0)}..${(b.bottom - box.top).toFixed(0)} of ${box.width.toFixed(0)}×${box.height.toFixed(0)}`,
+          );
         }
       }
     }

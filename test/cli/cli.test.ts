@@ -31,8 +31,25 @@ describe('webgpu-weight-init CLI', () => {
     expect(info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
   });
 
-  it('sample on the GPU prints values that round-trip exactly to the CPU twin\'s f32 bits', async () => {
-    const r = await run('sample', '--dist', 'uniform', '--low', '-0.5', '--high', '2', '--seed', '18446744073709551615', '--stream', '3', '--start', '17179869180', '--count', '37', '--verify');
+  it("sample on the GPU prints values that round-trip exactly to the CPU twin's f32 bits", async () => {
+    const r = await run(
+      'sample',
+      '--dist',
+      'uniform',
+      '--low',
+      '-0.5',
+      '--high',
+      '2',
+      '--seed',
+      '18446744073709551615',
+      '--stream',
+      '3',
+      '--start',
+      '17179869180',
+      '--count',
+      '37',
+      '--verify',
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.backend).toBe('gpu');
@@ -86,7 +103,7 @@ describe('webgpu-weight-init CLI', () => {
     for (const v of g.values) expect(Math.abs(v)).toBeLessThanOrEqual(Math.fround(bound));
   });
 
-  it('sample --init accepts the article\'s schemes by name', async () => {
+  it("sample --init accepts the article's schemes by name", async () => {
     const r = await run('sample', '--init', 'xavier', '--shape', '10,20', '--backend', 'cpu', '--count', '4');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).values).toHaveLength(4);
@@ -175,7 +192,17 @@ describe('webgpu-weight-init init', () => {
     await inTempDir(async (dir) => {
       const long = 'model.layers.31.self_attn.rotary_emb.inv_freq.extra.long.name.weight';
       const spec = join(dir, 'spec.json');
-      await writeFile(spec, JSON.stringify({ name: 'tiny', tensors: [{ name: long, shape: [8, 4] }, { name: 'b', shape: [4], init: { kind: 'zeros' } }], rules: [{ match: '*', init: { kind: 'normal', std: 0.02 } }] }));
+      await writeFile(
+        spec,
+        JSON.stringify({
+          name: 'tiny',
+          tensors: [
+            { name: long, shape: [8, 4] },
+            { name: 'b', shape: [4], init: { kind: 'zeros' } },
+          ],
+          rules: [{ match: '*', init: { kind: 'normal', std: 0.02 } }],
+        }),
+      );
       const r = await run('init', '--spec', spec, '--seed', '1', '--table', '--quiet');
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout).tensors).toBe(2); // the whole of stdout parses
@@ -201,7 +228,16 @@ describe('webgpu-weight-init init', () => {
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
     // Llama-2-7B: 6,738,415,616 parameters, 2 bytes each in bf16, 291 tensors
-    expect(plan).toMatchObject({ dryRun: true, tensors: 291, parameters: 6_738_415_616, bytes: 2 * 6_738_415_616, fitsAdapter: true, fitsMemory: true, fits: true, problems: [] });
+    expect(plan).toMatchObject({
+      dryRun: true,
+      tensors: 291,
+      parameters: 6_738_415_616,
+      bytes: 2 * 6_738_415_616,
+      fitsAdapter: true,
+      fitsMemory: true,
+      fits: true,
+      problems: [],
+    });
     expect(plan.byDtype).toEqual({ bf16: { tensors: 291, parameters: 6_738_415_616, bytes: 2 * 6_738_415_616 } });
     expect(plan.buffers).toEqual({ count: 291, bytes: 2 * 6_738_415_616, largest: 2 * 32000 * 4096 });
     expect(plan.memory).toEqual({ bytes: 16 * 2 ** 30, source: '--max-memory' });
@@ -225,85 +261,101 @@ describe('webgpu-weight-init init', () => {
 
 describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', () => {
   // A tiny Llama with grouped-query attention, as a Hugging Face config.json: the preset comes from model_type.
-  const LLAMA = { model_type: 'llama', hidden_size: 64, intermediate_size: 160, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 300, architectures: ['LlamaForCausalLM'] };
+  const LLAMA = {
+    model_type: 'llama',
+    hidden_size: 64,
+    intermediate_size: 160,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    vocab_size: 300,
+    architectures: ['LlamaForCausalLM'],
+  };
 
   it('--config picks the preset from model_type; the shards hold the bits of --out FILE.safetensors, verified from the files', async () => {
     await inTempDir(async (dir) => {
-    const config = join(dir, 'config.json');
-    await writeFile(config, JSON.stringify(LLAMA));
-    const out = `${join(dir, 'ckpt')}/`;
-    const r = await run('init', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', out, '--max-shard-size', '60KB', '--verify', '--quiet');
-    expect(r.code, r.stderr).toBe(0);
-    const summary = JSON.parse(r.stdout);
-    expect(summary.model).toBe('llama');
-    expect(summary.verified).toMatchObject({ from: 'the written files', mismatches: 0 });
-    expect(summary.out.sharded).toBe(true);
-    const files = (await readdir(out)).sort();
-    expect(files).toEqual([...summary.out.files].sort());
-    expect(files).toContain('model.safetensors.index.json');
-    const written = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
-    expect(written).toEqual({ ...written, ...LLAMA, initializer_range: 0.02, tie_word_embeddings: false, attention_bias: false });
-    // The same model to one file: every tensor's bytes are the same.
-    const single = join(dir, 'one.safetensors');
-    expect((await run('init', '--preset', 'llama', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', single, '--quiet')).code).toBe(0);
-    const one = await readSafetensorsHeaderFromFile(single);
-    const index = JSON.parse(await readFile(join(out, 'model.safetensors.index.json'), 'utf8'));
-    expect(Object.keys(index.weight_map).sort()).toEqual(one.tensors.map((t) => t.name).sort());
-    for (const shard of files.filter((f) => f.startsWith('model-'))) {
-      const header = await readSafetensorsHeaderFromFile(join(out, shard));
-      for (const t of header.tensors) {
-        expect(index.weight_map[t.name]).toBe(shard);
-        const a = await readSafetensorsTensorBytes(join(out, shard), header, t.name);
-        const b = await readSafetensorsTensorBytes(single, one, t.name);
-        expect(Buffer.from(a).equals(Buffer.from(b)), t.name).toBe(true);
+      const config = join(dir, 'config.json');
+      await writeFile(config, JSON.stringify(LLAMA));
+      const out = `${join(dir, 'ckpt')}/`;
+      const r = await run('init', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', out, '--max-shard-size', '60KB', '--verify', '--quiet');
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.model).toBe('llama');
+      expect(summary.verified).toMatchObject({ from: 'the written files', mismatches: 0 });
+      expect(summary.out.sharded).toBe(true);
+      const files = (await readdir(out)).sort();
+      expect(files).toEqual([...summary.out.files].sort());
+      expect(files).toContain('model.safetensors.index.json');
+      const written = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+      expect(written).toEqual({ ...written, ...LLAMA, initializer_range: 0.02, tie_word_embeddings: false, attention_bias: false });
+      // The same model to one file: every tensor's bytes are the same.
+      const single = join(dir, 'one.safetensors');
+      expect((await run('init', '--preset', 'llama', '--config', config, '--dtype', 'bf16', '--seed', '9', '--out', single, '--quiet')).code).toBe(0);
+      const one = await readSafetensorsHeaderFromFile(single);
+      const index = JSON.parse(await readFile(join(out, 'model.safetensors.index.json'), 'utf8'));
+      expect(Object.keys(index.weight_map).sort()).toEqual(one.tensors.map((t) => t.name).sort());
+      for (const shard of files.filter((f) => f.startsWith('model-'))) {
+        const header = await readSafetensorsHeaderFromFile(join(out, shard));
+        for (const t of header.tensors) {
+          expect(index.weight_map[t.name]).toBe(shard);
+          const a = await readSafetensorsTensorBytes(join(out, shard), header, t.name);
+          const b = await readSafetensorsTensorBytes(single, one, t.name);
+          expect(Buffer.from(a).equals(Buffer.from(b)), t.name).toBe(true);
+        }
       }
-    }
-    // The folder now holds a checkpoint: a second run refuses it and changes nothing.
-    const again = await run('init', '--config', config, '--out', out, '--quiet');
-    expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/webgpu-weight-init: folder: got "config\.json, model-00001-of-0000\d\.safetensors, .*; expected a folder without a checkpoint/);
-    expect((await readdir(out)).sort()).toEqual(files);
+      // The folder now holds a checkpoint: a second run refuses it and changes nothing.
+      const again = await run('init', '--config', config, '--out', out, '--quiet');
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(
+        /webgpu-weight-init: folder: got "config\.json, model-00001-of-0000\d\.safetensors, .*; expected a folder without a checkpoint/,
+      );
+      expect((await readdir(out)).sort()).toEqual(files);
     });
   });
 
   it('SIGINT while writing: exit 2 with one line, and no checkpoint file is left (completed shards removed)', async () => {
     await inTempDir(async (dir) => {
-    // About 217 MB of bf16 in 4 MB shards: the first progress line past shard 2 comes at about 20%, so most of the
-    // work is still ahead when the signal lands, and two shards are complete on disk.
-    await writeFile(join(dir, 'c.json'), JSON.stringify({ model_type: 'llama', hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 24, num_attention_heads: 8 }));
-    const out = join(dir, 'out');
-    const child = spawn(process.execPath, [bin, 'init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', `${out}/`, '--max-shard-size', '4MB'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      // Interrupt once a shard after the second is being written (two are complete on disk).
-      if (!sent && /model-0000[3-9]-of-/.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(sent, stderr).toBe(true);
-    expect(code).toBe(2);
-    expect(stdout).toBe('');
-    expect(stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'))).toEqual([expect.stringMatching(/Aborted|interrupted/)]);
-    expect(await readdir(out)).toEqual([]);
+      // About 217 MB of bf16 in 4 MB shards: the first progress line past shard 2 comes at about 20%, so most of the
+      // work is still ahead when the signal lands, and two shards are complete on disk.
+      await writeFile(
+        join(dir, 'c.json'),
+        JSON.stringify({ model_type: 'llama', hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 24, num_attention_heads: 8 }),
+      );
+      const out = join(dir, 'out');
+      const child = spawn(process.execPath, [bin, 'init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', `${out}/`, '--max-shard-size', '4MB'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      let sent = false;
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Interrupt once a shard after the second is being written (two are complete on disk).
+        if (!sent && /model-0000[3-9]-of-/.test(stderr)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(sent, stderr).toBe(true);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'))).toEqual([expect.stringMatching(/Aborted|interrupted/)]);
+      expect(await readdir(out)).toEqual([]);
     });
   });
 
   it('--dry-run with --out DIR/ prints the files it would write and creates nothing', async () => {
     await inTempDir(async (dir) => {
-    await writeFile(join(dir, 'c.json'), JSON.stringify(LLAMA));
-    const r = await run('init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', `${join(dir, 'out')}/`, '--max-shard-size', '60KB', '--dry-run');
-    expect(r.code, r.stderr).toBe(0);
-    const plan = JSON.parse(r.stdout);
-    expect(plan).toMatchObject({ dryRun: true, model: 'llama', out: { sharded: true, maxShardSize: 60_000, config: true } });
-    expect(plan.out.files.reduce((n: number, f: { bytes: number }) => n + f.bytes, 0)).toBe(plan.bytes);
-    expect(plan.out.files.reduce((n: number, f: { tensors: number }) => n + f.tensors, 0)).toBe(plan.tensors);
-    expect(await readdir(dir)).toEqual(['c.json']);
+      await writeFile(join(dir, 'c.json'), JSON.stringify(LLAMA));
+      const r = await run('init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', `${join(dir, 'out')}/`, '--max-shard-size', '60KB', '--dry-run');
+      expect(r.code, r.stderr).toBe(0);
+      const plan = JSON.parse(r.stdout);
+      expect(plan).toMatchObject({ dryRun: true, model: 'llama', out: { sharded: true, maxShardSize: 60_000, config: true } });
+      expect(plan.out.files.reduce((n: number, f: { bytes: number }) => n + f.bytes, 0)).toBe(plan.bytes);
+      expect(plan.out.files.reduce((n: number, f: { tensors: number }) => n + f.tensors, 0)).toBe(plan.tensors);
+      expect(await readdir(dir)).toEqual(['c.json']);
     });
   });
 
@@ -316,14 +368,14 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
     [LLAMA, ['--max-memory', '1G', '--out', 'DIR/'], /option '--max-memory' does not apply to --out DIR\//],
   ])('config %j with %j fails with a one-line message before any device work', async (config, extra, message) => {
     await inTempDir(async (dir) => {
-    await writeFile(join(dir, 'c.json'), JSON.stringify(config));
-    const r = await run('init', '--config', join(dir, 'c.json'), ...(extra as string[]).map((a) => (a === 'DIR/' ? `${join(dir, 'out')}/` : a)));
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    const lines = r.stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(message);
-    expect(await readdir(dir)).toEqual(['c.json']);
+      await writeFile(join(dir, 'c.json'), JSON.stringify(config));
+      const r = await run('init', '--config', join(dir, 'c.json'), ...(extra as string[]).map((a) => (a === 'DIR/' ? `${join(dir, 'out')}/` : a)));
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(await readdir(dir)).toEqual(['c.json']);
     });
   });
 });

@@ -64,7 +64,10 @@ function expectOneLine(r: Result, message: RegExp): void {
 }
 
 let dir: string;
-const partials = () => readdirSync(dir, { recursive: true }).map(String).filter((f) => f.includes('.partial-'));
+const partials = () =>
+  readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.includes('.partial-'));
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'wwi-untrusted-'));
@@ -119,21 +122,25 @@ describe('init --out never replaces what is not a regular file, and checks befor
     expect(partials()).toEqual([]);
   });
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s while writing removes the temporary file and exits by that signal', async (signal) => {
-    const out = join(dir, `${signal}.safetensors`);
-    const child = spawn(process.execPath, [bin, 'init', '--preset', 'gpt2', '--quiet', '--out', out], { env: bareEnv() });
-    const done = collect(child, 120_000);
-    // The temporary file exists from before the first tensor: wait for it, then interrupt.
-    const t0 = Date.now();
-    while (partials().length === 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
-    expect(partials()).toHaveLength(1);
-    child.kill(signal);
-    const r = await done;
-    expect(r.signal).toBe(signal);
-    expect(partials()).toEqual([]);
-    expect(runtimeDirs(), 'the private XDG_RUNTIME_DIR is removed on the signal too').toEqual([]);
-    expect(existsSync(out)).toBe(false);
-  }, 180_000);
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s while writing removes the temporary file and exits by that signal',
+    async (signal) => {
+      const out = join(dir, `${signal}.safetensors`);
+      const child = spawn(process.execPath, [bin, 'init', '--preset', 'gpt2', '--quiet', '--out', out], { env: bareEnv() });
+      const done = collect(child, 120_000);
+      // The temporary file exists from before the first tensor: wait for it, then interrupt.
+      const t0 = Date.now();
+      while (partials().length === 0 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+      expect(partials()).toHaveLength(1);
+      child.kill(signal);
+      const r = await done;
+      expect(r.signal).toBe(signal);
+      expect(partials()).toEqual([]);
+      expect(runtimeDirs(), 'the private XDG_RUNTIME_DIR is removed on the signal too').toEqual([]);
+      expect(existsSync(out)).toBe(false);
+    },
+    180_000,
+  );
 
   it('a regular file is replaced only when the new file is complete', async () => {
     const out = join(dir, 'regular.safetensors');

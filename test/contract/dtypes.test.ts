@@ -1,7 +1,17 @@
 // The dtype table: each fact agrees with what uses it (typed arrays of the CPU twin, safetensors' sizes,
 // the engines' type names), and lookups by name see only the table's own keys.
 import { describe, expect, it } from 'vitest';
-import { ALL_DTYPES, DTYPE_BYTES, DTYPE_CODE, DTYPES, describeDTypes, dtypeOfSafetensors, FLOAT_DTYPES, isDType, isFloatDType } from '../../src/contract/dtypes.js';
+import {
+  ALL_DTYPES,
+  DTYPE_BYTES,
+  DTYPE_CODE,
+  DTYPES,
+  describeDTypes,
+  dtypeOfSafetensors,
+  FLOAT_DTYPES,
+  isDType,
+  isFloatDType,
+} from '../../src/contract/dtypes.js';
 import { SAFETENSORS_DTYPE_BITS } from '../../src/models/safetensors.js';
 import { allocate } from '../../src/twin/generate.js';
 

@@ -7,7 +7,14 @@ import { generate, generatePlanned } from '../../src/twin/generate.js';
 
 describe('planGenerate', () => {
   it('resolves every field the executors read, named as the WGSL Params fields', () => {
-    const plan = planGenerate({ seed: (5n << 32n) | 3n, stream: (7n << 32n) | 2n, start: (9n << 34n) + 4n * 11n + 3n, count: 10, dist: normal(1, 2), dtype: 'bf16' });
+    const plan = planGenerate({
+      seed: (5n << 32n) | 3n,
+      stream: (7n << 32n) | 2n,
+      start: (9n << 34n) + 4n * 11n + 3n,
+      count: 10,
+      dist: normal(1, 2),
+      dtype: 'bf16',
+    });
     expect(plan).toEqual({
       entryPoint: 'generateNormal',
       dtype: 'bf16',
@@ -23,7 +30,10 @@ describe('planGenerate', () => {
   });
 
   it('rounds the distribution once: uniform low and range, truncated-normal CDF bounds', () => {
-    expect(planGenerate({ seed: 1, count: 1, dist: uniform(0.1, 0.7) }).params).toMatchObject({ low: Math.fround(0.1), range: Math.fround(Math.fround(0.7) - Math.fround(0.1)) });
+    expect(planGenerate({ seed: 1, count: 1, dist: uniform(0.1, 0.7) }).params).toMatchObject({
+      low: Math.fround(0.1),
+      range: Math.fround(Math.fround(0.7) - Math.fround(0.1)),
+    });
     const t = planGenerate({ seed: 1, count: 1, dist: truncatedNormal(0, 1, -2, 2) }).params;
     expect(t.pWidth).toBeGreaterThan(0.95);
     expect(t.clampLow).toBe(-2);

@@ -82,9 +82,13 @@ describe('documentation snippets', () => {
   for (const s of snippets.filter((x) => x.noRun === undefined && x.runtime !== 'browser')) {
     const skip = s.runtime === 'python' && !hasPython;
     // Without python3 the Python example cannot run; everywhere else it does.
-    it.skipIf(skip)(`${s.where} runs (${s.runtime})`, async () => {
-      const out = await runSnippet(s);
-      expect(out).not.toMatch(/Traceback|Error:/);
-    }, 240_000);
+    it.skipIf(skip)(
+      `${s.where} runs (${s.runtime})`,
+      async () => {
+        const out = await runSnippet(s);
+        expect(out).not.toMatch(/Traceback|Error:/);
+      },
+      240_000,
+    );
   }
 });

@@ -32,7 +32,11 @@ describe('ctx.batch', () => {
   it('records the calls made on the batch and submits them once', async () => {
     await inErrorScope(ctx, async (scope) => {
       const { result, submits } = await countSubmits(() =>
-        ctx.batch(async (b) => [await b.generate({ seed: 1, count: 1000, dist: normal() }), await b.fillConstant({ count: 10, value: 2 }), await b.generate({ seed: 1, stream: 4, count: 100, dist: uniform(), dtype: 'bf16' })]),
+        ctx.batch(async (b) => [
+          await b.generate({ seed: 1, count: 1000, dist: normal() }),
+          await b.fillConstant({ count: 10, value: 2 }),
+          await b.generate({ seed: 1, stream: 4, count: 100, dist: uniform(), dtype: 'bf16' }),
+        ]),
       );
       for (const r of result) scope.track(r.buffer);
       expect(submits).toBe(1);
@@ -77,10 +81,14 @@ describe('ctx.batch', () => {
   it('a batch cannot be used after its body returned', async () => {
     await inErrorScope(ctx, async (scope) => {
       let kept: Parameters<Parameters<WeightInitContext['batch']>[0]>[0] | undefined;
-      scope.track((await ctx.batch(async (b) => {
-        kept = b;
-        return b.fillConstant({ count: 4, value: 1 });
-      })).buffer);
+      scope.track(
+        (
+          await ctx.batch(async (b) => {
+            kept = b;
+            return b.fillConstant({ count: 4, value: 1 });
+          })
+        ).buffer,
+      );
       await expect(kept!.generate({ seed: 1, count: 4 })).rejects.toMatchObject({ code: 'InvalidParameter', parameter: 'batch' });
     });
   });
@@ -89,10 +97,14 @@ describe('ctx.batch', () => {
     await inErrorScope(ctx, async (scope) => {
       const { submits } = await countSubmits(() =>
         ctx.batch(async (b) => {
-          scope.track((await b.batch(async (inner) => {
-            expect(inner).toBe(b);
-            return inner.fillConstant({ count: 4, value: 1 });
-          })).buffer);
+          scope.track(
+            (
+              await b.batch(async (inner) => {
+                expect(inner).toBe(b);
+                return inner.fillConstant({ count: 4, value: 1 });
+              })
+            ).buffer,
+          );
           scope.track((await ctx.fillConstant({ count: 4, value: 2 })).buffer);
         }),
       );

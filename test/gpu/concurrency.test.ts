@@ -95,7 +95,11 @@ async function readBytes(ctx: WeightInitContext, r: { buffer: GPUBuffer; offset:
 }
 
 /** A call that must resolve with a range equal to `want()`, which it then destroys. */
-function checkedOp(kind: string, call: (ctx: WeightInitContext) => Promise<{ buffer: GPUBuffer; offset: number; byteLength: number }>, want: () => ArrayBufferView): Op {
+function checkedOp(
+  kind: string,
+  call: (ctx: WeightInitContext) => Promise<{ buffer: GPUBuffer; offset: number; byteLength: number }>,
+  want: () => ArrayBufferView,
+): Op {
   return {
     kind,
     allowed: ['resolved'],
@@ -113,7 +117,14 @@ function checkedOp(kind: string, call: (ctx: WeightInitContext) => Promise<{ buf
 
 function ops(random: () => number, index: number): Op[] {
   const seed = 1000 + index;
-  const shardTensor: ModelTensor = { name: 'shard', shape: [30, 20], dtype: 'bf16', init: { kind: 'truncatedNormal', std: 0.5 }, layout: 'torch', stream: 77n + BigInt(index) };
+  const shardTensor: ModelTensor = {
+    name: 'shard',
+    shape: [30, 20],
+    dtype: 'bf16',
+    init: { kind: 'truncatedNormal', std: 0.5 },
+    layout: 'torch',
+    stream: 77n + BigInt(index),
+  };
   const shardBlock = { rows: [3, 17], cols: [2, 15] } as const;
   const initOptions = { init: { kind: 'dirac' } as const, shape: [6, 6, 3, 3], seed, stream: 5, dtype: 'f16' as const };
   const genOptions = { seed, stream: 3, start: 5, count: 70_001, dist: normal(0, 2), dtype: 'bf16' as const };
@@ -146,9 +157,21 @@ function ops(random: () => number, index: number): Op[] {
     initModelOp('arena', undefined),
     initModelOp('arena', 1 + Math.floor(random() * 40)),
     initModelOp('tensor', 1 + Math.floor(random() * 40)),
-    checkedOp('initShard', (ctx) => initShard(ctx, shardTensor, shardBlock, { seed }), () => initShardCpu(shardTensor, shardBlock, { seed })),
-    checkedOp('initialize', (ctx) => initialize(ctx, initOptions), () => initializeCpu(initOptions)),
-    checkedOp('generate', (ctx) => ctx.generate(genOptions), () => generateCpu(genOptions)),
+    checkedOp(
+      'initShard',
+      (ctx) => initShard(ctx, shardTensor, shardBlock, { seed }),
+      () => initShardCpu(shardTensor, shardBlock, { seed }),
+    ),
+    checkedOp(
+      'initialize',
+      (ctx) => initialize(ctx, initOptions),
+      () => initializeCpu(initOptions),
+    ),
+    checkedOp(
+      'generate',
+      (ctx) => ctx.generate(genOptions),
+      () => generateCpu(genOptions),
+    ),
     {
       kind: 'batch with canaries',
       allowed: ['resolved'],

@@ -80,7 +80,10 @@ describe('typed errors before any GPU work', () => {
           ['Misaligned', ctx.read(buffer, { offset: 2, count: 1, dtype: 'u32' })],
         ];
         for (const [code, p] of cases) {
-          const e = await p.then(() => null, (err: unknown) => err);
+          const e = await p.then(
+            () => null,
+            (err: unknown) => err,
+          );
           expect(e).toBeInstanceOf(WeightInitError);
           expect((e as WeightInitError).code).toBe(code);
         }

@@ -15,9 +15,19 @@ describe('DeviceHandle.scoped', () => {
   it('an error lands in the scope of the call that caused it, not in a concurrent one', async () => {
     const handle = new DeviceHandle(ctx.device);
     const device = ctx.device;
-    const good = () => handle.scoped('good', () => device.createBuffer({ size: 16, usage: BufferUsage.STORAGE }), (b) => b.destroy());
+    const good = () =>
+      handle.scoped(
+        'good',
+        () => device.createBuffer({ size: 16, usage: BufferUsage.STORAGE }),
+        (b) => b.destroy(),
+      );
     // MAP_READ may only go with COPY_DST: a validation error.
-    const bad = () => handle.scoped('bad', () => device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.STORAGE }), (b) => b.destroy());
+    const bad = () =>
+      handle.scoped(
+        'bad',
+        () => device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.STORAGE }),
+        (b) => b.destroy(),
+      );
     const results = await Promise.allSettled([good(), bad(), good(), bad(), good()]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'GPUValidation' });
@@ -29,13 +39,19 @@ describe('DeviceHandle.scoped', () => {
     const size = ctx.device.limits.maxBufferSize;
     // Ask for more than the adapter can hold in several buffers; at least one must fail as OutOfMemory or
     // succeed (a device with that much memory), never as another error.
-    const r = await handle.scoped('huge', () => ctx.device.createBuffer({ size, usage: BufferUsage.STORAGE }), (b) => b.destroy()).then(
-      (b) => {
-        b.destroy();
-        return 'allocated';
-      },
-      (e: { code?: string }) => e.code,
-    );
+    const r = await handle
+      .scoped(
+        'huge',
+        () => ctx.device.createBuffer({ size, usage: BufferUsage.STORAGE }),
+        (b) => b.destroy(),
+      )
+      .then(
+        (b) => {
+          b.destroy();
+          return 'allocated';
+        },
+        (e: { code?: string }) => e.code,
+      );
     expect(['allocated', 'OutOfMemory']).toContain(r);
   });
 

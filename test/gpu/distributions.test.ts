@@ -35,7 +35,8 @@ async function check(context: WeightInitContext, c: CpuGenerateOptions & { offse
         break;
       }
     }
-    const where = first < 0 ? '' : `half-word ${first} (range is ${c.offset / 2}..${(c.offset + eb * c.count) / 2}): got ${all[first]}, want ${expected[first]}`;
+    const where =
+      first < 0 ? '' : `half-word ${first} (range is ${c.offset / 2}..${(c.offset + eb * c.count) / 2}): got ${all[first]}, want ${expected[first]}`;
     expect(where, JSON.stringify({ ...c, seed: String(c.seed), start: String(c.start), stream: String(c.stream) })).toBe('');
   });
 }
@@ -76,7 +77,11 @@ describe('chunked 16-bit paths', () => {
     const small = await nodeContext({ maxBindingBytes: 512, maxWorkgroupsPerDimension: 3, workgroupSize: 2 });
     try {
       for (const dtype of ['f16', 'bf16'] as const) {
-        for (const [start, count, offset] of [[1n, 700, 2], [0n, 257, 254], [3n, 1023, 510]] as const) {
+        for (const [start, count, offset] of [
+          [1n, 700, 2],
+          [0n, 257, 254],
+          [3n, 1023, 510],
+        ] as const) {
           await check(small, { seed: 9, stream: 3, start, count, offset, dist: normal(0, 0.02), dtype });
         }
       }
@@ -87,7 +92,7 @@ describe('chunked 16-bit paths', () => {
 });
 
 describe('normal pairing (TensorFlow Box-Muller order)', () => {
-  it('a slice starting at an odd element equals the full tensor\'s slice, on the GPU', async () => {
+  it("a slice starting at an odd element equals the full tensor's slice, on the GPU", async () => {
     await inErrorScope(ctx, async (scope) => {
       const full = scope.buffer(4 * 40);
       await ctx.generate({ seed: 3, count: 40, dist: normal(), buffer: full });

@@ -104,7 +104,15 @@ describe('shaders/philox.wgsl on the GPU', () => {
 describe('shaders/transforms.wgsl on the GPU', () => {
   it('uniformFromWord, uniformRange and fenceF32 equal their CPU twins bit for bit', async () => {
     await inErrorScope(ctx, async (scope) => {
-      const ranges: [number, number][] = [[0, 1], [-1, 1], [-0.1, 0.3], [1e-3, 2e-3], [-1e6, 3.5e6], [100, 100.0001], [-3e-30, 1e-30]];
+      const ranges: [number, number][] = [
+        [0, 1],
+        [-1, 1],
+        [-0.1, 0.3],
+        [1e-3, 2e-3],
+        [-1e6, 3.5e6],
+        [100, 100.0001],
+        [-3e-30, 1e-30],
+      ];
       const words = [0, 1, 0x7fffff, 0x800000, 0xffffffff, 0x3f800000, ...testWords(20_000, 9)];
       const records: number[] = [];
       for (const w of words) {
@@ -154,8 +162,20 @@ describe('f32 math of shaders/transforms.wgsl on the GPU', () => {
     await inErrorScope(ctx, async (scope) => {
       const words = testWords(30_000, 31);
       const xs = [
+        1,
+        0.5,
+        2,
+        3,
+        1.9999999,
         // biome-ignore lint/suspicious/noApproximativeNumericConstant: probes either side of logF32's `m > 1.4142135` branch
-        1, 0.5, 2, 3, 1.9999999, 1.4142135, 1.4142137, f(1e-7), 1 - 2 ** -23, 2 ** -100, 2 ** 100, 33, 1e-30,
+        1.4142135,
+        1.4142137,
+        f(1e-7),
+        1 - 2 ** -23,
+        2 ** -100,
+        2 ** 100,
+        33,
+        1e-30,
         ...positives(30_000, 17),
         ...Array.from(words, (w) => Math.max(uniformFromWord(w), f(1e-7))),
       ].map(f);
@@ -236,7 +256,12 @@ describe('shaders/normal.wgsl and shaders/pack.wgsl on the GPU', () => {
       );
       for (let r = 0; r < n; r++) {
         const [z0, z1] = boxMuller(input[2 * r]!, input[2 * r + 1]!);
-        const want = [z0, z1, scaleShift(z0, f32(0.25), f32(0.02)), truncatedNormalFromWord(input[2 * r]!, tn.pLow, tn.pWidth, tn.mean, tn.std, tn.lo, tn.hi)].map(f32ToBits);
+        const want = [
+          z0,
+          z1,
+          scaleShift(z0, f32(0.25), f32(0.02)),
+          truncatedNormalFromWord(input[2 * r]!, tn.pLow, tn.pWidth, tn.mean, tn.std, tn.lo, tn.hi),
+        ].map(f32ToBits);
         const got = Array.from(out.subarray(4 * r, 4 * r + 4));
         if (got.some((g, i) => g !== want[i])) expect([r, ...got]).toEqual([r, ...want]);
       }

@@ -42,8 +42,14 @@ async function check(context: WeightInitContext, c: Case, pad = 64): Promise<num
     expect(diff, `first differing element for ${JSON.stringify({ ...c, seed: String(c.seed), stream: String(c.stream), start: String(c.start) })}`).toBe(-1);
     const before = all.subarray(0, first);
     const after = all.subarray(first + c.count);
-    expect(before.every((w) => w === CANARY), 'words before the range untouched').toBe(true);
-    expect(after.every((w) => w === CANARY), 'words after the range untouched').toBe(true);
+    expect(
+      before.every((w) => w === CANARY),
+      'words before the range untouched',
+    ).toBe(true);
+    expect(
+      after.every((w) => w === CANARY),
+      'words after the range untouched',
+    ).toBe(true);
   });
   return dispatches;
 }
@@ -125,7 +131,12 @@ describe('chunked paths', () => {
     const small = await nodeContext({ maxBindingBytes: 512 });
     try {
       expect(small.limits.maxBindingBytes).toBe(512);
-      for (const [start, count, offset] of [[0n, 1000, 0], [3n, 777, 4], [(1n << 35n) + 1n, 513, 252], [2n, 129, 508]] as const) {
+      for (const [start, count, offset] of [
+        [0n, 1000, 0],
+        [3n, 777, 4],
+        [(1n << 35n) + 1n, 513, 252],
+        [2n, 129, 508],
+      ] as const) {
         const used = await check(small, { seed: 8, stream: 1, start, count, offset, dist: uniform(-2, 2) });
         expect(used).toBeGreaterThanOrEqual(Math.ceil((4 * count) / 512));
         await check(small, { seed: 8, stream: 1, start, count, offset, dist: bits() });
@@ -139,7 +150,12 @@ describe('chunked paths', () => {
     const tiny = await nodeContext({ maxWorkgroupsPerDimension: 3, workgroupSize: 2, blocksPerInvocation: 1 });
     try {
       // 3 x 3 workgroups of 2 invocations = 18 blocks = 72 elements per dispatch.
-      for (const [start, count, dispatches] of [[0n, 72, 1], [1n, 73, 2], [5n, 300, 5], [2n, 11, 1]] as const) {
+      for (const [start, count, dispatches] of [
+        [0n, 72, 1],
+        [1n, 73, 2],
+        [5n, 300, 5],
+        [2n, 11, 1],
+      ] as const) {
         expect(await check(tiny, { seed: 4, stream: 2, start, count, offset: 4, dist: bits() })).toBe(dispatches);
       }
     } finally {
@@ -151,7 +167,13 @@ describe('chunked paths', () => {
     const tiny = await nodeContext({ maxWorkgroupsPerDimension: 3, workgroupSize: 2, blocksPerInvocation: 3 });
     try {
       // 3 x 3 workgroups of 2 invocations, 3 blocks each = 54 blocks = 216 elements per dispatch.
-      for (const [start, count, dispatches] of [[0n, 216, 1], [1n, 217, 2], [5n, 900, 5], [2n, 11, 1], [3n, 150, 1]] as const) {
+      for (const [start, count, dispatches] of [
+        [0n, 216, 1],
+        [1n, 217, 2],
+        [5n, 900, 5],
+        [2n, 11, 1],
+        [3n, 150, 1],
+      ] as const) {
         expect(await check(tiny, { seed: 4, stream: 2, start, count, offset: 4, dist: bits() })).toBe(dispatches);
         expect(await check(tiny, { seed: 4, stream: 2, start, count, offset: 4, dist: normal(0, 2) })).toBe(dispatches);
       }
@@ -161,7 +183,14 @@ describe('chunked paths', () => {
   });
 
   it('other workgroup sizes and blocks per invocation give the same bits', async () => {
-    for (const [workgroupSize, blocksPerInvocation] of [[1, 4], [32, 1], [256, 4], [64, 2], [64, 7], [64, 64]] as const) {
+    for (const [workgroupSize, blocksPerInvocation] of [
+      [1, 4],
+      [32, 1],
+      [256, 4],
+      [64, 2],
+      [64, 7],
+      [64, 64],
+    ] as const) {
       const c = await nodeContext({ workgroupSize, blocksPerInvocation });
       try {
         await check(c, { seed: 6, stream: 6, start: 6n, count: 5000, offset: 4, dist: uniform() });

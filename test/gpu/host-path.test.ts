@@ -86,7 +86,11 @@ describe("strategy 'upload' equals the kernels and the CPU twin", () => {
         expect(Array.from(got.subarray(0, offset / 4)).every((w) => w === 0xdeadbeef)).toBe(true);
         expect(Array.from(got.subarray((offset + count * eb) / 4)).every((w) => w === 0xdeadbeef)).toBe(true);
         let diff = -1;
-        for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) { diff = i; break; }
+        for (let i = 0; i < got.length; i++)
+          if (got[i] !== want[i]) {
+            diff = i;
+            break;
+          }
         expect(diff, dtype).toBe(-1);
         // And the scalar twin, at both ends of the range.
         const head = await upload.read(a, { offset, count: 100, dtype });
@@ -122,7 +126,9 @@ describe("strategy 'upload' leaves to the kernels what writeBuffer cannot write 
       const w = await words(upload, a);
       expect(w[0]! & 0xffff).toBe(0xbeef); // the half word before offset 2
       expect(w[(64 + 12) / 4]! >>> 16).toBe(0xdead); // the half word after the 7th bf16 element
-      expect(Array.from(await upload.read(a, { offset: 2, count: 10, dtype: 'f16' }))).toEqual(Array.from(generate({ seed: 2, count: 10, dist: normal(), dtype: 'f16' })));
+      expect(Array.from(await upload.read(a, { offset: 2, count: 10, dtype: 'f16' }))).toEqual(
+        Array.from(generate({ seed: 2, count: 10, dist: normal(), dtype: 'f16' })),
+      );
 
       const storageOnly = scope.track(upload.device.createBuffer({ size: 64, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC }));
       const r = await upload.generate({ seed: 3, count: 16, dist: uniform(), buffer: storageOnly });

@@ -202,7 +202,18 @@ fn harness(@builtin(global_invocation_id) gid: vec3<u32>) {
   it('inverseNorm equals its twin from 0 and below 2^-100 up to 2^34', async () => {
     await inErrorScope(ctx, async (scope) => {
       const words = testWords(20_000, 73);
-      const xs = [0, MIN_NORM_SQUARED, 2 ** -101, 1, 2, 4, 0.5, 2 ** 34, 1e-30, ...Array.from(words, (w) => f(2 ** (-100 + (w % 13400) / 100) * (1 + (w >>> 20) / 4096)))].map(f);
+      const xs = [
+        0,
+        MIN_NORM_SQUARED,
+        2 ** -101,
+        1,
+        2,
+        4,
+        0.5,
+        2 ** 34,
+        1e-30,
+        ...Array.from(words, (w) => f(2 ** (-100 + (w % 13400) / 100) * (1 + (w >>> 20) / 4096))),
+      ].map(f);
       const input = Float32Array.from(xs);
       const out = await harness(scope, 'coeffs[r] = inverseNorm(work[r]);', input, xs.length, { records: xs.length });
       for (let r = 0; r < xs.length; r++) {
@@ -233,7 +244,14 @@ fn harness(@builtin(global_invocation_id) gid: vec3<u32>) {
         const w = t1 - t0;
         const coeffs = randomF32((s1 - s0) * w, 98 + s1, 5);
         const out = await harness(scope, 'work[params.cols + r] = projectionSum(r / params.m, r % params.m);', input, m * w, {
-          m, s0, s1, t0, t1, records: m * w, coeffs, out: 'work',
+          m,
+          s0,
+          s1,
+          t0,
+          t1,
+          records: m * w,
+          coeffs,
+          out: 'work',
         });
         const p = { s0, s1, t0, t1 };
         const want = Array.from({ length: m * w }, (_, r) => f32ToBits(projectionSum(input, m, p, coeffs, Math.floor(r / m), r % m)));

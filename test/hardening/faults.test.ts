@@ -15,35 +15,38 @@ const layer = (i: number): ModelTensor => ({
 });
 
 describe('device loss', () => {
-  it.each(['kernel', 'upload'] as const)('during initModel (strategy %s): rejects with DeviceLost, does not hang, and a new context works', async (strategy) => {
-    const ctx = await nodeContext({ strategy });
-    const tensors = Array.from({ length: 12 }, (_, i) => layer(i));
-    let batches = 0;
-    const outcome = await initModel(ctx, tensors, {
-      seed: 1,
-      batchBytes: 256 * 256 * 4,
-      onProgress: () => {
-        batches++;
-        if (batches === 2) ctx.device.destroy();
-      },
-    }).then(
-      () => 'resolved',
-      (e: unknown) => (e as { code?: string }).code,
-    );
-    expect(outcome).toBe('DeviceLost');
-    expect(batches).toBe(2);
-    const fresh = await nodeContext({ strategy });
-    try {
-      const model = await initModel(fresh, tensors.slice(0, 2), { seed: 1 });
-      expect(model.tensors).toHaveLength(2);
-      model.destroy();
-    } finally {
-      fresh.destroy();
-      ctx.destroy();
-    }
-  });
+  it.each(['kernel', 'upload'] as const)(
+    'during initModel (strategy %s): rejects with DeviceLost, does not hang, and a new context works',
+    async (strategy) => {
+      const ctx = await nodeContext({ strategy });
+      const tensors = Array.from({ length: 12 }, (_, i) => layer(i));
+      let batches = 0;
+      const outcome = await initModel(ctx, tensors, {
+        seed: 1,
+        batchBytes: 256 * 256 * 4,
+        onProgress: () => {
+          batches++;
+          if (batches === 2) ctx.device.destroy();
+        },
+      }).then(
+        () => 'resolved',
+        (e: unknown) => (e as { code?: string }).code,
+      );
+      expect(outcome).toBe('DeviceLost');
+      expect(batches).toBe(2);
+      const fresh = await nodeContext({ strategy });
+      try {
+        const model = await initModel(fresh, tensors.slice(0, 2), { seed: 1 });
+        expect(model.tensors).toHaveLength(2);
+        model.destroy();
+      } finally {
+        fresh.destroy();
+        ctx.destroy();
+      }
+    },
+  );
 
-  it("during an upload: the generation rejects with DeviceLost between pieces", async () => {
+  it('during an upload: the generation rejects with DeviceLost between pieces', async () => {
     const ctx = await nodeContext({ strategy: 'upload' });
     try {
       const pending = ctx.generate({ seed: 1, count: 16 << 20, dist: uniform() });

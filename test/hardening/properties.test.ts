@@ -38,10 +38,11 @@ const distArb: fc.Arbitrary<Distribution> = fc.oneof(
   fc.tuple(finite(-10, 10), finite(0, 10)).map(([mean, std]): Distribution => ({ kind: 'normal', mean, std })),
   fc
     .tuple(finite(-1, 1), finite(1e-3, 5), finite(-6, 4), finite(0.05, 6), fc.constantFrom('std' as const, 'absolute' as const))
-    .map(([mean, std, a, width, bounds]): Distribution =>
-      bounds === 'std'
-        ? { kind: 'truncatedNormal', mean, std, a, b: a + width, bounds }
-        : { kind: 'truncatedNormal', mean, std, a: snap(mean + a * std), b: snap(mean + (a + width) * std), bounds },
+    .map(
+      ([mean, std, a, width, bounds]): Distribution =>
+        bounds === 'std'
+          ? { kind: 'truncatedNormal', mean, std, a, b: a + width, bounds }
+          : { kind: 'truncatedNormal', mean, std, a: snap(mean + a * std), b: snap(mean + (a + width) * std), bounds },
     ),
 );
 const caseArb: fc.Arbitrary<Case> = fc
@@ -104,7 +105,16 @@ async function failingCases(ctx: WeightInitContext, mine: readonly Case[], label
     await ctx.batch(async (b) => {
       for (const r of regions) {
         const { c } = r;
-        const out = await b.generate({ seed: c.seed, stream: c.stream, start: c.start, count: c.count, dist: c.dist, dtype: c.dtype, buffer, offset: r.offset + PAD + c.shift * r.eb });
+        const out = await b.generate({
+          seed: c.seed,
+          stream: c.stream,
+          start: c.start,
+          count: c.count,
+          dist: c.dist,
+          dtype: c.dtype,
+          buffer,
+          offset: r.offset + PAD + c.shift * r.eb,
+        });
         via[out.via] = (via[out.via] ?? 0) + 1;
       }
     });
@@ -134,7 +144,13 @@ describe('property: GPU == CPU twin with canaries', () => {
     expect(cases).toHaveLength(CASES);
     const failures: string[] = [];
     for (const w of [0, 1, 2] as const) {
-      failures.push(...(await failingCases(contexts[w]!, cases.filter((c) => c.window === w), `properties window ${w}`)));
+      failures.push(
+        ...(await failingCases(
+          contexts[w]!,
+          cases.filter((c) => c.window === w),
+          `properties window ${w}`,
+        )),
+      );
     }
     expect(failures.slice(0, 5)).toEqual([]);
   });

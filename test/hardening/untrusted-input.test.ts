@@ -99,7 +99,11 @@ describe('hostile specs and headers: work bounded by the limits', () => {
       new RegExp(`at most ${SAFETENSORS_MAX_TENSORS} tensors`),
     );
     // A smaller cap is honoured the same way.
-    expect(() => parseSafetensorsHeader(header('{"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"b":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}'), { maxTensors: 1 })).toThrow(/at most 1 tensors/);
+    expect(() =>
+      parseSafetensorsHeader(header('{"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"b":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}'), {
+        maxTensors: 1,
+      }),
+    ).toThrow(/at most 1 tensors/);
   });
 
   it('a header name with a lone surrogate is refused like the writer refuses it', () => {
@@ -192,7 +196,14 @@ describe('GPU calls: typed errors before any GPU work', () => {
     ctx?.destroy();
   });
 
-  const w = (name: string, stream?: bigint): ModelTensor => ({ name, shape: [4, 4], dtype: 'f32', init: { kind: 'zeros' }, layout: 'torch', stream: stream as bigint });
+  const w = (name: string, stream?: bigint): ModelTensor => ({
+    name,
+    shape: [4, 4],
+    dtype: 'f32',
+    init: { kind: 'zeros' },
+    layout: 'torch',
+    stream: stream as bigint,
+  });
 
   it.each<[string, ErrorCode, RegExp, () => Promise<unknown>]>([
     ['ctx.read(null, ...)', 'InvalidParameter', /buffer/, () => ctx.read(null as never, { count: 1, dtype: 'u32' })],
@@ -206,9 +217,19 @@ describe('GPU calls: typed errors before any GPU work', () => {
     ['initModel: a tensor without stream', 'InvalidParameter', /tensors\[0\]\.stream/, () => initModel(ctx, [w('a')], { seed: 1 })],
     ['initModel: usage with MAP_READ', 'InvalidParameter', /usage/, () => initModel(ctx, [w('a', fnv1a64('a'))], { seed: 1, usage: BufferUsage.MAP_READ })],
     ['initModel: usage with an unknown bit', 'InvalidParameter', /usage/, () => initModel(ctx, [w('a', fnv1a64('a'))], { seed: 1, usage: 0x10000 })],
-    ['initialize into a new buffer with MAP_WRITE usage', 'InvalidParameter', /usage/, () => initialize(ctx, { init: { kind: 'zeros' }, shape: [4], seed: 1, usage: BufferUsage.MAP_WRITE })],
+    [
+      'initialize into a new buffer with MAP_WRITE usage',
+      'InvalidParameter',
+      /usage/,
+      () => initialize(ctx, { init: { kind: 'zeros' }, shape: [4], seed: 1, usage: BufferUsage.MAP_WRITE }),
+    ],
     ['initShard(ctx, null, ...)', 'InvalidParameter', /tensor/, () => initShard(ctx, null as never, {}, { seed: 1 })],
-    ['orthogonal into a target too small: BufferTooSmall before the QR', 'BufferTooSmall', /needs/, () => initialize(ctx, { init: { kind: 'orthogonal' }, shape: [16, 16], seed: 1, buffer: target })],
+    [
+      'orthogonal into a target too small: BufferTooSmall before the QR',
+      'BufferTooSmall',
+      /needs/,
+      () => initialize(ctx, { init: { kind: 'orthogonal' }, shape: [16, 16], seed: 1, buffer: target }),
+    ],
   ])('%s -> %s', async (_name, code, message, call) => {
     const before = submissions;
     expectTyped(await errorOf(call), code, message);

@@ -38,7 +38,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   const pipeline = await device.createComputePipelineAsync({ label: 'test: function harness', layout: 'auto', compute: { module, entryPoint: 'main' } });
   const meta = scope.track(device.createBuffer({ label: 'test: meta', size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST }));
   device.queue.writeBuffer(meta, 0, new Uint32Array([records, 0, 0, 0]));
-  const inBuf = scope.track(device.createBuffer({ label: 'test: input', size: Math.max(4, input.byteLength), usage: BufferUsage.STORAGE | BufferUsage.COPY_DST }));
+  const inBuf = scope.track(
+    device.createBuffer({ label: 'test: input', size: Math.max(4, input.byteLength), usage: BufferUsage.STORAGE | BufferUsage.COPY_DST }),
+  );
   device.queue.writeBuffer(inBuf, 0, input);
   const outBuf = scope.buffer(Math.max(4, records * outWords * 4), 'test: output');
   const bindGroup = device.createBindGroup({

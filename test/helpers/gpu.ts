@@ -34,9 +34,7 @@ export async function inErrorScope(ctx: WeightInitContext, body: (scope: Scope) 
       return o;
     },
     buffer(size, label = 'test buffer') {
-      return scope.track(
-        device.createBuffer({ label, size, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST }),
-      );
+      return scope.track(device.createBuffer({ label, size, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST }));
     },
   };
   device.pushErrorScope('out-of-memory');

@@ -30,7 +30,13 @@ export interface Snippet {
 
 /** README.md and every docs/*.md. */
 export function documentationFiles(): string[] {
-  return ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+  return [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => `docs/${f}`),
+  ];
 }
 
 /** Every fenced block of `markdown` with its info string (indented fences inside lists included). */

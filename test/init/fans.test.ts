@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { computeFans, numel, validateShape, type FanLayout } from '../../src/init/fans.js';
 import { expectInvalid } from '../helpers/errors.js';
 
-
 type Row = readonly [shape: number[], fanIn: number, fanOut: number, receptive: number, what: string];
 
 // PyTorch torch/nn/init.py _calculate_fan_in_and_fan_out: fan_in = size(1)·prod(shape[2:]), fan_out = size(0)·prod(shape[2:]).
@@ -46,11 +45,7 @@ describe('computeFans', () => {
   const run = (rows: Row[], layout: FanLayout) => {
     for (const [shape, fanIn, fanOut, receptive, what] of rows) {
       const f = computeFans(shape, layout);
-      expect([f.fanIn, f.fanOut, f.receptiveField], `${JSON.stringify(layout)} ${JSON.stringify(shape)}: ${what}`).toEqual([
-        fanIn,
-        fanOut,
-        receptive,
-      ]);
+      expect([f.fanIn, f.fanOut, f.receptiveField], `${JSON.stringify(layout)} ${JSON.stringify(shape)}: ${what}`).toEqual([fanIn, fanOut, receptive]);
     }
   };
 

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { calculateGain, NONLINEARITIES, type Nonlinearity } from '../../src/init/gain.js';
 import { expectInvalid } from '../helpers/errors.js';
 
-
 describe('calculateGain (torch.nn.init.calculate_gain)', () => {
   it('matches the PyTorch table', () => {
     // torch/nn/init.py: linear_fns and sigmoid → 1; tanh → 5.0 / 3; relu → math.sqrt(2.0); selu → 3.0 / 4.
@@ -20,7 +19,11 @@ describe('calculateGain (torch.nn.init.calculate_gain)', () => {
       ['selu', 0.75],
     ];
     for (const [name, gain] of table) expect(calculateGain(name), name).toBe(gain);
-    expect(table.map(([n]) => n).sort()).toEqual(NONLINEARITIES.filter((n) => n !== 'leaky_relu').slice().sort());
+    expect(table.map(([n]) => n).sort()).toEqual(
+      NONLINEARITIES.filter((n) => n !== 'leaky_relu')
+        .slice()
+        .sort(),
+    );
   });
 
   it('leaky_relu: sqrt(2 / (1 + slope^2)), default slope 0.01', () => {

@@ -20,7 +20,6 @@ import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } fr
 import type { FanLayout } from '../../src/init/fans.js';
 import { expectInvalid } from '../helpers/errors.js';
 
-
 function expectRel(actual: number, expected: number, rel = 1e-14): void {
   expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(rel * Math.abs(expected));
 }

@@ -12,7 +12,6 @@ import {
 import type { FanLayout } from '../../src/init/fans.js';
 import { expectInvalid } from '../helpers/errors.js';
 
-
 /** |actual − expected| ≤ rel·|expected|. */
 function expectRel(actual: number, expected: number, rel = 1e-14): void {
   expect(Math.abs(actual - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(rel * Math.abs(expected));
@@ -34,7 +33,7 @@ function simpsonMoments(alpha: number, beta: number): { mean: number; std: numbe
   let m2 = 0;
   for (let i = 0; i <= n; i++) {
     const x = alpha + i * h;
-    const w = (i === 0 || i === n ? 1 : i % 2 ? 4 : 2) * Math.exp(-x * x / 2);
+    const w = (i === 0 || i === n ? 1 : i % 2 ? 4 : 2) * Math.exp((-x * x) / 2);
     m0 += w;
     m1 += w * x;
     m2 += w * x * x;
@@ -214,7 +213,7 @@ describe('resolveInitializer: PyTorch (torch/nn/init.py)', () => {
     const tanh = dist({ kind: 'kaimingNormal', nonlinearity: 'tanh' }, TORCH_CONV, 'torch');
     expectRel(tanh.expectedStd, 5 / 3 / Math.sqrt(147));
     const leaky = dist({ kind: 'kaimingUniform', a: 0.2 }, [10, 40], 'torch');
-    expectRel((leaky.dist as { high: number }).high, Math.sqrt(3) * Math.sqrt(2 / 1.04) / Math.sqrt(40));
+    expectRel((leaky.dist as { high: number }).high, (Math.sqrt(3) * Math.sqrt(2 / 1.04)) / Math.sqrt(40));
     const selu = dist({ kind: 'kaimingNormal', nonlinearity: 'selu' }, [10, 40], 'torch');
     expectRel(selu.expectedStd, 0.75 / Math.sqrt(40));
   });

@@ -27,10 +27,13 @@ describe('parseShardSize', () => {
     expect(parseShardSize(text)).toBe(bytes);
   });
 
-  it.each([['0'], ['5Gb'], ['10kb'], ['5 bits'], ['GB'], ['-1GB'], ['1e3MB'], ['5XB'], [0], [1.5], [-3], [null], ['']])('rejects %j with the accepted forms (a lowercase final b: bits in transformers, bytes in huggingface_hub)', (bad) => {
-    expect(() => parseShardSize(bad, 'max-shard-size')).toThrow(InvalidParameterError);
-    expect(() => parseShardSize(bad, 'max-shard-size')).toThrow(/max-shard-size: .*KB, MB, GB, TB \(powers of 10\) or KiB, MiB, GiB, TiB \(powers of 2\)/);
-  });
+  it.each([['0'], ['5Gb'], ['10kb'], ['5 bits'], ['GB'], ['-1GB'], ['1e3MB'], ['5XB'], [0], [1.5], [-3], [null], ['']])(
+    'rejects %j with the accepted forms (a lowercase final b: bits in transformers, bytes in huggingface_hub)',
+    (bad) => {
+      expect(() => parseShardSize(bad, 'max-shard-size')).toThrow(InvalidParameterError);
+      expect(() => parseShardSize(bad, 'max-shard-size')).toThrow(/max-shard-size: .*KB, MB, GB, TB \(powers of 10\) or KiB, MiB, GiB, TiB \(powers of 2\)/);
+    },
+  );
 });
 
 const t = (name: string, numel: number, dtype: CheckpointEntry['dtype'] = 'f32'): CheckpointEntry => ({ name, shape: [numel], dtype });
@@ -79,7 +82,8 @@ describe('planCheckpoint', () => {
   it('names files as HF does and recognizes them', () => {
     expect(shardFileName(3, 12)).toBe('model-00003-of-00012.safetensors');
     for (const n of ['model.safetensors', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors']) expect(isCheckpointFileName(n)).toBe(true);
-    for (const n of ['config.json', 'model-1-of-2.safetensors', 'other.safetensors', 'model.safetensors.partial-1-x']) expect(isCheckpointFileName(n)).toBe(false);
+    for (const n of ['config.json', 'model-1-of-2.safetensors', 'other.safetensors', 'model.safetensors.partial-1-x'])
+      expect(isCheckpointFileName(n)).toBe(false);
   });
 
   it('rejects duplicate names', () => {

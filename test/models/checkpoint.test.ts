@@ -111,7 +111,7 @@ describe('writeCheckpoint', () => {
     expect(config).toMatchObject({ ...GPT2_CONFIG, model_type: 'gpt2', n_inner: null, initializer_range: 0.02 });
   });
 
-  it('one file: model.safetensors equals the single-file writer\'s bytes for the whole model, no index', async () => {
+  it("one file: model.safetensors equals the single-file writer's bytes for the whole model, no index", async () => {
     const tensors = model();
     const out = join(dir, 'single');
     const r = await writeCheckpoint(ctx, tensors, await openCheckpointFolder(out), { seed: SEED, metadata: metadataOf, stagingBytes: 4096 });
@@ -120,7 +120,7 @@ describe('writeCheckpoint', () => {
     expect((await readFile(join(out, 'model.safetensors'))).equals(await referenceFile(tensors))).toBe(true);
   });
 
-  it("the upload strategy (SIMD workers + writeBuffer, the default on software adapters) writes the same bytes", async () => {
+  it('the upload strategy (SIMD workers + writeBuffer, the default on software adapters) writes the same bytes', async () => {
     const tensors = model();
     const upload = await nodeContext({ strategy: 'upload', threads: 2 });
     try {
@@ -156,7 +156,12 @@ describe('writeCheckpoint', () => {
   });
 
   it('GPU memory: the buffers it creates stay four staging sizes (two work, two staging buffers) plus small parameter buffers', async () => {
-    const tensors = resolveModel({ tensors: [{ name: 'w', shape: [1024, 1024], init: { kind: 'normal', std: 1 } }, { name: 'b', shape: [1024], init: { kind: 'zeros' } }] });
+    const tensors = resolveModel({
+      tensors: [
+        { name: 'w', shape: [1024, 1024], init: { kind: 'normal', std: 1 } },
+        { name: 'b', shape: [1024], init: { kind: 'zeros' } },
+      ],
+    });
     const stagingBytes = 64 << 10;
     const device = ctx.device;
     const create = device.createBuffer.bind(device);

@@ -49,10 +49,12 @@ it('helpers accept initialize() results and initModel tensors', () => {
 
 describe('toTfTensor / toOrtTensor checks (stand-in engines)', () => {
   const calls: unknown[][] = [];
-  const record = (name: string) => (...args: unknown[]) => {
-    calls.push(args);
-    return name;
-  };
+  const record =
+    (name: string) =>
+    (...args: unknown[]) => {
+      calls.push(args);
+      return name;
+    };
   const tf = { tensor: record('tf.Tensor') };
   const ortLike = { Tensor: { fromGpuBuffer: record('ort.Tensor') } };
 
@@ -122,7 +124,9 @@ describe('toTfTensor / toOrtTensor checks (stand-in engines)', () => {
       requiredLimits: Object.fromEntries(ENGINE_DEVICE_LIMITS.map((name, i) => [name, 1000 + i])),
       requiredFeatures: ['subgroups'],
     });
-    expect(engineDeviceDescriptor({ limits, features: new Set(['shader-f16']) }, { features: ['shader-f16', 'float32-filterable'] }).requiredFeatures).toEqual(['shader-f16']);
+    expect(engineDeviceDescriptor({ limits, features: new Set(['shader-f16']) }, { features: ['shader-f16', 'float32-filterable'] }).requiredFeatures).toEqual([
+      'shader-f16',
+    ]);
     expect(caught(() => engineDeviceDescriptor({} as never))).toBeInstanceOf(InvalidParameterError);
   });
 
@@ -157,7 +161,10 @@ describe('toTfTensor / toOrtTensor checks (stand-in engines)', () => {
       backend: () => active,
     };
     class Backend {
-      constructor(readonly device: GPUDevice, readonly info?: GPUAdapterInfo) {}
+      constructor(
+        readonly device: GPUDevice,
+        readonly info?: GPUAdapterInfo,
+      ) {}
     }
     await shareDeviceWithTfjs(tfStub, Backend, device);
     expect(log).toEqual(['remove webgpu', 'register webgpu 3', 'set webgpu']);
@@ -181,7 +188,14 @@ describe('the ONNX encoder, run by ONNX Runtime Web (Node build, wasm EP)', () =
   ort.env.wasm.numThreads = 1;
 
   it('encodes varints, strings and nested messages as protobuf does', () => {
-    const bytes = encodeModel({ nodes: [], inputs: [], outputs: [{ name: 'Y', elemType: ONNX_FLOAT, dims: [300, 'n'] }], irVersion: 8, opset: 17, graphName: 'g' });
+    const bytes = encodeModel({
+      nodes: [],
+      inputs: [],
+      outputs: [{ name: 'Y', elemType: ONNX_FLOAT, dims: [300, 'n'] }],
+      irVersion: 8,
+      opset: 17,
+      graphName: 'g',
+    });
     // ir_version (field 1, varint): 0x08 0x08; producer_name (field 2, length-delimited) follows.
     expect(Array.from(bytes.slice(0, 4))).toEqual([0x08, 0x08, 0x12, 24]);
     // dim_value 300 is the varint 0xac 0x02; dim_param 'n' is field 2 of Dimension.

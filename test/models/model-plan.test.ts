@@ -11,7 +11,14 @@ import { resolveModel } from '../../src/models/spec.js';
 import { nodeContext } from '../helpers/gpu.js';
 import { fnv1a64 } from '../../src/models/stream.js';
 
-const t = (name: string, shape: number[], init: ModelTensor['init'], dtype: ModelTensor['dtype'] = 'f32'): ModelTensor => ({ name, shape, dtype, init, layout: 'torch', stream: fnv1a64(name) });
+const t = (name: string, shape: number[], init: ModelTensor['init'], dtype: ModelTensor['dtype'] = 'f32'): ModelTensor => ({
+  name,
+  shape,
+  dtype,
+  init,
+  layout: 'torch',
+  stream: fnv1a64(name),
+});
 
 const tensors: ModelTensor[] = [
   t('a.weight', [10, 30], { kind: 'normal', std: 0.02 }),
@@ -25,7 +32,11 @@ describe('planModel (no device)', () => {
     const p = planModel(tensors, { limits });
     expect(p.parameters).toBe(300 + 3 + 384);
     expect(p.bytes).toBe(1200 + 6 + 768);
-    expect(p.byDtype).toEqual({ f32: { tensors: 1, parameters: 300, bytes: 1200 }, bf16: { tensors: 1, parameters: 3, bytes: 6 }, f16: { tensors: 1, parameters: 384, bytes: 768 } });
+    expect(p.byDtype).toEqual({
+      f32: { tensors: 1, parameters: 300, bytes: 1200 },
+      bf16: { tensors: 1, parameters: 3, bytes: 6 },
+      f16: { tensors: 1, parameters: 384, bytes: 768 },
+    });
     // 6 bytes of bf16 take an 8-byte buffer (buffers are 4-byte multiples)
     expect(p.buffers).toEqual({ count: 3, bytes: 1200 + 8 + 768, largest: 1200 });
     expect(p.scratchBytes).toBe(2 * 4 * 24 * 16);

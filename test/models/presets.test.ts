@@ -18,7 +18,6 @@ import { InvalidParameterError } from '../../src/errors.js';
 import { fnv1a64 } from '../../src/models/stream.js';
 import { expectInvalid } from '../helpers/errors.js';
 
-
 function byName(tensors: readonly ResolvedTensor[]): Map<string, ResolvedTensor> {
   return new Map(tensors.map((t) => [t.name, t]));
 }
@@ -214,7 +213,9 @@ describe('llama', () => {
   });
 
   it('applies the HF recipe: Linear/Embedding normal(0, initializer_range), RMSNorm weights 1', () => {
-    const r = resolveModel(llama({ num_hidden_layers: 2, hidden_size: 64, intermediate_size: 96, num_attention_heads: 4, vocab_size: 50, initializer_range: 0.01 }));
+    const r = resolveModel(
+      llama({ num_hidden_layers: 2, hidden_size: 64, intermediate_size: 96, num_attention_heads: 4, vocab_size: 50, initializer_range: 0.01 }),
+    );
     const names = r.map((t) => t.name);
     expect(names).toEqual([
       'model.embed_tokens.weight',
@@ -241,11 +242,19 @@ describe('llama', () => {
   it('handles tie_word_embeddings, head_dim, attention_bias / mlp_bias and null fields', () => {
     const tied = resolveModel(llama({ num_hidden_layers: 1, tie_word_embeddings: true }));
     expect(tied.some((t) => t.name === 'lm_head.weight')).toBe(false);
-    const hd = byName(resolveModel(llama({ num_hidden_layers: 1, hidden_size: 96, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 32, vocab_size: 10, intermediate_size: 8 })));
+    const hd = byName(
+      resolveModel(
+        llama({ num_hidden_layers: 1, hidden_size: 96, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 32, vocab_size: 10, intermediate_size: 8 }),
+      ),
+    );
     expect(hd.get('model.layers.0.self_attn.q_proj.weight')?.shape).toEqual([128, 96]);
     expect(hd.get('model.layers.0.self_attn.k_proj.weight')?.shape).toEqual([64, 96]);
     expect(hd.get('model.layers.0.self_attn.o_proj.weight')?.shape).toEqual([96, 128]);
-    const biased = byName(resolveModel(llama({ num_hidden_layers: 1, hidden_size: 8, num_attention_heads: 2, intermediate_size: 4, vocab_size: 3, attention_bias: true, mlp_bias: true })));
+    const biased = byName(
+      resolveModel(
+        llama({ num_hidden_layers: 1, hidden_size: 8, num_attention_heads: 2, intermediate_size: 4, vocab_size: 3, attention_bias: true, mlp_bias: true }),
+      ),
+    );
     expect(biased.get('model.layers.0.self_attn.k_proj.bias')?.shape).toEqual([8]);
     expect(biased.get('model.layers.0.mlp.down_proj.bias')?.shape).toEqual([8]);
     expect(constant(biased.get('model.layers.0.mlp.up_proj.bias'))).toBe(0);
@@ -275,7 +284,12 @@ describe('resnet18', () => {
     const noBuffers = resolveModel(resnet18({ buffers: false }));
     expect(noBuffers.map((t) => t.name)).toEqual(params.map((t) => t.name));
     // Independent count: conv weights, BN weight+bias, fc.
-    const conv = 64 * 3 * 49 + 2 * 2 * 64 * 64 * 9 + (128 * 64 * 9 + 3 * 128 * 128 * 9 + 128 * 64) + (256 * 128 * 9 + 3 * 256 * 256 * 9 + 256 * 128) + (512 * 256 * 9 + 3 * 512 * 512 * 9 + 512 * 256);
+    const conv =
+      64 * 3 * 49 +
+      2 * 2 * 64 * 64 * 9 +
+      (128 * 64 * 9 + 3 * 128 * 128 * 9 + 128 * 64) +
+      (256 * 128 * 9 + 3 * 256 * 256 * 9 + 256 * 128) +
+      (512 * 256 * 9 + 3 * 512 * 512 * 9 + 512 * 256);
     const bn = 2 * 4800;
     expect(conv + bn + 512 * 1000 + 1000).toBe(11_689_512);
   });
@@ -399,7 +413,10 @@ describe('fromSafetensorsHeader', () => {
     expectInvalid(() => fromSafetensorsHeader({ x: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, []), 'header["x"].dtype');
     // Names of Object.prototype members are not dtypes (a plain-object lookup once took 'constructor' for one).
     for (const dtype of ['constructor', 'toString', '__proto__']) {
-      expectInvalid(() => fromSafetensorsHeader({ x: { dtype, shape: [1], data_offsets: [0, 4] } } as unknown as RawSafetensorsHeader, []), 'header["x"].dtype');
+      expectInvalid(
+        () => fromSafetensorsHeader({ x: { dtype, shape: [1], data_offsets: [0, 4] } } as unknown as RawSafetensorsHeader, []),
+        'header["x"].dtype',
+      );
     }
     expect(fromSafetensorsHeader(withInt, [], { unsupportedDType: 'skip' }).tensors).toHaveLength(3);
     expectInvalid(() => fromSafetensorsHeader({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, []), 'header["x"].shape[0]');
@@ -409,9 +426,18 @@ describe('fromSafetensorsHeader', () => {
 
 describe('Hugging Face config.json both ways', () => {
   it('presetFromHfConfig picks the preset from model_type', () => {
-    const { modelType, spec } = presetFromHfConfig({ model_type: 'llama', hidden_size: 64, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 96, vocab_size: 50 });
+    const { modelType, spec } = presetFromHfConfig({
+      model_type: 'llama',
+      hidden_size: 64,
+      num_hidden_layers: 1,
+      num_attention_heads: 4,
+      intermediate_size: 96,
+      vocab_size: 50,
+    });
     expect(modelType).toBe('llama');
-    expect(resolveModel(spec).map((t) => t.name)).toEqual(resolveModel(llama({ hidden_size: 64, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 96, vocab_size: 50 })).map((t) => t.name));
+    expect(resolveModel(spec).map((t) => t.name)).toEqual(
+      resolveModel(llama({ hidden_size: 64, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 96, vocab_size: 50 })).map((t) => t.name),
+    );
     expect(presetFromHfConfig({ model_type: 'gpt2', n_layer: 1 }, { dtype: 'bf16' }).spec.dtype).toBe('bf16');
   });
 
@@ -421,7 +447,12 @@ describe('Hugging Face config.json both ways', () => {
   });
 
   it('hfConfig: the preset defaults, then every given field (unknown ones too), then model_type; checked like the preset', () => {
-    expect(hfConfig('gpt2', { n_layer: 2, architectures: ['GPT2LMHeadModel'] })).toEqual({ ...GPT2_DEFAULTS, n_layer: 2, architectures: ['GPT2LMHeadModel'], model_type: 'gpt2' });
+    expect(hfConfig('gpt2', { n_layer: 2, architectures: ['GPT2LMHeadModel'] })).toEqual({
+      ...GPT2_DEFAULTS,
+      n_layer: 2,
+      architectures: ['GPT2LMHeadModel'],
+      model_type: 'gpt2',
+    });
     expect(hfConfig('llama')).toEqual({ ...LLAMA_DEFAULTS, model_type: 'llama' });
     expect(() => hfConfig('llama', { num_attention_heads: 5 })).toThrow(/config\.num_attention_heads/);
     expect(() => hfConfig('gpt2', { model_type: 'llama' })).toThrow(/config\.model_type/);

@@ -253,7 +253,8 @@ describe('writeSafetensors: GPU tensors to a file, read back', () => {
           }
           largest = Math.max(largest, chunk.length);
           const want = bytesOf(initializeCpu({ init, shape: [4096, 4096], seed: SEED, stream: 9n, start: element, count: chunk.length / 4 }));
-          if (mismatched < 0 && !Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).equals(Buffer.from(want.buffer, want.byteOffset, want.length))) mismatched = element;
+          if (mismatched < 0 && !Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).equals(Buffer.from(want.buffer, want.byteOffset, want.length)))
+            mismatched = element;
           element += chunk.length / 4;
         },
       };
@@ -342,7 +343,12 @@ describe('writeSafetensors: failures', () => {
       const err = await writeSafetensors(ctx.device, tensors, m.sink, { stagingBytes: 1024 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(GPUValidationError);
       expect((err as Error).message).toContain('"destroyed"');
-      expect(m.chunks.reduce((s, c) => s + c.length, 0)).toBe(encodeHeader([{ name: 'a', dtype: 'f32', shape: [1024] }, { name: 'b', dtype: 'f32', shape: [1024] }]).bytes.length + 4096);
+      expect(m.chunks.reduce((s, c) => s + c.length, 0)).toBe(
+        encodeHeader([
+          { name: 'a', dtype: 'f32', shape: [1024] },
+          { name: 'b', dtype: 'f32', shape: [1024] },
+        ]).bytes.length + 4096,
+      );
       expect(m.log.at(-1)).toBe('abort');
     });
   });
@@ -418,13 +424,23 @@ describe('encodeHeader: the reference implementation test vectors (safetensors/s
       { name: 'z', dtype: 'u32', shape: [1] },
     ]);
     expect(h.order).toEqual(['\uFFFD', '\u{1F600}', 'z', 'c', 'a', 'b']);
-    expect([...h.dataOffsets.values()]).toEqual([[0, 8], [8, 16], [16, 20], [20, 22], [22, 24], [24, 30]]);
+    expect([...h.dataOffsets.values()]).toEqual([
+      [0, 8],
+      [8, 16],
+      [16, 20],
+      [20, 22],
+      [22, 24],
+      [24, 30],
+    ]);
     expect(h.dataBytes).toBe(30);
   });
   it('escapes names and metadata as JSON, and a reader gets them back', () => {
     const names = ['quote"back\\slash', 'new\nline', 'tab\t\u0001', 'ünïcödé 名前', '__proto__', ''];
     const metadata = { 'k"1': 'v\n1', __proto__x: '😀', empty: '' };
-    const h = encodeHeader(names.map((name) => ({ name, dtype: 'f32', shape: [1] })), { metadata });
+    const h = encodeHeader(
+      names.map((name) => ({ name, dtype: 'f32', shape: [1] })),
+      { metadata },
+    );
     const p = parseSafetensorsHeader(new Uint8Array([...h.bytes, ...new Uint8Array(4 * names.length)]), { fileSize: h.bytes.length + 4 * names.length });
     expect(p.tensors.map((t) => t.name).sort()).toEqual([...names].sort());
     expect(p.metadata).toEqual(metadata);
@@ -467,7 +483,10 @@ describe('parseSafetensorsHeader: hostile headers', () => {
     ]);
     const spaced = ` \n{ "__metadata__" : null , "e" : ${entry('BF16', [0, 3], [0, 0])}, "s": ${entry('F64', [], [0, 8])} }\t  `;
     const p = parseSafetensorsHeader(file(spaced, 8));
-    expect(p.tensors.map((t) => [t.name, t.byteLength])).toEqual([['e', 0], ['s', 8]]);
+    expect(p.tensors.map((t) => [t.name, t.byteLength])).toEqual([
+      ['e', 0],
+      ['s', 8],
+    ]);
     expect(p.metadata).toEqual({});
     // Every reference dtype parses, sub-byte ones when the count fills whole bytes.
     const all = `{"x":${entry('F4', [2, 3], [0, 3])},"y":${entry('F6_E2M3', [4], [3, 6])},"z":${entry('C64', [1], [6, 14])},"w":${entry('F8_E8M0', [1], [14, 15])}}`;
@@ -541,7 +560,8 @@ describe('parseSafetensorsHeader: hostile headers', () => {
     expect(problem(file(`{"a":${entry('F32', [2], [0, 2 ** 53])}}`, 8))).toBe('Offsets');
     expect(problem(file(`{"a":${entry('F32', [2, 2], [0, 12])}}`, 12))).toBe('ByteCount');
     expect(problem(file(`{"a":${entry('F4', [3], [0, 2])}}`, 2))).toBe('ByteCount'); // 12 bits
-    const two = (a: [number, number], b: [number, number], data: number) => file(`{"a":${entry('U8', [a[1] - a[0]], a)},"b":${entry('U8', [b[1] - b[0]], b)}}`, data);
+    const two = (a: [number, number], b: [number, number], data: number) =>
+      file(`{"a":${entry('U8', [a[1] - a[0]], a)},"b":${entry('U8', [b[1] - b[0]], b)}}`, data);
     expect(problem(two([0, 8], [4, 12], 12))).toBe('Coverage'); // overlap
     expect(problem(two([0, 8], [0, 8], 8))).toBe('Coverage'); // the same bytes twice
     expect(problem(two([0, 8], [12, 20], 20))).toBe('Coverage'); // gap
@@ -568,9 +588,7 @@ describe('parseSafetensorsHeader: hostile headers', () => {
     }
     expect(problem(file(`{"__metadata__":{"k":{"x":"y"}}}`))).toBe('Metadata');
     expect(problem(file(`{"__metadata__":{"k":{"x":["y"]}}}`))).toBe('Depth');
-    expect(parseSafetensorsHeader(file(`{"__metadata__":{"__proto__":"x","toString":"y"}}`)).metadata).toEqual(
-      JSON.parse('{"__proto__":"x","toString":"y"}'),
-    );
+    expect(parseSafetensorsHeader(file(`{"__metadata__":{"__proto__":"x","toString":"y"}}`)).metadata).toEqual(JSON.parse('{"__proto__":"x","toString":"y"}'));
   });
 
   it('stays fast on large headers: 100k tensors, long escaped strings', () => {

@@ -4,7 +4,6 @@ import { MODEL_LIMITS, modelTotals, parseModelSpec, resolveModel, type ModelSpec
 import { fnv1a64 } from '../../src/models/stream.js';
 import { expectInvalid } from '../helpers/errors.js';
 
-
 /** The example of docs/models.md. */
 const EXAMPLE_JSON = `{
   "name": "tiny-mlp",
@@ -124,7 +123,14 @@ describe('resolveModel', () => {
 
   it('names the tensor when nothing initializes it', () => {
     const err = expectInvalid(
-      () => resolveModel({ tensors: [{ name: 'x', shape: [2], init: { kind: 'zeros' } }, { name: 'lonely.weight', shape: [3, 3] }], rules: [{ match: '*.bias', init: { kind: 'zeros' } }] }),
+      () =>
+        resolveModel({
+          tensors: [
+            { name: 'x', shape: [2], init: { kind: 'zeros' } },
+            { name: 'lonely.weight', shape: [3, 3] },
+          ],
+          rules: [{ match: '*.bias', init: { kind: 'zeros' } }],
+        }),
       'tensors[1].init',
     );
     expect(err.message).toContain(`no initializer for tensor "lonely.weight": add init or a rule`);
@@ -162,7 +168,7 @@ describe('resolveModel', () => {
       { ...spec, tensors: [...spec.tensors].reverse() },
       { ...spec, tensors: spec.tensors.filter((_, i) => i % 2 === 0) },
       { ...spec, tensors: [{ name: 'new.first', shape: [5] }, ...spec.tensors, { name: 'new.last.weight', shape: [2, 2] }] },
-      { ...spec, tensors: [spec.tensors[3]!, spec.tensors[0]!] , rules: [...(spec.rules ?? [])].reverse() },
+      { ...spec, tensors: [spec.tensors[3]!, spec.tensors[0]!], rules: [...(spec.rules ?? [])].reverse() },
     ];
     for (const v of variants) {
       for (const t of resolveModel(v)) {
@@ -174,7 +180,13 @@ describe('resolveModel', () => {
 
   it('rejects duplicate names and duplicate streams', () => {
     expectInvalid(
-      () => resolveModel({ tensors: [{ name: 'a', shape: [1], init: { kind: 'zeros' } }, { name: 'a', shape: [2], init: { kind: 'zeros' } }] }),
+      () =>
+        resolveModel({
+          tensors: [
+            { name: 'a', shape: [1], init: { kind: 'zeros' } },
+            { name: 'a', shape: [2], init: { kind: 'zeros' } },
+          ],
+        }),
       'tensors[1].name',
       'tensors[0]',
     );
@@ -221,7 +233,19 @@ describe('resolveModel', () => {
     expectInvalid(() => resolveModel(m([{ ...ok, init: null }])), 'tensors[0].init');
     expectInvalid(() => resolveModel(m([{ ...ok, init: { kind: 'normal', std: -1 } }])), 'tensors[0].init.std');
     expectInvalid(() => resolveModel(m([ok], [{ match: '', init: { kind: 'zeros' } }])), 'rules[0].match');
-    expectInvalid(() => resolveModel(m([ok], [{ match: '*', init: { kind: 'zeros' } }, { match: 3, init: { kind: 'zeros' } }])), 'rules[1].match');
+    expectInvalid(
+      () =>
+        resolveModel(
+          m(
+            [ok],
+            [
+              { match: '*', init: { kind: 'zeros' } },
+              { match: 3, init: { kind: 'zeros' } },
+            ],
+          ),
+        ),
+      'rules[1].match',
+    );
     expectInvalid(() => resolveModel(m([ok], [{ match: '*', init: { kind: 'nope' } }])), 'rules[0].init.kind');
     expectInvalid(() => resolveModel(m([ok], [{ match: '*', init: { kind: 'zeros' }, dtype: 'int8' }])), 'rules[0].dtype');
     expectInvalid(() => resolveModel(m([ok], [{ match: '*', init: { kind: 'zeros' }, layout: 5 }])), 'rules[0].layout');
@@ -239,7 +263,14 @@ describe('resolveModel', () => {
     expect(e1.message).toContain('tensor "w" = tensors[0] via rules[0] "*"');
     // kaiming needs fans, which the torch layout cannot read from a 1-D shape: the tensor's shape is at fault.
     const e2 = expectInvalid(
-      () => resolveModel({ tensors: [{ name: 'x', shape: [4, 4] }, { name: 'b', shape: [4] }], rules: [{ match: '*', init: { kind: 'kaimingUniform' } }] }),
+      () =>
+        resolveModel({
+          tensors: [
+            { name: 'x', shape: [4, 4] },
+            { name: 'b', shape: [4] },
+          ],
+          rules: [{ match: '*', init: { kind: 'kaimingUniform' } }],
+        }),
       'tensors[1].shape',
     );
     expect(e2.message).toContain('tensor "b" = tensors[1]');
@@ -263,7 +294,12 @@ describe('resolveModel', () => {
       'rules[0].layout.outAxis',
     );
     // Zero-size and rank-0 tensors resolve when the initializer allows them.
-    const r = resolveModel({ tensors: [{ name: 's', shape: [], init: { kind: 'constant', value: 2 } }, { name: 'z', shape: [0, 3], init: { kind: 'normal', std: 1 } }] });
+    const r = resolveModel({
+      tensors: [
+        { name: 's', shape: [], init: { kind: 'constant', value: 2 } },
+        { name: 'z', shape: [0, 3], init: { kind: 'normal', std: 1 } },
+      ],
+    });
     expect(r.map((t) => t.numel)).toEqual([1, 0]);
   });
 });
@@ -284,10 +320,7 @@ describe('parseModelSpec', () => {
     expectInvalid(() => parseModelSpec({ tensors: [], rulez: [] }), 'spec.rulez');
     expectInvalid(() => parseModelSpec({ tensors: [{ name: 'a', shape: [1], inti: { kind: 'zeros' } }] }), 'tensors[0].inti');
     expectInvalid(() => parseModelSpec({ tensors: [], rules: [{ match: '*', init: { kind: 'zeros' }, prio: 1 }] }), 'rules[0].prio');
-    expectInvalid(
-      () => parseModelSpec({ tensors: [{ name: 'a', shape: [2, 2], init: { kind: 'kaimingNormal', mdoe: 'fan_out' } }] }),
-      'tensors[0].init.mdoe',
-    );
+    expectInvalid(() => parseModelSpec({ tensors: [{ name: 'a', shape: [2, 2], init: { kind: 'kaimingNormal', mdoe: 'fan_out' } }] }), 'tensors[0].init.mdoe');
     expectInvalid(() => parseModelSpec({ tensors: [{ name: 'a', shape: [1], init: { kind: 'zeros', value: 0 } }] }), 'tensors[0].init.value');
     expectInvalid(
       () => parseModelSpec({ tensors: [{ name: 'a', shape: [2, 2], init: { kind: 'zeros' }, layout: { inAxis: 0, outAxis: 1, batch: 0 } }] }),

@@ -9,7 +9,6 @@ function referenceFnv1a64(bytes: Uint8Array): bigint {
   return h;
 }
 
-
 describe('fnv1a64', () => {
   it('has the FNV-1a 64 constants of draft-eastlake-fnv', () => {
     expect(FNV1A64_OFFSET_BASIS).toBe(14695981039346656037n);

@@ -104,7 +104,7 @@ describe('SIMD generator == scalar twin', () => {
     expect(bytesOf(simd.generate({ seed: 1, count: 0, dist: uniform() })).length).toBe(0);
   });
 
-  it('rejects bad options with the scalar twin\'s typed errors', () => {
+  it("rejects bad options with the scalar twin's typed errors", () => {
     expect(() => simd.generate({ seed: -1, count: 4 })).toThrowError(/seed/);
     expect(() => simd.generate({ seed: 1, count: 4, dist: normal(0, NaN) })).toThrowError(/std/);
     expect(() => simd.generate({ seed: 1, count: 4, dist: bits(), dtype: 'f32' })).toThrowError(/dtype/);

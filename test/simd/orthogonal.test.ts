@@ -100,15 +100,25 @@ describe('orthogonality at model sizes (SIMD path)', () => {
 
   // Every pair with one of 48 columns: the first 16, the last 16 (the most cancellation) and 16 spread
   // between; the full check is O(n^3) in doubles, too slow here at these sizes.
-  const sample = (n: number) => [...new Set([...Array.from({ length: 16 }, (_, i) => i), ...Array.from({ length: 16 }, (_, i) => n - 1 - i), ...Array.from({ length: 16 }, (_, i) => Math.floor(((i + 0.5) * n) / 16))])];
+  const sample = (n: number) => [
+    ...new Set([
+      ...Array.from({ length: 16 }, (_, i) => i),
+      ...Array.from({ length: 16 }, (_, i) => n - 1 - i),
+      ...Array.from({ length: 16 }, (_, i) => Math.floor(((i + 0.5) * n) / 16)),
+    ]),
+  ];
   it.each([
     [2048, 2048],
     [4096, 4096],
     [4096, 1024],
-  ])('%i x %i: max |Q^T Q - I| <= 1e-5 over every pair with 48 sampled columns', async (rows, cols) => {
-    const q = await simd.orthogonal({ seed: 2024n, stream: 5n, rows, cols });
-    const err = sampledOrthogonalityError(q, rows, cols, sample(Math.min(rows, cols)));
-    console.log(`SIMD ${rows}x${cols}: max |Q^T Q - I| (sampled) = ${err.toExponential(3)}`);
-    expect(err).toBeLessThanOrEqual(1e-5);
-  }, 240_000);
+  ])(
+    '%i x %i: max |Q^T Q - I| <= 1e-5 over every pair with 48 sampled columns',
+    async (rows, cols) => {
+      const q = await simd.orthogonal({ seed: 2024n, stream: 5n, rows, cols });
+      const err = sampledOrthogonalityError(q, rows, cols, sample(Math.min(rows, cols)));
+      console.log(`SIMD ${rows}x${cols}: max |Q^T Q - I| (sampled) = ${err.toExponential(3)}`);
+      expect(err).toBeLessThanOrEqual(1e-5);
+    },
+    240_000,
+  );
 });

@@ -58,8 +58,15 @@ describe('stream contract on the CPU twin', () => {
 });
 
 describe('uniform', () => {
-  it('follows TensorFlow\'s mapping (0x3F800000 | mantissa) - 1, then u * (high - low) + low in f32', () => {
-    for (const [low, high] of [[0, 1], [-1, 1], [-0.1, 0.3], [1e-3, 2e-3], [-1e6, 3.5e6], [100, 100.0001]] as const) {
+  it("follows TensorFlow's mapping (0x3F800000 | mantissa) - 1, then u * (high - low) + low in f32", () => {
+    for (const [low, high] of [
+      [0, 1],
+      [-1, 1],
+      [-0.1, 0.3],
+      [1e-3, 2e-3],
+      [-1e6, 3.5e6],
+      [100, 100.0001],
+    ] as const) {
       const words = generate({ seed: 5, stream: 3, start: 11, count: 257 });
       const got = generate({ seed: 5, stream: 3, start: 11, count: 257, dist: uniform(low, high) });
       for (let i = 0; i < words.length; i++) {

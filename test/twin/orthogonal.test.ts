@@ -32,7 +32,6 @@ import { expectInvalid } from '../helpers/errors.js';
 const f = Math.fround;
 const wgsl = readFileSync(new URL('../../shaders/orthogonal.wgsl', import.meta.url), 'utf8');
 
-
 /** Random f32 values in (-scale, scale) from test words. */
 function randomF32(n: number, seed: number, scale = 1): Float32Array {
   return Float32Array.from(testWords(n, seed), (w) => f(((w / 2 ** 32) * 2 - 1) * scale));
@@ -41,7 +40,9 @@ function randomF32(n: number, seed: number, scale = 1): Float32Array {
 describe('shaders/orthogonal.wgsl and its CPU twin', () => {
   it('every function in shaders/orthogonal.wgsl has a same-named export in src/twin/orthogonal.ts', () => {
     const functions = new WgslReflect(wgsl).functions.map((x) => x.name);
-    expect(functions).toEqual(expect.arrayContaining(['projectionDots', 'subtractProjection', 'normalizeColumn', 'transposeMatrix', 'columnDot', 'projectionSum']));
+    expect(functions).toEqual(
+      expect.arrayContaining(['projectionDots', 'subtractProjection', 'normalizeColumn', 'transposeMatrix', 'columnDot', 'projectionSum']),
+    );
     const twin = orthogonalTwin as Record<string, unknown>;
     expect(functions.filter((name) => typeof twin[name] !== 'function')).toEqual([]);
   });
@@ -95,7 +96,11 @@ describe('fixed reduction order', () => {
     const coeffs = new Float32Array(7 * w);
     projectionDots(work, m, p, coeffs);
     for (let a = p.s0; a < p.s1; a++) for (let c = 0; c < w; c++) expect(coeffs[(a - p.s0) * w + c]).toBe(columnDot(work, m, a, p.t0 + c));
-    for (const [c, i] of [[0, 0], [1, 20], [2, 36]] as const) {
+    for (const [c, i] of [
+      [0, 0],
+      [1, 20],
+      [2, 36],
+    ] as const) {
       let s = 0;
       for (let a = p.s0; a < p.s1; a++) s = f(s + f(work[a * m + i]! * coeffs[(a - p.s0) * w + c]!));
       expect(projectionSum(work, m, p, coeffs, c, i)).toBe(s);
@@ -179,7 +184,11 @@ describe('orthogonalF32', () => {
   });
 
   it('1 x n and n x 1 are the normalized Gaussian vector; 1 x 1 is its sign', () => {
-    for (const [rows, cols] of [[1, 50], [50, 1], [1, 1]] as const) {
+    for (const [rows, cols] of [
+      [1, 50],
+      [50, 1],
+      [1, 1],
+    ] as const) {
       const a = generate({ seed: 5n, stream: 0n, count: rows * cols, dist: normal() });
       const norm = Math.hypot(...a);
       const q = orthogonalF32({ seed: 5n, rows, cols });

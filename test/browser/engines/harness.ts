@@ -19,7 +19,6 @@ const DIST = join(ROOT, 'dist');
 const PAGES = resolve(fileURLToPath(new URL('./', import.meta.url)));
 export { CHROMIUM } from '../chromium.js';
 
-
 const STATIC: Record<string, string> = {
   '/vendor/tfjs-core/': join(ROOT, 'node_modules', '@tensorflow', 'tfjs-core', 'dist'),
   '/vendor/tfjs-backend-webgpu/': join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu', 'dist'),
@@ -27,7 +26,6 @@ const STATIC: Record<string, string> = {
   '/pages/': PAGES,
   '/': DIST,
 };
-
 
 /**
  * /engines.js: the engine helpers of src/models/engines.ts as built into dist/ (they are part of the main
@@ -68,9 +66,11 @@ export async function startHarness(models: ReadonlyMap<string, Uint8Array>): Pro
       const log: string[] = [];
       watchPage(page, log);
       await page.goto(`${origin}${path}`, { waitUntil: 'load' });
-      await page.waitForFunction((name) => typeof (window as unknown as Record<string, unknown>)[name] === 'function', { timeout: 20_000 }, ready).catch((e: unknown) => {
-        throw new Error(`${path} never defined ${ready}: ${String(e)}\npage log:\n  ${log.join('\n  ')}`);
-      });
+      await page
+        .waitForFunction((name) => typeof (window as unknown as Record<string, unknown>)[name] === 'function', { timeout: 20_000 }, ready)
+        .catch((e: unknown) => {
+          throw new Error(`${path} never defined ${ready}: ${String(e)}\npage log:\n  ${log.join('\n  ')}`);
+        });
       return { page, log };
     },
     async close() {
@@ -82,7 +82,6 @@ export async function startHarness(models: ReadonlyMap<string, Uint8Array>): Pro
     },
   };
 }
-
 
 function routes(models: ReadonlyMap<string, Uint8Array>): (path: string) => Route {
   return (path) => {

@@ -33,7 +33,8 @@ describe('the device bundle on SwiftShader', () => {
       encoding: 'utf8',
       timeout: 400_000,
     });
-    if (r.status !== 0) notBuilt = `npm run device:bundle failed here (offline apt, no xz?): ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`;
+    if (r.status !== 0)
+      notBuilt = `npm run device:bundle failed here (offline apt, no xz?): ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' | ')}`;
   }, 420_000);
 
   it('fits 60 MiB and runs run.sh --quick from a copy outside the repository: all GPU tests pass, bench and peer reported', (ctx) => {
@@ -78,15 +79,26 @@ describe('the device bundle on SwiftShader', () => {
       expect(report.tests.passed).toBe(gpuTests.durations.length);
       expect(report.tests.passed).toBeGreaterThan(40);
       const cases = new Set(report.bench.results.filter((x) => x.ms).map((x) => x.case));
-      for (const id of ['store-32', 'store-16', 'uniform-f32', 'normal-bf16', 'sweep-normal-f32-wg64-b8', 'stores-uniform-f32-vec4', 'tfjs-normal']) expect(cases.has(id), id).toBe(true);
+      for (const id of ['store-32', 'store-16', 'uniform-f32', 'normal-bf16', 'sweep-normal-f32-wg64-b8', 'stores-uniform-f32-vec4', 'tfjs-normal'])
+        expect(cases.has(id), id).toBe(true);
       expect(report.bench.results.filter((x) => x.verified === false || x.error)).toEqual([]);
       // The rows as they were measured, one JSON line each (what a run cut short would keep).
-      const rows = readFileSync(join(copy, 'out', 'bench-rows.jsonl'), 'utf8').trim().split('\n');
+      const rows = readFileSync(join(copy, 'out', 'bench-rows.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
       expect(rows.map((l) => (JSON.parse(l) as CaseResult).case)).toEqual(report.bench.results.map((x) => x.case));
       expect(report.bench.samples.every((x) => x.equal)).toBe(true);
       if (report.pytorch.skipped === undefined) expect(report.pytorch.results?.length).toBeGreaterThan(0);
       else expect(report.pytorch.skipped).toMatch(/no torch|no CUDA/);
-      expect(report.targets.map((t) => t.id)).toEqual(['uniform-f32-vs-store', 'normal-f32-vs-store', 'normal-bf16-vs-store16', 'gpt2-vs-tfjs', 'gpt2-vs-pytorch', 'orthogonal-4096-seconds', 'llama2-7b-bf16-seconds']);
+      expect(report.targets.map((t) => t.id)).toEqual([
+        'uniform-f32-vs-store',
+        'normal-f32-vs-store',
+        'normal-bf16-vs-store16',
+        'gpt2-vs-tfjs',
+        'gpt2-vs-pytorch',
+        'orthogonal-4096-seconds',
+        'llama2-7b-bf16-seconds',
+      ]);
       expect(report.targets.every((t) => typeof t.unmeasured === 'string')).toBe(true);
     } finally {
       rmSync(copy, { recursive: true, force: true });

@@ -4,7 +4,16 @@ import type { CaseResult } from '../../../src/bench/run.js';
 import { evaluateTargets } from '../../../scripts/device/targets.js';
 
 describe('targets of a device run', () => {
-  const row = (id: string, size: string, fields: Partial<CaseResult>): CaseResult => ({ case: id, label: id, group: 'ours', size, elements: 1, bytes: 4, dtype: 'f32', ...fields });
+  const row = (id: string, size: string, fields: Partial<CaseResult>): CaseResult => ({
+    case: id,
+    label: id,
+    group: 'ours',
+    size,
+    elements: 1,
+    bytes: 4,
+    dtype: 'f32',
+    ...fields,
+  });
   const s = (v: number) => ({ median: v, min: v, max: v });
   const rows = [
     row('uniform-f32', '1M', { ms: s(1), fractionOfStore: 0.5 }),

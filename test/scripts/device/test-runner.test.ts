@@ -57,7 +57,12 @@ describe('device test runner', () => {
     );
     expect(summary).toMatchObject({ passed: 0, failed: 2 });
     expect(summary.failures[0]!.message).toBe('Error: no adapter');
-    await shim.runFile('c.test.ts', async () => shim.it('three', () => undefined), summary, () => undefined);
+    await shim.runFile(
+      'c.test.ts',
+      async () => shim.it('three', () => undefined),
+      summary,
+      () => undefined,
+    );
     expect(summary).toMatchObject({ passed: 1, failed: 2 });
     await shim.runFile(
       'd.test.ts',
