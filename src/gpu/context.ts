@@ -23,7 +23,7 @@ import type { GeneratedRange, TargetOptions } from './target.js';
 import type { GeneratePlan } from '../contract/plan.js';
 import { UploadPath } from './upload.js';
 import { checkIntegerIn } from '../contract/validate.js';
-import { MAX_THREADS } from '../simd/worker-pool.js';
+import { MAX_THREADS, type WorkerPool } from '../simd/worker-pool.js';
 
 export type { FloatDType };
 export type { GpuGenerateOptions, ReadOptions, WeightWriter } from './batch.js';
@@ -151,6 +151,14 @@ export class WeightInitContext implements WeightWriter {
    */
   get strategy(): 'kernel' | 'upload' {
     return this.engine.upload.strategy;
+  }
+
+  /**
+   * @internal The upload strategy's worker pool (started on first use), or undefined when the context runs
+   * the kernels: for writers that want the values on the host anyway (checkpoint files).
+   */
+  workers(): Promise<WorkerPool | undefined> {
+    return this.engine.upload.workers();
   }
 
   get isLost(): boolean {

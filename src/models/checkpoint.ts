@@ -20,6 +20,8 @@ import {
 import type { ModelTensor } from './init-model.js';
 import { encodeHeader, writableStreamSink, type EncodedHeader, type SafetensorsSink } from './safetensors.js';
 import { Readback } from '../gpu/readback.js';
+import type { WorkerPool } from '../simd/worker-pool.js';
+import { initializePlanned } from '../twin/initialize.js';
 
 /** The config file of a checkpoint folder. */
 export const CHECKPOINT_CONFIG_FILE = 'config.json';
@@ -300,6 +302,16 @@ class WindowPipeline {
         // The read of window k - 2 used this slot's work and staging buffers: it must be done first.
         if (inFlight.length === 2) await write(await inFlight.shift()!);
         abortIfNeeded();
+        const pool = await this.ctx.workers();
+        if (pool) {
+          // A software adapter: the values are made on the host by the SIMD workers (the same bits), so they
+          // go to the file without a round trip through GPU buffers that live in the same host memory.
+          const ready = generateOnHost(pool, w);
+          ready.catch(() => {}); // awaited in order below
+          inFlight.push(ready);
+          k++;
+          continue;
+        }
         const slot = k % 2;
         const work = await this.workBuffer(slot);
         await this.ctx.batch(async (b) => {
@@ -343,6 +355,33 @@ class WindowPipeline {
     for (const r of this.readbacks) r.destroy();
   }
 }
+
+/**
+ * A window's bytes made on the host: distributions by the SIMD workers, slice by slice of their plans; the other
+ * kinds (constants, eye, dirac, orthogonal) by the CPU twin. Bit-identical to the GPU path.
+ */
+async function generateOnHost(pool: WorkerPool, w: Window): Promise<Uint8Array> {
+  const chunk = new Uint8Array(w.pieces.reduce((n, p) => n + p.bytes, 0));
+  let at = 0;
+  for (const p of w.pieces) {
+    const into = chunk.subarray(at, at + p.bytes);
+    const g = p.plan.generate;
+    if (g) {
+      const eb = DTYPE_BYTES[g.dtype];
+      await pool.runPieces(g, HOST_PIECE, (elements, first) => {
+        into.set(new Uint8Array(elements.buffer, elements.byteOffset, elements.byteLength), first * eb);
+      });
+    } else {
+      const values = initializePlanned(p.plan);
+      into.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    }
+    at += p.bytes;
+  }
+  return chunk;
+}
+
+/** Elements per worker job when a window is made on the host. */
+const HOST_PIECE = 1 << 20;
 
 /**
  * Hands chunks to a sink one at a time: `write` waits for the previous write to settle, starts this one and returns

@@ -120,14 +120,22 @@ describe('writeCheckpoint', () => {
     expect((await readFile(join(out, 'model.safetensors'))).equals(await referenceFile(tensors))).toBe(true);
   });
 
-  it('the upload strategy (SIMD workers + writeBuffer, the default on software adapters) writes the same bytes', async () => {
+  it('the upload strategy (the default on software adapters) makes the windows on the host with the SIMD workers: the same bytes, no GPU buffer', async () => {
     const tensors = model();
     const upload = await nodeContext({ strategy: 'upload', threads: 2 });
+    const createBuffer = upload.device.createBuffer;
+    let buffers = 0;
+    upload.device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+      buffers++;
+      return createBuffer.call(upload.device, descriptor);
+    };
     try {
       const sink = memorySink();
       await writeCheckpoint(upload, tensors, { create: () => sink }, { seed: SEED, metadata: metadataOf, stagingBytes: 2050 });
+      expect(buffers).toBe(0);
       expect(sink.bytes().equals(await referenceFile(tensors))).toBe(true);
     } finally {
+      upload.device.createBuffer = createBuffer;
       upload.destroy();
     }
   });
