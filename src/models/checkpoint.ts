@@ -6,7 +6,7 @@ import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { WeightInitContext } from '../gpu/context.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { writeInitializePlan } from '../gpu/initialize.js';
-import { planInitialize, sliceInitializePlan, type InitializePlan } from '../init/plan-initialize.js';
+import { sliceInitializePlan, type InitializePlan } from '../init/plan-initialize.js';
 import { DTYPE_BYTES } from '../contract/dtypes.js';
 import type { U64Input } from '../contract/u64.js';
 import {
@@ -18,6 +18,7 @@ import {
   type CheckpointFile,
 } from './checkpoint-plan.js';
 import type { ModelTensor } from './init-model.js';
+import { planModel } from './model-plan.js';
 import { encodeHeader, writableStreamSink, type EncodedHeader, type SafetensorsSink } from './safetensors.js';
 import { Readback } from '../gpu/readback.js';
 import type { WorkerPool } from '../simd/worker-pool.js';
@@ -120,10 +121,8 @@ export async function writeCheckpoint(
     throw new InvalidParameterError('onProgress', options.onProgress, 'a function');
   }
   // Plan everything (and so validate everything) before touching the GPU.
-  const plans = new Map<string, InitializePlan>();
-  for (const t of tensors) {
-    plans.set(t.name, planInitialize({ init: t.init, shape: t.shape, layout: t.layout, seed: options.seed, stream: t.stream, dtype: t.dtype }));
-  }
+  // The same checks as initModel's (unique names, one stream per tensor); no buffer is laid out.
+  const plans = new Map<string, InitializePlan>(planModel(tensors, { seed: options.seed }).tensors.map((p) => [p.name, p.plan]));
   const plan = planCheckpoint(tensors, options.maxShardSize ?? DEFAULT_MAX_SHARD_SIZE);
   const files: PlannedFile[] = plan.files.map((f: CheckpointFile<ModelTensor>) => {
     const metadata = typeof options.metadata === 'function' ? options.metadata(f.tensors) : options.metadata;

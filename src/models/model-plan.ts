@@ -8,6 +8,11 @@ import { parseU64, type U64Input } from '../contract/u64.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
 import type { ModelTensor } from './init-model.js';
 
+/** A model tensor's initialize plan (the whole tensor) for a seed; `stream` defaults to the tensor's own. */
+export function planTensor(t: ModelTensor, seed: U64Input, stream: U64Input = t.stream): InitializePlan {
+  return planInitialize({ init: t.init, shape: t.shape, layout: t.layout, seed, stream, dtype: t.dtype });
+}
+
 /** The adapter limits a plan is checked against (a GPUSupportedLimits, an AdapterSummary's limits). */
 export interface PlanLimits {
   readonly maxBufferSize: number;
@@ -129,7 +134,7 @@ export function planModel(tensors: readonly ModelTensor[], options: ModelPlanOpt
     if (names.has(t.name)) throw new InvalidParameterError(`tensors[${i}].name`, t.name, 'a name not used by another tensor');
     names.add(t.name);
     const stream = checkStream(t.stream, i, streams);
-    const plan = planInitialize({ init: t.init, shape: t.shape, layout: t.layout, seed: options.seed ?? 0, stream, dtype: t.dtype });
+    const plan = planTensor(t, options.seed ?? 0, stream);
     const byteLength = plan.count * DTYPE_BYTES[t.dtype];
     const offset = placement === 'arena' ? arenaBytes : 0;
     if (placement === 'arena') arenaBytes = alignUp(arenaBytes + Math.max(byteLength, 4), alignment);

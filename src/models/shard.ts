@@ -7,12 +7,13 @@ import { checkTarget, type GeneratedRange, type TargetOptions } from '../gpu/tar
 import { writeInitializePlan } from '../gpu/initialize.js';
 import { computeOrthogonal } from '../gpu/orthogonal.js';
 import { initializePlanned } from '../twin/initialize.js';
-import { planInitialize, sliceInitializePlan } from '../init/plan-initialize.js';
+import { sliceInitializePlan } from '../init/plan-initialize.js';
 import { orthogonalF32 } from '../twin/orthogonal.js';
 import { DTYPE_BYTES } from '../contract/dtypes.js';
 import { allocate, convertF32, type GeneratedArray } from '../twin/generate.js';
 import type { U64Input } from '../contract/u64.js';
 import type { ModelTensor } from './init-model.js';
+import { planTensor } from './model-plan.js';
 
 /** A flat element range, or half-open row and column intervals of the matrix view. */
 export type Shard = { start: number; count: number } | { rows?: readonly [number, number]; cols?: readonly [number, number] };
@@ -77,14 +78,7 @@ export async function initShard(
 ): Promise<GeneratedRange & { shape: readonly number[] }> {
   if (tensor === null || typeof tensor !== 'object') throw new InvalidParameterError('tensor', tensor, '{ name, shape, dtype, init, layout, stream }');
   if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, '{ seed, buffer?, offset? }');
-  const plan = planInitialize({
-    init: tensor.init,
-    shape: tensor.shape,
-    layout: tensor.layout,
-    seed: options.seed,
-    stream: tensor.stream,
-    dtype: tensor.dtype,
-  });
+  const plan = planTensor(tensor, options.seed);
   const layout = shardLayout(tensor.shape, shard);
   const eb = DTYPE_BYTES[tensor.dtype];
   const r = plan.resolved;
@@ -116,14 +110,7 @@ export async function initShard(
 
 /** CPU twin of initShard. */
 export function initShardCpu(tensor: ModelTensor, shard: Shard, options: { seed: U64Input }): GeneratedArray {
-  const plan = planInitialize({
-    init: tensor.init,
-    shape: tensor.shape,
-    layout: tensor.layout,
-    seed: options.seed,
-    stream: tensor.stream,
-    dtype: tensor.dtype,
-  });
+  const plan = planTensor(tensor, options.seed);
   const layout = shardLayout(tensor.shape, shard);
   const out = allocate(tensor.dtype, layout.count);
   const r = plan.resolved;
