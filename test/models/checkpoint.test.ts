@@ -249,6 +249,9 @@ describe('writeCheckpoint', () => {
     await expect(writeCheckpoint(ctx, model(), folder, { seed: SEED, config: [] as never })).rejects.toThrow(/config/);
     // initModel's rules: one stream per tensor (two tensors with one stream would get the same weights).
     const [a, b] = model();
-    await expect(writeCheckpoint(ctx, [a!, { ...b!, stream: a!.stream }], folder, { seed: SEED })).rejects.toMatchObject({ code: 'InvalidParameter', parameter: 'tensors[1].stream' });
+    await expect(writeCheckpoint(ctx, [a!, { ...b!, stream: a!.stream }], folder, { seed: SEED })).rejects.toMatchObject({
+      code: 'InvalidParameter',
+      parameter: 'tensors[1].stream',
+    });
   });
 });
