@@ -23,7 +23,7 @@ import {
 import { createSimdGenerator, decodeBase64 } from './generator.js';
 import { ORTHOGONAL_WASM_BASE64 } from './orthogonal-binary.js';
 import { dotsKernel, MAX_PAGES, ROW_BLOCK, ROW_TILE_TARGETS, subtractKernel } from './orthogonal-wat.js';
-import { defaultThreads, spawn, STARTUP_TIMEOUT_MS, type PortLike, type Reply } from './worker-pool.js';
+import { defaultThreads, startWorkers, type PortLike, type Reply } from './worker-pool.js';
 
 type Kernel = (...args: number[]) => void;
 /** One kernel call: export name and arguments. */
@@ -72,40 +72,20 @@ class Helpers {
   private constructor(private readonly workers: PortLike[]) {}
 
   static async start(count: number, module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<Helpers> {
-    const workers: PortLike[] = [];
     let helpers: Helpers | undefined;
-    const ready: Promise<void>[] = [];
+    let workers: PortLike[];
     try {
-      for (let w = 0; w < count; w++) {
-        let started!: () => void;
-        let failed!: (e: Error) => void;
-        ready.push(
-          new Promise<void>((resolve, reject) => {
-            started = resolve;
-            failed = reject;
-          }),
-        );
-        const worker = await spawn(
-          WORKER_SOURCE,
-          (reply: Reply) => (reply.ready ? started() : helpers?.settle(reply)),
-          (e) => {
-            failed(e);
-            helpers?.fail(e);
-          },
-        );
-        workers.push(worker);
-        worker.postMessage({ module, memory });
-      }
-      helpers = new Helpers(workers);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no reply within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
-      });
-      await Promise.race([Promise.all(ready), timeout]).finally(() => clearTimeout(timer));
+      workers = await startWorkers(
+        WORKER_SOURCE,
+        count,
+        { module, memory },
+        (reply: Reply) => helpers?.settle(reply),
+        (e) => helpers?.fail(e),
+      );
     } catch (e) {
-      for (const w of workers) w.terminate();
       throw new UnsupportedError(`the SIMD orthogonal path's workers: ${String(e)}`);
     }
+    helpers = new Helpers(workers);
     for (const w of workers) w.unref?.();
     return helpers;
   }

@@ -117,6 +117,54 @@ export async function spawn(source: string, onReply: (reply: Reply) => void, onE
   }
 }
 
+/**
+ * Starts `count` workers running `source` and posts `init` to each; resolves once every one has replied
+ * `{ ready: true }` (within STARTUP_TIMEOUT_MS). Later replies go to `onReply`, errors to `onError`. An error
+ * event first (a worker that cannot start, e.g. under a Content-Security-Policy without blob: workers) or the
+ * timeout terminates them all and rejects.
+ */
+export async function startWorkers(
+  source: string,
+  count: number,
+  init: unknown,
+  onReply: (reply: Reply) => void,
+  onError: (error: Error) => void,
+): Promise<PortLike[]> {
+  const workers: PortLike[] = [];
+  const ready: Promise<void>[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      let started!: () => void;
+      let failed!: (e: Error) => void;
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          started = resolve;
+          failed = reject;
+        }),
+      );
+      const worker = await spawn(
+        source,
+        (reply) => (reply.ready ? started() : onReply(reply)),
+        (error) => {
+          failed(error);
+          onError(error);
+        },
+      );
+      workers.push(worker);
+      worker.postMessage(init);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no reply within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
+    });
+    await Promise.race([Promise.all(ready), timeout]).finally(() => clearTimeout(timer));
+  } catch (e) {
+    for (const w of workers) void w.terminate();
+    throw e;
+  }
+  return workers;
+}
+
 /** A finished job: its elements, and the worker that made them (to hand the buffer back to). */
 interface Done {
   readonly buffer: ArrayBuffer;
@@ -155,42 +203,16 @@ export class WorkerPool {
     const module = await compileSimdModule();
     const source = workerSource();
     let pool: WorkerPool | undefined;
-    const workers: PortLike[] = [];
-    // Each worker says it is ready once it has instantiated the module; an error event first (a worker
-    // that cannot start, e.g. under a Content-Security-Policy without blob: workers) fails the pool.
-    const ready: Promise<void>[] = [];
+    let workers: PortLike[];
     try {
-      for (let i = 0; i < threads; i++) {
-        let started!: () => void;
-        let failed!: (e: Error) => void;
-        ready.push(
-          new Promise<void>((resolve, reject) => {
-            started = resolve;
-            failed = reject;
-          }),
-        );
-        const worker = await spawn(
-          source,
-          (reply) => (reply.ready ? started() : pool?.settle(reply)),
-          (error) => {
-            failed(error);
-            pool?.fail(error);
-          },
-        );
-        workers.push(worker);
-        worker.postMessage({ module });
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no reply within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
-      });
-      try {
-        await Promise.race([Promise.all(ready), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      workers = await startWorkers(
+        source,
+        threads,
+        { module },
+        (reply) => pool?.settle(reply),
+        (error) => pool?.fail(error),
+      );
     } catch (e) {
-      for (const w of workers) void w.terminate();
       throw new UnsupportedError(`the SIMD generator's workers could not start: ${e instanceof Error ? e.message : String(e)}`);
     }
     // Idle workers do not keep Node's event loop alive; a worker with a job pending does (see dispatch).
