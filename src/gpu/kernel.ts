@@ -76,7 +76,8 @@ export class KernelRunner {
     const device = this.handle.device;
     const bindGroup = device.createBindGroupLayout({
       label: `${label}: ${entryPoint} bind group layout`,
-      entries: bindings.map((b) => ({ binding: b.binding, visibility: ShaderStage.COMPUTE, buffer: { type: b.type } })),
+      // The uniform block is a slot of a buffer shared by many dispatches, chosen by a dynamic offset.
+      entries: bindings.map((b) => ({ binding: b.binding, visibility: ShaderStage.COMPUTE, buffer: { type: b.type, hasDynamicOffset: b.type === 'uniform' } })),
     });
     const pipeline = device.createPipelineLayout({ label: `${label}: ${entryPoint} pipeline layout`, bindGroupLayouts: [bindGroup] });
     e = { bindings, uniform: u && struct ? { binding: u, struct } : undefined, bindGroup, pipeline };
@@ -106,39 +107,81 @@ export class KernelRunner {
   }
 
   /**
+   * The parameter sets of `entryPoint`'s uniform struct packed into consecutive slots (aligned for dynamic
+   * offsets): write `data` into a UNIFORM buffer and pass slot i to dispatch(). Undefined when the entry
+   * point has no uniform block. Entry points with the same struct share the slots.
+   */
+  packParams(entryPoint: string, sets: readonly (ParamValues | undefined)[]): { data: Uint8Array<ArrayBuffer>; slots: number } | undefined {
+    const u = this.entry(entryPoint).uniform;
+    if (!u) return undefined;
+    const stride = this.stride(u.struct);
+    const data = new Uint8Array(Math.max(stride * sets.length, 16));
+    for (const [i, values] of sets.entries()) data.set(new Uint8Array(packStruct(u.struct, withZeros(u.struct, values), u.binding.typeName)), i * stride);
+    return { data, slots: sets.length };
+  }
+
+  /**
+   * A bind group of `entryPoint`: `uniform` (the slots of packParams) for its uniform block, and for each
+   * storage binding the buffer named like the WGSL variable in `buffers` (names it does not use are ignored).
+   */
+  bindGroup(entryPoint: string, uniform: GPUBuffer | undefined, buffers: Readonly<Record<string, GPUBufferBinding>>, label = entryPoint): GPUBindGroup {
+    const e = this.entry(entryPoint);
+    const entries = e.bindings.map((b): GPUBindGroupEntry => {
+      if (b === e.uniform?.binding) {
+        if (!uniform) throw new Error(`${entryPoint}: no buffer given for the uniform block '${b.name}'`);
+        return { binding: b.binding, resource: { buffer: uniform, offset: 0, size: e.uniform.struct.size } };
+      }
+      const resource = buffers[b.name];
+      if (!resource) throw new Error(`${entryPoint}: no buffer given for binding '${b.name}'`);
+      return { binding: b.binding, resource };
+    });
+    return this.handle.device.createBindGroup({ label: `${this.source.label}: ${label}`, layout: e.bindGroup, entries });
+  }
+
+  /** One dispatch in `pass`: the pipeline, the bind group with parameter slot `slot`, the workgroups. */
+  dispatch(
+    pass: GPUComputePassEncoder,
+    entryPoint: string,
+    pipeline: GPUComputePipeline,
+    bindGroup: GPUBindGroup,
+    slot: number,
+    workgroups: readonly [number, number?, number?],
+  ): void {
+    const u = this.entry(entryPoint).uniform;
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup, u ? [slot * this.stride(u.struct)] : []);
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+  }
+
+  private stride(struct: StructLayout): number {
+    return Math.ceil(struct.size / this.uniformAlignment) * this.uniformAlignment;
+  }
+
+  /**
    * Records `dispatches` of `entryPoint` as one compute pass of `encoder`. Call it inside
    * DeviceHandle.scoped. Returns the uniform buffer holding the dispatches' params (if the entry point has
    * one): destroy it once the encoder is submitted or dropped.
    */
   record(encoder: GPUCommandEncoder, pipeline: GPUComputePipeline, entryPoint: string, dispatches: readonly KernelDispatch[]): GPUBuffer | undefined {
     const device = this.handle.device;
-    const e = this.entry(entryPoint);
+    const packed = this.packParams(
+      entryPoint,
+      dispatches.map((d) => d.params),
+    );
     let uniform: GPUBuffer | undefined;
-    let stride = 0;
-    if (e.uniform) {
-      const { struct, binding } = e.uniform;
-      stride = Math.ceil(struct.size / this.uniformAlignment) * this.uniformAlignment;
-      const data = new Uint8Array(stride * dispatches.length);
-      for (const [i, d] of dispatches.entries()) data.set(new Uint8Array(packStruct(struct, withZeros(struct, d.params), binding.typeName)), i * stride);
+    if (packed) {
       uniform = device.createBuffer({
-        label: `${this.source.label}: ${entryPoint} ${binding.name} x${dispatches.length}`,
-        size: Math.max(data.byteLength, 16),
+        label: `${this.source.label}: ${entryPoint} params x${dispatches.length}`,
+        size: packed.data.byteLength,
         usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
       });
-      device.queue.writeBuffer(uniform, 0, data);
+      device.queue.writeBuffer(uniform, 0, packed.data);
     }
     const pass = encoder.beginComputePass({ label: `${this.source.label}: ${entryPoint}` });
-    pass.setPipeline(pipeline);
-    dispatches.forEach((d, i) => {
-      const entries = e.bindings.map((b): GPUBindGroupEntry => {
-        if (b === e.uniform?.binding) return { binding: b.binding, resource: { buffer: uniform!, offset: i * stride, size: e.uniform.struct.size } };
-        const resource = d.bindings[b.name];
-        if (!resource) throw new Error(`${entryPoint}: no buffer given for binding '${b.name}'`);
-        return { binding: b.binding, resource };
-      });
-      pass.setBindGroup(0, device.createBindGroup({ label: `${this.source.label}: ${entryPoint} dispatch ${i}`, layout: e.bindGroup, entries }));
-      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1] ?? 1, d.workgroups[2] ?? 1);
-    });
+    for (const [i, d] of dispatches.entries()) {
+      const group = this.bindGroup(entryPoint, uniform, d.bindings, `${entryPoint} dispatch ${i}`);
+      this.dispatch(pass, entryPoint, pipeline, group, i, d.workgroups);
+    }
     pass.end();
     return uniform;
   }

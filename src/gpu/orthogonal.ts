@@ -23,8 +23,9 @@ import { createSimdOrthogonal, type SimdOrthogonal } from '../simd/orthogonal.js
 import { normal } from '../contract/distributions.js';
 import type { WeightWriter } from './batch.js';
 import type { DeviceHandle } from './device-handle.js';
-import { BufferUsage, ShaderStage } from './flags.js';
-import { packStruct, type ShaderLayout } from './shader-layout.js';
+import { BufferUsage } from './flags.js';
+import { KernelRunner, type ParamValues } from './kernel.js';
+import type { ShaderLayout } from './shader-layout.js';
 import { functionSources } from './shader-sources.js';
 
 const LABEL = 'webgpu-weight-init: orthogonal';
@@ -44,69 +45,29 @@ const WORKGROUP_SIZE = 64;
 /** Dispatches recorded per command buffer (each is one compute pass). */
 const DISPATCHES_PER_COMMAND_BUFFER = 1024;
 
-interface Kernel {
-  readonly pipeline: GPUComputePipeline;
-  readonly bindGroupLayout: GPUBindGroupLayout;
-  /** Binding numbers the entry point uses (reflected). */
-  readonly bindings: readonly number[];
-}
+/** The four compiled pipelines. */
+type Kernels = Readonly<Record<EntryPoint, GPUComputePipeline>>;
 
-type Kernels = Readonly<Record<EntryPoint, Kernel>>;
+/** One runner (module, layouts, pipelines) per device, for every context on it. */
+const runners = new WeakMap<GPUDevice, { runner: KernelRunner; kernels: Promise<Kernels> }>();
 
-const kernelCache = new WeakMap<GPUDevice, Promise<Kernels>>();
-
-/** Compiles the module and the four pipelines once per device. */
-function kernelsFor(handle: DeviceHandle): Promise<Kernels> {
-  const device = handle.device;
-  let p = kernelCache.get(device);
-  if (!p) {
-    p = createKernels(handle);
-    p.catch(() => kernelCache.delete(device));
-    kernelCache.set(device, p);
+/** The runner of orthogonal.wgsl on this device and its four pipelines, compiled once. */
+async function kernelsFor(handle: DeviceHandle): Promise<{ runner: KernelRunner; kernels: Kernels }> {
+  let r = runners.get(handle.device);
+  if (!r) {
+    const runner = await handle.scoped(orthogonalModule.label, () => new KernelRunner(handle, orthogonalModule));
+    r = runners.get(handle.device) ?? {
+      runner,
+      kernels: Promise.all(ENTRY_POINTS.map((name) => runner.pipeline(name))).then(
+        (p) => Object.fromEntries(ENTRY_POINTS.map((name, i) => [name, p[i]!])) as Record<EntryPoint, GPUComputePipeline>,
+      ),
+    };
+    const entry = r;
+    entry.kernels.catch(() => runners.delete(handle.device));
+    runners.set(handle.device, entry);
   }
-  return p;
+  return { runner: r.runner, kernels: await r.kernels };
 }
-
-async function createKernels(handle: DeviceHandle): Promise<Kernels> {
-  const layout = orthogonalModule.layout;
-  const device = handle.device;
-  const types = new Map(layout.bindings.filter((b) => b.group === 0).map((b) => [b.binding, b.type]));
-  // The module and the layouts in one synchronous scope; the pipelines then compile asynchronously.
-  const prepared = await handle.scoped(orthogonalModule.label, () => {
-    const module = device.createShaderModule({ label: orthogonalModule.label, code: orthogonalModule.code });
-    return ENTRY_POINTS.map((name) => {
-      const entry = layout.entryPoints.find((e) => e.name === name);
-      if (!entry) throw new Error(`orthogonal.wgsl has no entry point ${name}`);
-      const bindGroupLayout = device.createBindGroupLayout({
-        label: `${LABEL} ${name} bind group layout`,
-        entries: entry.bindings.map((binding) => {
-          const type = types.get(binding);
-          if (!type) throw new Error(`orthogonal.wgsl: binding ${binding} of ${name} is not reflected`);
-          // The uniform block is one slot per dispatch of a shared buffer, chosen by a dynamic offset.
-          return { binding, visibility: ShaderStage.COMPUTE, buffer: { type, hasDynamicOffset: type === 'uniform' } };
-        }),
-      });
-      const pipelineLayout = device.createPipelineLayout({ label: `${LABEL} ${name} pipeline layout`, bindGroupLayouts: [bindGroupLayout] });
-      return { name, module, bindGroupLayout, pipelineLayout, bindings: entry.bindings };
-    });
-  });
-  const entries = await Promise.all(
-    prepared.map(async (p): Promise<[EntryPoint, Kernel]> => {
-      const pipeline = await handle.guard(
-        `${LABEL} ${p.name} pipeline`,
-        device.createComputePipelineAsync({
-          label: `${LABEL} ${p.name} pipeline`,
-          layout: p.pipelineLayout,
-          compute: { module: p.module, entryPoint: p.name },
-        }),
-      );
-      return [p.name, { pipeline, bindGroupLayout: p.bindGroupLayout, bindings: p.bindings }];
-    }),
-  );
-  return Object.fromEntries(entries) as Record<EntryPoint, Kernel>;
-}
-
-type ParamValues = Record<string, number | readonly number[]>;
 
 let simdPath: Promise<SimdOrthogonal> | undefined;
 
@@ -140,7 +101,7 @@ export async function computeOrthogonal(ctx: WeightWriter, options: OrthogonalOp
   // Software adapter: the SIMD CPU path, when WebAssembly SIMD is there; else the kernels.
   const simd = ctx.strategy === 'upload' ? await simdOrthogonal().catch(() => undefined) : undefined;
   if (simd) return writeSimdOrthogonal(ctx, simd, o);
-  const kernels = await kernelsFor(handle);
+  const { runner, kernels } = await kernelsFor(handle);
   // A, normal(0, 1), row-major, generated and submitted (in the caller's batch, after what it recorded
   // before) ahead of the QR's own submission.
   const output = (
@@ -160,7 +121,7 @@ export async function computeOrthogonal(ctx: WeightWriter, options: OrthogonalOp
       };
       const work = o.tall ? buffer(`work ${o.m}x${o.n}`, bytes, BufferUsage.STORAGE) : output;
       const coeffs = buffer('coefficients', 4 * o.n * Math.min(o.n, PANEL_WIDTH), BufferUsage.STORAGE);
-      record(ctx, kernels, o, output, work, coeffs, buffer);
+      record(ctx, runner, kernels, o, output, work, coeffs, buffer);
     });
   } catch (e) {
     output.destroy();
@@ -197,6 +158,7 @@ async function writeSimdOrthogonal(ctx: WeightWriter, simd: SimdOrthogonal, o: R
 /** Records and submits every dispatch: the transposes and the steps of gramSchmidtSteps. */
 function record(
   ctx: WeightWriter,
+  runner: KernelRunner,
   kernels: Kernels,
   o: ReturnType<typeof resolveOrthogonal>,
   output: GPUBuffer,
@@ -205,25 +167,20 @@ function record(
   buffer: (label: string, size: number, usage: number) => GPUBuffer,
 ): void {
   const { device } = ctx;
-  const struct = orthogonalModule.layout.structs['OrthogonalParams'];
-  if (!struct) throw new Error('orthogonal.wgsl has no OrthogonalParams struct');
-  const align = device.limits.minUniformBufferOffsetAlignment;
-  const slot = Math.ceil(struct.size / align) * align;
   const { m, n } = o;
 
   // The steps in order, and one parameter slot per distinct set of values: the two transposes, each
   // panel's block projection, and each column's in-panel projection together with its normalization.
-  const base = { m, n, s0: 0, s1: 0, t0: 0, t1: 0, column: 0, rows: 0, cols: 0, fence: 0 };
   const slotValues: ParamValues[] = [
-    { ...base, rows: o.rows, cols: o.cols },
-    { ...base, rows: n, cols: m },
+    { m, n, rows: o.rows, cols: o.cols },
+    { m, n, rows: n, cols: m },
   ];
   const panelSlot = (t0: number) => 2 + t0 / PANEL_WIDTH;
   const columnSlot = (j: number) => 2 + Math.ceil(n / PANEL_WIDTH) + j;
-  for (let k = 0; k < n; k += PANEL_WIDTH) slotValues.push({ ...base, s1: k, t0: k, t1: Math.min(n, k + PANEL_WIDTH) });
+  for (let k = 0; k < n; k += PANEL_WIDTH) slotValues.push({ m, n, s1: k, t0: k, t1: Math.min(n, k + PANEL_WIDTH) });
   for (let j = 0; j < n; j++) {
     const k = j - (j % PANEL_WIDTH);
-    slotValues.push({ ...base, s0: k, s1: j, t0: j, t1: j + 1, column: j });
+    slotValues.push({ m, n, s0: k, s1: j, t0: j, t1: j + 1, column: j });
   }
   const slotOf = (step: GramSchmidtStep): number => {
     if (step.kind === 'normalize') return columnSlot(step.column);
@@ -231,38 +188,23 @@ function record(
     // A panel's block projection targets the panel from its first column; an in-panel one, a later column.
     const i = p.t0 % PANEL_WIDTH === 0 ? panelSlot(p.t0) : columnSlot(p.t0);
     const v = slotValues[i]!;
-    if (v['s0'] !== p.s0 || v['s1'] !== p.s1 || v['t0'] !== p.t0 || v['t1'] !== p.t1) throw new Error(`orthogonal: no parameter slot for ${JSON.stringify(p)}`);
+    if ((v['s0'] ?? 0) !== p.s0 || v['s1'] !== p.s1 || v['t0'] !== p.t0 || v['t1'] !== p.t1)
+      throw new Error(`orthogonal: no parameter slot for ${JSON.stringify(p)}`);
     return i;
   };
-  const data = new Uint8Array(slot * slotValues.length);
-  slotValues.forEach((values, i) => {
-    data.set(new Uint8Array(packStruct(struct, values, 'OrthogonalParams')), i * slot);
-  });
-  const params = buffer(`params x${slotValues.length}`, data.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
-  device.queue.writeBuffer(params, 0, data);
+  // The four entry points share the OrthogonalParams struct, and so its slots.
+  const packed = runner.packParams('projectionDots', slotValues)!;
+  const params = buffer(`params x${packed.slots}`, packed.data.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+  device.queue.writeBuffer(params, 0, packed.data);
 
-  const resources: Record<number, GPUBufferBinding> = {
-    0: { buffer: params, offset: 0, size: struct.size },
-    1: { buffer: work },
-    2: { buffer: coeffs },
-  };
-  const bindGroup = (name: EntryPoint, extra: Record<number, GPUBufferBinding> = {}, what: string = name): GPUBindGroup => {
-    const k = kernels[name];
-    return device.createBindGroup({
-      label: `${LABEL} ${what} bind group`,
-      layout: k.bindGroupLayout,
-      entries: k.bindings.map((binding) => {
-        const resource = extra[binding] ?? resources[binding];
-        if (!resource) throw new Error(`orthogonal: no resource for binding ${binding} of ${name}`);
-        return { binding, resource };
-      }),
-    });
-  };
+  const buffers = { work: { buffer: work }, coeffs: { buffer: coeffs } };
   const groups = {
-    projectionDots: bindGroup('projectionDots'),
-    subtractProjection: bindGroup('subtractProjection'),
-    normalizeColumn: bindGroup('normalizeColumn'),
+    projectionDots: runner.bindGroup('projectionDots', params, buffers),
+    subtractProjection: runner.bindGroup('subtractProjection', params, buffers),
+    normalizeColumn: runner.bindGroup('normalizeColumn', params, buffers),
   };
+  const transpose = (from: GPUBuffer, to: GPUBuffer, what: string) =>
+    runner.bindGroup('transposeMatrix', params, { matrixIn: { buffer: from }, matrixOut: { buffer: to } }, what);
   const gridCap = Math.min(ctx.limits.maxWorkgroupsPerDimension, device.limits.maxComputeWorkgroupsPerDimension);
   const grid = (elements: number) => Math.max(1, Math.min(Math.ceil(elements / WORKGROUP_SIZE), gridCap));
 
@@ -285,12 +227,10 @@ function record(
       pass = encoder.beginComputePass({ label: `${LABEL} ${what}` });
     }
     recorded++;
-    pass.setPipeline(kernels[name].pipeline);
-    pass.setBindGroup(0, bind, [slotIndex * slot]);
-    pass.dispatchWorkgroups(workgroups);
+    runner.dispatch(pass, name, kernels[name], bind, slotIndex, [workgroups]);
   };
 
-  if (o.tall) dispatch('transposeMatrix', bindGroup('transposeMatrix', { 3: { buffer: output }, 4: { buffer: work } }, 'transpose A'), 0, grid(m * n));
+  if (o.tall) dispatch('transposeMatrix', transpose(output, work, 'transpose A'), 0, grid(m * n));
   for (const step of gramSchmidtSteps(n)) {
     const at = slotOf(step);
     if (step.kind === 'normalize') {
@@ -301,7 +241,7 @@ function record(
       dispatch('subtractProjection', groups.subtractProjection, at, grid(m * w));
     }
   }
-  if (o.tall) dispatch('transposeMatrix', bindGroup('transposeMatrix', { 3: { buffer: work }, 4: { buffer: output } }, 'transpose Q'), 1, grid(m * n));
+  if (o.tall) dispatch('transposeMatrix', transpose(work, output, 'transpose Q'), 1, grid(m * n));
   finish();
   device.queue.submit(commandBuffers);
 }

@@ -38,4 +38,26 @@ describe('KernelRunner', () => {
       expect(() => runner.record(ctx.device.createCommandEncoder(), pipeline, call.entryPoint, missing)).toThrowError(/binding 'out'/);
     });
   });
+
+  it('one bind group serves several dispatches, each reading its own parameter slot through a dynamic offset', async () => {
+    await inErrorScope(ctx, async (scope) => {
+      const handle = new DeviceHandle(ctx.device);
+      const runner = new KernelRunner(handle, generateModule);
+      const buffer = scope.buffer(64);
+      const constants = { WORKGROUP_SIZE: 64, DTYPE: 0, BLOCKS_PER_INVOCATION: 1 };
+      const pipeline = await runner.pipeline('fillConstant', constants);
+      const slot = (outIndex: number, mean: number) => ({ count: 8, outIndex, rowBlocks: 64, blockStride: 2, mean });
+      const packed = runner.packParams('fillConstant', [slot(0, 1), slot(8, 2)])!;
+      const params = scope.track(ctx.device.createBuffer({ size: packed.data.byteLength, usage: 0x40 | 0x8 }));
+      ctx.device.queue.writeBuffer(params, 0, packed.data);
+      const group = runner.bindGroup('fillConstant', params, { out: { buffer }, unused: { buffer } });
+      const encoder = ctx.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      runner.dispatch(pass, 'fillConstant', pipeline, group, 1, [1]);
+      runner.dispatch(pass, 'fillConstant', pipeline, group, 0, [1]);
+      pass.end();
+      ctx.device.queue.submit([encoder.finish()]);
+      expect(Array.from(await ctx.read(buffer, { count: 16, dtype: 'f32' }))).toEqual([...new Array(8).fill(1), ...new Array(8).fill(2)]);
+    });
+  });
 });
