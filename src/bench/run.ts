@@ -408,6 +408,11 @@ function skippedRow(c: BenchCase, size: string, elements: number, reason: string
   return { case: c.id, label: c.label, group: c.group, size, elements, bytes: elements * c.elementBytes, dtype: dtypeOf(c), skipped: reason };
 }
 
+/** The row of a case that failed: what it was asked to do, and the error. */
+function errorRow(c: BenchCase, size: string, elements: number, bytes: number, dtype: string, e: unknown): CaseResult {
+  return { case: c.id, label: c.label, group: c.group, size, elements, bytes, dtype, error: e instanceof Error ? e.message : String(e) };
+}
+
 function dtypeOf(c: BenchCase): string {
   const k = c.kind;
   if (k.type === 'generate' || k.type === 'cpu-twin') return k.dtype;
@@ -694,16 +699,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
             }
           }
         } catch (e) {
-          emit({
-            case: c.id,
-            label: c.label,
-            group: c.group,
-            size,
-            elements: n,
-            bytes: n * c.elementBytes,
-            dtype: dtypeOf(c),
-            error: e instanceof Error ? e.message : String(e),
-          });
+          emit(errorRow(c, size, n, n * c.elementBytes, dtypeOf(c), e));
         }
       }
     }
@@ -734,16 +730,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
           buffer.destroy();
         }
       } catch (e) {
-        emit({
-          case: c.id,
-          label: c.label,
-          group: c.group,
-          size,
-          elements: count * elements,
-          bytes: 4 * count * elements,
-          dtype: 'f32',
-          error: e instanceof Error ? e.message : String(e),
-        });
+        emit(errorRow(c, size, count * elements, 4 * count * elements, 'f32', e));
       }
     }
 
@@ -772,16 +759,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
         });
         emit(timed(c, size, k.n * k.n, 'f32', s, false, { strategy: writer.strategy }));
       } catch (e) {
-        emit({
-          case: c.id,
-          label: c.label,
-          group: c.group,
-          size,
-          elements: k.n * k.n,
-          bytes: 4 * k.n * k.n,
-          dtype: 'f32',
-          error: e instanceof Error ? e.message : String(e),
-        });
+        emit(errorRow(c, size, k.n * k.n, 4 * k.n * k.n, 'f32', e));
       }
     }
 
@@ -801,16 +779,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
         const row = timed(llamaCase, 'model', params, 'bf16', s, false, { tensors: tensors.length, strategy: model.strategy });
         emit({ ...row, extra: { ...row.extra, paramsPerSecond: row.elementsPerSecond! } });
       } catch (e) {
-        emit({
-          case: llamaCase.id,
-          label: llamaCase.label,
-          group: llamaCase.group,
-          size: 'model',
-          elements: LLAMA2_7B_PARAMETERS,
-          bytes: 2 * LLAMA2_7B_PARAMETERS,
-          dtype: 'bf16',
-          error: e instanceof Error ? e.message : String(e),
-        });
+        emit(errorRow(llamaCase, 'model', LLAMA2_7B_PARAMETERS, 2 * LLAMA2_7B_PARAMETERS, 'bf16', e));
       }
     } else if (llamaCase && config.cases?.includes(llamaCase.id)) {
       emit(skippedRow(llamaCase, 'model', LLAMA2_7B_PARAMETERS, 'config.llama is off (--llama turns it on; it needs 13.5 GB of GPU memory)'));
@@ -852,16 +821,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
             emit({ ...row, extra: { ...row.extra, paramsPerSecond: row.elementsPerSecond! } });
           }
         } catch (e) {
-          emit({
-            case: c.id,
-            label: c.label,
-            group: c.group,
-            size: 'model',
-            elements: params,
-            bytes: 4 * params,
-            dtype: 'f32',
-            error: e instanceof Error ? e.message : String(e),
-          });
+          emit(errorRow(c, 'model', params, 4 * params, 'f32', e));
         }
       }
     }
