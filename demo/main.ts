@@ -14,25 +14,18 @@ import { createContext, type FloatDType, type WeightInitContext } from '../src/g
 import type { AdapterSummary } from '../src/gpu/device.js';
 import { truncatedNormalMoments, type InitializerSpec, type ResolvedInitializer } from '../src/init/resolve-initializer.js';
 import { diracProgressions, eyeProgressions } from '../src/init/structured.js';
+import { gpt2, hfConfig, llama, modelTotals, resnet18, resolveModel, type ModelSpec, type ResolvedTensor } from '../src/models/index.js';
 import {
   blobSink,
   directoryHandleFolder,
-  gpt2,
-  hfConfig,
-  writeCheckpoint,
-  type DirectoryHandleLike,
   initModel,
-  llama,
-  modelTotals,
-  resnet18,
-  resolveModel,
+  writeCheckpoint,
   writeSafetensors,
+  type DirectoryHandleLike,
   type InitializedModel,
   type InitializedTensor,
   type ModelProgress,
-  type ModelSpec,
-  type ResolvedTensor,
-} from '../src/models/index.js';
+} from '../src/output/index.js';
 import { storedToNumber } from '../src/twin/pack.js';
 import { DTYPE_BYTES } from '../src/contract/dtypes.js';
 import { parseU64 } from '../src/contract/u64.js';

@@ -61,4 +61,5 @@ export * from './init/index.js';
 export type { InitializeOptions, FloatDType } from './init/plan-initialize.js';
 export { resolveModel, parseModelSpec, modelTotals, fnv1a64, tensorStream, gpt2, llama, resnet18, fromSafetensorsHeader } from './models/index.js';
 export type { ModelSpec, TensorSpec, ResolvedTensor, InitRule } from './models/index.js';
-export { initShardCpu, shardLayout } from './models/shard.js';
+export { initShardCpu } from './output/shard.js';
+export { shardLayout } from './models/shard-layout.js';

@@ -24,3 +24,4 @@ export * from './errors.js';
 export * from './init/index.js';
 export type { InitializeOptions, FloatDType } from './init/plan-initialize.js';
 export * from './models/index.js';
+export * from './output/index.js';

@@ -6,9 +6,9 @@ import { UnsupportedError } from './errors.js';
 import { createContext, type ContextOptions, type WeightInitContext } from './gpu/context.js';
 
 export * from './index.js';
-export { fileSink, writeSafetensorsFile, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from './models/safetensors-node.js';
-export type { FileSink, FileSinkOptions } from './models/safetensors-node.js';
-export { openCheckpointFolder } from './models/checkpoint-node.js';
+export { fileSink, writeSafetensorsFile, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from './output/node/safetensors-file.js';
+export type { FileSink, FileSinkOptions } from './output/node/safetensors-file.js';
+export { openCheckpointFolder } from './output/node/checkpoint-folder.js';
 
 /** Where Debian's, Ubuntu's and Google's Chromium packages put the SwiftShader Vulkan ICD manifest. */
 export const SWIFTSHADER_ICD_CANDIDATES = [

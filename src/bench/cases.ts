@@ -1,6 +1,6 @@
 // The benchmark's case list and sizes, shared by the Node CLI (src/cli/bench.ts, bench/node.ts) and the
 // browser page (bench/page.ts). Pure data and arithmetic: no WebGPU, no TF.js.
-import type { ModelTensor } from '../models/init-model.js';
+import type { ModelTensor } from '../models/spec.js';
 import type { Distribution } from '../contract/distributions.js';
 import type { DType } from '../contract/dtypes.js';
 import { llama } from '../models/presets.js';

@@ -9,7 +9,7 @@ import { createSimdGenerator, type SimdGenerator } from '../simd/generator.js';
 import { planGenerate } from '../contract/plan.js';
 import { planDispatches, type DispatchChunk } from '../gpu/dispatch-plan.js';
 import { BufferUsage } from '../gpu/flags.js';
-import { initModel } from '../models/init-model.js';
+import { initModel } from '../output/init-model.js';
 import type { Distribution } from '../contract/distributions.js';
 import { DTYPE_BYTES, type DType } from '../contract/dtypes.js';
 import { generate as cpuGenerate, type GeneratedArray } from '../twin/generate.js';

@@ -5,8 +5,8 @@ import { unlinkSync } from 'node:fs';
 import { constants, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { FileAccessError } from '../errors.js';
 import { onProcessEnd } from './cleanup.js';
-import { checkOutputPath, describeFsError, OUTPUT_ACCEPTED as ACCEPTED } from '../models/regular-file.js';
-import type { SafetensorsSink } from '../models/safetensors.js';
+import { checkOutputPath, describeFsError, OUTPUT_ACCEPTED as ACCEPTED } from '../output/node/regular-file.js';
+import type { SafetensorsSink } from '../output/safetensors/sinks.js';
 
 export interface OutputFile {
   /** The path the file will have when committed. */

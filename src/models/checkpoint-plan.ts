@@ -16,7 +16,7 @@
 // shard out of the model's order; here the shard being filled is closed first, so shards follow the tensor order.
 import { InvalidParameterError } from '../errors.js';
 import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
-import { compareCodePoints } from './safetensors.js';
+import { compareCodePoints } from '../contract/unicode.js';
 
 /** Hugging Face's default max_shard_size, "5GB" = 5·10^9 bytes. */
 export const DEFAULT_MAX_SHARD_SIZE = '5GB';

@@ -1,11 +1,11 @@
-// Models: specs, name rules, per-tensor streams and presets (pure TypeScript), safetensors, and the GPU
-// execution (initModel, shards). Node-only file helpers are in src/node.ts.
+// What describes a model, with no GPU import: specs, name rules, per-tensor streams, presets, the model plan and the
+// checkpoint plan. What runs them and writes them is the output layer (src/output/).
 export { fnv1a64, fnv1a64Bytes, tensorStream, isWellFormedUnicode, FNV1A64_OFFSET_BASIS, FNV1A64_PRIME } from './stream.js';
 export { compileGlob, globMatch, firstMatchingRule } from './rules.js';
 export type { InitRule, Glob } from './rules.js';
 export { resolveModel, parseModelSpec, modelTotals, MODEL_LIMITS } from './spec.js';
 export { FLOAT_DTYPES } from '../contract/dtypes.js';
-export type { TensorSpec, ModelSpec, ResolvedTensor } from './spec.js';
+export type { TensorSpec, ModelSpec, ResolvedTensor, ModelTensor } from './spec.js';
 export {
   gpt2,
   gpt2Rules,
@@ -35,10 +35,8 @@ export type {
   FromSafetensorsOptions,
   HfModelType,
 } from './presets.js';
-export { initModel } from './init-model.js';
 export { planModel, assertPlanFits } from './model-plan.js';
 export type { ModelPlan, ModelPlanOptions, PlannedTensor, PlanLimits } from './model-plan.js';
-export type { ModelTensor, ModelProgress, InitModelOptions, InitializedTensor, InitializedModel } from './init-model.js';
 export {
   DEFAULT_MAX_SHARD_SIZE,
   CHECKPOINT_INDEX_FILE,
@@ -50,58 +48,5 @@ export {
   encodeCheckpointIndex,
 } from './checkpoint-plan.js';
 export type { CheckpointEntry, CheckpointFile, CheckpointPlan } from './checkpoint-plan.js';
-export { writeCheckpoint, directoryHandleFolder, refuseOccupiedFolder, CHECKPOINT_CONFIG_FILE } from './checkpoint.js';
-export type { CheckpointFolder, CheckpointProgress, WriteCheckpointOptions, WriteCheckpointResult, DirectoryHandleLike } from './checkpoint.js';
-export { initShard, initShardCpu, shardLayout } from './shard.js';
-export type { Shard, Segment, ShardLayout } from './shard.js';
-export {
-  SAFETENSORS_DTYPE_BITS,
-  SAFETENSORS_MAX_HEADER_BYTES,
-  SAFETENSORS_MAX_TENSORS,
-  SafetensorsFormatError,
-  weightDTypeOf,
-  encodeHeader,
-  safetensorsHeaderSize,
-  parseSafetensorsHeader,
-  headerToJson,
-  readSafetensorsHeaderFromBlob,
-  blobSink,
-  writableStreamSink,
-  writeSafetensors,
-} from './safetensors.js';
-export type {
-  SafetensorsDType,
-  SafetensorsWriteDType,
-  SafetensorsProblem,
-  SafetensorsEntry,
-  ParsedSafetensorsTensor,
-  ParsedSafetensorsHeader,
-  SafetensorsSink,
-  BlobSink,
-  SafetensorsTensor,
-  WriteSafetensorsOptions,
-  WriteSafetensorsResult,
-} from './safetensors.js';
-export {
-  TFJS_BUFFER_USAGE,
-  ORT_BUFFER_USAGE,
-  ENGINE_DEVICE_LIMITS,
-  ENGINE_DEVICE_FEATURES,
-  ORT_DATA_TYPE,
-  engineDeviceDescriptor,
-  shareDeviceWithTfjs,
-  tfjsDevice,
-  toTfTensor,
-  toOrtTensor,
-  ortWebGpuExecutionProvider,
-} from './engines.js';
-export type {
-  EngineRange,
-  TfjsTensorFactory,
-  TfjsBackendRegistry,
-  TfjsWebGPUBackendClass,
-  ShareDeviceWithTfjsOptions,
-  ToTfTensorOptions,
-  OrtTensorFactory,
-  OrtGpuDataType,
-} from './engines.js';
+export { shardLayout } from './shard-layout.js';
+export type { Shard, Segment, ShardLayout } from './shard-layout.js';

@@ -6,7 +6,7 @@ import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { planInitialize, type InitializePlan } from '../init/plan-initialize.js';
 import { parseU64, type U64Input } from '../contract/u64.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
-import type { ModelTensor } from './init-model.js';
+import type { ModelTensor } from './spec.js';
 
 /** A model tensor's initialize plan (the whole tensor) for a seed; `stream` defaults to the tensor's own. */
 export function planTensor(t: ModelTensor, seed: U64Input, stream: U64Input = t.stream): InitializePlan {

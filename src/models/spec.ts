@@ -12,6 +12,17 @@ import { isWellFormedUnicode, tensorStream } from './stream.js';
 
 export type { InitRule } from './rules.js';
 
+/** One tensor to initialize (a ResolvedTensor has these fields): what the plans and the executors take. */
+export interface ModelTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: FloatDType;
+  readonly init: InitializerSpec;
+  readonly layout: FanLayout;
+  /** Its stream (by default the FNV-1a 64 hash of the name). */
+  readonly stream: bigint;
+}
+
 /** One tensor of a model. */
 export interface TensorSpec {
   /** Unique within the model, non-empty, at most 1024 UTF-16 code units, well-formed Unicode. */

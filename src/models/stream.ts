@@ -1,6 +1,9 @@
 // Per-tensor streams: a tensor's Philox stream is derived from its name, so it depends on nothing else in the model.
 import { InvalidParameterError } from '../errors.js';
 import { parseU64, type U64Input } from '../contract/u64.js';
+import { isWellFormedUnicode } from '../contract/unicode.js';
+
+export { isWellFormedUnicode };
 
 /**
  * FNV-1a, 64-bit (Fowler/Noll/Vo; G. Fowler, L. C. Noll, K.-P. Vo, D. Eastlake, "The FNV Non-Cryptographic Hash
@@ -37,14 +40,6 @@ export function fnv1a64Bytes(bytes: Uint8Array): bigint {
   const state: [number, number] = [0x84222325, 0xcbf29ce4];
   for (let i = 0; i < bytes.length; i++) round(state, bytes[i]!);
   return toBigInt(state);
-}
-
-const SURROGATE = /[\uD800-\uDFFF]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** True when `s` is well-formed UTF-16 (no lone surrogates), i.e. it has exactly one UTF-8 encoding. */
-export function isWellFormedUnicode(s: string): boolean {
-  return !SURROGATE.test(s) || !LONE_SURROGATE.test(s);
 }
 
 /**

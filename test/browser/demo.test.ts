@@ -15,7 +15,7 @@ import type { DemoConfig, DemoSummary, SafetensorsSummary } from '../../demo/mai
 import { isSoftwareAdapter } from '../../src/gpu/context.js';
 import { initialize } from '../../src/twin/initialize.js';
 import { gpt2, resnet18, resolveModel, type ResolvedTensor } from '../../src/models/index.js';
-import { parseSafetensorsHeader } from '../../src/models/safetensors.js';
+import { parseSafetensorsHeader } from '../../src/output/safetensors/parser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, 'demo', 'vite.config.ts');

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../../src/twin/generate.js';
 import { uniform, bits, normal } from '../../src/contract/distributions.js';
 import { f16BitsToNumber } from '../../src/twin/pack.js';
-import { readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from '../../src/models/safetensors-node.js';
+import { readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from '../../src/output/node/safetensors-file.js';
 
 const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
 const run = async (...args: string[]) => {

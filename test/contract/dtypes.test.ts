@@ -12,7 +12,7 @@ import {
   isDType,
   isFloatDType,
 } from '../../src/contract/dtypes.js';
-import { SAFETENSORS_DTYPE_BITS } from '../../src/models/safetensors.js';
+import { SAFETENSORS_DTYPE_BITS } from '../../src/output/safetensors/format.js';
 import { allocate } from '../../src/twin/generate.js';
 
 describe('DTYPES', () => {

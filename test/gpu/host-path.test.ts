@@ -8,7 +8,7 @@ import { BufferUsage } from '../../src/gpu/flags.js';
 import { bits, normal, truncatedNormal, uniform, type Distribution } from '../../src/contract/distributions.js';
 import { DTYPE_BYTES } from '../../src/contract/dtypes.js';
 import { generate } from '../../src/twin/generate.js';
-import { initModel, type ModelTensor } from '../../src/models/init-model.js';
+import { initModel, type ModelTensor } from '../../src/output/init-model.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { fillCanary, inErrorScope, nodeContext } from '../helpers/gpu.js';
 

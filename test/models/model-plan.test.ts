@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { OutOfMemoryError, UnsupportedError, InvalidParameterError } from '../../src/errors.js';
-import { initModel, type ModelTensor } from '../../src/models/init-model.js';
+import { initModel, type ModelTensor } from '../../src/output/init-model.js';
 import { planModel } from '../../src/models/model-plan.js';
 import { gpt2 } from '../../src/models/presets.js';
 import { resolveModel } from '../../src/models/spec.js';

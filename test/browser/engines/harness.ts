@@ -1,7 +1,7 @@
 // Test harness for the inference-engine pages: one HTTP server on 127.0.0.1 and one headless Chromium, as in
 // test/browser/browser.test.ts (same flags, same reasons), serving
 //   /                      dist/ (index.js, cpu.js and their chunks), as the browser test does
-//   /engines.js            the engine helpers (src/models/engines.ts) from the built dist/index.js
+//   /engines.js            the engine helpers (src/output/engines.ts) from the built dist/index.js
 //   /pages/*.html          the pages in this folder
 //   /vendor/tfjs-core/     node_modules/@tensorflow/tfjs-core/dist/
 //   /vendor/tfjs-backend-webgpu/  node_modules/@tensorflow/tfjs-backend-webgpu/dist/
@@ -28,7 +28,7 @@ const STATIC: Record<string, string> = {
 };
 
 /**
- * /engines.js: the engine helpers of src/models/engines.ts as built into dist/ (they are part of the main
+ * /engines.js: the engine helpers of src/output/engines.ts as built into dist/ (they are part of the main
  * entry), so the pages exercise the published bundle.
  */
 export function enginesModule(): string {

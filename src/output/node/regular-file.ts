@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { access, lstat, open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { FileAccessError } from '../errors.js';
+import { FileAccessError } from '../../errors.js';
 
 /** What a stat says a path is, for messages. */
 export function describeFileType(s: {

@@ -15,21 +15,11 @@ import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import type { FloatDType, InitializeOptions } from '../../src/init/plan-initialize.js';
 import { bits } from '../../src/contract/distributions.js';
 import { generate } from '../../src/twin/generate.js';
-import {
-  blobSink,
-  encodeHeader,
-  headerToJson,
-  parseSafetensorsHeader,
-  readSafetensorsHeaderFromBlob,
-  SafetensorsFormatError,
-  safetensorsHeaderSize,
-  writableStreamSink,
-  writeSafetensors,
-  type SafetensorsProblem,
-  type SafetensorsSink,
-  type SafetensorsTensor,
-} from '../../src/models/safetensors.js';
-import { fileSink, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes, writeSafetensorsFile } from '../../src/models/safetensors-node.js';
+import { blobSink, writableStreamSink, type SafetensorsSink } from '../../src/output/safetensors/sinks.js';
+import { encodeHeader, SafetensorsFormatError, type SafetensorsProblem } from '../../src/output/safetensors/format.js';
+import { headerToJson, parseSafetensorsHeader, readSafetensorsHeaderFromBlob, safetensorsHeaderSize } from '../../src/output/safetensors/parser.js';
+import { writeSafetensors, type SafetensorsTensor } from '../../src/output/safetensors/writer.js';
+import { fileSink, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes, writeSafetensorsFile } from '../../src/output/node/safetensors-file.js';
 import { inErrorScope, fillCanary, nodeContext, type Scope } from '../helpers/gpu.js';
 
 let ctx: WeightInitContext;

@@ -11,12 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, InvalidParameterError } from '../../src/errors.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
-import { writeCheckpoint, type CheckpointFolder } from '../../src/models/checkpoint.js';
-import { openCheckpointFolder } from '../../src/models/checkpoint-node.js';
+import { writeCheckpoint, type CheckpointFolder } from '../../src/output/checkpoint.js';
+import { openCheckpointFolder } from '../../src/output/node/checkpoint-folder.js';
 import { planCheckpoint } from '../../src/models/checkpoint-plan.js';
-import { initModel, type ModelTensor } from '../../src/models/init-model.js';
+import { initModel, type ModelTensor } from '../../src/output/init-model.js';
 import { gpt2, hfConfig } from '../../src/models/presets.js';
-import { parseSafetensorsHeader, writeSafetensors, type SafetensorsSink } from '../../src/models/safetensors.js';
+import { parseSafetensorsHeader } from '../../src/output/safetensors/parser.js';
+import { writeSafetensors } from '../../src/output/safetensors/writer.js';
+import type { SafetensorsSink } from '../../src/output/safetensors/sinks.js';
 import { resolveModel, type ResolvedTensor } from '../../src/models/spec.js';
 import { nodeContext } from '../helpers/gpu.js';
 

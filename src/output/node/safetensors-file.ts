@@ -3,19 +3,11 @@
 // ./safetensors.ts so that the browser bundle never imports node built-ins.
 import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { InvalidParameterError } from '../errors.js';
+import { InvalidParameterError } from '../../errors.js';
 import { checkOutputPath, openRegularFile, readExactly } from './regular-file.js';
-import {
-  parseSafetensorsHeader,
-  safetensorsHeaderSize,
-  writeSafetensors,
-  type ParseHeaderOptions,
-  type ParsedSafetensorsHeader,
-  type SafetensorsSink,
-  type SafetensorsTensor,
-  type WriteSafetensorsOptions,
-  type WriteSafetensorsResult,
-} from './safetensors.js';
+import { parseSafetensorsHeader, safetensorsHeaderSize, type ParseHeaderOptions, type ParsedSafetensorsHeader } from '../safetensors/parser.js';
+import { writeSafetensors, type SafetensorsTensor, type WriteSafetensorsOptions, type WriteSafetensorsResult } from '../safetensors/writer.js';
+import type { SafetensorsSink } from '../safetensors/sinks.js';
 
 export interface FileSinkOptions {
   /**

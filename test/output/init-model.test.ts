@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
-import { initModel, type ModelTensor, type ModelProgress } from '../../src/models/init-model.js';
-import { initShard, initShardCpu, shardLayout } from '../../src/models/shard.js';
+import { initModel, type ModelTensor, type ModelProgress } from '../../src/output/init-model.js';
+import { shardLayout } from '../../src/models/shard-layout.js';
+import { initShard, initShardCpu } from '../../src/output/shard.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 import { fnv1a64 } from '../../src/models/stream.js';
 

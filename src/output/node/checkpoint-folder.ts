@@ -2,9 +2,9 @@
 // temporary name and renamed into place when complete (fileSink), completed files removed when a later one fails.
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidParameterError } from '../errors.js';
-import type { CheckpointFolder } from './checkpoint.js';
-import { fileSink } from './safetensors-node.js';
+import { InvalidParameterError } from '../../errors.js';
+import type { CheckpointFolder } from '../checkpoint.js';
+import { fileSink } from './safetensors-file.js';
 
 /**
  * The folder `path` as a checkpoint folder: created (with its parents) when missing; a path that exists and is not a

@@ -4,22 +4,13 @@ import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
 import { checkTarget, createTargetBuffer } from '../gpu/target.js';
 import { writeInitializePlan, type InitializedRange } from '../gpu/initialize.js';
-import type { FanLayout } from '../init/fans.js';
-import type { InitializerSpec, ResolvedInitializer } from '../init/resolve-initializer.js';
-import { assertPlanFits, planModel } from './model-plan.js';
+import type { ResolvedInitializer } from '../init/resolve-initializer.js';
+import type { ModelTensor } from '../models/spec.js';
+import { assertPlanFits, planModel } from '../models/model-plan.js';
+
+export type { ModelTensor } from '../models/spec.js';
 import type { U64Input } from '../contract/u64.js';
 import { checkPositiveInteger } from '../contract/validate.js';
-
-/** One tensor to initialize (a ResolvedTensor of src/models/spec.ts has these fields). */
-export interface ModelTensor {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly dtype: FloatDType;
-  readonly init: InitializerSpec;
-  readonly layout: FanLayout;
-  /** Its stream (by default the FNV-1a 64 hash of the name). */
-  readonly stream: bigint;
-}
 
 export interface ModelProgress {
   readonly tensorsDone: number;

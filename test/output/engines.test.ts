@@ -17,8 +17,8 @@ import {
   toOrtTensor,
   toTfTensor,
   type EngineRange,
-} from '../../src/models/engines.js';
-import type { InitializedTensor } from '../../src/models/init-model.js';
+} from '../../src/output/engines.js';
+import type { InitializedTensor } from '../../src/output/init-model.js';
 import { createNodeContext, initialize, installNodeGPU, requestNodeGPU, type InitializedRange, type WeightInitContext } from '../../src/node.js';
 import { castMatMulModel, encodeModel, matMulAddModel, ONNX_FLOAT } from '../browser/engines/onnx.js';
 import { matMulF64, outsideTolerance, twinBits, twinValues, type WeightSpec } from '../browser/engines/reference.js';

@@ -1,0 +1,45 @@
+// The output layer: a model's plans executed into GPU buffers (initModel, shards), safetensors files and Hugging Face
+// checkpoint folders, and the hand-off to inference engines. Node's file helpers are exported by src/node.ts.
+export { initModel } from './init-model.js';
+export type { ModelProgress, InitModelOptions, InitializedTensor, InitializedModel } from './init-model.js';
+export { writeCheckpoint, directoryHandleFolder, refuseOccupiedFolder, CHECKPOINT_CONFIG_FILE } from './checkpoint.js';
+export type { CheckpointFolder, CheckpointProgress, WriteCheckpointOptions, WriteCheckpointResult, DirectoryHandleLike } from './checkpoint.js';
+export { initShard, initShardCpu } from './shard.js';
+export {
+  SAFETENSORS_DTYPE_BITS,
+  SAFETENSORS_MAX_HEADER_BYTES,
+  SAFETENSORS_MAX_TENSORS,
+  SafetensorsFormatError,
+  weightDTypeOf,
+  encodeHeader,
+} from './safetensors/format.js';
+export { safetensorsHeaderSize, parseSafetensorsHeader, headerToJson, readSafetensorsHeaderFromBlob } from './safetensors/parser.js';
+export { blobSink, writableStreamSink } from './safetensors/sinks.js';
+export { writeSafetensors } from './safetensors/writer.js';
+export type { SafetensorsDType, SafetensorsWriteDType, SafetensorsProblem, SafetensorsEntry } from './safetensors/format.js';
+export type { ParsedSafetensorsTensor, ParsedSafetensorsHeader } from './safetensors/parser.js';
+export type { SafetensorsSink, BlobSink } from './safetensors/sinks.js';
+export type { SafetensorsTensor, WriteSafetensorsOptions, WriteSafetensorsResult } from './safetensors/writer.js';
+export {
+  TFJS_BUFFER_USAGE,
+  ORT_BUFFER_USAGE,
+  ENGINE_DEVICE_LIMITS,
+  ENGINE_DEVICE_FEATURES,
+  ORT_DATA_TYPE,
+  engineDeviceDescriptor,
+  shareDeviceWithTfjs,
+  tfjsDevice,
+  toTfTensor,
+  toOrtTensor,
+  ortWebGpuExecutionProvider,
+} from './engines.js';
+export type {
+  EngineRange,
+  TfjsTensorFactory,
+  TfjsBackendRegistry,
+  TfjsWebGPUBackendClass,
+  ShareDeviceWithTfjsOptions,
+  ToTfTensorOptions,
+  OrtTensorFactory,
+  OrtGpuDataType,
+} from './engines.js';
