@@ -44,7 +44,7 @@ for GPT-2 small, whole-model initialization.
 stdout carries the report as one JSON document; progress, the summary and the table go to stderr.
 `;
 
-const OPTIONS: Record<string, OptionSpec> = {
+const OPTIONS = {
   sizes: { type: 'string' },
   quick: { type: 'flag' },
   repeat: { type: 'string' },
@@ -63,8 +63,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   json: { type: 'string' },
   rows: { type: 'string' },
   quiet: { type: 'flag' },
-  help: { type: 'flag' },
-};
+} as const satisfies Readonly<Record<string, OptionSpec>>;
 
 function sizeOption(name: string, value: string): number {
   let s: SizeSpec;
@@ -84,19 +83,18 @@ export function parseBenchArgs(argv: readonly string[]): {
   rows?: string;
   tfjs: boolean;
   quiet: boolean;
-  help: boolean;
 } {
   const opts = parseOptions(argv, OPTIONS);
   const config: Partial<BenchConfig> = {};
-  const quick = opts.has('quick');
-  if (quick && opts.has('sizes')) throw new UsageError("options '--quick' and '--sizes' exclude each other");
+  const quick = opts.quick;
+  if (quick && opts.sizes !== undefined) throw new UsageError("options '--quick' and '--sizes' exclude each other");
   if (quick) {
     config.sizes = [...QUICK_SIZES];
     config.model = false;
   }
-  if (opts.has('model') && opts.has('no-model')) throw new UsageError("options '--model' and '--no-model' exclude each other");
-  if (opts.has('model')) config.model = true;
-  const sizes = opts.get('sizes');
+  if (opts.model && opts.noModel) throw new UsageError("options '--model' and '--no-model' exclude each other");
+  if (opts.model) config.model = true;
+  const sizes = opts.sizes;
   if (sizes !== undefined) {
     config.sizes = sizes.split(',').map((s) => {
       try {
@@ -106,47 +104,45 @@ export function parseBenchArgs(argv: readonly string[]): {
       }
     });
   }
-  const int = (name: string, min: number, max: number) => {
-    const v = opts.get(name);
+  const int = (name: string, v: string | undefined, min: number, max: number) => {
     if (v === undefined) return undefined;
     const n = parseCount(name, v, max);
     if (n < min) throw new UsageError(`option '--${name}': '${v}' is below ${min}`);
     return n;
   };
-  config.repeat = int('repeat', 1, 10_000);
-  config.warmup = int('warmup', 1, 1000);
-  const cases = opts.get('cases');
+  config.repeat = int('repeat', opts.repeat, 1, 10_000);
+  config.warmup = int('warmup', opts.warmup, 1, 1000);
+  const cases = opts.cases;
   if (cases !== undefined) {
     config.cases = cases.split(',').map((id) => {
       if (!CASES.some((c) => c.id === id)) throw new UsageError(`option '--cases': unknown case '${id}' (known: ${CASES.map((c) => c.id).join(', ')})`);
       return id;
     });
   }
-  if (opts.has('no-model')) config.model = false;
-  if (opts.has('llama')) config.llama = true;
-  const cpuMax = opts.get('cpu-max');
+  if (opts.noModel) config.model = false;
+  if (opts.llama) config.llama = true;
+  const cpuMax = opts.cpuMax;
   if (cpuMax !== undefined) config.cpuMaxElements = sizeOption('cpu-max', cpuMax);
-  const peerMax = opts.get('peer-max');
+  const peerMax = opts.peerMax;
   if (peerMax !== undefined) config.peerMaxElements = sizeOption('peer-max', peerMax);
-  const maxBytes = opts.get('max-bytes');
+  const maxBytes = opts.maxBytes;
   if (maxBytes !== undefined) config.maxBytes = sizeOption('max-bytes', maxBytes);
-  const target = opts.get('target-ms');
+  const target = opts.targetMs;
   if (target !== undefined) {
     const t = parseNumber('target-ms', target);
     if (!(t > 0)) throw new UsageError(`option '--target-ms': '${target}' is not positive`);
     config.targetSampleMs = t;
   }
-  if (opts.has('no-timestamps')) config.timestamps = false;
-  if (opts.has('no-verify')) config.verify = false;
-  const json = opts.get('json');
-  const rows = opts.get('rows');
+  if (opts.noTimestamps) config.timestamps = false;
+  if (opts.noVerify) config.verify = false;
+  const json = opts.json;
+  const rows = opts.rows;
   return {
     config,
     ...(json === undefined ? {} : { json }),
     ...(rows === undefined ? {} : { rows }),
-    tfjs: !opts.has('no-tfjs'),
-    quiet: opts.has('quiet'),
-    help: opts.has('help'),
+    tfjs: !opts.noTfjs,
+    quiet: opts.quiet,
   };
 }
 
@@ -215,24 +211,12 @@ function jsonPath(target: string, report: BenchReport): string {
 }
 
 /**
- * Runs the benchmark; returns the exit code (0, 1 when a case failed or a sample differed, 2 on bad options).
+ * Runs the benchmark; returns the exit code (0, or 1 when a case failed or a sample differed); bad options throw.
  * stdout carries the report as one JSON document; progress, the summary and the table go to stderr.
  */
 export async function benchCommand(argv: string[], loadTf: TfLoader = importTfModules): Promise<number> {
-  let parsed: ReturnType<typeof parseBenchArgs>;
-  try {
-    parsed = parseBenchArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`webgpu-weight-init bench: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (parsed.help) {
-    process.stdout.write(BENCH_HELP);
-    return 0;
-  }
+  // A bad option throws UsageError and `--help` HelpRequested, which main() reports like every command's.
+  const parsed = parseBenchArgs(argv);
   const log = parsed.quiet ? undefined : (line: string) => process.stderr.write(`bench: ${line}\n`);
   const node = await requestNodeGPU();
   const { adapter, device } = await requestBenchDevice(node.gpu, { timestamps: parsed.config.timestamps ?? true });

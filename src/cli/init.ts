@@ -22,13 +22,13 @@ import { InvalidParameterError } from '../errors.js';
 import { storedToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
 import { VERSION } from '../version.js';
-import { parseOptions, UsageError, type OptionSpec } from './args.js';
+import { givenOptions, parseOptions, UsageError, type OptionSpec, type ParsedOptions } from './args.js';
 import { openOutputFile, type OutputFile } from './output-file.js';
 import { compactAdapter, probeAdapter, type ProbedAdapter } from './adapter.js';
 import { formatTable } from './table.js';
 import { freemem } from 'node:os';
 
-const INIT_OPTIONS: Record<string, OptionSpec> = {
+const INIT_OPTIONS = {
   preset: { type: 'string', values: ['gpt2', 'llama', 'resnet18'] },
   config: { type: 'string' },
   from: { type: 'string' },
@@ -45,7 +45,9 @@ const INIT_OPTIONS: Record<string, OptionSpec> = {
   quiet: { type: 'flag' },
   'dry-run': { type: 'flag' },
   'max-memory': { type: 'string' },
-};
+} as const satisfies Readonly<Record<string, OptionSpec>>;
+
+type InitOptions = ParsedOptions<typeof INIT_OPTIONS>;
 
 export const INIT_HELP = `  init [options]             initialize a whole model on the GPU
     --preset gpt2|llama|resnet18   built-in model (GPT-2 small, Llama-2-7B, ResNet-18 by default)
@@ -99,17 +101,17 @@ interface ModelSource {
   readonly config: Record<string, unknown> | undefined;
 }
 
-async function modelSpecFrom(opts: Map<string, string>): Promise<ModelSource> {
-  const configOnly = opts.has('config') && !['preset', 'from', 'spec'].some((o) => opts.has(o));
-  const sources = ['preset', 'from', 'spec'].filter((o) => opts.has(o));
+async function modelSpecFrom(opts: InitOptions): Promise<ModelSource> {
+  const sources = givenOptions(INIT_OPTIONS, opts, ['preset', 'from', 'spec']);
+  const configOnly = opts.config !== undefined && sources.length === 0;
   if (sources.length !== 1 && !configOnly) throw new UsageError(`give exactly one of --preset, --from, --spec, or --config alone (got ${sources.length})`);
-  const rules = opts.has('rules') ? ((await readJson('rules', opts.get('rules')!)) as InitRule[]) : undefined;
+  const rules = opts.rules !== undefined ? ((await readJson('rules', opts.rules)) as InitRule[]) : undefined;
   if (rules !== undefined && !Array.isArray(rules)) throw new UsageError(`option '--rules': expected a JSON array of rules`);
-  const dtype = opts.get('dtype') as FloatDType | undefined;
+  const dtype: FloatDType | undefined = opts.dtype;
   const presetOptions: PresetOptions = { ...(dtype ? { dtype } : {}), ...(rules ? { rules } : {}) };
-  if (opts.has('config') && !opts.has('preset') && !configOnly) throw new UsageError(`option '--config' goes with --preset or alone`);
+  if (opts.config !== undefined && !(opts.preset !== undefined) && !configOnly) throw new UsageError(`option '--config' goes with --preset or alone`);
   if (configOnly) {
-    const config = await readJson('config', opts.get('config')!);
+    const config = await readJson('config', opts.config);
     try {
       const { modelType, spec } = presetFromHfConfig(config as Record<string, unknown>, presetOptions);
       return { spec, config: hfConfig(modelType, config as Record<string, unknown>) };
@@ -118,9 +120,9 @@ async function modelSpecFrom(opts: Map<string, string>): Promise<ModelSource> {
       throw e;
     }
   }
-  if (opts.has('preset')) {
-    const config = opts.has('config') ? ((await readJson('config', opts.get('config')!)) as Record<string, unknown>) : {};
-    switch (opts.get('preset')) {
+  if (opts.preset !== undefined) {
+    const config = opts.config !== undefined ? ((await readJson('config', opts.config)) as Record<string, unknown>) : {};
+    switch (opts.preset) {
       case 'gpt2':
         return { spec: gpt2(config, presetOptions), config: hfConfig('gpt2', config) };
       case 'llama':
@@ -129,13 +131,14 @@ async function modelSpecFrom(opts: Map<string, string>): Promise<ModelSource> {
         return { spec: resnet18({ ...(config as object), ...presetOptions }), config: undefined };
     }
   }
-  if (opts.has('from')) {
+  if (opts.from !== undefined) {
     if (!rules) throw new UsageError(`option '--from' needs --rules to say how to initialize the tensors`);
-    const header = await readSafetensorsHeaderFromFile(opts.get('from')!, { parameter: "option '--from'" });
+    const header = await readSafetensorsHeaderFromFile(opts.from, { parameter: "option '--from'" });
     const spec = fromSafetensorsHeader(headerToJson(header) as never, rules);
     return { spec: dtype ? { ...spec, tensors: spec.tensors.map((t) => ({ ...t, dtype })) } : spec, config: undefined };
   }
-  const spec = parseModelSpec(await readJson('spec', opts.get('spec')!));
+  if (opts.spec === undefined) throw new UsageError('give exactly one of --preset, --from, --spec, or --config alone');
+  const spec = parseModelSpec(await readJson('spec', opts.spec));
   return { spec: { ...spec, ...(dtype ? { dtype } : {}), rules: [...(rules ?? []), ...(spec.rules ?? [])] }, config: undefined };
 }
 
@@ -353,24 +356,24 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   const opts = parseOptions(argv, INIT_OPTIONS);
   let seed: bigint;
   try {
-    seed = parseU64(opts.get('seed') ?? '0', 'seed');
+    seed = parseU64(opts.seed ?? '0', 'seed');
   } catch {
-    throw new UsageError(`option '--seed': '${opts.get('seed')}' is not an unsigned 64-bit decimal integer`);
+    throw new UsageError(`option '--seed': '${opts.seed}' is not an unsigned 64-bit decimal integer`);
   }
-  const maxMemory = opts.has('max-memory') ? parseByteSize('max-memory', opts.get('max-memory')!) : undefined;
+  const maxMemory = opts.maxMemory !== undefined ? parseByteSize('max-memory', opts.maxMemory) : undefined;
   const source = await modelSpecFrom(opts);
   const spec = source.spec;
   const tensors = resolveModel(spec);
-  const out = opts.get('out');
+  const out = opts.out;
   if (out !== undefined && (await isFolderTarget(out))) return initFolder(opts, source, tensors, seed, out);
-  if (opts.has('max-shard-size')) throw new UsageError(`option '--max-shard-size' needs --out DIR/ (a checkpoint folder)`);
-  const placement = (opts.get('placement') ?? 'tensor') as 'tensor' | 'arena';
+  if (opts.maxShardSize !== undefined) throw new UsageError(`option '--max-shard-size' needs --out DIR/ (a checkpoint folder)`);
+  const placement = opts.placement ?? 'tensor';
   // The plan needs the adapter's limits only: no device, no buffer.
   const probed = await probeAdapter();
   const memoryBytes = maxMemory ?? (probed.software ? freemem() : undefined);
   const plan = planModel(tensors, { placement, limits: probed.limits, ...(memoryBytes !== undefined ? { memoryBytes } : {}) });
-  if (opts.has('dry-run')) {
-    if (opts.has('table'))
+  if (opts.dryRun) {
+    if (opts.table)
       process.stderr.write(
         `${formatTable(
           [...TENSOR_COLUMNS, { header: 'std expect', align: 'right' }],
@@ -381,7 +384,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
     return plan.problems.length === 0 ? 0 : 1;
   }
   assertPlanFits(plan);
-  const quiet = opts.has('quiet');
+  const quiet = opts.quiet;
   // The output file is checked and its temporary file created before any GPU work; it is removed on failure.
   const output = out === undefined ? undefined : await openOutputFile("option '--out'", out, { expectedBytes: plan.bytes });
   try {
@@ -392,7 +395,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
 }
 
 async function initOnDevice(
-  opts: Map<string, string>,
+  opts: InitOptions,
   spec: ModelSpec,
   tensors: readonly ResolvedTensor[],
   seed: bigint,
@@ -400,7 +403,7 @@ async function initOnDevice(
   quiet: boolean,
   output: OutputFile | undefined,
 ): Promise<number> {
-  const ctx = await createNodeContext({ strategy: (opts.get('strategy') ?? 'auto') as 'auto' | 'kernel' | 'upload' });
+  const ctx = await createNodeContext({ strategy: opts.strategy ?? 'auto' });
   try {
     const t0 = performance.now();
     const bar = progressBar('init', quiet);
@@ -426,7 +429,7 @@ async function initOnDevice(
         adapter: compactAdapter(ctx.adapter),
       };
       let code = 0;
-      if (opts.has('verify')) {
+      if (opts.verify) {
         const v = await verify(gpuReader(ctx, model), tensors, seed);
         summary['verified'] = {
           against: 'cpu twin',
@@ -437,7 +440,7 @@ async function initOnDevice(
         };
         if (v.mismatched.length > 0) code = 1;
       }
-      if (opts.has('table')) {
+      if (opts.table) {
         const rows: string[][] = [];
         for (const t of tensors) {
           const n = Math.min(t.numel, STD_SAMPLE);
@@ -475,19 +478,18 @@ async function initOnDevice(
  * and the folder are checked before the device is created; SIGINT and SIGTERM abort the write, which removes the
  * files written so far.
  */
-async function initFolder(opts: Map<string, string>, source: ModelSource, tensors: readonly ResolvedTensor[], seed: bigint, out: string): Promise<number> {
-  for (const o of ['table', 'placement', 'max-memory']) {
-    if (opts.has(o))
-      throw new UsageError(`option '--${o}' does not apply to --out DIR/ (the weights are streamed to disk in bounded windows, not kept on the GPU)`);
+async function initFolder(opts: InitOptions, source: ModelSource, tensors: readonly ResolvedTensor[], seed: bigint, out: string): Promise<number> {
+  for (const o of givenOptions(INIT_OPTIONS, opts, ['table', 'placement', 'max-memory'])) {
+    throw new UsageError(`option '--${o}' does not apply to --out DIR/ (the weights are streamed to disk in bounded windows, not kept on the GPU)`);
   }
-  const size = opts.get('max-shard-size') ?? DEFAULT_MAX_SHARD_SIZE;
+  const size = opts.maxShardSize ?? DEFAULT_MAX_SHARD_SIZE;
   let maxShardSize: number;
   try {
     maxShardSize = parseShardSize(size, 'max-shard-size');
   } catch (e) {
     throw new UsageError(`option '--max-shard-size': ${(e as Error).message.replace(/^max-shard-size: /, '')}`);
   }
-  if (opts.has('dry-run')) {
+  if (opts.dryRun) {
     // The layout only: nothing is created, not even the folder.
     const plan = planCheckpoint(tensors, maxShardSize);
     const summary = {
@@ -509,12 +511,12 @@ async function initFolder(opts: Map<string, string>, source: ModelSource, tensor
   }
   const folder = await openCheckpointFolder(out);
   await refuseOccupiedFolder(folder);
-  const quiet = opts.has('quiet');
+  const quiet = opts.quiet;
   const controller = new AbortController();
   const stop = () => controller.abort(new Error('interrupted'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const ctx = await createNodeContext({ strategy: (opts.get('strategy') ?? 'auto') as 'auto' | 'kernel' | 'upload' });
+  const ctx = await createNodeContext({ strategy: opts.strategy ?? 'auto' });
   try {
     const t0 = performance.now();
     const bar = progressBar('write', quiet);
@@ -535,7 +537,7 @@ async function initFolder(opts: Map<string, string>, source: ModelSource, tensor
       maxShardSize: written.maxShardSize,
     };
     let code = 0;
-    if (opts.has('verify')) {
+    if (opts.verify) {
       const v = await verify(await folderReader(out, written), tensors, seed);
       summary['verified'] = {
         against: 'cpu twin',

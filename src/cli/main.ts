@@ -13,20 +13,18 @@ import { planInitialize } from '../init/plan-initialize.js';
 import { initialize as initializeGpu } from '../gpu/initialize.js';
 import { INITIALIZER_KINDS, type InitializerSpec } from '../init/resolve-initializer.js';
 import { SCHEMES } from '../init/presets.js';
-import type { FanLayout } from '../init/fans.js';
-import { parseCount, parseNumber, parseOptions, UsageError, type OptionSpec } from './args.js';
+import { givenOptions, HelpRequested, parseCount, parseNumber, parseOptions, UsageError, type OptionSpec, type ParsedOptions } from './args.js';
 import { initCommand, INIT_HELP } from './init.js';
-import { benchCommand } from './bench.js';
+import { BENCH_HELP, benchCommand } from './bench.js';
 import { compactAdapter, type CompactAdapter } from './adapter.js';
 import { providePrivateRuntimeDir } from './driver-environment.js';
 
 const INIT_NAMES = [...INITIALIZER_KINDS, ...Object.keys(SCHEMES)].join(', ');
 
-const HELP = `usage: webgpu-weight-init <command> [options]
+const INFO_HELP = `  info                       print the WebGPU adapter this machine would use, as JSON
+`;
 
-commands:
-  info                       print the WebGPU adapter this machine would use, as JSON
-  sample [options]           print generated values as JSON
+const SAMPLE_HELP = `  sample [options]           print generated values as JSON
     --backend gpu|cpu        where to generate (default gpu)
     --strategy auto|kernel|upload  with gpu: WGSL kernels, or SIMD CPU workers + writeBuffer
                              (default auto: upload on a software adapter such as SwiftShader)
@@ -46,12 +44,25 @@ commands:
     --start U64              first element index (default 0)
     --count N                number of elements (default 8, at most ${2 ** 24})
     --verify                 also generate on the CPU twin and report whether every bit matches
-${INIT_HELP}
-  bench [options]            time generation on this adapter against a store kernel, TF.js and the CPU twin (bench --help)
+`;
+
+const HELP = `usage: webgpu-weight-init <command> [options]    (<command> --help: that command's options)
+
+commands:
+${INFO_HELP}${SAMPLE_HELP}${INIT_HELP}
+  bench [options]            time generation on this adapter against a store kernel, TF.js and the CPU twin
   help                       this text
 `;
 
-const SAMPLE_OPTIONS: Record<string, OptionSpec> = {
+/** What `<command> --help` (or `-h`) prints on stdout. */
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  info: `usage: webgpu-weight-init info\n\n${INFO_HELP}`,
+  sample: `usage: webgpu-weight-init sample [options]\n\n${SAMPLE_HELP}`,
+  init: `usage: webgpu-weight-init init [options]\n\n${INIT_HELP}\n`,
+  bench: BENCH_HELP,
+};
+
+const SAMPLE_OPTIONS = {
   backend: { type: 'string', values: ['gpu', 'cpu'] },
   strategy: { type: 'string', values: ['auto', 'kernel', 'upload'] },
   dist: { type: 'string', values: ['bits', 'uniform', 'normal', 'truncated-normal'] },
@@ -79,10 +90,16 @@ const SAMPLE_OPTIONS: Record<string, OptionSpec> = {
   start: { type: 'string' },
   count: { type: 'string' },
   verify: { type: 'flag' },
-};
+} as const satisfies Readonly<Record<string, OptionSpec>>;
 
-function u64Option(opts: Map<string, string>, name: string): bigint {
-  const v = opts.get(name) ?? '0';
+type SampleOptions = ParsedOptions<typeof SAMPLE_OPTIONS>;
+
+/** The distribution parameters of `sample --dist`. */
+const DIST_OPTION_NAMES = ['low', 'high', 'mean', 'std', 'a', 'b', 'bounds'] as const;
+type DistOption = (typeof DIST_OPTION_NAMES)[number];
+
+function u64Option(name: string, value: string | undefined): bigint {
+  const v = value ?? '0';
   try {
     return parseU64(v, name);
   } catch {
@@ -91,19 +108,19 @@ function u64Option(opts: Map<string, string>, name: string): bigint {
 }
 
 /** Options that belong to each distribution; any other distribution option is an error. */
-const DIST_OPTIONS: Record<string, readonly string[]> = {
+const DIST_OPTIONS: Record<NonNullable<SampleOptions['dist']>, readonly DistOption[]> = {
   bits: [],
   uniform: ['low', 'high'],
   normal: ['mean', 'std'],
   'truncated-normal': ['mean', 'std', 'a', 'b', 'bounds'],
 };
 
-function distributionFrom(kind: string, opts: Map<string, string>): Distribution {
-  const allowed = DIST_OPTIONS[kind] ?? [];
-  for (const name of ['low', 'high', 'mean', 'std', 'a', 'b', 'bounds']) {
-    if (opts.has(name) && !allowed.includes(name)) throw new UsageError(`option '--${name}' does not apply to --dist ${kind}`);
+function distributionFrom(kind: NonNullable<SampleOptions['dist']>, opts: SampleOptions): Distribution {
+  const allowed = DIST_OPTIONS[kind];
+  for (const name of givenOptions(SAMPLE_OPTIONS, opts, DIST_OPTION_NAMES)) {
+    if (!allowed.includes(name)) throw new UsageError(`option '--${name}' does not apply to --dist ${kind}`);
   }
-  const num = (name: string, fallback: string) => parseNumber(name, opts.get(name) ?? fallback);
+  const num = (name: 'low' | 'high' | 'mean' | 'std' | 'a' | 'b', fallback: string) => parseNumber(name, opts[name] ?? fallback);
   switch (kind) {
     case 'bits':
       return { kind: 'bits' };
@@ -116,7 +133,7 @@ function distributionFrom(kind: string, opts: Map<string, string>): Distribution
         std: num('std', '1'),
         a: num('a', '-2'),
         b: num('b', '2'),
-        bounds: (opts.get('bounds') ?? 'std') as 'std' | 'absolute',
+        bounds: opts.bounds ?? 'std',
       };
     default:
       return { kind: 'uniform', low: num('low', '0'), high: num('high', '1') };
@@ -142,10 +159,10 @@ function camel(name: string): string {
 const INIT_NUMBER_OPTIONS = ['gain', 'scale', 'a', 'b', 'mean', 'std', 'low', 'high', 'value', 'groups'] as const;
 const INIT_STRING_OPTIONS = ['mode', 'nonlinearity', 'distribution', 'flatten', 'bounds'] as const;
 
-function initializerFrom(name: string, opts: Map<string, string>): InitializerSpec {
+function initializerFrom(name: string, opts: SampleOptions): InitializerSpec {
   const scheme = SCHEMES[camel(name) as keyof typeof SCHEMES];
   if (scheme) {
-    const extra = [...INIT_NUMBER_OPTIONS, ...INIT_STRING_OPTIONS].find((o) => opts.has(o));
+    const [extra] = givenOptions(SAMPLE_OPTIONS, opts, [...INIT_NUMBER_OPTIONS, ...INIT_STRING_OPTIONS]);
     if (extra) throw new UsageError(`option '--${extra}' does not apply to the scheme '${name}'`);
     return scheme();
   }
@@ -154,8 +171,11 @@ function initializerFrom(name: string, opts: Map<string, string>): InitializerSp
     throw new UsageError(`option '--init': '${name}' is not one of ${INIT_NAMES}`);
   }
   const spec: Record<string, unknown> = { kind };
-  for (const o of INIT_NUMBER_OPTIONS) if (opts.has(o)) spec[o] = parseNumber(o, opts.get(o)!);
-  for (const o of INIT_STRING_OPTIONS) if (opts.has(o)) spec[o] = opts.get(o);
+  for (const o of INIT_NUMBER_OPTIONS) {
+    const v = opts[o];
+    if (v !== undefined) spec[o] = parseNumber(o, v);
+  }
+  for (const o of INIT_STRING_OPTIONS) if (opts[o] !== undefined) spec[o] = opts[o];
   return spec as unknown as InitializerSpec;
 }
 
@@ -165,17 +185,17 @@ function shapeFrom(value: string | undefined): number[] {
   return value.split(',').map(Number);
 }
 
-async function sampleInit(opts: Map<string, string>): Promise<number> {
-  if (opts.has('dist')) throw new UsageError(`options '--dist' and '--init' exclude each other`);
-  const backend = opts.get('backend') ?? 'gpu';
-  const init = initializerFrom(opts.get('init')!, opts);
-  const shape = shapeFrom(opts.get('shape'));
-  const layout = (opts.get('layout') ?? 'torch') as FanLayout;
-  const dtype = (opts.get('dtype') ?? 'f32') as 'f32' | 'f16' | 'bf16';
+async function sampleInit(name: string, opts: SampleOptions): Promise<number> {
+  if (opts.dist !== undefined) throw new UsageError(`options '--dist' and '--init' exclude each other`);
+  const backend = opts.backend ?? 'gpu';
+  const init = initializerFrom(name, opts);
+  const shape = shapeFrom(opts.shape);
+  const layout = opts.layout ?? 'torch';
+  const dtype = opts.dtype ?? 'f32';
   const total = shape.reduce((a, b) => a * b, 1);
-  const start = u64Option(opts, 'start');
-  const count = parseCount('count', opts.get('count') ?? String(Math.min(8, Math.max(0, total - Number(start)))), 2 ** 24);
-  const request = { init, shape, layout, dtype, seed: u64Option(opts, 'seed'), stream: u64Option(opts, 'stream'), start, count };
+  const start = u64Option('start', opts.start);
+  const count = parseCount('count', opts.count ?? String(Math.min(8, Math.max(0, total - Number(start)))), 2 ** 24);
+  const request = { init, shape, layout, dtype, seed: u64Option('seed', opts.seed), stream: u64Option('stream', opts.stream), start, count };
   planInitialize(request); // every option checked before a device is created
   let values: Float32Array | Uint16Array | Uint32Array;
   let adapter: CompactAdapter | null = null;
@@ -207,10 +227,10 @@ async function sampleInit(opts: Map<string, string>): Promise<number> {
  * Runs `make` on a fresh Node context, reads its output back and releases the buffer and the context.
  */
 async function onGpu<E>(
-  opts: Map<string, string>,
+  opts: SampleOptions,
   make: (ctx: WeightInitContext) => Promise<{ out: GeneratedRange; extra: E }>,
 ): Promise<{ adapter: CompactAdapter; values: Float32Array | Uint16Array | Uint32Array; extra: E; via: string }> {
-  const ctx = await createNodeContext({ strategy: (opts.get('strategy') ?? 'auto') as 'auto' | 'kernel' | 'upload' });
+  const ctx = await createNodeContext({ strategy: opts.strategy ?? 'auto' });
   try {
     const { out, extra } = await make(ctx);
     try {
@@ -225,14 +245,14 @@ async function onGpu<E>(
 
 /** Prints the JSON result; with --verify also compares with the CPU twin. Returns the exit code. */
 function printSample(
-  opts: Map<string, string>,
+  opts: SampleOptions,
   result: Record<string, unknown>,
   values: Float32Array | Uint16Array | Uint32Array,
   cpuTwin: () => Float32Array | Uint16Array | Uint32Array,
   dtype: DType,
 ): number {
   let code = 0;
-  if (opts.has('verify')) {
+  if (opts.verify) {
     const cpu = cpuTwin();
     const a = new Uint16Array(values.buffer, values.byteOffset, values.byteLength / 2);
     const b = new Uint16Array(cpu.buffer, cpu.byteOffset, cpu.byteLength / 2);
@@ -262,20 +282,31 @@ function printSample(
 
 async function sample(argv: readonly string[]): Promise<number> {
   const opts = parseOptions(argv, SAMPLE_OPTIONS);
-  if (opts.has('init')) return sampleInit(opts);
-  for (const o of ['shape', 'layout', 'gain', 'mode', 'nonlinearity', 'scale', 'distribution', 'value', 'groups', 'flatten']) {
-    if (opts.has(o)) throw new UsageError(`option '--${o}' needs --init`);
+  if (opts.init !== undefined) return sampleInit(opts.init, opts);
+  for (const o of givenOptions(SAMPLE_OPTIONS, opts, [
+    'shape',
+    'layout',
+    'gain',
+    'mode',
+    'nonlinearity',
+    'scale',
+    'distribution',
+    'value',
+    'groups',
+    'flatten',
+  ])) {
+    throw new UsageError(`option '--${o}' needs --init`);
   }
-  const backend = opts.get('backend') ?? 'gpu';
-  const kind = opts.get('dist') ?? 'uniform';
+  const backend = opts.backend ?? 'gpu';
+  const kind = opts.dist ?? 'uniform';
   const dist = distributionFrom(kind, opts);
-  const dtype = opts.get('dtype') as DType | undefined;
+  const dtype: DType | undefined = opts.dtype;
   if (kind === 'bits' && dtype !== undefined) throw new UsageError(`option '--dtype' does not apply to --dist bits`);
   const request = {
-    seed: u64Option(opts, 'seed'),
-    stream: u64Option(opts, 'stream'),
-    start: u64Option(opts, 'start'),
-    count: parseCount('count', opts.get('count') ?? '8', 2 ** 24),
+    seed: u64Option('seed', opts.seed),
+    stream: u64Option('stream', opts.stream),
+    start: u64Option('start', opts.start),
+    count: parseCount('count', opts.count ?? '8', 2 ** 24),
     dist,
     dtype,
   };
@@ -319,13 +350,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
+        // `help` takes no options; `help init` prints that command's help.
+        if (rest.length > 0 && !(rest.length === 1 && Object.hasOwn(COMMAND_HELP, rest[0]!))) {
+          throw new UsageError(`unexpected argument '${rest[0]}' (try 'help' or 'help <command>': ${Object.keys(COMMAND_HELP).join(', ')})`);
+        }
+        process.stdout.write(rest.length === 1 ? COMMAND_HELP[rest[0]!]! : HELP);
+        return 0;
       case undefined:
         process.stdout.write(HELP);
-        return command === undefined ? 2 : 0;
+        return 2;
       default:
         throw new UsageError(`unknown command '${command}' (try 'help')`);
     }
   } catch (e) {
+    if (e instanceof HelpRequested && command !== undefined && Object.hasOwn(COMMAND_HELP, command)) {
+      process.stdout.write(COMMAND_HELP[command]!);
+      return 0;
+    }
     if (e instanceof UsageError || e instanceof WeightInitError) {
       process.stderr.write(`webgpu-weight-init: ${e.message}\n`);
       return 2;

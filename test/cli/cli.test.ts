@@ -128,6 +128,8 @@ describe('webgpu-weight-init CLI', () => {
     [['sample', '--dist', 'bits', '--low', '1'], /option '--low'/],
     [['sample', '--low', '2', '--high', '1'], /dist.high/],
     [['frobnicate'], /unknown command 'frobnicate'/],
+    [['help', '--nope'], /unexpected argument '--nope'/],
+    [['bench', '--repeat', '0'], /option '--repeat'/],
   ])('%j exits non-zero with a one-line message naming the problem', async (args, message) => {
     const r = await run(...(args as string[]));
     expect(r.code).not.toBe(0);
@@ -135,6 +137,30 @@ describe('webgpu-weight-init CLI', () => {
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('webgpu-weight-init:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
+  });
+
+  it.each([
+    ['info', []],
+    ['sample', ['--dist', '--low']],
+    ['init', ['--preset', 'gpt2', '--dry-run']],
+    ['bench', ['--cases', 'store-32']],
+  ])('%s --help and -h print its options on stdout and exit 0, whatever else is given, without touching a device', async (command, others) => {
+    for (const flag of ['--help', '-h']) {
+      const r = await run(command, ...others, flag);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`^usage: webgpu-weight-init ${command}\\b`));
+    }
+    const viaHelp = await run('help', command);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toBe((await run(command, '--help')).stdout);
+  });
+
+  it("help lists every command and says how to get one command's options", async () => {
+    const r = await run('help');
+    expect(r.code).toBe(0);
+    for (const c of ['info', 'sample', 'init', 'bench']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    expect(r.stdout).toMatch(/<command> --help/);
   });
 });
 
