@@ -1,5 +1,5 @@
 // Entry points that fill a range of a conceptual tensor. Composed after philox.wgsl, transforms.wgsl,
-// normal.wgsl and pack.wgsl (see src/gpu/shader-sources.ts). CPU twin: src/rng/generate.ts (random
+// normal.wgsl and pack.wgsl (see src/gpu/shader-sources.ts). CPU twin: src/twin/generate.ts (random
 // and fill entry points alike).
 //
 // The dispatch covers the elements [start, start + count) of the tensor; start is a 64-bit index split

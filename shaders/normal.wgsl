@@ -1,4 +1,4 @@
-// Normal and truncated-normal values from Philox words. CPU twin: src/rng/normal.ts (same names).
+// Normal and truncated-normal values from Philox words. CPU twin: src/twin/normal.ts (same names).
 // Uses transforms.wgsl.
 
 // Box-Muller on one word pair, TensorFlow's BoxMullerFloat (random_distributions.h):

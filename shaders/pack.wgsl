@@ -1,5 +1,5 @@
 // f32 -> 16-bit float conversions with integer operations only (no shader-f16 needed), rounding to
-// nearest, ties to even. CPU twin: src/rng/pack.ts (same names).
+// nearest, ties to even. CPU twin: src/twin/pack.ts (same names).
 
 // IEEE binary16 bits of an f32: overflow -> +-Inf, NaN -> quiet NaN (payload's top bits kept),
 // results below the smallest subnormal half (2^-24) round to +-0 or +-2^-24 by the same rule.

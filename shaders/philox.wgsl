@@ -1,7 +1,7 @@
 // Philox4x32-10 (Salmon, Moraes, Dror, Shaw: "Parallel random numbers: as easy as 1, 2, 3", SC'11),
 // in the exact form of the Random123 reference implementation.
 // Constants from Random123 philox.h: PHILOX_M4x32_0/1 and PHILOX_W32_0/1.
-// CPU twin: src/rng/philox.ts (same function names).
+// CPU twin: src/twin/philox.ts (same function names).
 
 const PHILOX_M0: u32 = 0xD2511F53u;
 const PHILOX_M1: u32 = 0xCD9E8D57u;

@@ -1,4 +1,4 @@
-// Word -> float transforms and the f32 math they need. CPU twin: src/rng/transforms.ts (same names).
+// Word -> float transforms and the f32 math they need. CPU twin: src/twin/transforms.ts (same names).
 //
 // Bit-exactness rules:
 // - Only +, -, * (correctly rounded in WGSL), comparisons, select and bit operations are used. The
