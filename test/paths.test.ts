@@ -35,9 +35,10 @@ function prose(file: string): string {
 function isOurs(path: string): boolean {
   const [top, second] = path.split('/');
   if (!second || !existsSync(join(ROOT, top!))) return false;
-  // A folder of ours (src/gpu/...) or a file directly in a top folder (docs/models.md); else another repository's path.
+  // A folder of ours (src/gpu/...) or a file directly in a top folder (docs/models.md); else another repository's path
+  // (transformers' src/transformers is not one of our folders).
   const secondPath = join(ROOT, top!, second.replace(/[.,]$/, ''));
-  return existsSync(secondPath) || existsSync(secondPath.replace(/\.js$/, '.ts')) || !path.slice(top!.length + 1).includes('/');
+  return existsSync(secondPath) || existsSync(secondPath.replace(/\.js$/, '.ts')) || (!path.slice(top!.length + 1).includes('/') && /\.\w+$/.test(second));
 }
 
 function isIgnored(path: string): boolean {
