@@ -4,16 +4,17 @@
 import { checkDType, checkFloatDType, checkNonNegativeInteger, checkParameter, isRecord } from '../contract/validate.js';
 import { ALL_DTYPES, DTYPE_BYTES, type DType, type FloatDType } from '../contract/dtypes.js';
 import { planGenerate, type GeneratePlan, type GenerateRequest } from '../contract/plan.js';
+import type { OrthogonalPlan } from '../contract/orthogonal.js';
+import type { InitializePlan } from '../init/plan-initialize.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
 import type { ArrayForDType } from '../twin/generate.js';
 import type { DeviceHandle } from './device-handle.js';
 import type { DispatchLimits } from './dispatch-plan.js';
 import { BufferUsage } from './flags.js';
-import { convertCall, fillCall, generateCall, scatterCall, type KernelCall } from './generate-kernels.js';
+import { convertCall, fillCall, scatterCall, type KernelCall } from './generate-kernels.js';
 import type { KernelRunner } from './kernel.js';
 import { readBytes } from './readback.js';
-import { checkTarget, createTargetBuffer, type GeneratedRange, type Target, type TargetOptions } from './target.js';
-import { UploadPath } from './upload.js';
+import { checkTarget, createTargetBuffer, rangeOf, type GeneratedRange, type InitializedRange, type Target, type TargetOptions } from './target.js';
 
 export interface GpuGenerateOptions extends GenerateRequest, TargetOptions {}
 
@@ -50,26 +51,58 @@ export interface ConvertOptions extends TargetOptions {
   scale?: number;
 }
 
-/** What a batch needs of its context: the device, the kernel runner, the limits and the upload path. */
+/** One slice of an initialize plan and where it goes. */
+export interface PlanSlice {
+  readonly plan: InitializePlan;
+  readonly target: TargetOptions;
+}
+
+export interface WritePlansOptions {
+  /** Seen before each slice and during an orthogonal matrix's QR on the host (AbortedError). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The part of the context's executor (src/gpu/executor.ts) a batch runs its plans with: the one place where the
+ * strategy decides how values reach a buffer. Every method records into, or submits after, the work `batch` recorded
+ * before it.
+ */
+export interface PlanExecutor {
+  /** 'kernel': the WGSL kernels; 'upload': the SIMD CPU path and writeBuffer (the kernels for what it cannot write whole). */
+  readonly kind: 'kernel' | 'upload';
+  /** A generation plan into a checked target. */
+  generate(batch: Batch, plan: GeneratePlan, target: Target): Promise<GeneratedRange>;
+  /** Initialize plans (or slices of them) into their targets; an orthogonal matrix the slices share is computed once. */
+  write(batch: Batch, slices: readonly PlanSlice[], options?: WritePlansOptions): Promise<InitializedRange[]>;
+  /**
+   * The orthogonal matrix Q of the plan in a new f32 buffer (STORAGE | COPY_SRC | COPY_DST, owned by the caller),
+   * written after `batch`'s earlier work.
+   */
+  orthogonal(batch: Batch, plan: OrthogonalPlan, signal?: AbortSignal): Promise<GPUBuffer>;
+}
+
+/** What a batch needs of its context: the device, the kernel runner, the limits and the executor. */
 export interface BatchEngine {
   readonly handle: DeviceHandle;
   readonly runner: KernelRunner;
   readonly limits: DispatchLimits;
-  readonly upload: UploadPath;
+  readonly executor: PlanExecutor;
 }
 
 /** The calls that write weights: a context (each call submitted on its own) and a batch (recorded, submitted together). */
 export interface WeightWriter {
   readonly device: GPUDevice;
   readonly limits: DispatchLimits;
-  /** @internal The device's error-scope and device-loss helper, shared by everything on this context. */
-  readonly handle: DeviceHandle;
   /** How this caller's generations run ('auto' resolved): the WGSL kernels, or the SIMD CPU path and writeBuffer. */
   readonly strategy: 'kernel' | 'upload';
   /** Writes elements [start, start + count) of the tensor (seed, stream, dist) into the target. */
   generate(options: GpuGenerateOptions): Promise<GeneratedRange>;
   /** Executes a plan made by planGenerate into the target. */
   generatePlanned(plan: GeneratePlan, target?: TargetOptions): Promise<GeneratedRange>;
+  /** Executes an initialize plan (planInitialize, sliceInitializePlan) into the target. */
+  initializePlanned(plan: InitializePlan, target?: TargetOptions, options?: WritePlansOptions): Promise<InitializedRange>;
+  /** Executes slices of initialize plans into their targets, in order; an orthogonal matrix they share is computed once. */
+  writePlans(slices: readonly PlanSlice[], options?: WritePlansOptions): Promise<InitializedRange[]>;
   /** Sets `count` elements of the target to `value`, rounded to the dtype. */
   fillConstant(options: FillOptions): Promise<GeneratedRange>;
   /** Sets elements base + t * stride (t < n) of an existing range to `value`; the others keep their values. */
@@ -107,13 +140,13 @@ export class Batch implements WeightWriter {
     return this.engine.limits;
   }
 
-  /** @internal */
-  get handle(): DeviceHandle {
-    return this.engine.handle;
+  get strategy(): 'kernel' | 'upload' {
+    return this.engine.executor.kind;
   }
 
-  get strategy(): 'kernel' | 'upload' {
-    return this.engine.upload.strategy;
+  /** @internal The context's executor (for computeOrthogonal). */
+  get executor(): PlanExecutor {
+    return this.engine.executor;
   }
 
   private assertOpen(): void {
@@ -133,21 +166,16 @@ export class Batch implements WeightWriter {
   async generatePlanned(plan: GeneratePlan, options: TargetOptions = {}): Promise<GeneratedRange> {
     this.assertOpen();
     const target = this.check(options, plan.count, plan.dtype, `${plan.entryPoint} ${plan.dtype}`);
-    const { upload, limits } = this.engine;
-    if (plan.count > 0 && upload.strategy === 'upload' && UploadPath.canWrite(target.buffer, target.offset, target.byteLength)) {
-      const pool = await upload.workers();
-      if (pool) {
-        const buffer = await this.createBuffer(target);
-        // This caller's earlier recorded work reaches the queue before the writes.
-        await this.flush();
-        await upload.write(pool, plan, buffer, target.offset);
-        return rangeOf(buffer, target, 0, 'upload');
-      }
-    }
-    const buffer = await this.createBuffer(target);
-    const call = generateCall(plan, buffer, target.offset, limits);
-    await this.record(call, `${plan.entryPoint} ${plan.dtype}`);
-    return rangeOf(buffer, target, call.dispatches.length, 'kernel');
+    return this.engine.executor.generate(this, plan, target);
+  }
+
+  async initializePlanned(plan: InitializePlan, target: TargetOptions = {}, options: WritePlansOptions = {}): Promise<InitializedRange> {
+    return (await this.writePlans([{ plan, target }], options))[0]!;
+  }
+
+  async writePlans(slices: readonly PlanSlice[], options: WritePlansOptions = {}): Promise<InitializedRange[]> {
+    this.assertOpen();
+    return this.engine.executor.write(this, slices, options);
   }
 
   async fillConstant(options: FillOptions): Promise<GeneratedRange> {
@@ -156,7 +184,7 @@ export class Batch implements WeightWriter {
     const target = this.check(options, count, dtype, `constant ${dtype}`);
     const buffer = await this.createBuffer(target);
     const call = fillCall(count, value, dtype, buffer, target.offset, this.engine.limits);
-    await this.record(call, `fillConstant ${dtype}`);
+    await this.recordKernel(call, `fillConstant ${dtype}`);
     return rangeOf(buffer, target, call.dispatches.length, 'kernel');
   }
 
@@ -177,7 +205,7 @@ export class Batch implements WeightWriter {
     if (options.buffer === undefined) throw new InvalidParameterError('buffer', options.buffer, 'the GPUBuffer holding the range');
     const target = this.check(options, count, dtype, 'scatter');
     const call = scatterCall(count, { base, stride, n }, value, dtype, options.buffer, target.offset, this.engine.limits);
-    await this.record(call, `scatterConstant ${dtype}`);
+    await this.recordKernel(call, `scatterConstant ${dtype}`);
   }
 
   async convertF32(options: ConvertOptions): Promise<GeneratedRange> {
@@ -200,7 +228,7 @@ export class Batch implements WeightWriter {
     const target = this.check(options, count, dtype, 'convert');
     const buffer = await this.createBuffer(target);
     const call = convertCall(count, source, sourceOffset, scale, dtype, buffer, target.offset, this.engine.limits);
-    await this.record(call, `convertF32 ${dtype}`);
+    await this.recordKernel(call, `convertF32 ${dtype}`);
     return rangeOf(buffer, target, call.dispatches.length, 'kernel');
   }
 
@@ -268,7 +296,8 @@ export class Batch implements WeightWriter {
     return checkTarget(options, count, dtype, what, this.engine.handle.device.limits.maxBufferSize);
   }
 
-  private async createBuffer(target: Target): Promise<GPUBuffer> {
+  /** @internal The target's buffer: the caller's, or a new one that this batch destroys if it is discarded. */
+  async createBuffer(target: Target): Promise<GPUBuffer> {
     if (target.buffer) return target.buffer;
     const buffer = await createTargetBuffer(this.engine.handle, target);
     this.created.push(buffer);
@@ -276,8 +305,8 @@ export class Batch implements WeightWriter {
     return buffer;
   }
 
-  /** Records one kernel call into this batch's encoder. */
-  private async record(call: KernelCall, what: string): Promise<void> {
+  /** @internal Records one kernel call into this batch's encoder. */
+  async recordKernel(call: KernelCall, what: string): Promise<void> {
     const { runner, handle } = this.engine;
     const pipeline = await runner.pipeline(call.entryPoint, call.constants);
     this.assertOpen();
@@ -296,10 +325,6 @@ export class Batch implements WeightWriter {
       else uniform.destroy();
     }
   }
-}
-
-function rangeOf(buffer: GPUBuffer, target: Target, dispatches: number, via: 'kernel' | 'upload'): GeneratedRange {
-  return { buffer, offset: target.offset, byteLength: target.byteLength, count: target.count, dtype: target.dtype, dispatches, via };
 }
 
 /** The dtype, value and count of a fill or scatter. */

@@ -1,6 +1,7 @@
 // A WebGPU device prepared for weight generation: the limits fixed at creation, the kernel runner of
-// generate.wgsl, the upload strategy's workers and the device-loss state. Every call runs in a batch of
-// its caller's own (src/gpu/batch.ts); a call made on the context directly is a batch of one call.
+// generate.wgsl, the executor chosen once from the strategy (src/gpu/executor.ts: the kernels, or the SIMD CPU
+// path and writeBuffer, with their QR runner and threads) and the device-loss state. Every call runs in a batch
+// of its caller's own (src/gpu/batch.ts); a call made on the context directly is a batch of one call.
 import { type DeviceLostError, InvalidParameterError, UnsupportedError } from '../errors.js';
 import type { DType, FloatDType } from '../contract/dtypes.js';
 import type { ArrayForDType } from '../twin/generate.js';
@@ -10,20 +11,25 @@ import {
   type ConvertOptions,
   type FillOptions,
   type GpuGenerateOptions,
+  type PlanSlice,
   type ReadOptions,
   type ScatterOptions,
   type WeightWriter,
+  type WritePlansOptions,
 } from './batch.js';
 import { summarize, requestAdapterAndDevice, type AdapterSummary } from './device.js';
 import { DeviceHandle } from './device-handle.js';
 import type { DispatchLimits } from './dispatch-plan.js';
 import { KernelRunner } from './kernel.js';
 import { generateModule } from './shader-sources.js';
-import type { GeneratedRange, TargetOptions } from './target.js';
+import type { GeneratedRange, InitializedRange, TargetOptions } from './target.js';
 import type { GeneratePlan } from '../contract/plan.js';
-import { UploadPath } from './upload.js';
+import type { InitializePlan } from '../init/plan-initialize.js';
+import type { DeviceParts, Executor } from './executor.js';
+import { KernelExecutor } from './kernel-executor.js';
+import { UploadExecutor, type StrategyOption } from './upload.js';
 import { checkIntegerIn } from '../contract/validate.js';
-import { MAX_THREADS, type WorkerPool } from '../simd/worker-pool.js';
+import { MAX_THREADS } from '../simd/worker-pool.js';
 
 export type { FloatDType };
 export type { GpuGenerateOptions, ReadOptions, WeightWriter } from './batch.js';
@@ -78,10 +84,13 @@ export function isSoftwareAdapter(adapter: Pick<AdapterSummary, 'isFallbackAdapt
 const LABEL = 'webgpu-weight-init';
 
 /**
- * The GPU object each context's device came from. Dawn for Node tears its instance down when that object
- * is garbage collected, even while devices from it are in use, so it lives as long as its context.
+ * The executor of a strategy: the kernels, or the upload path ('auto': on a software adapter). The one place where
+ * the strategy is read; everything else runs the executor it gets.
  */
-const GPU_OF_CONTEXT = new WeakMap<WeightInitContext, GPU>();
+function chooseExecutor(strategy: StrategyOption, softwareAdapter: boolean, threads: number | undefined, parts: DeviceParts): Executor {
+  const upload = strategy === 'upload' || (strategy === 'auto' && softwareAdapter);
+  return upload ? new UploadExecutor(parts, strategy === 'upload' ? 'upload' : 'auto', threads) : new KernelExecutor(parts);
+}
 
 export class WeightInitContext implements WeightWriter {
   readonly device: GPUDevice;
@@ -89,8 +98,13 @@ export class WeightInitContext implements WeightWriter {
   /** Resolves (never rejects) with the loss once the device is lost. */
   readonly lost: Promise<DeviceLostError>;
   readonly limits: DispatchLimits;
-  private readonly engine: BatchEngine;
+  private readonly engine: BatchEngine & { readonly executor: Executor };
   private readonly ownsDevice: boolean;
+  /**
+   * @internal The GPU object the device came from (options.gpu). Dawn for Node tears its instance down when that
+   * object is garbage collected, even while devices from it are in use, so the context holds it.
+   */
+  readonly gpu: GPU | undefined;
   private destroyed = false;
   private batches = 0;
 
@@ -129,15 +143,12 @@ export class WeightInitContext implements WeightWriter {
     this.device = device;
     this.adapter = adapter;
     this.ownsDevice = ownsDevice;
-    if (options.gpu) GPU_OF_CONTEXT.set(this, options.gpu);
+    this.gpu = options.gpu;
     const handle = new DeviceHandle(device);
     this.lost = handle.lost;
-    this.engine = {
-      handle,
-      runner: new KernelRunner(handle, generateModule),
-      limits: this.limits,
-      upload: new UploadPath(handle, strategy, isSoftwareAdapter(adapter), options.threads),
-    };
+    const runner = new KernelRunner(handle, generateModule);
+    const parts: DeviceParts = { handle, runner, limits: this.limits, batch: (body) => this.batch(body) };
+    this.engine = { handle, runner, limits: this.limits, executor: chooseExecutor(strategy, isSoftwareAdapter(adapter), options.threads, parts) };
   }
 
   /** Rejects with GPUValidationError listing the WGSL compiler's errors, if there are any. */
@@ -150,22 +161,22 @@ export class WeightInitContext implements WeightWriter {
    * resolved for this adapter, and 'kernel' after the workers of an automatic 'upload' failed to start.
    */
   get strategy(): 'kernel' | 'upload' {
-    return this.engine.upload.strategy;
+    return this.engine.executor.kind;
   }
 
   /**
-   * @internal The upload strategy's worker pool (started on first use), or undefined when the context runs
-   * the kernels: for writers that want the values on the host anyway (checkpoint files).
+   * The executor chosen from the strategy when the context was created: plans into GPU buffers (in a caller's
+   * batch) and into host bytes (`executor.windows(n).bytes(slices)`, what the checkpoint writer writes).
    */
-  workers(): Promise<WorkerPool | undefined> {
-    return this.engine.upload.workers();
+  get executor(): Executor {
+    return this.engine.executor;
   }
 
   get isLost(): boolean {
     return this.engine.handle.isLost;
   }
 
-  /** @internal */
+  /** @internal For the bench's own kernels and buffers. */
   get handle(): DeviceHandle {
     return this.engine.handle;
   }
@@ -205,6 +216,16 @@ export class WeightInitContext implements WeightWriter {
   /** Executes a plan made by planGenerate into the target (see generate). */
   generatePlanned(plan: GeneratePlan, target: TargetOptions = {}): Promise<GeneratedRange> {
     return this.batch((b) => b.generatePlanned(plan, target));
+  }
+
+  /** Executes an initialize plan (planInitialize, sliceInitializePlan) into the target, with the context's executor. */
+  initializePlanned(plan: InitializePlan, target: TargetOptions = {}, options: WritePlansOptions = {}): Promise<InitializedRange> {
+    return this.batch((b) => b.initializePlanned(plan, target, options));
+  }
+
+  /** Executes slices of initialize plans into their targets, in one batch; an orthogonal matrix they share is computed once. */
+  writePlans(slices: readonly PlanSlice[], options: WritePlansOptions = {}): Promise<InitializedRange[]> {
+    return this.batch((b) => b.writePlans(slices, options));
   }
 
   /** Sets `count` elements at `offset` (or of a new buffer) to `value`, rounded to the dtype. */
@@ -249,10 +270,10 @@ export class WeightInitContext implements WeightWriter {
     this.engine.handle.assertAlive();
   }
 
-  /** Releases the context (and the upload strategy's workers); destroys the device only if the context created it. */
+  /** Releases the context (and its executor's workers and threads); destroys the device only if the context created it. */
   destroy(): void {
     this.destroyed = true;
-    this.engine.upload.close();
+    this.engine.executor.close();
     if (this.ownsDevice) this.device.destroy();
   }
 }

@@ -1,14 +1,14 @@
 // The orthogonal initializer's core on the GPU: Q of the thin QR of a Gaussian matrix (block CGS2),
-// computed by shaders/orthogonal.wgsl. CPU twin: orthogonalF32 in src/twin/orthogonal.ts, which also holds
-// the definition of the result; the two produce the same bits. On a software adapter (the context's
-// strategy is 'upload') the same bits come from the SIMD CPU path (src/simd/orthogonal.ts) and one
-// writeBuffer: there the "GPU" is the CPU, and the SIMD kernels are many times faster than the shaders.
+// computed by shaders/orthogonal.wgsl from the matrix's plan (src/contract/orthogonal.ts). CPU twin:
+// orthogonalF32 in src/twin/orthogonal.ts, which also holds the definition of the result; the two produce the
+// same bits. The kernel executor (src/gpu/kernel-executor.ts) owns one OrthogonalKernels; on a software adapter
+// the upload executor computes the same bits on the SIMD CPU path (src/simd/orthogonal.ts) instead.
 //
 // Kernel work plan for rows x cols (M is m x n, m >= n, column-major in a `work` buffer):
-//   1. ctx.generate writes A (normal(0, 1), row-major) into the output buffer.
+//   1. The batch generates A (the plan's source: normal(0, 1), row-major) into the output buffer.
 //   2. rows >= cols: transposeMatrix copies A into a separate work buffer (column-major M = A).
 //      rows < cols: A row-major already is M = A^T column-major; the output buffer is the work buffer.
-//   3. The steps of gramSchmidtSteps, in its order: a projection is projectionDots then subtractProjection,
+//   3. The plan's steps (gramSchmidtSteps), in order: a projection is projectionDots then subtractProjection,
 //      a normalization one normalizeColumn dispatch (one workgroup). Every dispatch reads its ranges from
 //      a 256-byte slot of one uniform buffer through a dynamic offset (one slot per panel and one per
 //      column), so all steps are recorded up front (a few command buffers, one submit).
@@ -18,11 +18,10 @@
 import orthogonalWgsl from '../../shaders/orthogonal.wgsl?raw';
 import orthogonalLayout from '../../shaders/orthogonal.wgsl?reflect';
 import { UnsupportedError } from '../errors.js';
-import { gramSchmidtSteps, PANEL_WIDTH, resolveOrthogonal, type GramSchmidtStep, type OrthogonalOptions } from '../twin/orthogonal.js';
-import { createSimdOrthogonal, type SimdOrthogonal } from '../simd/orthogonal.js';
-import { normal } from '../contract/distributions.js';
-import type { WeightWriter } from './batch.js';
+import { PANEL_WIDTH, planOrthogonal, type GramSchmidtStep, type OrthogonalOptions, type OrthogonalPlan } from '../contract/orthogonal.js';
+import type { Batch, WeightWriter } from './batch.js';
 import type { DeviceHandle } from './device-handle.js';
+import type { DispatchLimits } from './dispatch-plan.js';
 import { BufferUsage } from './flags.js';
 import { KernelRunner, type ParamValues } from './kernel.js';
 import type { ShaderLayout } from './shader-layout.js';
@@ -48,125 +47,114 @@ const DISPATCHES_PER_COMMAND_BUFFER = 1024;
 /** The four compiled pipelines. */
 type Kernels = Readonly<Record<EntryPoint, GPUComputePipeline>>;
 
-/** One runner (module, layouts, pipelines) per device, for every context on it. */
-const runners = new WeakMap<GPUDevice, { runner: KernelRunner; kernels: Promise<Kernels> }>();
-
-/** The runner of orthogonal.wgsl on this device and its four pipelines, compiled once. */
-async function kernelsFor(handle: DeviceHandle): Promise<{ runner: KernelRunner; kernels: Kernels }> {
-  let r = runners.get(handle.device);
-  if (!r) {
-    const runner = await handle.scoped(orthogonalModule.label, () => new KernelRunner(handle, orthogonalModule));
-    r = runners.get(handle.device) ?? {
-      runner,
-      kernels: Promise.all(ENTRY_POINTS.map((name) => runner.pipeline(name))).then(
-        (p) => Object.fromEntries(ENTRY_POINTS.map((name, i) => [name, p[i]!])) as Record<EntryPoint, GPUComputePipeline>,
-      ),
-    };
-    const entry = r;
-    entry.kernels.catch(() => runners.delete(handle.device));
-    runners.set(handle.device, entry);
-  }
-  return { runner: r.runner, kernels: await r.kernels };
+/** The label of a Q buffer. */
+export function orthogonalLabel(plan: OrthogonalPlan): string {
+  return `${LABEL} Q ${plan.rows}x${plan.cols}`;
 }
 
-let simdPath: Promise<SimdOrthogonal> | undefined;
+/**
+ * Throws UnsupportedError when the matrix does not fit one storage binding of the device (checked before any work,
+ * the QR included).
+ */
+export function checkOrthogonalFits(plan: OrthogonalPlan, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): void {
+  const bytes = 4 * plan.rows * plan.cols;
+  const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  if (bytes > maxBinding) {
+    throw new UnsupportedError(
+      `orthogonal ${plan.rows}x${plan.cols}: the matrix needs ${bytes} bytes in one storage binding; this device's limit is ${maxBinding} bytes`,
+    );
+  }
+}
 
-/** The SIMD CPU path, instantiated once per realm (its memory and workers are kept for later calls). */
-function simdOrthogonal(): Promise<SimdOrthogonal> {
-  simdPath ??= createSimdOrthogonal();
-  simdPath.catch(() => (simdPath = undefined));
-  return simdPath;
+/**
+ * The QR on the GPU (shaders/orthogonal.wgsl), for one context: its runner and four pipelines, compiled on first use
+ * and kept by the kernel executor that owns this object.
+ */
+export class OrthogonalKernels {
+  private compiled: Promise<{ runner: KernelRunner; kernels: Kernels }> | undefined;
+
+  constructor(
+    private readonly handle: DeviceHandle,
+    private readonly limits: DispatchLimits,
+  ) {}
+
+  private kernels(): Promise<{ runner: KernelRunner; kernels: Kernels }> {
+    if (!this.compiled) {
+      const handle = this.handle;
+      const compiled = (async () => {
+        const runner = await handle.scoped(orthogonalModule.label, () => new KernelRunner(handle, orthogonalModule));
+        const pipelines = await Promise.all(ENTRY_POINTS.map((name) => runner.pipeline(name)));
+        return { runner, kernels: Object.fromEntries(ENTRY_POINTS.map((name, i) => [name, pipelines[i]!])) as Record<EntryPoint, GPUComputePipeline> };
+      })();
+      this.compiled = compiled;
+      compiled.catch(() => {
+        if (this.compiled === compiled) this.compiled = undefined;
+      });
+    }
+    return this.compiled;
+  }
+
+  /**
+   * Q of the plan in a new buffer: A generated into it in `batch` (after what the batch recorded before) and
+   * submitted, then every step of the QR recorded and submitted. The caller checked checkOrthogonalFits.
+   */
+  async run(batch: Batch, plan: OrthogonalPlan): Promise<GPUBuffer> {
+    const { handle } = this;
+    handle.assertAlive();
+    const { runner, kernels } = await this.kernels();
+    // A, normal(0, 1), row-major, generated and submitted (in the caller's batch, after what it recorded
+    // before) ahead of the QR's own submission.
+    const output = (await batch.generatePlanned(plan.source, { label: orthogonalLabel(plan) })).buffer;
+    await batch.flush();
+    const bytes = 4 * plan.rows * plan.cols;
+    const created: GPUBuffer[] = [];
+    try {
+      await handle.scoped(`${LABEL} ${plan.rows}x${plan.cols}`, () => {
+        const buffer = (label: string, size: number, usage: number) => {
+          const b = handle.device.createBuffer({ label: `${LABEL} ${label}`, size, usage });
+          created.push(b);
+          return b;
+        };
+        const work = plan.tall ? buffer(`work ${plan.m}x${plan.n}`, bytes, BufferUsage.STORAGE) : output;
+        const coeffs = buffer('coefficients', 4 * plan.n * Math.min(plan.n, PANEL_WIDTH), BufferUsage.STORAGE);
+        record(handle.device, this.limits, runner, kernels, plan, output, work, coeffs, buffer);
+      });
+    } catch (e) {
+      output.destroy();
+      throw e;
+    } finally {
+      for (const b of created) b.destroy();
+    }
+    return output;
+  }
 }
 
 /**
  * Computes the (semi-)orthogonal rows x cols matrix Q of the orthogonal initializer (definition:
- * src/twin/orthogonal.ts) on the GPU. Resolves with a new f32 buffer of rows * cols values, row-major,
- * with STORAGE | COPY_SRC | COPY_DST usage, owned by the caller (destroy it when done), once the work is
+ * src/twin/orthogonal.ts) with the context's executor. Resolves with a new f32 buffer of rows * cols values,
+ * row-major, with STORAGE | COPY_SRC | COPY_DST usage, owned by the caller (destroy it when done), once the work is
  * submitted and WebGPU validated it; later work on the device's queue sees the values. Its bits equal
- * orthogonalF32's for the same options. Where the strategy is 'upload' (software adapters by default) Q
- * is computed by the SIMD CPU path and written with one writeBuffer.
+ * orthogonalF32's for the same options. On the 'kernel' strategy the WGSL kernels compute Q; on 'upload' (software
+ * adapters by default) the SIMD CPU path, then one writeBuffer.
  */
 export async function computeOrthogonal(ctx: WeightWriter, options: OrthogonalOptions): Promise<GPUBuffer> {
-  const o = resolveOrthogonal(options);
-  const { device, handle } = ctx;
-  const count = o.rows * o.cols;
-  const bytes = 4 * count;
-  const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  if (bytes > maxBinding) {
-    throw new UnsupportedError(
-      `orthogonal ${o.rows}x${o.cols}: the matrix needs ${bytes} bytes in one storage binding; this device's limit is ${maxBinding} bytes`,
-    );
-  }
-  handle.assertAlive();
-  // Software adapter: the SIMD CPU path, when WebAssembly SIMD is there; else the kernels.
-  const simd = ctx.strategy === 'upload' ? await simdOrthogonal().catch(() => undefined) : undefined;
-  if (simd) return writeSimdOrthogonal(ctx, simd, o);
-  const { runner, kernels } = await kernelsFor(handle);
-  // A, normal(0, 1), row-major, generated and submitted (in the caller's batch, after what it recorded
-  // before) ahead of the QR's own submission.
-  const output = (
-    await ctx.batch(async (b) => {
-      const a = await b.generate({ seed: o.seed, stream: o.stream, count, dist: normal(), label: `${LABEL} Q ${o.rows}x${o.cols}` });
-      await b.flush();
-      return a;
-    })
-  ).buffer;
-  const created: GPUBuffer[] = [];
-  try {
-    await handle.scoped(`${LABEL} ${o.rows}x${o.cols}`, () => {
-      const buffer = (label: string, size: number, usage: number) => {
-        const b = device.createBuffer({ label: `${LABEL} ${label}`, size, usage });
-        created.push(b);
-        return b;
-      };
-      const work = o.tall ? buffer(`work ${o.m}x${o.n}`, bytes, BufferUsage.STORAGE) : output;
-      const coeffs = buffer('coefficients', 4 * o.n * Math.min(o.n, PANEL_WIDTH), BufferUsage.STORAGE);
-      record(ctx, runner, kernels, o, output, work, coeffs, buffer);
-    });
-  } catch (e) {
-    output.destroy();
-    throw e;
-  } finally {
-    for (const b of created) b.destroy();
-  }
-  return output;
-}
-
-/** computeOrthogonal on the SIMD CPU path: Q computed here, then one writeBuffer after the caller's earlier work. */
-async function writeSimdOrthogonal(ctx: WeightWriter, simd: SimdOrthogonal, o: ReturnType<typeof resolveOrthogonal>): Promise<GPUBuffer> {
-  const q = await simd.orthogonal(o);
-  const { handle } = ctx;
-  // This caller's earlier recorded work reaches the queue before the write.
-  await ctx.batch((b) => b.flush());
-  let output: GPUBuffer | undefined;
-  try {
-    return await handle.scoped(`${LABEL} ${o.rows}x${o.cols} upload`, () => {
-      output = handle.device.createBuffer({
-        label: `${LABEL} Q ${o.rows}x${o.cols}`,
-        size: q.byteLength,
-        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-      });
-      handle.device.queue.writeBuffer(output, 0, q);
-      return output;
-    });
-  } catch (e) {
-    output?.destroy();
-    throw e;
-  }
+  const plan = planOrthogonal(options);
+  checkOrthogonalFits(plan, ctx.device.limits);
+  return ctx.batch((b) => b.executor.orthogonal(b, plan));
 }
 
 /** Records and submits every dispatch: the transposes and the steps of gramSchmidtSteps. */
 function record(
-  ctx: WeightWriter,
+  device: GPUDevice,
+  limits: DispatchLimits,
   runner: KernelRunner,
   kernels: Kernels,
-  o: ReturnType<typeof resolveOrthogonal>,
+  o: OrthogonalPlan,
   output: GPUBuffer,
   work: GPUBuffer,
   coeffs: GPUBuffer,
   buffer: (label: string, size: number, usage: number) => GPUBuffer,
 ): void {
-  const { device } = ctx;
   const { m, n } = o;
 
   // The steps in order, and one parameter slot per distinct set of values: the two transposes, each
@@ -205,7 +193,7 @@ function record(
   };
   const transpose = (from: GPUBuffer, to: GPUBuffer, what: string) =>
     runner.bindGroup('transposeMatrix', params, { matrixIn: { buffer: from }, matrixOut: { buffer: to } }, what);
-  const gridCap = Math.min(ctx.limits.maxWorkgroupsPerDimension, device.limits.maxComputeWorkgroupsPerDimension);
+  const gridCap = Math.min(limits.maxWorkgroupsPerDimension, device.limits.maxComputeWorkgroupsPerDimension);
   const grid = (elements: number) => Math.max(1, Math.min(Math.ceil(elements / WORKGROUP_SIZE), gridCap));
 
   const commandBuffers: GPUCommandBuffer[] = [];
@@ -231,7 +219,7 @@ function record(
   };
 
   if (o.tall) dispatch('transposeMatrix', transpose(output, work, 'transpose A'), 0, grid(m * n));
-  for (const step of gramSchmidtSteps(n)) {
+  for (const step of o.steps) {
     const at = slotOf(step);
     if (step.kind === 'normalize') {
       dispatch('normalizeColumn', groups.normalizeColumn, at, 1);

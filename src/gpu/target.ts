@@ -2,6 +2,7 @@
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
 import { DTYPE_BYTES, type DType } from '../contract/dtypes.js';
 import { checkNonNegativeInteger } from '../contract/validate.js';
+import type { ResolvedInitializer } from '../init/resolve-initializer.js';
 import type { DeviceHandle } from './device-handle.js';
 import { BufferUsage } from './flags.js';
 
@@ -28,6 +29,12 @@ export interface GeneratedRange {
   readonly dispatches: number;
   /** How the values got there: the WGSL kernels or the SIMD CPU generator and writeBuffer. */
   readonly via: 'kernel' | 'upload';
+}
+
+/** Where an initializer's values are, and what the initializer resolved to. */
+export interface InitializedRange extends GeneratedRange {
+  /** What the initializer resolved to for this shape (distribution and parameters, fans, expected std). */
+  readonly resolved: ResolvedInitializer;
 }
 
 /** A checked target: the bytes [offset, offset + byteLength) of buffer. */
@@ -101,4 +108,9 @@ export async function createTargetBuffer(handle: DeviceHandle, target: Target): 
     () => handle.device.createBuffer({ label: target.label, size, usage: target.usage }),
     (b) => b.destroy(),
   );
+}
+
+/** The range a write into `target` (whose buffer is now `buffer`) covers. */
+export function rangeOf(buffer: GPUBuffer, target: Target, dispatches: number, via: 'kernel' | 'upload'): GeneratedRange {
+  return { buffer, offset: target.offset, byteLength: target.byteLength, count: target.count, dtype: target.dtype, dispatches, via };
 }

@@ -4,6 +4,7 @@ import { InvalidParameterError } from '../errors.js';
 import type { FloatDType } from '../contract/dtypes.js';
 import { checkFloatDType } from '../contract/validate.js';
 import { planGenerate, slicePlan, type GeneratePlan } from '../contract/plan.js';
+import { planOrthogonal, type OrthogonalPlan } from '../contract/orthogonal.js';
 import { parseU64, type U64Input } from '../contract/u64.js';
 import { numel, type FanLayout } from './fans.js';
 import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } from './resolve-initializer.js';
@@ -41,6 +42,11 @@ export interface InitializePlan {
   readonly generate: GeneratePlan | undefined;
   /** eye and dirac: the ones inside the slice, relative to its start. */
   readonly ones: readonly Progression[];
+  /**
+   * orthogonal: the whole matrix's plan (its Gaussian matrix, its steps). Every slice of a tensor's plan holds the
+   * same object, so an executor computes the matrix once for all the slices it is given.
+   */
+  readonly orthogonal: OrthogonalPlan | undefined;
 }
 
 export function planInitialize(options: InitializeOptions): InitializePlan {
@@ -56,7 +62,8 @@ export function planInitialize(options: InitializeOptions): InitializePlan {
   if (!Number.isSafeInteger(count) || count < 0 || Number(start) + count > total) {
     throw new InvalidParameterError('count', count, `an integer with start + count <= ${total} (the tensor's elements)`);
   }
-  return slicePlanOf({ resolved, numel: total, dtype, seed, stream }, Number(start), count);
+  const orthogonal = resolved.kind === 'orthogonal' ? planOrthogonal({ seed, stream, rows: resolved.rows, cols: resolved.cols }) : undefined;
+  return slicePlanOf({ resolved, numel: total, dtype, seed, stream, orthogonal }, Number(start), count);
 }
 
 /** Elements [offset, offset + count) of the plan's slice, as a plan of their own. */
@@ -67,7 +74,7 @@ export function sliceInitializePlan(plan: InitializePlan, offset: number, count:
   return withSlice(plan, plan.start + offset, count, plan.generate && slicePlan(plan.generate, offset, count));
 }
 
-function slicePlanOf(p: Pick<InitializePlan, 'resolved' | 'numel' | 'dtype' | 'seed' | 'stream'>, start: number, count: number): InitializePlan {
+function slicePlanOf(p: Pick<InitializePlan, 'resolved' | 'numel' | 'dtype' | 'seed' | 'stream' | 'orthogonal'>, start: number, count: number): InitializePlan {
   const r = p.resolved;
   return withSlice(
     p,
@@ -78,7 +85,7 @@ function slicePlanOf(p: Pick<InitializePlan, 'resolved' | 'numel' | 'dtype' | 's
 }
 
 function withSlice(
-  p: Pick<InitializePlan, 'resolved' | 'numel' | 'dtype' | 'seed' | 'stream'>,
+  p: Pick<InitializePlan, 'resolved' | 'numel' | 'dtype' | 'seed' | 'stream' | 'orthogonal'>,
   start: number,
   count: number,
   generate: GeneratePlan | undefined,
@@ -86,5 +93,16 @@ function withSlice(
   const r = p.resolved;
   const all = r.kind === 'eye' ? eyeProgressions(r.rows, r.cols) : r.kind === 'dirac' ? diracProgressions(r.shape, r.groups) : [];
   const ones = all.map((x) => sliceProgression(x, start, count)).filter((x) => x.n > 0);
-  return Object.freeze({ resolved: r, numel: p.numel, start, count, dtype: p.dtype, seed: p.seed, stream: p.stream, generate, ones: Object.freeze(ones) });
+  return Object.freeze({
+    resolved: r,
+    numel: p.numel,
+    start,
+    count,
+    dtype: p.dtype,
+    seed: p.seed,
+    stream: p.stream,
+    generate,
+    ones: Object.freeze(ones),
+    orthogonal: p.orthogonal,
+  });
 }

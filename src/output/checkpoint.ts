@@ -1,9 +1,10 @@
-// A model straight to a Hugging Face checkpoint folder (config.json, model.safetensors or shards + index), generated
-// and written window by window through one GPU work buffer, so memory stays bounded whatever the model's size.
+// A model straight to a Hugging Face checkpoint folder (config.json, model.safetensors or shards + index), made and
+// written window by window by the executor (window-pipeline.ts), so memory stays bounded whatever the model's size.
 // Browser-safe: the folder is an interface (a File System Access API directory here; a Node folder in
 // ./checkpoint-node.ts).
 import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { WeightInitContext } from '../gpu/context.js';
+import type { ByteExecutor } from '../simd/host-executor.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
 import type { U64Input } from '../contract/u64.js';
 import {
@@ -53,12 +54,16 @@ export interface WriteCheckpointOptions {
   metadata?: Readonly<Record<string, string>> | ((tensors: readonly ModelTensor[]) => Record<string, string>);
   /**
    * Bytes generated per window (default 16 MiB): the size of each of the two GPU work buffers and two staging
-   * buffers. A tensor larger than this is generated in slices, with the bits of the whole tensor.
+   * buffers on the kernels, of the chunks on the host. A tensor larger than this is generated in slices, with the
+   * bits of the whole tensor.
    */
   stagingBytes?: number;
   /** Called after each chunk a sink took. */
   onProgress?: (progress: CheckpointProgress) => void;
-  /** Stops before the next window; written files are removed and the call rejects with an AbortedError. */
+  /**
+   * Stops before the next window (and within a fraction of a second during an orthogonal matrix's QR on the host);
+   * written files are removed and the call rejects with an AbortedError.
+   */
   signal?: AbortSignal;
 }
 
@@ -92,14 +97,18 @@ interface PlannedFile {
  * `options.config` is given. Each weight file holds exactly the bytes `initModel` + `writeSafetensors` give its
  * tensors (same header layout, same values).
  *
- * Memory: two work buffers (STORAGE) and two staging buffers (MAP_READ) of `stagingBytes` on the GPU, two chunks of
- * at most `stagingBytes` on the host, whatever the model's size; window k + 1 is generated while window k is read
- * back and written. An orthogonal tensor also needs its whole matrix in f32 for each window it spans (its QR is
- * computed again per window). Everything is checked before any GPU work; a failure or an abort
- * aborts the file being written and removes the files completed before it (`folder.remove`).
+ * The bytes are made by `ctx`'s executor (a context's, chosen from its strategy: the kernels and a readback, or on
+ * a software adapter the SIMD CPU path with no GPU round trip), or by a host executor with no device at all
+ * (`createHostExecutor()`); the files are the same.
+ *
+ * Memory: two work buffers (STORAGE) and two staging buffers (MAP_READ) of `stagingBytes` on the GPU (none on the
+ * host path), two chunks of at most `stagingBytes` on the host, whatever the model's size; window k + 1 is made while
+ * window k is read back and written. An orthogonal tensor also needs its whole matrix in f32, computed once for all
+ * the windows it spans. Everything is checked before any GPU work; a failure or an abort aborts the file being
+ * written and removes the files completed before it (`folder.remove`).
  */
 export async function writeCheckpoint(
-  ctx: WeightInitContext,
+  ctx: WeightInitContext | ByteExecutor,
   tensors: readonly ModelTensor[],
   folder: CheckpointFolder,
   options: WriteCheckpointOptions,
@@ -107,9 +116,14 @@ export async function writeCheckpoint(
   if (folder === null || typeof folder !== 'object' || typeof folder.create !== 'function') {
     throw new InvalidParameterError('folder', folder, 'an object with create(name) returning a sink');
   }
+  const executor: ByteExecutor | null = ctx !== null && typeof ctx === 'object' && 'executor' in ctx ? ctx.executor : ctx;
+  if (executor === null || typeof executor !== 'object' || typeof executor.windows !== 'function') {
+    throw new InvalidParameterError('ctx', ctx, 'a WeightInitContext or a host executor (createHostExecutor)');
+  }
   const stagingBytes = options.stagingBytes ?? DEFAULT_STAGING_BYTES;
-  if (!Number.isSafeInteger(stagingBytes) || stagingBytes < 4 || stagingBytes > ctx.device.limits.maxBufferSize) {
-    throw new InvalidParameterError('stagingBytes', stagingBytes, `an integer number of bytes in [4, ${ctx.device.limits.maxBufferSize}] (maxBufferSize)`);
+  const maxWindow = executor.maxWindowBytes;
+  if (!Number.isSafeInteger(stagingBytes) || stagingBytes < 4 || stagingBytes > maxWindow) {
+    throw new InvalidParameterError('stagingBytes', stagingBytes, `an integer number of bytes in [4, ${maxWindow}] (the executor's largest window)`);
   }
   const window = Math.floor(stagingBytes / 4) * 4;
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
@@ -153,7 +167,7 @@ export async function writeCheckpoint(
   let bytesDone = 0;
   let windows = 0;
   const completed: string[] = [];
-  const pipeline = new WindowPipeline(ctx, window);
+  const pipeline = new WindowPipeline(executor, window);
   try {
     for (const [i, f] of files.entries()) {
       abortIfNeeded();
@@ -172,6 +186,7 @@ export async function writeCheckpoint(
             ),
             writer.write,
             abortIfNeeded,
+            signal,
           );
         } else {
           await writer.write(f.bytes!);

@@ -2,8 +2,7 @@
 // one arena, in a few batched submissions, with progress and cancellation. No host copy of any weight.
 import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
-import { checkTarget, createTargetBuffer } from '../gpu/target.js';
-import { writeInitializePlan, type InitializedRange } from '../gpu/initialize.js';
+import { checkTarget, type InitializedRange } from '../gpu/target.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
 import type { ModelTensor } from '../models/spec.js';
 import { assertPlanFits, planModel } from '../models/model-plan.js';
@@ -97,10 +96,8 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
   let arena: GPUBuffer | undefined;
   try {
     if (placement === 'arena') {
-      arena = await createTargetBuffer(
-        ctx.handle,
-        checkTarget({ usage, label: 'webgpu-weight-init: model arena' }, arenaSize / 4, 'u32', 'arena', ctx.device.limits.maxBufferSize),
-      );
+      const target = checkTarget({ usage, label: 'webgpu-weight-init: model arena' }, arenaSize / 4, 'u32', 'arena', ctx.device.limits.maxBufferSize);
+      arena = await ctx.batch((b) => b.createBuffer(target));
       created.push(arena);
     }
     let tensorsDone = 0;
@@ -117,7 +114,7 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
           if (group.length > 0 && (orthogonal || groupBytes + p.byteLength > batchBytes)) break;
           abortIfNeeded();
           const target: TargetOptions = arena ? { buffer: arena, offset: p.offset } : { label: `webgpu-weight-init: ${p.tensor.name}`, usage };
-          const r: InitializedRange = await writeInitializePlan(b, p.plan, target);
+          const r: InitializedRange = await b.initializePlanned(p.plan, target, signal ? { signal } : {});
           if (!arena) created.push(r.buffer);
           results.push({
             name: p.tensor.name,

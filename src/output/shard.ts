@@ -4,11 +4,9 @@
 import { InvalidParameterError } from '../errors.js';
 import type { WeightWriter } from '../gpu/batch.js';
 import { checkTarget, type GeneratedRange, type TargetOptions } from '../gpu/target.js';
-import { writeInitializePlan } from '../gpu/initialize.js';
-import { computeOrthogonal } from '../gpu/orthogonal.js';
 import { initializePlanned } from '../twin/initialize.js';
 import { sliceInitializePlan } from '../init/plan-initialize.js';
-import { orthogonalF32 } from '../twin/orthogonal.js';
+import { orthogonalPlanned } from '../twin/orthogonal.js';
 import { DTYPE_BYTES } from '../contract/dtypes.js';
 import { allocate, convertF32, type GeneratedArray } from '../twin/generate.js';
 import type { U64Input } from '../contract/u64.js';
@@ -20,7 +18,8 @@ export type { Segment, Shard, ShardLayout } from '../models/shard-layout.js';
 
 /**
  * Generates a shard of `tensor` into `buffer` at `offset` (or a new buffer): the bits of that block of
- * the full tensor. All segments go out in one submission (orthogonal computes its Q once).
+ * the full tensor. All segments go out in one submission, as slices of the tensor's plan written by the context's
+ * executor (an orthogonal tensor's matrix is computed once for all of them).
  */
 export async function initShard(
   ctx: WeightWriter,
@@ -33,31 +32,16 @@ export async function initShard(
   const plan = planTensor(tensor, options.seed);
   const layout = shardLayout(tensor.shape, shard);
   const eb = DTYPE_BYTES[tensor.dtype];
-  const r = plan.resolved;
   // The target is checked before any GPU work (the QR included).
   checkTarget(options, layout.count, tensor.dtype, 'shard', ctx.device.limits.maxBufferSize);
-  // Q once for every segment of an orthogonal tensor.
-  const q = r.kind === 'orthogonal' ? await computeOrthogonal(ctx, { seed: plan.seed, stream: plan.stream, rows: r.rows, cols: r.cols }) : undefined;
-  try {
-    return await ctx.batch(async (b) => {
-      // Allocate (or validate) the whole shard's range once; the segments then write into it.
-      const whole = await b.fillConstant({ ...options, count: layout.count, dtype: tensor.dtype, value: 0 });
-      const base = { buffer: whole.buffer, dtype: tensor.dtype };
-      for (const s of layout.segments) {
-        const offset = whole.offset + s.at * eb;
-        if (q && r.kind === 'orthogonal') {
-          await b.convertF32({ ...base, offset, source: q, sourceOffset: 4 * s.start, count: s.count, scale: r.gain });
-        } else {
-          await writeInitializePlan(b, sliceInitializePlan(plan, s.start, s.count), { buffer: whole.buffer, offset });
-        }
-      }
-      // The copies must reach the queue while q still exists.
-      if (q) await b.flush();
-      return { ...whole, shape: layout.shape };
-    });
-  } finally {
-    q?.destroy();
-  }
+  return ctx.batch(async (b) => {
+    // Allocate (or validate) the whole shard's range once; the segments then write into it.
+    const whole = await b.fillConstant({ ...options, count: layout.count, dtype: tensor.dtype, value: 0 });
+    await b.writePlans(
+      layout.segments.map((s) => ({ plan: sliceInitializePlan(plan, s.start, s.count), target: { buffer: whole.buffer, offset: whole.offset + s.at * eb } })),
+    );
+    return { ...whole, shape: layout.shape };
+  });
 }
 
 /** CPU twin of initShard. */
@@ -66,7 +50,7 @@ export function initShardCpu(tensor: ModelTensor, shard: Shard, options: { seed:
   const layout = shardLayout(tensor.shape, shard);
   const out = allocate(tensor.dtype, layout.count);
   const r = plan.resolved;
-  const q = r.kind === 'orthogonal' ? orthogonalF32({ seed: plan.seed, stream: plan.stream, rows: r.rows, cols: r.cols }) : undefined;
+  const q = plan.orthogonal ? orthogonalPlanned(plan.orthogonal) : undefined;
   for (const s of layout.segments) {
     const part =
       q && r.kind === 'orthogonal'

@@ -7,19 +7,17 @@
 // Threads: where shared WebAssembly memory is available (Node; cross-origin isolated pages), the block
 // projections (almost all the work) are split over the calling thread and one worker per further core,
 // all running the same kernels on one shared memory: projectionDots by source columns, subtractProjection
-// by row blocks (from a row-major copy of the finished columns, kept up to date panel by panel). Each output value is computed by exactly one thread in the fixed order, so the split does
-// not change any bit. The small in-panel steps run on the calling thread. Elsewhere one thread does it all.
-import { normal } from '../contract/distributions.js';
-import { InvalidParameterError, UnsupportedError, WorkerFailedError } from '../errors.js';
-import {
-  gramSchmidtSteps,
-  inverseNorm,
-  PANEL_WIDTH,
-  resolveOrthogonal,
-  type OrthogonalOptions,
-  type Projection,
-  type ResolvedOrthogonal,
-} from '../twin/orthogonal.js';
+// by row blocks (from a row-major copy of the finished columns, kept up to date panel by panel). Each output
+// value is computed by exactly one thread in the fixed order, so the split does not change any bit. The small
+// in-panel steps run on the calling thread. Elsewhere one thread does it all.
+//
+// The event loop stays free: the calling thread's share of a block projection is cut into pieces of about
+// CHUNK_WORK multiply-adds (the same bits: a piece is a range of whole sources or whole rows), and between
+// pieces and steps the run yields to the event loop at least every YIELD_MS, where an AbortSignal is seen.
+import { AbortedError, InvalidParameterError, OutOfMemoryError, UnsupportedError, WorkerFailedError } from '../errors.js';
+import { PANEL_WIDTH, planOrthogonal, type GramSchmidtStep, type OrthogonalOptions, type OrthogonalPlan, type Projection } from '../contract/orthogonal.js';
+import type { GeneratePlan } from '../contract/plan.js';
+import { inverseNorm } from '../twin/orthogonal.js';
 import { createSimdGenerator, decodeBase64 } from './generator.js';
 import { ORTHOGONAL_WASM_BASE64 } from './orthogonal-binary.js';
 import { dotsKernel, MAX_PAGES, ROW_BLOCK, ROW_TILE_TARGETS, subtractKernel } from './orthogonal-wat.js';
@@ -36,6 +34,37 @@ interface OrthogonalExports {
 
 /** Multiply-adds below which a block projection is not worth splitting over threads. */
 const SPLIT_MIN_WORK = 1 << 22;
+/** Multiply-adds of one piece of the calling thread's share of a block projection (a few milliseconds). */
+const CHUNK_WORK = 1 << 24;
+/** Longest stretch the calling thread computes without yielding to the event loop. */
+const YIELD_MS = 50;
+
+/** Yields to the event loop when YIELD_MS have passed since the last yield; throws AbortedError once `signal` fired. */
+class Yielder {
+  private last = performance.now();
+  constructor(private readonly signal: AbortSignal | undefined) {
+    this.check();
+  }
+
+  check(): void {
+    if (this.signal?.aborted) throw new AbortedError(this.signal.reason);
+  }
+
+  async tick(): Promise<void> {
+    this.check();
+    if (performance.now() - this.last < YIELD_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.last = performance.now();
+    this.check();
+  }
+}
+
+/** [from, to) cut into consecutive pieces of at most `size` (a positive multiple of `step`) from `from`. */
+function pieces(from: number, to: number, size: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let at = from; at < to; at += size) out.push([at, Math.min(to, at + size)]);
+  return out;
+}
 
 /** Grows the memory to at least `bytes`. */
 function reserve(memory: WebAssembly.Memory, bytes: number): void {
@@ -129,6 +158,12 @@ class Helpers {
     else p.resolve();
   }
 
+  /** Stops the workers; pending runs reject. */
+  close(): void {
+    this.fail(new Error('closed'));
+    for (const w of this.workers) void w.terminate();
+  }
+
   private fail(e: Error): void {
     this.failure = new WorkerFailedError(`SIMD orthogonal worker: ${e.message}`);
     for (const p of this.pending.values()) p.reject(this.failure);
@@ -149,6 +184,9 @@ function split(from: number, to: number, parts: number, step: number): [number, 
   return out;
 }
 
+/** Makes A: the plan's elements as f32 bits into `into`. */
+export type SourceGenerator = (plan: GeneratePlan, into: Uint32Array<ArrayBuffer>, signal: AbortSignal | undefined) => Promise<void>;
+
 /** One instance on one memory, and its helpers (none without shared memory). */
 class Engine {
   private queue: Promise<unknown> = Promise.resolve();
@@ -163,18 +201,36 @@ class Engine {
     return 1 + (this.helpers?.count ?? 0);
   }
 
-  /** Q of the definition from the Gaussian matrix `a` (overwritten with Q); calls run one at a time. */
-  orthogonal(o: ResolvedOrthogonal, a: Float32Array<ArrayBuffer>): Promise<Float32Array<ArrayBuffer>> {
-    const run = this.queue.then(() => this.compute(o, a));
+  /** Q of the plan, with A made by `source`; calls run one at a time. */
+  orthogonal(plan: OrthogonalPlan, source: SourceGenerator, signal: AbortSignal | undefined): Promise<Float32Array<ArrayBuffer>> {
+    const run = this.queue.then(() => this.compute(plan, source, signal));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async compute(o: ResolvedOrthogonal, a: Float32Array<ArrayBuffer>): Promise<Float32Array<ArrayBuffer>> {
+  close(): void {
+    this.helpers?.close();
+  }
+
+  private async compute(o: OrthogonalPlan, source: SourceGenerator, signal: AbortSignal | undefined): Promise<Float32Array<ArrayBuffer>> {
+    const y = new Yielder(signal);
     const { m, n } = o;
     const stride = Math.ceil(m / ROW_BLOCK) * ROW_BLOCK;
     const layout = { work: 0, stride, rows: 4 * n * stride, coeffs: 4 * n * stride * (n > PANEL_WIDTH ? 2 : 1) };
-    reserve(this.memory, layout.coeffs + 4 * (n * PANEL_WIDTH + 1));
+    // Every allocation is made before A is generated and the QR runs, so that one that fails fails first.
+    const need = layout.coeffs + 4 * (n * PANEL_WIDTH + 1);
+    const failed = (what: string, e?: unknown) =>
+      new OutOfMemoryError(`orthogonal ${o.rows}x${o.cols} on the SIMD path: ${what}${e === undefined ? '' : ` (${String(e)})`}`);
+    if (need > MAX_PAGES * 65536) throw failed(`needs ${need} bytes of WebAssembly memory; at most ${MAX_PAGES * 65536}`);
+    let a: Float32Array<ArrayBuffer>;
+    try {
+      reserve(this.memory, need);
+      a = new Float32Array(o.rows * o.cols);
+    } catch (e) {
+      throw failed(`cannot allocate ${need} bytes of WebAssembly memory and ${4 * o.rows * o.cols} bytes for the matrix`, e);
+    }
+    await source(o.source, new Uint32Array(a.buffer), signal);
+    await y.tick();
     const heap = new Float32Array(this.memory.buffer);
     // M column-major: the columns of A (tall) or its rows (wide: M = A^T); padding rows 0 (they stay 0).
     heap.fill(0, 0, n * stride);
@@ -182,15 +238,17 @@ class Engine {
       for (let i = 0; i < o.rows; i++) {
         const row = i * o.cols;
         for (let k = 0; k < o.cols; k++) heap[k * stride + i] = a[row + k]!;
+        if (i % 256 === 255) await y.tick();
       }
     } else {
       for (let r = 0; r < o.rows; r++) heap.set(a.subarray(r * o.cols, (r + 1) * o.cols), r * stride);
     }
-    await this.orthonormalize(m, n, layout, heap);
+    await this.orthonormalize(m, n, layout, heap, o.steps, y);
     if (o.tall) {
       for (let i = 0; i < o.rows; i++) {
         const row = i * o.cols;
         for (let k = 0; k < o.cols; k++) a[row + k] = heap[k * stride + i]!;
+        if (i % 256 === 255) await y.tick();
       }
     } else {
       for (let r = 0; r < o.rows; r++) a.set(heap.subarray(r * stride, r * stride + o.cols), r * o.cols);
@@ -200,14 +258,16 @@ class Engine {
 
   /**
    * Replaces the n columns of M (column-major at layout.work, column stride layout.stride floats, a
-   * multiple of ROW_BLOCK) with Q: the steps of gramSchmidtSteps. layout.rows: room for the row-major copy
-   * of the finished columns (n > 64); layout.coeffs: room for n * 64 + 1 floats.
+   * multiple of ROW_BLOCK) with Q: the plan's steps. layout.rows: room for the row-major copy of the
+   * finished columns (n > 64); layout.coeffs: room for n * 64 + 1 floats.
    */
   private async orthonormalize(
     m: number,
     n: number,
     layout: { work: number; stride: number; rows: number; coeffs: number },
     heap: Float32Array,
+    steps: Iterable<GramSchmidtStep>,
+    y: Yielder,
   ): Promise<void> {
     const k = this.kernels;
     const kernel = (name: string) => k[name] as Kernel;
@@ -230,17 +290,37 @@ class Engine {
     };
     const dotsCall = (ta: number, tc: number, a0: number, a1: number, c0: number, c1: number, p: Projection, wp: number): Call[] =>
       a1 > a0 && c1 > c0 ? [[dotsKernel(ta, tc), [work, strideBytes, quads, tail, a0, a1, c0, c1, coeffs, wp, p.s0, p.t0]]] : [];
-    /** Runs calls[0] here and calls[1..] on the helpers, concurrently. */
-    const parallel = async (calls: Call[][]) => {
-      const others = this.helpers && calls.length > 1 ? this.helpers.run(calls.slice(1)) : undefined;
-      for (const [name, args] of calls[0] ?? []) kernel(name)(...args);
-      await others;
+    /**
+     * Runs mine here, piece by piece with a yield between pieces, and others[w] on helper w, concurrently;
+     * settles once the helpers are done too, whatever happened here (they share this memory).
+     */
+    const parallel = async (mine: readonly Call[][], others: readonly Call[][] = []) => {
+      const away = this.helpers && others.length > 0 ? this.helpers.run(others) : undefined;
+      away?.catch(() => undefined); // awaited below
+      let failure: { error: unknown } | undefined;
+      try {
+        for (const piece of mine) {
+          for (const [name, args] of piece) kernel(name)(...args);
+          await y.tick();
+        }
+      } catch (e) {
+        failure = { error: e };
+      }
+      if (away) {
+        try {
+          await away;
+        } catch (e) {
+          failure ??= { error: e };
+        }
+      }
+      if (failure) throw failure.error;
     };
-    for (const step of gramSchmidtSteps(n)) {
+    for (const step of steps) {
       if (step.kind === 'normalize') {
         const j = step.column;
         kernel(dotsKernel(1, 1))(work, strideBytes, quads, tail, j, j + 1, j, j + 1, normSlot, 1, j, j);
         k.scaleColumn(work + j * strideBytes, Math.ceil(m / 4), inverseNorm(heap[normSlot >>> 2]!));
+        await y.tick();
         continue;
       }
       const { p } = step;
@@ -262,18 +342,21 @@ class Engine {
       const wp = Math.ceil(w / ROW_TILE_TARGETS) * ROW_TILE_TARGETS;
       const parts = threads > 1 && sources * w * m >= SPLIT_MIN_WORK ? threads : 1;
       // Bulk in 4 x 2 tiles (the fastest measured) split by sources; the sources beyond a multiple of 4
-      // and the odd last target in 1 x 1 tiles.
+      // and the odd last target in 1 x 1 tiles. The calling thread's share in pieces of whole sources.
       const aEnd = p.s0 + (sources - (sources % 4));
       const cEnd = p.t0 + (w - (w % 2));
-      const calls = split(p.s0, aEnd, parts, 4).map(([a0, a1]) => [...dotsCall(4, 2, a0, a1, p.t0, cEnd, p, wp), ...dotsCall(1, 1, a0, a1, cEnd, p.t1, p, wp)]);
-      calls[0]!.push(...dotsCall(1, 1, aEnd, p.s1, p.t0, p.t1, p, wp));
-      await parallel(calls);
+      const dots = ([a0, a1]: [number, number]): Call[] => [...dotsCall(4, 2, a0, a1, p.t0, cEnd, p, wp), ...dotsCall(1, 1, a0, a1, cEnd, p.t1, p, wp)];
+      const [mine, ...others] = split(p.s0, aEnd, parts, 4);
+      const sourcesPerPiece = 4 * Math.max(1, Math.floor(CHUNK_WORK / (4 * w * m)));
+      const myDots = pieces(mine![0], mine![1], sourcesPerPiece).map(dots);
+      myDots.push(dotsCall(1, 1, aEnd, p.s1, p.t0, p.t1, p, wp));
+      await parallel(myDots, others.map(dots));
       copyFinished(p.s1);
-      await parallel(
-        split(0, stride, parts, ROW_BLOCK).map(([r0, r1]): Call[] =>
-          r1 > r0 ? [['subtractProjectionRows', [work, strideBytes, rows, 4 * n, r0, r1, p.s1, p.t0, w, wp, coeffs]]] : [],
-        ),
-      );
+      const subtract = ([r0, r1]: [number, number]): Call[] =>
+        r1 > r0 ? [['subtractProjectionRows', [work, strideBytes, rows, 4 * n, r0, r1, p.s1, p.t0, w, wp, coeffs]]] : [];
+      const [myRows, ...otherRows] = split(0, stride, parts, ROW_BLOCK);
+      const rowsPerPiece = ROW_BLOCK * Math.max(1, Math.floor(CHUNK_WORK / (ROW_BLOCK * sources * w)));
+      await parallel(pieces(myRows![0], myRows![1], rowsPerPiece).map(subtract), otherRows.map(subtract));
     }
   }
 }
@@ -325,8 +408,16 @@ async function createEngine(threads: number | undefined): Promise<Engine> {
 /** A loaded SIMD orthogonal path: `orthogonal` resolves with the bits of orthogonalF32. */
 export interface SimdOrthogonal {
   orthogonal(options: OrthogonalOptions): Promise<Float32Array<ArrayBuffer>>;
+  /**
+   * Q of a planned matrix, with A made by `source` (default: a SIMD generator on the calling thread). Every
+   * allocation is made before A is generated (a failed one rejects with OutOfMemoryError); the event loop is
+   * free at least every 50 ms of the QR, and `signal` is seen there (AbortedError).
+   */
+  planned(plan: OrthogonalPlan, options?: { signal?: AbortSignal; source?: SourceGenerator }): Promise<Float32Array<ArrayBuffer>>;
   /** Threads the block projections run on (1 without shared memory). */
   readonly threads: number;
+  /** Stops the helper threads; later calls reject. */
+  close(): void;
 }
 
 /**
@@ -341,12 +432,25 @@ export async function createSimdOrthogonal(options: { threads?: number } = {}): 
     throw new InvalidParameterError('threads', threads, 'an integer from 1 to 16');
   }
   const [engine, generator] = await Promise.all([createEngine(threads), createSimdGenerator()]);
+  const here: SourceGenerator = async (plan, into) => generator.run(plan, into);
+  let closed = false;
+  const planned: SimdOrthogonal['planned'] = (plan, o = {}) => {
+    if (closed) return Promise.reject(new WorkerFailedError('the SIMD orthogonal path is closed'));
+    return engine.orthogonal(plan, o.source ?? here, o.signal);
+  };
   return {
     threads: engine.threads,
-    async orthogonal(options) {
-      const o = resolveOrthogonal(options);
-      const a = generator.generate({ seed: o.seed, stream: o.stream, count: o.rows * o.cols, dist: normal() }) as Float32Array<ArrayBuffer>;
-      return engine.orthogonal(o, a);
+    planned,
+    orthogonal: (options) => {
+      try {
+        return planned(planOrthogonal(options));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+    close() {
+      closed = true;
+      engine.close();
     },
   };
 }

@@ -2,7 +2,7 @@
 // path writes; f16/bf16 come back as 16-bit patterns.
 import { planInitialize, type InitializeOptions, type InitializePlan } from '../init/plan-initialize.js';
 import { allocate, convertF32, fillConstant, generatePlanned, scatterConstant, type GeneratedArray } from './generate.js';
-import { orthogonalF32 } from './orthogonal.js';
+import { orthogonalPlanned } from './orthogonal.js';
 
 /** Initializes the slice of a tensor on the CPU (see InitializeOptions). */
 export function initialize(options: InitializeOptions): GeneratedArray {
@@ -25,7 +25,7 @@ export function initializePlanned(plan: InitializePlan): GeneratedArray {
       return out;
     }
     case 'orthogonal': {
-      const q = orthogonalF32({ seed: plan.seed, stream: plan.stream, rows: r.rows, cols: r.cols });
+      const q = orthogonalPlanned(plan.orthogonal!);
       return convertF32(q.subarray(start, start + count), r.gain, dtype, allocate(dtype, count));
     }
   }

@@ -46,69 +46,37 @@
 // Why this algorithm: almost all of its work (2 m n^2 multiply-adds) is in the block projections, two
 // matrix products per panel (C = X^T Y, Y = Y - X C), which run as tiled matrix products on a GPU and in
 // SIMD registers on a CPU with the fixed orders above; the column-wise work is O(m n 64).
-import { InvalidParameterError } from '../errors.js';
-import { checkPositiveInteger } from '../contract/validate.js';
-import { normal } from '../contract/distributions.js';
-import { generate } from './generate.js';
-import { parseU64, type U64Input } from '../contract/u64.js';
+import {
+  gramSchmidtSteps,
+  PANEL_WIDTH,
+  planOrthogonal,
+  type GramSchmidtStep,
+  type OrthogonalOptions,
+  type OrthogonalPlan,
+  type Projection,
+  type ResolvedOrthogonal,
+} from '../contract/orthogonal.js';
+import { generatePlanned } from './generate.js';
 import { reciprocalF32, sqrtF32 } from './transforms.js';
+
+// The plan of the definition (validation, the shape of M, the step sequence) lives in the contract; these
+// names stay importable from here.
+export {
+  gramSchmidtSteps,
+  MAX_ORTHOGONAL_ELEMENTS,
+  MAX_ORTHOGONAL_RANK,
+  PANEL_WIDTH,
+  planOrthogonal,
+  resolveOrthogonal,
+} from '../contract/orthogonal.js';
+export type { GramSchmidtStep, OrthogonalOptions, OrthogonalPlan, Projection, ResolvedOrthogonal } from '../contract/orthogonal.js';
 
 const f = Math.fround;
 
 /** Partial sums of one columnDot (lanes of an f32x4); part of the definition of the result. */
 export const DOT_LANES = 4;
-/** Columns per panel of the block Gram-Schmidt; part of the definition of the result. */
-export const PANEL_WIDTH = 64;
 /** sqrtF32's lower domain bound, 2^-100. */
 export const MIN_NORM_SQUARED = 2 ** -100;
-/** Largest rows * cols accepted. */
-export const MAX_ORTHOGONAL_ELEMENTS = 2 ** 28;
-/** Largest min(rows, cols) accepted (the number of Gram-Schmidt columns). */
-export const MAX_ORTHOGONAL_RANK = 8192;
-
-export interface OrthogonalOptions {
-  seed: U64Input;
-  /** Stream of the Gaussian matrix (one per tensor). Default 0. */
-  stream?: U64Input;
-  rows: number;
-  cols: number;
-}
-
-/** Validated orthogonal options and the shape of M. */
-export interface ResolvedOrthogonal {
-  readonly seed: bigint;
-  readonly stream: bigint;
-  readonly rows: number;
-  readonly cols: number;
-  /** rows >= cols: M = A; otherwise M = A^T. */
-  readonly tall: boolean;
-  /** Rows of M (max(rows, cols)). */
-  readonly m: number;
-  /** Columns of M (min(rows, cols)). */
-  readonly n: number;
-}
-
-/** Checks the options; throws InvalidParameterError naming the parameter. */
-export function resolveOrthogonal(options: OrthogonalOptions): ResolvedOrthogonal {
-  if (options === null || typeof options !== 'object') throw new InvalidParameterError('options', options, 'an object with seed, rows and cols');
-  if (options.seed === undefined) {
-    throw new InvalidParameterError('seed', undefined, 'an unsigned 64-bit integer (bigint, safe-integer number or decimal string)');
-  }
-  const seed = parseU64(options.seed, 'seed');
-  const stream = parseU64(options.stream ?? 0n, 'stream');
-  const { rows, cols } = options;
-  checkPositiveInteger('rows', rows);
-  checkPositiveInteger('cols', cols);
-  if (Math.min(rows, cols) > MAX_ORTHOGONAL_RANK) {
-    const name = rows <= cols ? 'rows' : 'cols';
-    throw new InvalidParameterError(name, options[name], `min(rows, cols) <= ${MAX_ORTHOGONAL_RANK} (rows ${rows}, cols ${cols})`);
-  }
-  if (rows * cols > MAX_ORTHOGONAL_ELEMENTS) {
-    throw new InvalidParameterError('cols', cols, `rows * cols <= 2^28 = ${MAX_ORTHOGONAL_ELEMENTS} (rows is ${rows})`);
-  }
-  const tall = rows >= cols;
-  return { seed, stream, rows, cols, tall, m: tall ? rows : cols, n: tall ? cols : rows };
-}
 
 /** Twin of accumulateProduct: acc + x * y, each operation rounded to f32. */
 export function accumulateProduct(acc: number, x: number, y: number): number {
@@ -143,14 +111,6 @@ export function columnDot(work: Float32Array, m: number, a: number, b: number): 
 /** Twin of inverseNorm: reciprocalF32(sqrtF32(max(normSquared, 2^-100))). */
 export function inverseNorm(normSquared: number): number {
   return reciprocalF32(sqrtF32(Math.max(normSquared, MIN_NORM_SQUARED)));
-}
-
-/** The column ranges of one project step: sources [s0, s1) and targets [t0, t1), s1 <= t0. */
-export interface Projection {
-  readonly s0: number;
-  readonly s1: number;
-  readonly t0: number;
-  readonly t1: number;
 }
 
 /**
@@ -209,35 +169,14 @@ export function transposeMatrix(source: Float32Array, rows: number, cols: number
   }
 }
 
-/** One step of the block Gram-Schmidt: project(s0, s1, t0, t1) or normalizeColumn(column). */
-export type GramSchmidtStep = { readonly kind: 'project'; readonly p: Projection } | { readonly kind: 'normalize'; readonly column: number };
-
 /**
- * The steps of the definition in order (BCGS2 over panels of PANEL_WIDTH columns, CGS2 inside a panel)
- * for n columns: the one sequence the CPU twin, the SIMD path and the GPU recorder all run.
+ * Replaces the n columns of the column-major m x n matrix `work` (m >= n) with Q of its thin QR (the
+ * definition): the steps of the plan (default gramSchmidtSteps(n)) in order.
  */
-export function* gramSchmidtSteps(n: number): Generator<GramSchmidtStep> {
-  for (let k = 0; k < n; k += PANEL_WIDTH) {
-    const end = Math.min(n, k + PANEL_WIDTH);
-    for (let round = 0; round < 2; round++) {
-      if (k > 0) yield { kind: 'project', p: { s0: 0, s1: k, t0: k, t1: end } };
-      for (let j = k; j < end; j++) {
-        if (j > k) {
-          const p = { s0: k, s1: j, t0: j, t1: j + 1 };
-          yield { kind: 'project', p };
-          yield { kind: 'project', p };
-        }
-        yield { kind: 'normalize', column: j };
-      }
-    }
-  }
-}
-
-/** Replaces the n columns of the column-major m x n matrix `work` (m >= n) with Q of its thin QR (the definition). */
-export function orthonormalizeColumns(work: Float32Array, m: number, n: number): void {
+export function orthonormalizeColumns(work: Float32Array, m: number, n: number, steps: Iterable<GramSchmidtStep> = gramSchmidtSteps(n)): void {
   const coeffs = new Float32Array(Math.max(1, n * Math.min(n, PANEL_WIDTH)));
   const sums = new Float32Array(m);
-  for (const step of gramSchmidtSteps(n)) {
+  for (const step of steps) {
     if (step.kind === 'normalize') {
       normalizeColumn(work, m, step.column);
     } else {
@@ -247,9 +186,10 @@ export function orthonormalizeColumns(work: Float32Array, m: number, n: number):
   }
 }
 
-/** The Gaussian matrix A (rows x cols, row-major) of the definition. */
-export function orthogonalSource(o: ResolvedOrthogonal): Float32Array {
-  return generate({ seed: o.seed, stream: o.stream, count: o.rows * o.cols, dist: normal() });
+/** The Gaussian matrix A (rows x cols, row-major) of the definition: the plan's source generation. */
+export function orthogonalSource(o: ResolvedOrthogonal | OrthogonalPlan): Float32Array {
+  const plan = 'source' in o ? o : planOrthogonal(o);
+  return generatePlanned(plan.source) as Float32Array;
 }
 
 /**
@@ -258,16 +198,20 @@ export function orthogonalSource(o: ResolvedOrthogonal): Float32Array {
  * Rows are orthonormal when rows <= cols, columns when rows >= cols.
  */
 export function orthogonalF32(options: OrthogonalOptions): Float32Array {
-  const o = resolveOrthogonal(options);
-  const a = orthogonalSource(o);
-  if (!o.tall) {
+  return orthogonalPlanned(planOrthogonal(options));
+}
+
+/** Executes an orthogonal plan on the CPU (see orthogonalF32). */
+export function orthogonalPlanned(plan: OrthogonalPlan): Float32Array {
+  const a = orthogonalSource(plan);
+  if (!plan.tall) {
     // A row-major rows x cols is M = A^T column-major (m = cols, n = rows); Q_M column-major is Q row-major.
-    orthonormalizeColumns(a, o.m, o.n);
+    orthonormalizeColumns(a, plan.m, plan.n, plan.steps);
     return a;
   }
-  const work = new Float32Array(o.m * o.n);
-  transposeMatrix(a, o.rows, o.cols, work);
-  orthonormalizeColumns(work, o.m, o.n);
-  transposeMatrix(work, o.n, o.m, a);
+  const work = new Float32Array(plan.m * plan.n);
+  transposeMatrix(a, plan.rows, plan.cols, work);
+  orthonormalizeColumns(work, plan.m, plan.n, plan.steps);
+  transposeMatrix(work, plan.n, plan.m, a);
   return a;
 }
