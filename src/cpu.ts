@@ -2,7 +2,9 @@
 export { initialize, initializePlanned } from './twin/initialize.js';
 export { planInitialize, sliceInitializePlan } from './init/plan-initialize.js';
 export type { InitializePlan } from './init/plan-initialize.js';
-export { orthogonalF32 } from './twin/orthogonal.js';
+export { orthogonalF32, orthogonalPlanned } from './twin/orthogonal.js';
+export { planOrthogonal } from './contract/orthogonal.js';
+export type { OrthogonalOptions, OrthogonalPlan } from './contract/orthogonal.js';
 export {
   generate,
   generatePlanned,

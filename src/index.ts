@@ -4,6 +4,10 @@ export { createContext, isSoftwareAdapter, WeightInitContext } from './gpu/conte
 export { initialize } from './gpu/initialize.js';
 export { computeOrthogonal } from './gpu/orthogonal.js';
 export type { InitializedRange } from './gpu/initialize.js';
+export type { Executor, ByteExecutor, WindowBytes, PlanExecutor, PlanSlice, WritePlansOptions } from './gpu/executor.js';
+export { createHostExecutor, HostExecutor } from './simd/host-executor.js';
+export type { HostExecutorOptions } from './simd/host-executor.js';
+export type { OrthogonalOptions, OrthogonalPlan } from './contract/orthogonal.js';
 export type { ContextOptions, GpuGenerateOptions, GeneratedRange, ReadOptions, TargetOptions, WeightWriter } from './gpu/context.js';
 export type { Batch, FillOptions, ScatterOptions, ConvertOptions } from './gpu/batch.js';
 export type { AdapterSummary } from './gpu/device.js';

@@ -60,6 +60,19 @@ describe('layers', () => {
     expect(graph.size).toBeGreaterThan(50);
   });
 
+  it('no module-level state in src/gpu: what a context runs on (runners, threads, caches) is owned by the context', () => {
+    const found: string[] = [];
+    for (const file of graph.keys()) {
+      if (layerOf(file) !== 'gpu') continue;
+      for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
+        if (/^(?:export\s+)?(?:let|var)\s/.test(line) || /^(?:export\s+)?const\s+\w+\s*(?::[^=]+)?=\s*new\s+(?:Weak)?(?:Map|Set)\b/.test(line)) {
+          found.push(`${relative(SRC, file)}:${i + 1}: ${line.trim()}`);
+        }
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
   it('no import cycle', () => {
     const state = new Map<string, 'open' | 'done'>();
     const stack: string[] = [];

@@ -187,14 +187,8 @@ export class KernelRunner {
   }
 }
 
-const zerosByStruct = new WeakMap<StructLayout, Record<string, number | readonly number[]>>();
-
 /** The given members over a zero for every member of the struct. */
 function withZeros(struct: StructLayout, params: ParamValues | undefined): ParamValues {
-  let zeros = zerosByStruct.get(struct);
-  if (!zeros) {
-    zeros = Object.fromEntries(Object.entries(struct.members).map(([name, m]) => [name, m.components === 1 ? 0 : new Array<number>(m.components).fill(0)]));
-    zerosByStruct.set(struct, zeros);
-  }
+  const zeros = Object.fromEntries(Object.entries(struct.members).map(([name, m]) => [name, m.components === 1 ? 0 : new Array<number>(m.components).fill(0)]));
   return { ...zeros, ...params };
 }

@@ -22,7 +22,8 @@ const UPLOAD_PIECE = 1 << 20;
 export type StrategyOption = 'auto' | 'kernel' | 'upload';
 
 export class UploadExecutor extends DeviceExecutor {
-  private readonly host: HostExecutor;
+  /** The host executor this one's windows and orthogonal matrices come from (its workers, its QR threads). */
+  readonly host: HostExecutor;
   private readonly kernels: KernelExecutor;
   private readonly option: 'auto' | 'upload';
   /** Set once the workers of an automatic choice could not start: the kernels do everything from then on. */
