@@ -99,6 +99,7 @@ export class HostExecutor implements ByteExecutor {
    * twin (on this thread, with no pause). Every call computes the matrix: callers that need it again keep it.
    */
   async orthogonal(plan: OrthogonalPlan, signal?: AbortSignal): Promise<Float32Array<ArrayBuffer>> {
+    if (this.closed) throw new UnsupportedError('the host executor is closed');
     const simd = await this.simd();
     if (signal?.aborted) throw new AbortedError(signal.reason);
     if (!simd) return orthogonalPlanned(plan) as Float32Array<ArrayBuffer>;

@@ -59,7 +59,7 @@ class Yielder {
   }
 }
 
-/** [from, to) cut into consecutive pieces of at most `size` (a positive multiple of `step`) from `from`. */
+/** [from, to) cut into consecutive pieces of at most `size` from `from` (a size that is a multiple of the caller's alignment keeps every inner bound aligned). */
 function pieces(from: number, to: number, size: number): [number, number][] {
   const out: [number, number][] = [];
   for (let at = from; at < to; at += size) out.push([at, Math.min(to, at + size)]);

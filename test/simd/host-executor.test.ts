@@ -122,6 +122,12 @@ describe('host windows', () => {
     closed.close();
     await expect(closed.workers()).rejects.toMatchObject({ code: 'Unsupported' });
     await expect(closed.simd()).resolves.toBeUndefined();
+    await expect(closed.orthogonal(planInitialize({ init: { kind: 'orthogonal' }, shape: [4, 4], seed: 1 }).orthogonal!)).rejects.toMatchObject({
+      code: 'Unsupported',
+    });
+    await expect(closed.windows(64).bytes([planInitialize({ init: { kind: 'normal', std: 1 }, shape: [4], seed: 1 })])).rejects.toMatchObject({
+      code: 'Unsupported',
+    });
   });
 
   it('rejects bad options and window sizes', () => {
