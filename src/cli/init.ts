@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import type { WeightInitContext } from '../gpu/context.js';
 import { initialize as initializeCpu } from '../twin/initialize.js';
 import { initModel, type InitializedModel, type ModelTensor } from '../output/init-model.js';
-import { refuseOccupiedFolder, writeCheckpoint, type WriteCheckpointResult } from '../output/checkpoint.js';
+import { prepareCheckpoint, type WriteCheckpointResult } from '../output/checkpoint.js';
 import { openCheckpointFolder } from '../output/node/checkpoint-folder.js';
 import { DEFAULT_MAX_SHARD_SIZE, parseShardSize, planCheckpoint } from '../models/checkpoint-plan.js';
+import { parsePart, partFromEnvironment, planParts, type PartIndex } from '../models/checkpoint-parts.js';
 import { assertPlanFits, planModel, type ModelPlan } from '../models/model-plan.js';
 import { gpt2, llama, resnet18, fromSafetensorsHeader, hfConfig, presetFromHfConfig, type PresetOptions } from '../models/presets.js';
 import type { InitRule } from '../models/rules.js';
@@ -18,7 +19,7 @@ import { readSafetensorsHeaderFromFile } from '../output/node/safetensors-file.j
 import { readRegularFile } from '../output/node/regular-file.js';
 import { createNodeContext } from '../node.js';
 import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
-import { InvalidParameterError } from '../errors.js';
+import { AbortedError, InvalidParameterError } from '../errors.js';
 import { storedToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
 import { VERSION } from '../version.js';
@@ -40,6 +41,7 @@ const INIT_OPTIONS = {
   strategy: { type: 'string', values: ['auto', 'kernel', 'upload'] },
   out: { type: 'string' },
   'max-shard-size': { type: 'string' },
+  part: { type: 'string' },
   verify: { type: 'flag' },
   table: { type: 'flag' },
   quiet: { type: 'flag' },
@@ -67,6 +69,11 @@ export const INIT_HELP = `  init [options]             initialize a whole model 
                              generated and written window by window (memory bounded, whatever the size)
     --max-shard-size SIZE    with --out DIR/: largest shard, as HF's max_shard_size (default 5GB = 5e9
                              bytes; 100MB, 2GiB = 2^31 bytes, ...); with --dry-run, the files it would write
+    --part K/N|auto          with --out DIR/: write only part K of N (K from 0) of the shards, for N workers
+                             sharing DIR (docs/scale.md); the part that completes the checkpoint writes the
+                             index and config.json. auto: K and N from the job runner: JOB_COMPLETION_INDEX
+                             with WEBGPU_WEIGHT_INIT_PART_COUNT (Kubernetes), SLURM_ARRAY_TASK_ID/_COUNT/_MIN/
+                             _STEP, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE, CLOUD_RUN_TASK_INDEX/_COUNT
     --verify                 compare samples of every tensor with the CPU twin
     --table                  per-tensor table on stderr: initializer, expected std, measured std
     --quiet                  no progress bar
@@ -148,8 +155,11 @@ async function isFolderTarget(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isDirectory() ?? false;
 }
 
-/** The `__metadata__` of a weight file: format, version, seed and how each of its tensors was initialized. */
-function fileMetadata(tensors: readonly ResolvedTensor[], seed: bigint): Record<string, string> {
+/**
+ * The `__metadata__` of a weight file: format, version, seed and how each of its tensors was initialized; the shards
+ * of a sharded checkpoint also carry the shard size they were cut at (so `verify` can plan the folder again).
+ */
+function fileMetadata(tensors: readonly ResolvedTensor[], seed: bigint, maxShardSize?: number): Record<string, string> {
   return {
     format: 'pt',
     'webgpu-weight-init.version': VERSION,
@@ -157,7 +167,21 @@ function fileMetadata(tensors: readonly ResolvedTensor[], seed: bigint): Record<
     'webgpu-weight-init.initializers': JSON.stringify(
       Object.fromEntries(tensors.map((t) => [t.name, { init: t.init, layout: t.layout, stream: String(t.stream), rule: t.rule }])),
     ),
+    ...(maxShardSize !== undefined ? { [MAX_SHARD_SIZE_KEY]: String(maxShardSize) } : {}),
   };
+}
+
+/** The metadata key of a sharded checkpoint's shard size. */
+export const MAX_SHARD_SIZE_KEY = 'webgpu-weight-init.max_shard_size';
+
+/** `--part`: 'K/N', or 'auto' from the job runner's variables; a bad value is one line. */
+function partOption(value: string): PartIndex {
+  try {
+    return value === 'auto' ? partFromEnvironment(process.env, "option '--part' auto") : parsePart(value, "option '--part'");
+  } catch (e) {
+    if (e instanceof InvalidParameterError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 function formatBytes(n: number): string {
@@ -366,7 +390,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   const tensors = resolveModel(spec);
   const out = opts.out;
   if (out !== undefined && (await isFolderTarget(out))) return initFolder(opts, source, tensors, seed, out);
-  if (opts.maxShardSize !== undefined) throw new UsageError(`option '--max-shard-size' needs --out DIR/ (a checkpoint folder)`);
+  for (const o of givenOptions(INIT_OPTIONS, opts, ['max-shard-size', 'part'])) throw new UsageError(`option '--${o}' needs --out DIR/ (a checkpoint folder)`);
   const placement = opts.placement ?? 'tensor';
   // The plan needs the adapter's limits only: no device, no buffer.
   const probed = await probeAdapter();
@@ -489,9 +513,18 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
   } catch (e) {
     throw new UsageError(`option '--max-shard-size': ${(e as Error).message.replace(/^max-shard-size: /, '')}`);
   }
+  const part = opts.part === undefined ? null : partOption(opts.part);
+  const plan = planCheckpoint(tensors, maxShardSize);
   if (opts.dryRun) {
     // The layout only: nothing is created, not even the folder.
-    const plan = planCheckpoint(tensors, maxShardSize);
+    const parts = part === null ? null : planParts(plan, part.count);
+    const describe = (p: NonNullable<typeof parts>[number]) => ({
+      part: p.index,
+      files: p.files.length,
+      first: p.files[0]?.name ?? null,
+      last: p.files.at(-1)?.name ?? null,
+      bytes: p.dataBytes,
+    });
     const summary = {
       dryRun: true,
       model: source.spec.name ?? null,
@@ -504,41 +537,70 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
         maxShardSize: plan.maxShardSize,
         files: plan.files.map((f) => ({ name: f.name, tensors: f.tensors.length, bytes: f.dataBytes })),
         config: source.config !== undefined,
+        ...(part !== null && parts !== null
+          ? {
+              part: { index: part.index, count: part.count, files: parts[part.index]!.files.map((f) => f.name), bytes: parts[part.index]!.dataBytes },
+              parts: parts.map(describe),
+            }
+          : {}),
       },
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return 0;
   }
   const folder = await openCheckpointFolder(out);
-  await refuseOccupiedFolder(folder);
   const quiet = opts.quiet;
+  // SIGINT, SIGTERM and SIGHUP abort the write (once: later signals wait for that abort, which removes what this run
+  // wrote, or, for a part, keeps its complete shards for the rerun and removes its temporary file).
   const controller = new AbortController();
-  const stop = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const ctx = await createNodeContext({ strategy: opts.strategy ?? 'auto' });
+  const stop = (signal: NodeJS.Signals) => {
+    if (!controller.signal.aborted) controller.abort(new Error(`interrupted (${signal})`));
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, stop);
+  let ctx: WeightInitContext | null = null;
   try {
-    const t0 = performance.now();
-    const bar = progressBar('write', quiet);
-    const written = await writeCheckpoint(ctx, tensors as readonly ModelTensor[], folder, {
+    const sharded = plan.index !== null;
+    const prepared = await prepareCheckpoint(tensors as readonly ModelTensor[], folder, {
       seed,
       maxShardSize,
       ...(source.config ? { config: source.config } : {}),
-      metadata: (inFile) => fileMetadata(inFile as readonly ResolvedTensor[], seed),
-      onProgress: (p) => bar(p.bytesDone, p.bytesTotal, `${p.file} (${p.filesDone + 1}/${p.filesTotal})`),
-      signal: controller.signal,
+      metadata: (inFile) => fileMetadata(inFile as readonly ResolvedTensor[], seed, sharded ? maxShardSize : undefined),
+      ...(part !== null ? { part } : {}),
     });
-    const summary = summaryOf(source.spec, tensors, written.totalSize, (performance.now() - t0) / 1000, seed, ctx);
+    let written: WriteCheckpointResult;
+    const t0 = performance.now();
+    try {
+      if (controller.signal.aborted) throw new AbortedError(controller.signal.reason);
+      if (prepared.needsDevice) ctx = await createNodeContext({ strategy: opts.strategy ?? 'auto' });
+      const bar = progressBar('write', quiet);
+      written = await prepared.write(ctx, {
+        onProgress: (p) => bar(p.bytesDone, p.bytesTotal, `${p.file} (${p.filesDone + 1}/${p.filesTotal})`),
+        signal: controller.signal,
+      });
+    } catch (e) {
+      await prepared.release();
+      throw e;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const summary: Record<string, unknown> = ctx
+      ? summaryOf(source.spec, tensors, written.totalSize, seconds, seed, ctx)
+      : { model: source.spec.name ?? null, tensors: tensors.length, bytes: written.totalSize, seconds: Number(seconds.toFixed(3)), seed: String(seed) };
     summary['out'] = {
       path: out,
       files: written.files.map((f) => f.name),
+      kept: written.kept,
       bytes: written.bytesWritten,
       sharded: written.sharded,
       maxShardSize: written.maxShardSize,
+      part: written.part,
+      complete: written.complete,
     };
     let code = 0;
     if (opts.verify) {
-      const v = await verify(await folderReader(out, written), tensors, seed);
+      const names = new Set(written.files.flatMap((f) => (f.name.endsWith('.safetensors') ? [f.name] : [])));
+      const mineTensors = tensors.filter((t) => names.has(plan.files.find((f) => f.tensors.some((x) => x.name === t.name))!.name));
+      const v = await verify(await folderReader(out, written), mineTensors, seed);
       summary['verified'] = {
         against: 'cpu twin',
         from: 'the written files',
@@ -552,8 +614,7 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return code;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    ctx.destroy();
+    for (const s of signals) process.off(s, stop);
+    ctx?.destroy();
   }
 }

@@ -15,6 +15,7 @@ import {
   planCheckpoint,
   type CheckpointFile,
 } from '../models/checkpoint-plan.js';
+import { parsePart, planParts, type PartIndex } from '../models/checkpoint-parts.js';
 import type { ModelTensor } from '../models/spec.js';
 import { planModel } from '../models/model-plan.js';
 import { encodeHeader, type EncodedHeader } from './safetensors/format.js';
@@ -32,6 +33,28 @@ export interface CheckpointFolder {
   remove?(name: string): void | Promise<void>;
   /** Names of the files already in the folder (optional): a previous checkpoint there is refused, not mixed in. */
   list?(): readonly string[] | Promise<readonly string[]>;
+  /**
+   * An existing file's size and its first `length` bytes (fewer when it is shorter), or null when there is none
+   * (optional): how a file already in the folder is recognized as this checkpoint's (a rerun, another part).
+   */
+  inspect?(name: string, length: number): Promise<{ readonly size: number; readonly head: Uint8Array } | null>;
+  /**
+   * Holds the folder for the checkpoint `identity` until released (optional): a writer of another checkpoint is
+   * refused while it is held; writers of the same checkpoint (parts, reruns) share it.
+   */
+  claim?(identity: string): Promise<FolderClaim>;
+  /** Throws when the folder cannot take `bytes` more bytes (optional: checked before any GPU work). */
+  reserve?(bytes: number): Promise<void>;
+  /** Removes what unfinished writers of `name` left (temporary files), once `name` is complete (optional). */
+  removeLeftovers?(name: string): Promise<void>;
+}
+
+/** A folder held for one checkpoint (CheckpointFolder.claim). */
+export interface FolderClaim {
+  /** True when this call took the folder; false when a writer of the same checkpoint held it already. */
+  readonly created: boolean;
+  /** Gives the folder up. */
+  release(): Promise<void>;
 }
 
 export interface CheckpointProgress {
@@ -65,14 +88,26 @@ export interface WriteCheckpointOptions {
    * written files are removed and the call rejects with an AbortedError.
    */
   signal?: AbortSignal;
+  /**
+   * Write only part `index` of `count` (or 'K/N'): the weight files planParts gives that part. Files of this
+   * checkpoint already in the folder are checked and kept; a failure keeps the part's completed files (a rerun skips
+   * them); the part that finds every weight file in place writes the index and config.json.
+   */
+  part?: PartIndex | string;
 }
 
 export interface WriteCheckpointResult {
-  /** Every file written, in order: weight files, the index when sharded, config.json when given. */
+  /** Every file this call wrote, in order: weight files, the index when sharded, config.json when given. */
   readonly files: readonly { readonly name: string; readonly bytes: number; readonly tensors: number }[];
+  /** Files of this checkpoint that were in the folder already, complete, and were kept. */
+  readonly kept: readonly string[];
+  /** The part written, or null for the whole checkpoint. */
+  readonly part: PartIndex | null;
+  /** True when every file of the checkpoint is in the folder (index and config.json included). */
+  readonly complete: boolean;
   /** Bytes of tensor data (the index's total_size). */
   readonly totalSize: number;
-  /** Bytes of all files. */
+  /** Bytes of the files this call wrote. */
   readonly bytesWritten: number;
   readonly sharded: boolean;
   /** The limit the shards were cut at, in bytes. */
@@ -95,7 +130,7 @@ interface PlannedFile {
  * (`model.safetensors`, or `model-0000i-of-0000n.safetensors` shards of at most `maxShardSize` bytes of data, tensors
  * whole and in the model's order), then `model.safetensors.index.json` when sharded, then `config.json` when
  * `options.config` is given. Each weight file holds exactly the bytes `initModel` + `writeSafetensors` give its
- * tensors (same header layout, same values).
+ * tensors (same header layout, same values). With `options.part`, only that part's weight files (see planParts).
  *
  * The bytes are made by `ctx`'s executor (a context's, chosen from its strategy: the kernels and a readback, or on
  * a software adapter the SIMD CPU path with no GPU round trip), or by a host executor with no device at all
@@ -104,8 +139,11 @@ interface PlannedFile {
  * Memory: two work buffers (STORAGE) and two staging buffers (MAP_READ) of `stagingBytes` on the GPU (none on the
  * host path), two chunks of at most `stagingBytes` on the host, whatever the model's size; window k + 1 is made while
  * window k is read back and written. An orthogonal tensor also needs its whole matrix in f32, computed once for all
- * the windows it spans. Everything is checked before any GPU work; a failure or an abort aborts the file being
- * written and removes the files completed before it (`folder.remove`).
+ * the windows it spans. Everything is checked before any GPU work; a failure or an abort
+ * aborts the file being written and removes the files completed before it (`folder.remove`), unless a part is
+ * written or an interrupted write of the same checkpoint is resumed: then completed files stay for the rerun.
+ * `prepareCheckpoint` + `PreparedCheckpoint.write` are the same call in two steps (everything checked and the folder
+ * held before a device is needed).
  */
 export async function writeCheckpoint(
   ctx: WeightInitContext | ByteExecutor,
@@ -113,22 +151,70 @@ export async function writeCheckpoint(
   folder: CheckpointFolder,
   options: WriteCheckpointOptions,
 ): Promise<WriteCheckpointResult> {
+  checkStagingBytes(executorOf(ctx), options.stagingBytes);
+  const prepared = await prepareCheckpoint(tensors, folder, options);
+  return prepared.write(ctx, options);
+}
+
+/** A checkpoint write checked and planned, its folder held: what is left to write, and the call that writes it. */
+export interface PreparedCheckpoint {
+  /** The part, or null for the whole checkpoint. */
+  readonly part: PartIndex | null;
+  /** The weight files (and, when they complete the checkpoint, the index and config.json) this call will write. */
+  readonly toWrite: readonly string[];
+  /** Files of this checkpoint already in the folder, complete (kept, not written again). */
+  readonly kept: readonly string[];
+  /** True when weight files are left to write (write() then needs a context or a host executor). */
+  readonly needsDevice: boolean;
+  /** Writes what is left (a context or a host executor is needed only when `needsDevice`); call it once. */
+  write(ctx: WeightInitContext | ByteExecutor | null, options?: Pick<WriteCheckpointOptions, 'stagingBytes' | 'onProgress' | 'signal'>): Promise<WriteCheckpointResult>;
+  /** Stops without writing (when the caller gives up before write()): a whole write gives the folder up. */
+  release(): Promise<void>;
+}
+
+function checkStagingBytes(executor: ByteExecutor, stagingBytes: number | undefined): number {
+  const bytes = stagingBytes ?? DEFAULT_STAGING_BYTES;
+  const maxWindow = executor.maxWindowBytes;
+  if (!Number.isSafeInteger(bytes) || bytes < 4 || bytes > maxWindow) {
+    throw new InvalidParameterError('stagingBytes', bytes, `an integer number of bytes in [4, ${maxWindow}] (the executor's largest window)`);
+  }
+  return Math.floor(bytes / 4) * 4;
+}
+
+/** A short fingerprint of everything the checkpoint's files hold (names, headers, index, config): SHA-256, hex. */
+async function checkpointIdentity(files: readonly PlannedFile[]): Promise<string> {
+  const text = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  for (const f of files) {
+    parts.push(text.encode(`${f.name}\n${f.header ? f.header.dataBytes : 0}\n`), f.header ? f.header.bytes : f.bytes!);
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', all));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Checks and plans a checkpoint write (the same checks as writeCheckpoint, all before any GPU work), holds the
+ * folder (`folder.claim`), recognizes the files of this checkpoint already there (`folder.inspect`: a rerun, other
+ * parts) and checks the room left (`folder.reserve`).
+ */
+export async function prepareCheckpoint(
+  tensors: readonly ModelTensor[],
+  folder: CheckpointFolder,
+  options: WriteCheckpointOptions,
+): Promise<PreparedCheckpoint> {
   if (folder === null || typeof folder !== 'object' || typeof folder.create !== 'function') {
     throw new InvalidParameterError('folder', folder, 'an object with create(name) returning a sink');
   }
-  const executor: ByteExecutor | null = ctx !== null && typeof ctx === 'object' && 'executor' in ctx ? ctx.executor : ctx;
-  if (executor === null || typeof executor !== 'object' || typeof executor.windows !== 'function') {
-    throw new InvalidParameterError('ctx', ctx, 'a WeightInitContext or a host executor (createHostExecutor)');
-  }
-  const stagingBytes = options.stagingBytes ?? DEFAULT_STAGING_BYTES;
-  const maxWindow = executor.maxWindowBytes;
-  if (!Number.isSafeInteger(stagingBytes) || stagingBytes < 4 || stagingBytes > maxWindow) {
-    throw new InvalidParameterError('stagingBytes', stagingBytes, `an integer number of bytes in [4, ${maxWindow}] (the executor's largest window)`);
-  }
-  const window = Math.floor(stagingBytes / 4) * 4;
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new InvalidParameterError('onProgress', options.onProgress, 'a function');
   }
+  const part = options.part === undefined ? null : parsePart(options.part, 'part');
   // Plan everything (and so validate everything) before touching the GPU.
   // The same checks as initModel's (unique names, one stream per tensor); no buffer is laid out.
   const plans = new Map<string, InitializePlan>(planModel(tensors, { seed: options.seed }).tensors.map((p) => [p.name, p.plan]));
@@ -155,76 +241,204 @@ export async function writeCheckpoint(
     }
     files.push({ name: CHECKPOINT_CONFIG_FILE, bytes: text.encode(`${json}\n`), header: null, tensors: [] });
   }
-  await refuseOccupiedFolder(folder);
+  const weightFiles = files.filter((f) => f.header !== null);
+  const mine = new Set(part === null ? weightFiles.map((f) => f.name) : planParts(plan, part.count)[part.index]!.files.map((f) => f.name));
+  const sizeOf = (f: PlannedFile) => (f.header ? f.header.bytes.length + f.header.dataBytes : f.bytes!.length);
+  /** True when the folder holds `f` complete: its size, and its header (weight files) or all its bytes. */
+  const inFolder = async (f: PlannedFile): Promise<boolean> => {
+    const expected = f.header ? f.header.bytes : f.bytes!;
+    const seen = await folder.inspect?.(f.name, expected.length);
+    return !!seen && seen.size === sizeOf(f) && seen.head.length === expected.length && seen.head.every((b, i) => b === expected[i]);
+  };
+
+  const claim = folder.claim ? await folder.claim(await checkpointIdentity(files)) : null;
+  const kept: string[] = [];
+  try {
+    const present = (folder.list ? await folder.list() : []).filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE).sort();
+    // A whole write into a folder with a checkpoint in it is refused, unless it resumes an interrupted write of this
+    // same checkpoint (the claim was held); a part shares the folder with the other parts.
+    if (part === null && claim?.created !== false) await refuseOccupiedFolder(folder);
+    const foreign: string[] = [];
+    for (const name of present) {
+      const f = files.find((x) => x.name === name);
+      if (f && (await inFolder(f))) kept.push(name);
+      else foreign.push(name);
+    }
+    if (foreign.length > 0) {
+      throw new InvalidParameterError(
+        'folder',
+        foreign.join(', '),
+        'a folder whose checkpoint files are all of this checkpoint (these are not: another seed, model, shard size or version, or damaged); remove them or pick another folder',
+      );
+    }
+    const toWrite = weightFiles.filter((f) => mine.has(f.name) && !kept.includes(f.name));
+    const rest = files.filter((f) => f.header === null && !kept.includes(f.name));
+    await folder.reserve?.([...toWrite, ...rest].reduce((n, f) => n + sizeOf(f), 0));
+    let used = false;
+    // Whoever took the folder for a whole checkpoint gives it up; a part, or a rerun of an interrupted write, leaves
+    // it held for the other parts or the next try.
+    const owner = part === null && claim?.created === true;
+    return {
+      part,
+      toWrite: toWrite.map((f) => f.name),
+      kept: [...kept],
+      needsDevice: toWrite.length > 0,
+      release: async () => {
+        if (!used && owner) await claim?.release();
+        used = true;
+      },
+      write: async (ctx, writeOptions = {}) => {
+        if (used) throw new InvalidParameterError('prepared', 'used', 'a prepared checkpoint written once');
+        used = true;
+        const executor = toWrite.length > 0 ? executorOf(ctx) : null;
+        const window = executor ? checkStagingBytes(executor, writeOptions.stagingBytes) : 4;
+        return writeFiles({ executor, folder, plan, plans, files, toWrite, rest, kept, part, claim, window, sizeOf, inFolder, options: writeOptions });
+      },
+    };
+  } catch (e) {
+    if (claim?.created) await claim.release().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The executor that makes the bytes: a context's, or a host executor given as it is. */
+function executorOf(ctx: WeightInitContext | ByteExecutor | null): ByteExecutor {
+  const executor: ByteExecutor | null = ctx !== null && typeof ctx === 'object' && 'executor' in ctx ? ctx.executor : ctx;
+  if (executor === null || typeof executor !== 'object' || typeof executor.windows !== 'function') {
+    throw new InvalidParameterError('ctx', ctx, 'a WeightInitContext or a host executor (createHostExecutor)');
+  }
+  return executor;
+}
+
+interface WriteFilesInput {
+  readonly executor: ByteExecutor | null;
+  readonly folder: CheckpointFolder;
+  readonly plan: ReturnType<typeof planCheckpoint<ModelTensor>>;
+  readonly plans: ReadonlyMap<string, InitializePlan>;
+  readonly files: readonly PlannedFile[];
+  readonly toWrite: readonly PlannedFile[];
+  readonly rest: readonly PlannedFile[];
+  readonly kept: readonly string[];
+  readonly part: PartIndex | null;
+  readonly claim: FolderClaim | null;
+  readonly window: number;
+  readonly sizeOf: (f: PlannedFile) => number;
+  readonly inFolder: (f: PlannedFile) => Promise<boolean>;
+  readonly options: Pick<WriteCheckpointOptions, 'onProgress' | 'signal'>;
+}
+
+async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult> {
+  const { executor, folder, plan, plans, files, toWrite, rest, kept, part, claim, window, sizeOf, inFolder, options } = input;
+  // Whoever started this checkpoint in this folder undoes it on failure; a part, or a rerun of an interrupted
+  // write, keeps its completed files for the next try.
+  const owner = part === null && claim?.created !== false;
   const signal = options.signal;
   const abortIfNeeded = () => {
     if (signal?.aborted) throw new AbortedError(signal.reason);
   };
-  abortIfNeeded();
-
-  const sizes = files.map((f) => (f.header ? f.header.bytes.length + f.header.dataBytes : f.bytes!.length));
-  const bytesTotal = sizes.reduce((a, b) => a + b, 0);
+  const written: PlannedFile[] = [];
+  let bytesTotal = [...toWrite, ...rest].reduce((n, f) => n + sizeOf(f), 0);
   let bytesDone = 0;
   let windows = 0;
-  const completed: string[] = [];
-  const pipeline = new WindowPipeline(executor, window);
-  try {
-    for (const [i, f] of files.entries()) {
+  const pipeline = executor ? new WindowPipeline(executor, window) : null;
+  /** Writes one file through its sink (the folder's: a temporary name renamed into place when complete). */
+  const writeFile = async (f: PlannedFile, i: number, count: number): Promise<void> => {
+    abortIfNeeded();
+    const sink = await folder.create(f.name);
+    const writer = sequentialWriter(sink, (n) => {
+      bytesDone += n;
+      options.onProgress?.({ bytesDone, bytesTotal, file: f.name, filesDone: i, filesTotal: count });
+    });
+    try {
+      if (f.header) {
+        await writer.write(f.header.bytes);
+        windows += await pipeline!.run(
+          planWindows(
+            f.header.order.map((n) => plans.get(n)!),
+            window,
+          ),
+          writer.write,
+          abortIfNeeded,
+          signal,
+        );
+      } else {
+        await writer.write(f.bytes!);
+      }
+      await writer.settle();
       abortIfNeeded();
-      const sink = await folder.create(f.name);
-      const writer = sequentialWriter(sink, (n) => {
-        bytesDone += n;
-        options.onProgress?.({ bytesDone, bytesTotal, file: f.name, filesDone: i, filesTotal: files.length });
-      });
+    } catch (e) {
+      await writer.settle().catch(() => {});
       try {
-        if (f.header) {
-          await writer.write(f.header.bytes);
-          windows += await pipeline.run(
-            planWindows(
-              f.header.order.map((n) => plans.get(n)!),
-              window,
-            ),
-            writer.write,
-            abortIfNeeded,
-            signal,
-          );
-        } else {
-          await writer.write(f.bytes!);
-        }
-        await writer.settle();
-        abortIfNeeded();
-        await sink.close?.();
-      } catch (e) {
-        await writer.settle().catch(() => {});
-        try {
-          await sink.abort?.(e);
-        } catch {
-          // the first error is the one to report
-        }
-        throw e;
-      }
-      completed.push(f.name);
-    }
-  } catch (e) {
-    for (const name of completed.reverse()) {
-      try {
-        await folder.remove?.(name);
+        await sink.abort?.(e);
       } catch {
-        // keep removing the others; the first error is the one to report
+        // the first error is the one to report
       }
+      throw e;
+    }
+    try {
+      await sink.close?.();
+    } catch (e) {
+      // Another writer of this checkpoint (the same part given twice) completed this file and removed this
+      // writer's temporary file: the file is in place all the same.
+      if (!(await inFolder(f).catch(() => false))) throw e;
+    }
+    await folder.removeLeftovers?.(f.name);
+  };
+  try {
+    const count = toWrite.length + rest.length;
+    for (const [i, f] of toWrite.entries()) {
+      await writeFile(f, i, count);
+      written.push(f);
+    }
+    for (const name of kept) await folder.removeLeftovers?.(name);
+    // The index and config.json complete the checkpoint: written once every weight file is in place (a part checks
+    // the other parts' files), so that a loader never finds an index whose shards are missing.
+    let complete = part === null;
+    if (!complete) {
+      complete = true;
+      for (const f of files) {
+        if (f.header && !kept.includes(f.name) && !written.includes(f) && !(await inFolder(f))) {
+          complete = false;
+          break;
+        }
+      }
+    }
+    if (complete) {
+      for (const [i, f] of rest.entries()) {
+        if (part !== null && (await inFolder(f))) continue; // another part finished first
+        await writeFile(f, toWrite.length + i, count);
+        written.push(f);
+      }
+      await claim?.release();
+    } else {
+      bytesTotal = bytesDone;
+    }
+    return {
+      files: written.map((f) => ({ name: f.name, bytes: sizeOf(f), tensors: f.tensors.length })),
+      kept: [...kept],
+      part,
+      complete,
+      totalSize: plan.totalSize,
+      bytesWritten: written.reduce((n, f) => n + sizeOf(f), 0),
+      sharded: plan.index !== null,
+      maxShardSize: plan.maxShardSize,
+      windows,
+    };
+  } catch (e) {
+    if (owner) {
+      for (const f of written.reverse()) {
+        try {
+          await folder.remove?.(f.name);
+        } catch {
+          // keep removing the others; the first error is the one to report
+        }
+      }
+      await claim?.release().catch(() => undefined);
     }
     throw e;
   } finally {
-    pipeline.destroy();
+    pipeline?.destroy();
   }
-  return {
-    files: files.map((f, i) => ({ name: f.name, bytes: sizes[i]!, tensors: f.tensors.length })),
-    totalSize: plan.totalSize,
-    bytesWritten: bytesTotal,
-    sharded: plan.index !== null,
-    maxShardSize: plan.maxShardSize,
-    windows,
-  };
 }
 
 /**

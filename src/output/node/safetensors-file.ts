@@ -11,8 +11,8 @@ import type { SafetensorsSink } from '../safetensors/sinks.js';
 
 export interface FileSinkOptions {
   /**
-   * Write to `${path}.partial-<pid>-<random>` and rename it to `path` on close, removing it on abort, so
-   * that `path` never holds a partial file (default true). With false, `path` is written in place and
+   * Write to `${path}.partial-<pid>-<random>`, sync it and rename it to `path` on close, removing it on abort,
+   * so that `path` never holds a partial file (default true). With false, `path` is written in place and
    * left as it is on abort. Either way `path` must be absent or a regular file (a folder, FIFO, device, socket
    * or symbolic link is a FileAccessError, and is left as it is).
    */
@@ -47,6 +47,8 @@ export function fileSink(path: string, options: FileSinkOptions = {}): FileSink 
     },
     async close() {
       const h = await get();
+      // On disk before it gets its name: a crash after the rename never leaves a named file with missing bytes.
+      if (atomic) await h.sync();
       await h.close();
       handle = undefined;
       if (atomic) {
