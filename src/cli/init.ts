@@ -8,7 +8,7 @@ import { initModel, type InitializedModel, type ModelTensor } from '../output/in
 import { prepareCheckpoint, type WriteCheckpointResult } from '../output/checkpoint.js';
 import { openCheckpointFolder } from '../output/node/checkpoint-folder.js';
 import { DEFAULT_MAX_SHARD_SIZE, parseShardSize, planCheckpoint } from '../models/checkpoint-plan.js';
-import { parsePart, partFromEnvironment, planParts, type PartIndex } from '../models/checkpoint-parts.js';
+import { CHECKPOINT_LAYOUT_KEY, encodeCheckpointLayout, parsePart, partFromEnvironment, planParts, type PartIndex } from '../models/checkpoint-parts.js';
 import { assertPlanFits, planModel, type ModelPlan } from '../models/model-plan.js';
 import { gpt2, llama, resnet18, fromSafetensorsHeader, hfConfig, presetFromHfConfig, type PresetOptions } from '../models/presets.js';
 import type { InitRule } from '../models/rules.js';
@@ -157,9 +157,9 @@ async function isFolderTarget(path: string): Promise<boolean> {
 
 /**
  * The `__metadata__` of a weight file: format, version, seed and how each of its tensors was initialized; the shards
- * of a sharded checkpoint also carry the shard size they were cut at (so `verify` can plan the folder again).
+ * of a sharded checkpoint also carry its layout (CHECKPOINT_LAYOUT_KEY: what `verify` plans the folder from).
  */
-function fileMetadata(tensors: readonly ResolvedTensor[], seed: bigint, maxShardSize?: number): Record<string, string> {
+function fileMetadata(tensors: readonly ResolvedTensor[], seed: bigint, layout?: string): Record<string, string> {
   return {
     format: 'pt',
     'webgpu-weight-init.version': VERSION,
@@ -167,12 +167,9 @@ function fileMetadata(tensors: readonly ResolvedTensor[], seed: bigint, maxShard
     'webgpu-weight-init.initializers': JSON.stringify(
       Object.fromEntries(tensors.map((t) => [t.name, { init: t.init, layout: t.layout, stream: String(t.stream), rule: t.rule }])),
     ),
-    ...(maxShardSize !== undefined ? { [MAX_SHARD_SIZE_KEY]: String(maxShardSize) } : {}),
+    ...(layout !== undefined ? { [CHECKPOINT_LAYOUT_KEY]: layout } : {}),
   };
 }
-
-/** The metadata key of a sharded checkpoint's shard size. */
-export const MAX_SHARD_SIZE_KEY = 'webgpu-weight-init.max_shard_size';
 
 /** `--part`: 'K/N', or 'auto' from the job runner's variables; a bad value is one line. */
 function partOption(value: string): PartIndex {
@@ -560,12 +557,12 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
   for (const s of signals) process.on(s, stop);
   let ctx: WeightInitContext | null = null;
   try {
-    const sharded = plan.index !== null;
+    const layout = plan.index !== null ? encodeCheckpointLayout(plan) : undefined;
     const prepared = await prepareCheckpoint(tensors as readonly ModelTensor[], folder, {
       seed,
       maxShardSize,
       ...(source.config ? { config: source.config } : {}),
-      metadata: (inFile) => fileMetadata(inFile as readonly ResolvedTensor[], seed, sharded ? maxShardSize : undefined),
+      metadata: (inFile) => fileMetadata(inFile as readonly ResolvedTensor[], seed, layout),
       ...(part !== null ? { part } : {}),
     });
     let written: WriteCheckpointResult;

@@ -16,6 +16,7 @@ import { SCHEMES } from '../init/presets.js';
 import { givenOptions, HelpRequested, parseCount, parseNumber, parseOptions, UsageError, type OptionSpec, type ParsedOptions } from './args.js';
 import { initCommand, INIT_HELP } from './init.js';
 import { BENCH_HELP, benchCommand } from './bench.js';
+import { VERIFY_HELP, verifyCommand } from './verify.js';
 import { compactAdapter, type CompactAdapter } from './adapter.js';
 import { providePrivateRuntimeDir } from './driver-environment.js';
 
@@ -50,7 +51,7 @@ const HELP = `usage: webgpu-weight-init <command> [options]    (<command> --help
 
 commands:
 ${INFO_HELP}${SAMPLE_HELP}${INIT_HELP}
-  bench [options]            time generation on this adapter against a store kernel, TF.js and the CPU twin
+${VERIFY_HELP}  bench [options]            time generation on this adapter against a store kernel, TF.js and the CPU twin
   help                       this text
 `;
 
@@ -59,6 +60,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   info: `usage: webgpu-weight-init info\n\n${INFO_HELP}`,
   sample: `usage: webgpu-weight-init sample [options]\n\n${SAMPLE_HELP}`,
   init: `usage: webgpu-weight-init init [options]\n\n${INIT_HELP}\n`,
+  verify: `usage: webgpu-weight-init verify DIR/ [options]\n\n${VERIFY_HELP}`,
   bench: BENCH_HELP,
 };
 
@@ -347,6 +349,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await initCommand(rest);
       case 'bench':
         return await benchCommand(rest);
+      case 'verify':
+        return await verifyCommand(rest);
       case 'help':
       case '--help':
       case '-h':

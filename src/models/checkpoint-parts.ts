@@ -147,15 +147,58 @@ export function partFromEnvironment(env: Readonly<Record<string, string | undefi
  * empty. The index and config.json belong to no part (whichever part finds the last weight file in place writes them).
  */
 export function planParts<T extends CheckpointEntry>(plan: CheckpointPlan<T>, count: number): readonly CheckpointPart<T>[] {
-  const { count: n } = checkPart('count', count, 0, count);
-  const total = BigInt(plan.files.reduce((s, f) => s + f.dataBytes, 0));
-  const files: CheckpointFile<T>[][] = Array.from({ length: n }, () => []);
-  let before = 0n;
-  for (const f of plan.files) {
-    const bytes = BigInt(f.dataBytes);
-    const k = total === 0n ? 0 : Number(((2n * before + bytes) * BigInt(n)) / (2n * total));
-    files[Math.min(k, n - 1)]!.push(f);
-    before += bytes;
-  }
+  const owner = partOfFiles(
+    plan.files.map((f) => f.dataBytes),
+    count,
+  );
+  const files: CheckpointFile<T>[][] = Array.from({ length: count }, () => []);
+  plan.files.forEach((f, i) => files[owner[i]!]!.push(f));
   return files.map((fs, index) => Object.freeze({ index, files: fs, dataBytes: fs.reduce((s, f) => s + f.dataBytes, 0) }));
+}
+
+/** The part (of `count`) of each file, from the files' bytes of data in order: planParts' split. */
+export function partOfFiles(dataBytes: readonly number[], count: number): number[] {
+  const { count: n } = checkPart('count', count, 0, count);
+  const total = dataBytes.reduce((s, b) => s + BigInt(b), 0n);
+  let before = 0n;
+  return dataBytes.map((b) => {
+    const bytes = BigInt(b);
+    const k = total === 0n ? 0 : Number(((2n * before + bytes) * BigInt(n)) / (2n * total));
+    before += bytes;
+    return Math.min(k, n - 1);
+  });
+}
+
+/**
+ * The `__metadata__` key under which each shard of a sharded checkpoint written by the CLI records the layout: the
+ * shard size it was cut at and every file's bytes of data, so that any one shard tells `verify` what the folder
+ * should hold and which part owns each file, before the index exists.
+ */
+export const CHECKPOINT_LAYOUT_KEY = 'webgpu-weight-init.checkpoint';
+
+/** What CHECKPOINT_LAYOUT_KEY holds. */
+export interface CheckpointLayout {
+  readonly maxShardSize: number;
+  /** Bytes of tensor data of each weight file, in order. */
+  readonly files: readonly number[];
+}
+
+/** CHECKPOINT_LAYOUT_KEY's value for a plan: `{"max_shard_size":…,"files":[…]}`. */
+export function encodeCheckpointLayout(plan: CheckpointPlan): string {
+  return JSON.stringify({ max_shard_size: plan.maxShardSize, files: plan.files.map((f) => f.dataBytes) });
+}
+
+/** CHECKPOINT_LAYOUT_KEY's value read back, or null when it is not one. */
+export function decodeCheckpointLayout(text: string | undefined): CheckpointLayout | null {
+  if (text === undefined) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const o = v as { max_shard_size?: unknown; files?: unknown };
+  const isSize = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  if (v === null || typeof v !== 'object' || !isSize(o.max_shard_size) || !Array.isArray(o.files) || !o.files.every(isSize)) return null;
+  return { maxShardSize: o.max_shard_size, files: o.files as number[] };
 }

@@ -215,6 +215,9 @@ export async function prepareCheckpoint(
     throw new InvalidParameterError('onProgress', options.onProgress, 'a function');
   }
   const part = options.part === undefined ? null : parsePart(options.part, 'part');
+  if (part !== null && (typeof folder.list !== 'function' || typeof folder.inspect !== 'function')) {
+    throw new InvalidParameterError('folder', folder, 'a folder with list() and inspect(), to find the other parts’ files (needed with part)');
+  }
   // Plan everything (and so validate everything) before touching the GPU.
   // The same checks as initModel's (unique names, one stream per tensor); no buffer is laid out.
   const plans = new Map<string, InitializePlan>(planModel(tensors, { seed: options.seed }).tensors.map((p) => [p.name, p.plan]));
@@ -409,6 +412,9 @@ async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult
         await writeFile(f, toWrite.length + i, count);
         written.push(f);
       }
+      // Temporary files of any writer of this checkpoint are garbage now (a duplicate still writing finds the file
+      // in place when its rename fails).
+      for (const f of files) await folder.removeLeftovers?.(f.name);
       await claim?.release();
     } else {
       bytesTotal = bytesDone;
