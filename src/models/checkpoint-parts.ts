@@ -152,7 +152,7 @@ export function planParts<T extends CheckpointEntry>(plan: CheckpointPlan<T>, co
     count,
   );
   const files: CheckpointFile<T>[][] = Array.from({ length: count }, () => []);
-  plan.files.forEach((f, i) => files[owner[i]!]!.push(f));
+  for (const [i, f] of plan.files.entries()) files[owner[i]!]!.push(f);
   return files.map((fs, index) => Object.freeze({ index, files: fs, dataBytes: fs.reduce((s, f) => s + f.dataBytes, 0) }));
 }
 
