@@ -169,7 +169,14 @@ export async function verifyCheckpointFolder(path: string, options: VerifyCheckp
     try {
       header = await readHeaderOf(file);
     } catch (e) {
-      reports.set(name, { name, status: size < 8 ? 'truncated' : 'bad header', bytes: size, expectedBytes: null, tensors: 0, problem: (e as Error).message });
+      reports.set(name, {
+        name,
+        status: (e as Error).name === 'Truncated' ? 'truncated' : 'bad header',
+        bytes: size,
+        expectedBytes: null,
+        tensors: 0,
+        problem: (e as Error).message,
+      });
       continue;
     }
     const want = header.dataOffset + header.dataBytes;
@@ -409,7 +416,7 @@ function recipesOf(header: ParsedSafetensorsHeader): { map: Map<string, TensorRe
 async function readHeaderOf(file: string): Promise<ParsedSafetensorsHeader> {
   const { handle, size } = await openRegularFile('file', file);
   try {
-    const ended = () => new Error(`the file ends within its header (${size} bytes)`);
+    const ended = () => Object.assign(new Error(`the file ends within its header (${size} bytes)`), { name: 'Truncated' });
     const prefix = await readExactly(handle, 0, Math.min(8, size), ended);
     const n = safetensorsHeaderSize(prefix);
     const bytes = new Uint8Array(8 + n);
