@@ -257,4 +257,65 @@ describe('writeCheckpoint', () => {
       parameter: 'tensors[1].stream',
     });
   });
+  it('parts: N writers of K/N (in any order, one part twice at once) give the whole write, byte for byte; the last one writes index and config', async () => {
+    const tensors = model();
+    const options = { seed: SEED, maxShardSize: '40KB', stagingBytes: 8192, config: hfConfig('gpt2', GPT2_CONFIG), metadata: metadataOf };
+    const whole = join(dir, 'parts-whole');
+    await writeCheckpoint(ctx, tensors, await openCheckpointFolder(whole), options);
+    const files = (await readdir(whole)).sort();
+    for (const n of [2, 3]) {
+      const out = join(dir, `parts-${n}`);
+      const order = Array.from({ length: n }, (_, k) => n - 1 - k); // the last part first
+      const results = [];
+      for (const k of order) results.push(await writeCheckpoint(ctx, tensors, await openCheckpointFolder(out), { ...options, part: `${k}/${n}` }));
+      expect(results.map((r) => r.complete)).toEqual(order.map((_, i) => i === n - 1));
+      expect(results.at(-1)!.files.map((f) => f.name)).toContain('model.safetensors.index.json');
+      expect((await readdir(out)).sort()).toEqual(files);
+      for (const f of files) expect((await readFile(join(out, f))).equals(await readFile(join(whole, f))), `${n} parts: ${f}`).toBe(true);
+    }
+    // Part 0 of 2 given to two writers at once, then part 1: the same folder; a rerun of a finished part keeps its files.
+    const twice = join(dir, 'parts-twice');
+    const both = await Promise.all([0, 0].map(async () => writeCheckpoint(ctx, tensors, await openCheckpointFolder(twice), { ...options, part: '0/2' })));
+    expect(both.map((r) => r.complete)).toEqual([false, false]);
+    const last = await writeCheckpoint(ctx, tensors, await openCheckpointFolder(twice), { ...options, part: { index: 1, count: 2 } });
+    expect(last.complete).toBe(true);
+    const again = await writeCheckpoint(ctx, tensors, await openCheckpointFolder(twice), { ...options, part: '0/2' });
+    expect(again.files).toEqual([]);
+    expect(again.kept.length).toBeGreaterThan(0);
+    expect((await readdir(twice)).sort()).toEqual(files);
+    for (const f of files) expect((await readFile(join(twice, f))).equals(await readFile(join(whole, f))), f).toBe(true);
+  });
+
+  it('a failed part keeps its completed shards (no lock removed, no other file touched); its rerun writes only the rest', async () => {
+    const tensors = model();
+    const options = { seed: SEED, maxShardSize: '40KB', stagingBytes: 8192, metadata: metadataOf };
+    const out = join(dir, 'part-failed');
+    const real = await openCheckpointFolder(out);
+    let created = 0;
+    const failing: CheckpointFolder = {
+      ...real,
+      create(name) {
+        created++;
+        if (created === 2) return { write: () => Promise.reject(new Error('disk full')) };
+        return real.create(name);
+      },
+    };
+    await expect(writeCheckpoint(ctx, tensors, failing, { ...options, part: '0/2' })).rejects.toThrow('disk full');
+    const left = (await readdir(out)).sort();
+    expect(left.filter((f) => f.startsWith('model-'))).toHaveLength(1);
+    expect(left).toContain('.webgpu-weight-init.lock');
+    const rerun = await writeCheckpoint(ctx, tensors, await openCheckpointFolder(out), { ...options, part: '0/2' });
+    expect(rerun.kept).toEqual(left.filter((f) => f.startsWith('model-')));
+    expect(rerun.files.length).toBeGreaterThan(0);
+  });
+
+  it('a part into a folder without list() and inspect() is refused, and so is a bad part', async () => {
+    const folder: CheckpointFolder = { create: () => memorySink() };
+    await expect(writeCheckpoint(ctx, model(), folder, { seed: SEED, part: '0/2' })).rejects.toThrow(/folder: .*list\(\) and inspect\(\)/);
+    for (const part of ['0/0', '3/2', '-1/4', '1/1e30', 'text']) {
+      await expect(writeCheckpoint(ctx, model(), await openCheckpointFolder(join(dir, 'bad-part')), { seed: SEED, part })).rejects.toThrow(
+        InvalidParameterError,
+      );
+    }
+  });
 });

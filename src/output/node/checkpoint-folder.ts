@@ -32,13 +32,20 @@ export async function openCheckpointFolder(path: string): Promise<CheckpointFold
     throw new FileAccessError('folder', path, `is ${describeFileType(existing)}`, 'a folder (or a path that does not exist yet)');
   let createdDir = false;
   if (!existing) {
-    // The folder alone first: a recursive mkdir on a read-only file system reports ENOENT rather than EROFS.
-    await mkdir(path)
-      .catch((e: unknown) => ((e as NodeJS.ErrnoException).code === 'ENOENT' ? mkdir(path, { recursive: true }) : Promise.reject(e)))
-      .catch((e: unknown) => {
+    // The folder alone first: a recursive mkdir on a read-only file system reports ENOENT rather than EROFS. Other
+    // writers (the parts of one checkpoint) may create it at the same moment: then it is theirs.
+    createdDir = await mkdir(path)
+      .then(
+        () => true,
+        async (e: unknown) => {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          return (await mkdir(path, { recursive: true })) !== undefined; // undefined: it exists by now
+        },
+      )
+      .catch(async (e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(path).catch(() => null))?.isDirectory()) return false;
         throw fail(path, 'cannot be created', e);
       });
-    createdDir = true;
   }
   const lockPath = join(path, CHECKPOINT_LOCK_FILE);
   const releaseLock = async (identity: string) => {
