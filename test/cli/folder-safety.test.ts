@@ -15,7 +15,7 @@ import { collect, expectOneLine, expectSameFolder, runCli, startCli, until } fro
 let dir: string;
 /** About 1.2 MB of bf16 in 6 shards of 200 KB. */
 let small: string;
-/** About 23 MB of bf16 in 1 MB shards: long enough to interrupt between shards. */
+/** About 13 MB of bf16 in 512 KB shards: long enough to interrupt between shards. */
 let medium: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'wwi-folder-safety-'));
@@ -35,7 +35,7 @@ beforeAll(() => {
   medium = join(dir, 'medium.json');
   writeFileSync(
     medium,
-    JSON.stringify({ model_type: 'llama', hidden_size: 256, intermediate_size: 688, num_hidden_layers: 12, num_attention_heads: 4, vocab_size: 4000 }),
+    JSON.stringify({ model_type: 'llama', hidden_size: 256, intermediate_size: 688, num_hidden_layers: 6, num_attention_heads: 4, vocab_size: 4000 }),
   );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -151,7 +151,7 @@ describe('signals while writing: the folder is cleaned up and a rerun succeeds',
   /** Starts a write of the medium model and resolves once two shards are complete and a third is being written. */
   async function interruptedWrite(name: string, interrupt: (child: ReturnType<typeof startCli>) => Promise<void>) {
     const out = join(dir, name);
-    const args = ['init', '--config', medium, '--dtype', 'bf16', '--seed', '5', '--out', `${out}/`, '--max-shard-size', '1MB', '--quiet'];
+    const args = ['init', '--config', medium, '--dtype', 'bf16', '--seed', '5', '--out', `${out}/`, '--max-shard-size', '512KB', '--quiet'];
     const child = startCli(args);
     const done = collect(child);
     await until(
