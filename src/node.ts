@@ -8,7 +8,9 @@ import { createContext, type ContextOptions, type WeightInitContext } from './gp
 export * from './index.js';
 export { fileSink, writeSafetensorsFile, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from './output/node/safetensors-file.js';
 export type { FileSink, FileSinkOptions } from './output/node/safetensors-file.js';
-export { openCheckpointFolder } from './output/node/checkpoint-folder.js';
+export { openCheckpointFolder, CHECKPOINT_LOCK_FILE } from './output/node/checkpoint-folder.js';
+export { verifyCheckpointFolder, VERIFY_EXIT_CODES } from './output/node/checkpoint-verify.js';
+export type { VerifyCheckpointOptions, VerifyCheckpointReport, VerifyFileReport, VerifyFileStatus } from './output/node/checkpoint-verify.js';
 
 /** Where Debian's, Ubuntu's and Google's Chromium packages put the SwiftShader Vulkan ICD manifest. */
 export const SWIFTSHADER_ICD_CANDIDATES = [

@@ -48,7 +48,18 @@ export {
   encodeCheckpointIndex,
 } from './checkpoint-plan.js';
 export type { CheckpointEntry, CheckpointFile, CheckpointPlan } from './checkpoint-plan.js';
-export { MAX_PARTS, PART_COUNT_VARIABLE, PART_RUNNERS, parsePart, partFromEnvironment, planParts } from './checkpoint-parts.js';
-export type { CheckpointPart, PartFromEnvironment, PartIndex } from './checkpoint-parts.js';
+export {
+  MAX_PARTS,
+  PART_COUNT_VARIABLE,
+  PART_RUNNERS,
+  parsePart,
+  partFromEnvironment,
+  planParts,
+  partOfFiles,
+  CHECKPOINT_LAYOUT_KEY,
+  encodeCheckpointLayout,
+  decodeCheckpointLayout,
+} from './checkpoint-parts.js';
+export type { CheckpointPart, CheckpointLayout, PartFromEnvironment, PartIndex } from './checkpoint-parts.js';
 export { shardLayout } from './shard-layout.js';
 export type { Shard, Segment, ShardLayout } from './shard-layout.js';

@@ -2,8 +2,16 @@
 // checkpoint folders, and the hand-off to inference engines. Node's file helpers are exported by src/node.ts.
 export { initModel } from './init-model.js';
 export type { ModelProgress, InitModelOptions, InitializedTensor, InitializedModel } from './init-model.js';
-export { writeCheckpoint, directoryHandleFolder, refuseOccupiedFolder, CHECKPOINT_CONFIG_FILE } from './checkpoint.js';
-export type { CheckpointFolder, CheckpointProgress, WriteCheckpointOptions, WriteCheckpointResult, DirectoryHandleLike } from './checkpoint.js';
+export { writeCheckpoint, prepareCheckpoint, directoryHandleFolder, refuseOccupiedFolder, CHECKPOINT_CONFIG_FILE } from './checkpoint.js';
+export type {
+  CheckpointFolder,
+  CheckpointProgress,
+  FolderClaim,
+  PreparedCheckpoint,
+  WriteCheckpointOptions,
+  WriteCheckpointResult,
+  DirectoryHandleLike,
+} from './checkpoint.js';
 export { initShard, initShardCpu } from './shard.js';
 export {
   SAFETENSORS_DTYPE_BITS,
