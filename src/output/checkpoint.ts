@@ -160,7 +160,7 @@ export async function writeCheckpoint(
 export interface PreparedCheckpoint {
   /** The part, or null for the whole checkpoint. */
   readonly part: PartIndex | null;
-  /** The weight files (and, when they complete the checkpoint, the index and config.json) this call will write. */
+  /** The weight files this call will write (then the index and config.json, if they complete the checkpoint). */
   readonly toWrite: readonly string[];
   /** Files of this checkpoint already in the folder, complete (kept, not written again). */
   readonly kept: readonly string[];
@@ -340,7 +340,7 @@ async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult
     if (signal?.aborted) throw new AbortedError(signal.reason);
   };
   const written: PlannedFile[] = [];
-  let bytesTotal = [...toWrite, ...rest].reduce((n, f) => n + sizeOf(f), 0);
+  const bytesTotal = [...toWrite, ...rest].reduce((n, f) => n + sizeOf(f), 0);
   let bytesDone = 0;
   let windows = 0;
   const pipeline = executor ? new WindowPipeline(executor, window) : null;
@@ -394,17 +394,17 @@ async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult
       written.push(f);
     }
     for (const name of kept) await folder.removeLeftovers?.(name);
-    // The index and config.json complete the checkpoint: written once every weight file is in place (a part checks
-    // the other parts' files), so that a loader never finds an index whose shards are missing.
-    let complete = part === null;
-    if (!complete) {
-      complete = true;
-      for (const f of files) {
-        if (f.header && !kept.includes(f.name) && !written.includes(f) && !(await inFolder(f))) {
-          complete = false;
-          break;
-        }
-      }
+    // The index and config.json complete the checkpoint: written once every weight file is in place (the other
+    // parts' files, and those kept, checked again), so that a loader never finds an index whose shards are missing.
+    const missing: string[] = [];
+    for (const f of files) if (f.header && !written.includes(f) && !(await inFolder(f))) missing.push(f.name);
+    const complete = missing.length === 0;
+    if (!complete && part === null) {
+      throw new InvalidParameterError(
+        'folder',
+        missing.join(', '),
+        'the files this write kept still in place (another writer removed them meanwhile): run it again',
+      );
     }
     if (complete) {
       for (const [i, f] of rest.entries()) {
@@ -416,8 +416,6 @@ async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult
       // in place when its rename fails).
       for (const f of files) await folder.removeLeftovers?.(f.name);
       await claim?.release();
-    } else {
-      bytesTotal = bytesDone;
     }
     return {
       files: written.map((f) => ({ name: f.name, bytes: sizeOf(f), tensors: f.tensors.length })),

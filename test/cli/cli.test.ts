@@ -393,6 +393,17 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
     [LLAMA, ['--max-shard-size', '1GB'], /option '--max-shard-size' needs --out DIR\//],
     [LLAMA, ['--table', '--out', 'DIR/'], /option '--table' does not apply to --out DIR\//],
     [LLAMA, ['--max-memory', '1G', '--out', 'DIR/'], /option '--max-memory' does not apply to --out DIR\//],
+    [LLAMA, ['--part', '0/0', '--out', 'DIR/'], /option '--part': got "0\/0"; expected K\/N with whole numbers 0 ≤ K < N ≤ 100000/],
+    [LLAMA, ['--part', '3/2', '--out', 'DIR/'], /option '--part': got "3\/2"/],
+    [LLAMA, ['--part', '-1/4', '--out', 'DIR/'], /option '--part': got "-1\/4"/],
+    [LLAMA, ['--part', '1/1e30', '--out', 'DIR/'], /option '--part': got "1\/1e30"/],
+    [LLAMA, ['--part', 'text', '--out', 'DIR/'], /option '--part': got "text"/],
+    [
+      LLAMA,
+      ['--part', 'auto', '--out', 'DIR/'],
+      /option '--part' auto: got "auto"; expected one of the job runners' index variables to be set: JOB_COMPLETION_INDEX/,
+    ],
+    [LLAMA, ['--part', '0/2'], /option '--part' needs --out DIR\//],
   ])('config %j with %j fails with a one-line message before any device work', async (config, extra, message) => {
     await inTempDir(async (dir) => {
       await writeFile(join(dir, 'c.json'), JSON.stringify(config));
