@@ -167,7 +167,10 @@ export interface PreparedCheckpoint {
   /** True when weight files are left to write (write() then needs a context or a host executor). */
   readonly needsDevice: boolean;
   /** Writes what is left (a context or a host executor is needed only when `needsDevice`); call it once. */
-  write(ctx: WeightInitContext | ByteExecutor | null, options?: Pick<WriteCheckpointOptions, 'stagingBytes' | 'onProgress' | 'signal'>): Promise<WriteCheckpointResult>;
+  write(
+    ctx: WeightInitContext | ByteExecutor | null,
+    options?: Pick<WriteCheckpointOptions, 'stagingBytes' | 'onProgress' | 'signal'>,
+  ): Promise<WriteCheckpointResult>;
   /** Stops without writing (when the caller gives up before write()): a whole write gives the folder up. */
   release(): Promise<void>;
 }
