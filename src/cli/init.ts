@@ -495,9 +495,10 @@ async function initOnDevice(
 }
 
 /**
- * `init --out DIR/`: the model generated and written window by window into a Hugging Face checkpoint folder. Options
- * and the folder are checked before the device is created; SIGINT and SIGTERM abort the write, which removes the
- * files written so far.
+ * `init --out DIR/`: the model generated and written window by window into a Hugging Face checkpoint folder (all of
+ * it, or `--part K/N` of it). Options, the folder (writable, held by the lock file, room for the bytes left) and the
+ * files of this checkpoint already there are checked before the device is created; SIGINT, SIGTERM and SIGHUP abort
+ * the write, which removes the files written so far (a part keeps its complete shards for its rerun).
  */
 async function initFolder(opts: InitOptions, source: ModelSource, tensors: readonly ResolvedTensor[], seed: bigint, out: string): Promise<number> {
   for (const o of givenOptions(INIT_OPTIONS, opts, ['table', 'placement', 'max-memory'])) {
