@@ -1,6 +1,6 @@
-// Entry points that fill a range of a conceptual tensor. Composed after philox.wgsl, transforms.wgsl,
-// normal.wgsl and pack.wgsl (see src/gpu/shader-sources.ts). CPU twin: src/twin/generate.ts (random
-// and fill entry points alike).
+// Entry points that fill a range of a conceptual tensor. Composed after philox.wgsl, threefry.wgsl,
+// transforms.wgsl, normal.wgsl, xla-math.wgsl, pack.wgsl and jax.wgsl (see src/gpu/shader-sources.ts). CPU twin:
+// src/twin/generate.ts (random, JAX and fill entry points alike).
 //
 // The dispatch covers the elements [start, start + count) of the tensor; start is a 64-bit index split
 // into its block (startBlock) and its position inside that block (phase). Block k of the dispatch is
@@ -43,6 +43,8 @@ override DTYPE: u32 = 0u;
 // Philox blocks per invocation of the block-based entry points (not scatterConstant). More than one
 // spreads each invocation's fixed cost over several blocks.
 override BLOCKS_PER_INVOCATION: u32 = 1u;
+// The jax* entry points: 0 for threefry2x32 keys, 1 for philox4x32 keys.
+override JAX_IMPL: u32 = 0u;
 
 // Index of this invocation in the dispatch's grid.
 fn blockOffset(gid: vec3<u32>) -> u32 {
@@ -210,6 +212,83 @@ fn convertF32(@builtin(global_invocation_id) gid: vec3<u32>) {
       if (p >= params.phase && p - params.phase < params.count) {
         v[j] = packValue(fenceF32(source[params.sourceIndex + p - params.phase] * params.stddev));
       }
+    }
+    storeBlock(k, v);
+  }
+}
+
+// The JAX entry points write elements [start, start + count) of a flattened JAX tensor, cut in blocks of 4 like
+// the entry points above: element j of block k has the flattened index 4 (startBlock + k) + j; `key` holds the
+// key data. Each element hashes its own counter (jaxWord).
+
+// The JAX words of the 4 elements of block startBlock + k.
+fn jaxBlockWords(k: u32) -> vec4<u32> {
+  let lo = params.startBlock.x + k;
+  let hi = params.startBlock.y + select(0u, 1u, lo < k);
+  // 4 * block as (hi, lo) words; its low two bits are 0, so adding j never carries.
+  let base = vec2<u32>((hi << 2u) | (lo >> 30u), lo << 2u);
+  return vec4<u32>(
+    jaxWord(base, params.key, JAX_IMPL),
+    jaxWord(base + vec2<u32>(0u, 1u), params.key, JAX_IMPL),
+    jaxWord(base + vec2<u32>(0u, 2u), params.key, JAX_IMPL),
+    jaxWord(base + vec2<u32>(0u, 3u), params.key, JAX_IMPL));
+}
+
+// jax.random.bits(key, shape, uint32).
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn jaxBits(@builtin(global_invocation_id) gid: vec3<u32>) {
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
+    storeBlock(k, jaxBlockWords(k));
+  }
+}
+
+// jax.random.uniform(key, shape, dtype, minval, maxval): params.low = minval, params.range = maxval - minval.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn jaxUniform(@builtin(global_invocation_id) gid: vec3<u32>) {
+  fmaFence = params.fence;
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
+    let w = jaxBlockWords(k);
+    var v: vec4<u32>;
+    for (var j = 0u; j < 4u; j++) {
+      v[j] = packValue(jaxUniformFromWord(w[j], params.low, params.range, DTYPE));
+    }
+    storeBlock(k, v);
+  }
+}
+
+// jax.random.normal(key, shape, dtype): params.low = nextafter(-1, 0), params.range = 1 - low, in the dtype.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn jaxNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
+  fmaFence = params.fence;
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
+    let w = jaxBlockWords(k);
+    var v: vec4<u32>;
+    for (var j = 0u; j < 4u; j++) {
+      v[j] = packValue(jaxNormalFromUniform(jaxUniformFromWord(w[j], params.low, params.range, DTYPE), DTYPE));
+    }
+    storeBlock(k, v);
+  }
+}
+
+// jax.random.truncated_normal(key, lower, upper, shape, dtype): params.low and params.range span
+// [erf(lower / sqrt 2), erf(upper / sqrt 2)); clampLow and clampHigh are the clip bounds.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn jaxTruncatedNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
+  fmaFence = params.fence;
+  for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
+    let k = invocationBlock(gid, i);
+    if (k == NO_BLOCK) { return; }
+    let w = jaxBlockWords(k);
+    var v: vec4<u32>;
+    for (var j = 0u; j < 4u; j++) {
+      let u = jaxUniformFromWord(w[j], params.low, params.range, DTYPE);
+      v[j] = packValue(jaxTruncatedNormalFromUniform(u, params.clampLow, params.clampHigh, DTYPE));
     }
     storeBlock(k, v);
   }

@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import * as philoxTwin from '../src/twin/philox.js';
+import * as threefryTwin from '../src/twin/threefry.js';
+import * as xlaMathTwin from '../src/twin/xla-math.js';
+import * as jaxTwin from '../src/twin/jax.js';
 import * as transformsTwin from '../src/twin/transforms.js';
 import * as generateTwin from '../src/twin/generate.js';
 import * as normalTwin from '../src/twin/normal.js';
@@ -23,6 +26,9 @@ const DISPATCH_PLUMBING = new Set(['blockOffset', 'invocationBlock', 'outsideRan
 
 const mirrors: [string, Record<string, unknown>][] = [
   ['philox.wgsl', philoxTwin],
+  ['threefry.wgsl', threefryTwin],
+  ['xla-math.wgsl', xlaMathTwin],
+  ['jax.wgsl', jaxTwin],
   ['transforms.wgsl', transformsTwin],
   ['normal.wgsl', normalTwin],
   ['pack.wgsl', packTwin],
@@ -87,6 +93,10 @@ describe('layouts reflected from the WGSL', () => {
       'fillConstant',
       'scatterConstant',
       'convertF32',
+      'jaxBits',
+      'jaxUniform',
+      'jaxNormal',
+      'jaxTruncatedNormal',
     ]);
     expect(generateModule.layout.entryPoints.find((e) => e.name === 'convertF32')!.bindings).toEqual([0, 1, 2]);
     expect(generateModule.layout.entryPoints.find((e) => e.name === 'generateBits')!.bindings).toEqual([0, 1]);

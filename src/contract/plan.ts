@@ -41,19 +41,26 @@ export interface DistributionParams {
   readonly clampHigh: number;
 }
 
+/**
+ * The slice of a plan's tensor that its executors write: elements [start, start + count) (64-bit start), with the
+ * start also as a block of 4 elements (start / 4 as low and high word) and a phase (start % 4), the unit the
+ * kernels' dispatches are cut in. GeneratePlan and JaxPlan (src/contract/jax-plan.ts) are both sliced by it.
+ */
+export interface PlanSlice {
+  readonly start: bigint;
+  readonly startBlock: readonly [number, number];
+  readonly phase: number;
+  readonly count: number;
+}
+
 /** Elements [start, start + count) of the stream (key, stream), transformed by `entryPoint` and stored as `dtype`. */
-export interface GeneratePlan {
+export interface GeneratePlan extends PlanSlice {
   readonly entryPoint: GenerateEntryPoint;
   readonly dtype: DType;
   /** The seed as the Philox key (low, high word). */
   readonly key: readonly [number, number];
   /** The stream as counter words 2 and 3 (low, high). */
   readonly stream: readonly [number, number];
-  /** First element: its 64-bit index, its Philox block (start / 4 as low and high word) and its phase (start % 4). */
-  readonly start: bigint;
-  readonly startBlock: readonly [number, number];
-  readonly phase: number;
-  readonly count: number;
   readonly params: DistributionParams;
 }
 
@@ -79,8 +86,8 @@ function distributionParams(d: ResolvedDistribution): DistributionParams {
   });
 }
 
-/** The Philox block of a 64-bit element index (as low and high word) and the element's place in it. */
-function blockOf(start: bigint): { startBlock: readonly [number, number]; phase: number } {
+/** The block of 4 elements of a 64-bit element index (as low and high word) and the element's place in it. */
+export function blockOf(start: bigint): { startBlock: readonly [number, number]; phase: number } {
   return {
     startBlock: Object.freeze([Number((start >> 2n) & 0xffffffffn), Number((start >> 34n) & 0xffffffffn)] as const),
     phase: Number(start & 3n),
@@ -105,7 +112,7 @@ export function planGenerate(request: GenerateRequest): GeneratePlan {
 }
 
 /** Elements [offset, offset + count) of the plan's range, as a plan of their own. */
-export function slicePlan(plan: GeneratePlan, offset: number, count: number): GeneratePlan {
+export function slicePlan<P extends PlanSlice>(plan: P, offset: number, count: number): P {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(count) || offset < 0 || count < 0 || offset + count > plan.count) {
     throw new RangeError(`slice [${offset}, ${offset + count}) of a plan of ${plan.count} elements`);
   }
@@ -117,9 +124,9 @@ export function slicePlan(plan: GeneratePlan, offset: number, count: number): Ge
  * Consecutive slices of at most `size` elements covering the plan, in order. A `size` that is a multiple
  * of 2 keeps every 16-bit slice whole 32-bit words.
  */
-export function splitPlan(plan: GeneratePlan, size: number): GeneratePlan[] {
+export function splitPlan<P extends PlanSlice>(plan: P, size: number): P[] {
   if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`slice size ${size}`);
-  const slices: GeneratePlan[] = [];
+  const slices: P[] = [];
   for (let done = 0; done < plan.count; done += size) slices.push(slicePlan(plan, done, Math.min(size, plan.count - done)));
   return slices;
 }

@@ -1,13 +1,16 @@
 // CPU twin of shaders/generate.wgsl. generateBits, generateUniform, generateNormal,
-// generateTruncatedNormal, fillConstant, scatterConstant and convertF32 produce exactly the bits the entry
-// points of the same names store; blockWords is the twin of the shader's blockWords.
+// generateTruncatedNormal, jaxBits, jaxUniform, jaxNormal, jaxTruncatedNormal, fillConstant, scatterConstant and
+// convertF32 produce exactly the bits the entry points of the same names store; blockWords and jaxBlockWords are
+// the twins of the shader's functions of those names.
 import { philoxBlock } from './philox.js';
 import { uniformFromWord, uniformRange } from './transforms.js';
 import { boxMuller, scaleShift, truncatedNormalFromWord } from './normal.js';
 import { f32ToBf16Bits, f32ToF16Bits } from './pack.js';
 import type { BitsDistribution, Distribution } from '../contract/distributions.js';
-import type { DType } from '../contract/dtypes.js';
-import { planGenerate, type GenerateRequest, type GeneratePlan } from '../contract/plan.js';
+import { DTYPE_CODE, type DType } from '../contract/dtypes.js';
+import { planGenerate, type GenerateRequest, type GeneratePlan, type PlanSlice } from '../contract/plan.js';
+import { planJaxRandom, type JaxPlan, type JaxRandomRequest } from '../contract/jax-plan.js';
+import { jaxNormalFromUniform, jaxTruncatedNormalFromUniform, jaxUniformFromWord, jaxWord } from './jax.js';
 import { InvalidParameterError } from '../errors.js';
 
 /**
@@ -29,19 +32,56 @@ export function blockWords(
 }
 
 /**
- * Walks the Philox blocks that cover the plan's range: for each, `emit(words, j0, j1, i)` gets the block's
- * 4 words, the in-range word positions [j0, j1) and the output index of word j0.
+ * The JAX words of the 4 elements of block `startBlock + k` (k < 2^32), flattened indices 4 (startBlock + k) + j,
+ * written to `out` from `at`.
  */
-function forEachBlock(plan: GeneratePlan, emit: (words: Uint32Array, j0: number, j1: number, i: number) => void): void {
-  const words = new Uint32Array(4);
+export function jaxBlockWords(
+  startBlock: readonly [number, number],
+  k: number,
+  key: readonly [number, number],
+  impl: number,
+  out: Uint32Array = new Uint32Array(4),
+  at = 0,
+): Uint32Array {
+  const lo = (startBlock[0] + k) >>> 0;
+  const hi = (startBlock[1] + (lo < k ? 1 : 0)) >>> 0;
+  const index: [number, number] = [((hi << 2) | (lo >>> 30)) >>> 0, (lo << 2) >>> 0];
+  for (let j = 0; j < 4; j++) {
+    out[at + j] = jaxWord(index, key, impl);
+    index[1]++;
+  }
+  return out;
+}
+
+/**
+ * Walks the blocks of 4 elements that cover the plan's range: for each, `emit(words, j0, j1, i)` gets the
+ * block's 4 words (from `words(k, out)`), the in-range word positions [j0, j1) and the output index of word j0.
+ */
+function forEachBlockOf(
+  plan: PlanSlice,
+  words: (k: number, out: Uint32Array) => void,
+  emit: (words: Uint32Array, j0: number, j1: number, i: number) => void,
+): void {
+  const w = new Uint32Array(4);
   let j0 = plan.phase;
   for (let i = 0, k = 0; i < plan.count; k++) {
-    blockWords(plan.startBlock, k, plan.stream, plan.key, words);
+    words(k, w);
     const j1 = Math.min(4, j0 + (plan.count - i));
-    emit(words, j0, j1, i);
+    emit(w, j0, j1, i);
     i += j1 - j0;
     j0 = 0;
   }
+}
+
+/** forEachBlockOf over the Philox blocks of a generation plan. */
+function forEachBlock(plan: GeneratePlan, emit: (words: Uint32Array, j0: number, j1: number, i: number) => void): void {
+  forEachBlockOf(plan, (k, out) => blockWords(plan.startBlock, k, plan.stream, plan.key, out), emit);
+}
+
+/** forEachBlockOf over the JAX words of a JAX plan. */
+function forEachJaxBlock(plan: JaxPlan, emit: (words: Uint32Array, j0: number, j1: number, i: number) => void): void {
+  const impl = plan.impl === 'philox4x32' ? 1 : 0;
+  forEachBlockOf(plan, (k, out) => jaxBlockWords(plan.startBlock, k, plan.key, impl, out), emit);
 }
 
 /** Typed array for a dtype: raw u32 words, f32 values, or 16-bit patterns for f16/bf16. */
@@ -126,6 +166,49 @@ export function generateTruncatedNormal(plan: GeneratePlan, out = allocate(plan.
   return out;
 }
 
+/** Twin of the jaxBits entry point: jax.random.bits words. */
+export function jaxBits(plan: JaxPlan, out: Uint32Array = allocate('u32', plan.count)): Uint32Array {
+  forEachJaxBlock(plan, (w, j0, j1, i) => {
+    for (let j = j0; j < j1; j++) out[i + j - j0] = w[j]!;
+  });
+  return out;
+}
+
+/** Twin of the jaxUniform entry point. */
+export function jaxUniform(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
+  const store = storer(plan.dtype, out);
+  const { low, range } = plan.params;
+  const code = DTYPE_CODE[plan.dtype];
+  forEachJaxBlock(plan, (w, j0, j1, i) => {
+    for (let j = j0; j < j1; j++) store(i + j - j0, jaxUniformFromWord(w[j]!, low, range, code));
+  });
+  return out;
+}
+
+/** Twin of the jaxNormal entry point. */
+export function jaxNormal(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
+  const store = storer(plan.dtype, out);
+  const { low, range } = plan.params;
+  const code = DTYPE_CODE[plan.dtype];
+  forEachJaxBlock(plan, (w, j0, j1, i) => {
+    for (let j = j0; j < j1; j++) store(i + j - j0, jaxNormalFromUniform(jaxUniformFromWord(w[j]!, low, range, code), code));
+  });
+  return out;
+}
+
+/** Twin of the jaxTruncatedNormal entry point. */
+export function jaxTruncatedNormal(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
+  const store = storer(plan.dtype, out);
+  const { low, range, clampLow, clampHigh } = plan.params;
+  const code = DTYPE_CODE[plan.dtype];
+  forEachJaxBlock(plan, (w, j0, j1, i) => {
+    for (let j = j0; j < j1; j++) {
+      store(i + j - j0, jaxTruncatedNormalFromUniform(jaxUniformFromWord(w[j]!, low, range, code), clampLow, clampHigh, code));
+    }
+  });
+  return out;
+}
+
 /** Twin of the fillConstant entry point: `count` copies of f32(value) in the dtype. */
 export function fillConstant(count: number, value: number, dtype: Exclude<DType, 'u32'>, out = allocate(dtype, count)): GeneratedArray {
   const store = storer(dtype, out);
@@ -177,4 +260,26 @@ export function generate(options: CpuGenerateOptions & { dist: Exclude<Distribut
 export function generate(options: CpuGenerateOptions): GeneratedArray;
 export function generate(options: CpuGenerateOptions): GeneratedArray {
   return generatePlanned(planGenerate(options));
+}
+
+/** Executes a JAX plan on the CPU into `out` (a new array of the plan's dtype by default). */
+export function generateJaxPlanned(plan: JaxPlan, out?: GeneratedArray): GeneratedArray {
+  switch (plan.entryPoint) {
+    case 'jaxBits':
+      return jaxBits(plan, out as Uint32Array | undefined);
+    case 'jaxUniform':
+      return jaxUniform(plan, out);
+    case 'jaxNormal':
+      return jaxNormal(plan, out);
+    case 'jaxTruncatedNormal':
+      return jaxTruncatedNormal(plan, out);
+  }
+}
+
+/**
+ * `jax.random.<dist>(key, shape, dtype, ...)` (or the slice [start, start + count) of its flattened result) on the
+ * CPU, with exactly the bits JAX's CPU backend gives; f16/bf16 come back as their 16-bit patterns.
+ */
+export function generateJaxRandom(request: JaxRandomRequest): GeneratedArray {
+  return generateJaxPlanned(planJaxRandom(request));
 }

@@ -1,53 +1,9 @@
-// CPU twin of shaders/pack.wgsl: same function names, same bits.
+// CPU twin of shaders/pack.wgsl: same function names, same bits. The conversions themselves are the contract's
+// (src/contract/f32.ts: JAX plans round their parameters to f16 and bf16 with them).
 import type { DType } from '../contract/dtypes.js';
-import { bitsToF32, f32ToBits } from './transforms.js';
+import { bf16BitsToNumber, f16BitsToNumber } from '../contract/f32.js';
 
-/** IEEE binary16 bits of an f32 value, round to nearest even (see shaders/pack.wgsl). */
-export function f32ToF16Bits(x: number): number {
-  const bits = f32ToBits(x);
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  const mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 | (mantissa >>> 13) : 0);
-  const e = exponent - 112;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = mantissa | 0x800000;
-    const shift = 14 - e;
-    const h = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    const up = rem > halfway || (rem === halfway && (h & 1) === 1) ? 1 : 0;
-    return sign | (h + up);
-  }
-  const h = (e << 10) | (mantissa >>> 13);
-  const rem = mantissa & 0x1fff;
-  const up = rem > 0x1000 || (rem === 0x1000 && (h & 1) === 1) ? 1 : 0;
-  return sign | (h + up);
-}
-
-/** bfloat16 bits of an f32 value, round to nearest even; NaN stays a quiet NaN. */
-export function f32ToBf16Bits(x: number): number {
-  const bits = f32ToBits(x);
-  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) return (bits >>> 16) | 0x40;
-  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** The number an IEEE binary16 bit pattern encodes. */
-export function f16BitsToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-/** The number a bfloat16 bit pattern encodes. */
-export function bf16BitsToNumber(h: number): number {
-  return bitsToF32((h & 0xffff) << 16);
-}
+export { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber, bf16BitsToNumber } from '../contract/f32.js';
 
 /**
  * The number an element read back as `dtype` encodes: u32 and f32 elements are numbers already, f16 and

@@ -3,21 +3,11 @@
 // double result of one +, - or * of two f32 values rounded once to f32 is the correctly rounded f32
 // result, because a double holds at least 2 * 24 + 2 bits.
 
+import { bitsToF32, f32ToBits } from '../contract/f32.js';
+
 const f = Math.fround;
 
-const scratch = new DataView(new ArrayBuffer(4));
-
-/** Reinterprets u32 bits as an f32 value (WGSL bitcast<f32>). */
-export function bitsToF32(bits: number): number {
-  scratch.setUint32(0, bits >>> 0, true);
-  return scratch.getFloat32(0, true);
-}
-
-/** Reinterprets an f32 value as its u32 bits (WGSL bitcast<u32>). */
-export function f32ToBits(value: number): number {
-  scratch.setFloat32(0, value, true);
-  return scratch.getUint32(0, true);
-}
+export { bitsToF32, f32ToBits } from '../contract/f32.js';
 
 /**
  * Twin of fenceF32: on the GPU an opaque identity that stops multiply-add contraction; here every
