@@ -1,12 +1,12 @@
 // JAX's samplers for one element, as jax 0.10.2 computes them on the CPU (jax/_src/random/core.py: _uniform,
 // _normal_real, _truncated_normal), with jax_threefry_partitionable on. Composed after philox.wgsl, threefry.wgsl,
 // transforms.wgsl, xla-math.wgsl and pack.wgsl. CPU twin: src/twin/jax.ts (same names). `dtype` is generate.wgsl's
-// DTYPE code (0 f32, 1 f16, 2 bf16); `impl` 0 is threefry2x32, 1 philox4x32.
+// DTYPE code (0 f32, 1 f16, 2 bf16); `generator` 0 is threefry2x32, 1 philox4x32.
 
 // The 32 random bits of the element with flattened index (index.x << 32) | index.y: threefry2x32 hashes the
 // counter (hi, lo) and xors its two words; philox4x32 hashes (hi, lo, 0, 0) and xors its four.
-fn jaxWord(index: vec2<u32>, key: vec2<u32>, impl: u32) -> u32 {
-  if (impl == 1u) {
+fn jaxWord(index: vec2<u32>, key: vec2<u32>, generator: u32) -> u32 {
+  if (generator == 1u) {
     let w = philox4x32_10(vec4<u32>(index.x, index.y, 0u, 0u), key);
     return w.x ^ w.y ^ w.z ^ w.w;
   }

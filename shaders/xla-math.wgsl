@@ -161,6 +161,11 @@ fn logXla(v: f32) -> f32 {
   return fmaF32(ea, 0.693359375, fenceF32(fmaF32(-0.5, z, x) + t));
 }
 
+// Cephes' log1p rational approximation as XLA holds it: denominator (after a leading 1) and numerator, highest
+// degree first.
+const LOG1P_DENOMINATOR = array<f32, 6>(15.0629091, 83.0475693, 221.762405, 309.098724, 216.427887, 60.1186600);
+const LOG1P_NUMERATOR = array<f32, 7>(0.0000452700006, 0.498541027, 6.57873249, 29.9119186, 60.9496689, 57.1129646, 20.0395527);
+
 // XLA's float32 log1p on the CPU: log(1 + x) for |x| >= sqrt(2) - 1, else x + (x^3 P(x) / Q(x) - x^2 / 2) with
 // Cephes' rational approximation (Horner with fma), whose result is x itself once |x| < 2^-26.
 fn log1pXla(x: f32) -> f32 {
@@ -171,47 +176,42 @@ fn log1pXla(x: f32) -> f32 {
     return x;
   }
   let x2 = fenceF32(x * x);
-  var den = fmaF32(x, 1.0, 15.0629091);
-  den = fmaF32(x, den, 83.0475693);
-  den = fmaF32(x, den, 221.762405);
-  den = fmaF32(x, den, 309.098724);
-  den = fmaF32(x, den, 216.427887);
-  den = fmaF32(x, den, 60.1186600);
-  var num = fmaF32(x, 0.0000452700006, 0.498541027);
-  num = fmaF32(x, num, 6.57873249);
-  num = fmaF32(x, num, 29.9119186);
-  num = fmaF32(x, num, 60.9496689);
-  num = fmaF32(x, num, 57.1129646);
-  num = fmaF32(x, num, 20.0395527);
+  let dc = LOG1P_DENOMINATOR;
+  let nc = LOG1P_NUMERATOR;
+  var den = 1.0;
+  for (var i = 0u; i < 6u; i++) {
+    den = fmaF32(x, den, dc[i]);
+  }
+  var num = nc[0];
+  for (var i = 1u; i < 7u; i++) {
+    num = fmaF32(x, num, nc[i]);
+  }
   let t = fenceF32(fenceF32(x * x2) * divRoundedF32(num, den));
   return fenceF32(x + fmaF32(-0.5, x2, t));
 }
+
+// M. Giles (2011), single-precision coefficients as XLA's ErfInv32 holds them, highest degree first: for
+// w = -log(1 - u^2) below 5, and from 5 on.
+const ERFINV_CENTRAL = array<f32, 9>(2.81022636e-8, 3.43273939e-7, -0.00000352338770, -0.00000439150654, 0.000218580870,
+  -0.00125372503, -0.00417768164, 0.246640727, 1.50140941);
+const ERFINV_TAIL = array<f32, 9>(-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+  -0.00762246130, 0.00943887047, 1.00167406, 2.83297682);
 
 // XLA's ErfInv32 of u in (-1, 1): w = -log1p(-u^2); Giles' polynomial in w - 2.5 (w < 5) or sqrt(w) - 3, by
 // Horner with fma; times u.
 fn erfInvXla(u: f32) -> f32 {
   let w = -log1pXla(flushSubnormal(fenceF32(u * -u)));
-  var p: f32;
+  var c = ERFINV_CENTRAL;
+  var v: f32;
   if (w < 5.0) {
-    let v = fenceF32(w - 2.5);
-    p = fmaF32(v, 2.81022636e-8, 3.43273939e-7);
-    p = fmaF32(v, p, -0.00000352338770);
-    p = fmaF32(v, p, -0.00000439150654);
-    p = fmaF32(v, p, 0.000218580870);
-    p = fmaF32(v, p, -0.00125372503);
-    p = fmaF32(v, p, -0.00417768164);
-    p = fmaF32(v, p, 0.246640727);
-    p = fmaF32(v, p, 1.50140941);
+    v = fenceF32(w - 2.5);
   } else {
-    let v = fenceF32(sqrtRoundedF32(w) - 3.0);
-    p = fmaF32(v, -0.000200214257, 0.000100950558);
-    p = fmaF32(v, p, 0.00134934322);
-    p = fmaF32(v, p, -0.00367342844);
-    p = fmaF32(v, p, 0.00573950773);
-    p = fmaF32(v, p, -0.00762246130);
-    p = fmaF32(v, p, 0.00943887047);
-    p = fmaF32(v, p, 1.00167406);
-    p = fmaF32(v, p, 2.83297682);
+    c = ERFINV_TAIL;
+    v = fenceF32(sqrtRoundedF32(w) - 3.0);
+  }
+  var p = c[0];
+  for (var i = 1u; i < 9u; i++) {
+    p = fmaF32(v, p, c[i]);
   }
   return fenceF32(u * p);
 }

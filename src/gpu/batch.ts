@@ -4,6 +4,7 @@
 import { checkDType, checkFloatDType, checkNonNegativeInteger, checkParameter, isRecord } from '../contract/validate.js';
 import { ALL_DTYPES, DTYPE_BYTES, type DType, type FloatDType } from '../contract/dtypes.js';
 import { planGenerate, type GeneratePlan, type GenerateRequest } from '../contract/plan.js';
+import { planJaxRandom, type JaxPlan, type JaxRandomRequest } from '../contract/jax-plan.js';
 import type { OrthogonalPlan } from '../contract/orthogonal.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
@@ -17,6 +18,9 @@ import { readBytes } from './readback.js';
 import { checkTarget, createTargetBuffer, rangeOf, type GeneratedRange, type InitializedRange, type Target, type TargetOptions } from './target.js';
 
 export interface GpuGenerateOptions extends GenerateRequest, TargetOptions {}
+
+/** A jax.random sampler call (see JaxRandomRequest) and where to write it. */
+export interface GpuJaxRandomOptions extends JaxRandomRequest, TargetOptions {}
 
 export interface ReadOptions<T extends DType = DType> {
   /** Byte offset; a multiple of the element size. Default 0. */
@@ -72,6 +76,8 @@ export interface PlanExecutor {
   readonly kind: 'kernel' | 'upload';
   /** A generation plan into a checked target. */
   generate(batch: Batch, plan: GeneratePlan, target: Target): Promise<GeneratedRange>;
+  /** A JAX plan (planJaxRandom) into a checked target. */
+  generateJax(batch: Batch, plan: JaxPlan, target: Target): Promise<GeneratedRange>;
   /** Initialize plans (or slices of them) into their targets; an orthogonal matrix the slices share is computed once. */
   write(batch: Batch, slices: readonly PlanSlice[], options?: WritePlansOptions): Promise<InitializedRange[]>;
   /**
@@ -99,6 +105,10 @@ export interface WeightWriter {
   generate(options: GpuGenerateOptions): Promise<GeneratedRange>;
   /** Executes a plan made by planGenerate into the target. */
   generatePlanned(plan: GeneratePlan, target?: TargetOptions): Promise<GeneratedRange>;
+  /** Writes `jax.random.<dist>(key, shape, dtype, ...)` (or a slice of it) into the target, with JAX's bits. */
+  generateJaxRandom(options: GpuJaxRandomOptions): Promise<GeneratedRange>;
+  /** Executes a plan made by planJaxRandom into the target. */
+  generateJaxPlanned(plan: JaxPlan, target?: TargetOptions): Promise<GeneratedRange>;
   /** Executes an initialize plan (planInitialize, sliceInitializePlan) into the target. */
   initializePlanned(plan: InitializePlan, target?: TargetOptions, options?: WritePlansOptions): Promise<InitializedRange>;
   /** Executes slices of initialize plans into their targets, in order; an orthogonal matrix they share is computed once. */
@@ -167,6 +177,21 @@ export class Batch implements WeightWriter {
     this.assertOpen();
     const target = this.check(options, plan.count, plan.dtype, `${plan.entryPoint} ${plan.dtype}`);
     return this.engine.executor.generate(this, plan, target);
+  }
+
+  generateJaxRandom(options: GpuJaxRandomOptions): Promise<GeneratedRange> {
+    try {
+      this.assertOpen();
+      return this.generateJaxPlanned(planJaxRandom(options), options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  async generateJaxPlanned(plan: JaxPlan, options: TargetOptions = {}): Promise<GeneratedRange> {
+    this.assertOpen();
+    const target = this.check(options, plan.count, plan.dtype, `${plan.entryPoint} ${plan.dtype}`);
+    return this.engine.executor.generateJax(this, plan, target);
   }
 
   async initializePlanned(plan: InitializePlan, target: TargetOptions = {}, options: WritePlansOptions = {}): Promise<InitializedRange> {

@@ -11,6 +11,7 @@ import {
   type ConvertOptions,
   type FillOptions,
   type GpuGenerateOptions,
+  type GpuJaxRandomOptions,
   type PlanSlice,
   type ReadOptions,
   type ScatterOptions,
@@ -24,6 +25,7 @@ import { KernelRunner } from './kernel.js';
 import { generateModule } from './shader-sources.js';
 import type { GeneratedRange, InitializedRange, TargetOptions } from './target.js';
 import type { GeneratePlan } from '../contract/plan.js';
+import type { JaxPlan } from '../contract/jax-plan.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
 import type { DeviceParts, Executor } from './executor.js';
 import { KernelExecutor } from './kernel-executor.js';
@@ -32,7 +34,7 @@ import { checkIntegerIn } from '../contract/validate.js';
 import { MAX_THREADS } from '../simd/worker-pool.js';
 
 export type { FloatDType };
-export type { GpuGenerateOptions, ReadOptions, WeightWriter } from './batch.js';
+export type { GpuGenerateOptions, GpuJaxRandomOptions, ReadOptions, WeightWriter } from './batch.js';
 export type { GeneratedRange, TargetOptions } from './target.js';
 
 export interface ContextOptions {
@@ -216,6 +218,20 @@ export class WeightInitContext implements WeightWriter {
   /** Executes a plan made by planGenerate into the target (see generate). */
   generatePlanned(plan: GeneratePlan, target: TargetOptions = {}): Promise<GeneratedRange> {
     return this.batch((b) => b.generatePlanned(plan, target));
+  }
+
+  /**
+   * Writes `jax.random.<dist>(key, shape, dtype, ...)`, or the slice [start, start + count) of its flattened
+   * result, into `buffer` at `offset` (or into a new buffer), with the bits jax 0.10.2 gives on the CPU
+   * (docs/rng.md, "JAX streams").
+   */
+  generateJaxRandom(options: GpuJaxRandomOptions): Promise<GeneratedRange> {
+    return this.batch((b) => b.generateJaxRandom(options));
+  }
+
+  /** Executes a plan made by planJaxRandom into the target (see generateJaxRandom). */
+  generateJaxPlanned(plan: JaxPlan, target: TargetOptions = {}): Promise<GeneratedRange> {
+    return this.batch((b) => b.generateJaxPlanned(plan, target));
   }
 
   /** Executes an initialize plan (planInitialize, sliceInitializePlan) into the target, with the context's executor. */

@@ -1,7 +1,7 @@
 // The executor interface: how plans become values, chosen once by the context from its strategy
 // (src/gpu/context.ts). Two halves, both on one object:
 // - into GPU buffers (PlanExecutor, src/gpu/batch.ts): `write` (initialize plans and slices of them, into a caller's
-//   batch), `generate` (a generation plan), `orthogonal` (an orthogonal matrix);
+//   batch), `generate` (a generation plan), `generateJax` (a JAX plan), `orthogonal` (an orthogonal matrix);
 // - into host bytes (ByteExecutor, src/simd/host-executor.ts): `windows(n).bytes(slices)`, what every output format
 //   writes (safetensors files of a checkpoint folder; later ONNX data and checkpoint parts).
 // Implementations: KernelExecutor (src/gpu/kernel-executor.ts: the WGSL kernels; host bytes by readback),
@@ -11,6 +11,7 @@
 import { AbortedError } from '../errors.js';
 import type { OrthogonalPlan } from '../contract/orthogonal.js';
 import type { GeneratePlan } from '../contract/plan.js';
+import type { JaxPlan } from '../contract/jax-plan.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
 import type { ByteExecutor, WindowBytes } from '../simd/host-executor.js';
 import type { Batch, PlanExecutor, PlanSlice, WritePlansOptions } from './batch.js';
@@ -109,6 +110,7 @@ export abstract class DeviceExecutor implements Executor {
   }
 
   abstract generate(batch: Batch, plan: GeneratePlan, target: Target): Promise<GeneratedRange>;
+  abstract generateJax(batch: Batch, plan: JaxPlan, target: Target): Promise<GeneratedRange>;
   abstract orthogonal(batch: Batch, plan: OrthogonalPlan, signal?: AbortSignal): Promise<GPUBuffer>;
   abstract windows(windowBytes: number): WindowBytes;
   abstract close(): void;

@@ -2,9 +2,10 @@
 // into the dispatches of one entry point, split along binding windows and grid limits by planDispatches.
 // Pure arithmetic: the runner (src/gpu/kernel.ts) records what these return.
 import { DTYPE_BYTES, DTYPE_CODE, type DType, type FloatDType } from '../contract/dtypes.js';
-import { slicePlan, type GeneratePlan } from '../contract/plan.js';
+import { slicePlan, type GeneratePlan, type PlanSlice } from '../contract/plan.js';
+import type { JaxPlan } from '../contract/jax-plan.js';
 import { planDispatches, type DispatchLimits } from './dispatch-plan.js';
-import type { KernelDispatch } from './kernel.js';
+import type { KernelDispatch, ParamValues } from './kernel.js';
 
 /** One entry point of generate.wgsl with its override constants and dispatches. */
 export interface KernelCall {
@@ -20,20 +21,28 @@ function constants(dtype: DType, limits: DispatchLimits, blocks: boolean): Recor
   return c;
 }
 
-/** Executes a generation plan into bytes from `offset` of `buffer`. */
-export function generateCall(plan: GeneratePlan, buffer: GPUBuffer, offset: number, limits: DispatchLimits): KernelCall {
-  const chunks = planDispatches(offset, plan.count, plan.start, limits, DTYPE_BYTES[plan.dtype]);
+/**
+ * The dispatches of one block-based entry point over a plan's slice: the slice cut along binding windows and
+ * grid limits, each piece's params being `params(piece)` plus where the piece goes.
+ */
+function rangeDispatches<P extends PlanSlice>(
+  plan: P,
+  elementBytes: 2 | 4,
+  buffer: GPUBuffer,
+  offset: number,
+  limits: DispatchLimits,
+  params: (slice: P) => ParamValues,
+): KernelDispatch[] {
+  const chunks = planDispatches(offset, plan.count, plan.start, limits, elementBytes);
   let done = 0;
-  const dispatches = chunks.map((c): KernelDispatch => {
+  return chunks.map((c): KernelDispatch => {
     const slice = slicePlan(plan, done, c.count);
     done += c.count;
     return {
       workgroups: c.workgroups,
       bindings: { out: { buffer, offset: c.bindOffset, size: c.bindSize } },
       params: {
-        ...slice.params,
-        key: slice.key,
-        stream: slice.stream,
+        ...params(slice),
         startBlock: slice.startBlock,
         phase: slice.phase,
         count: slice.count,
@@ -43,7 +52,26 @@ export function generateCall(plan: GeneratePlan, buffer: GPUBuffer, offset: numb
       },
     };
   });
+}
+
+/** Executes a generation plan into bytes from `offset` of `buffer`. */
+export function generateCall(plan: GeneratePlan, buffer: GPUBuffer, offset: number, limits: DispatchLimits): KernelCall {
+  const dispatches = rangeDispatches(plan, DTYPE_BYTES[plan.dtype], buffer, offset, limits, (slice) => ({
+    ...slice.params,
+    key: slice.key,
+    stream: slice.stream,
+  }));
   return { entryPoint: plan.entryPoint, constants: constants(plan.dtype, limits, true), dispatches };
+}
+
+/** Executes a JAX plan into bytes from `offset` of `buffer`: its jax* entry point for the key's implementation. */
+export function jaxCall(plan: JaxPlan, buffer: GPUBuffer, offset: number, limits: DispatchLimits): KernelCall {
+  const dispatches = rangeDispatches(plan, DTYPE_BYTES[plan.dtype], buffer, offset, limits, (slice) => ({ ...slice.params, key: slice.key }));
+  return {
+    entryPoint: plan.entryPoint,
+    constants: { ...constants(plan.dtype, limits, true), JAX_IMPL: plan.impl === 'philox4x32' ? 1 : 0 },
+    dispatches,
+  };
 }
 
 /** `count` copies of f32(value) in the dtype. */

@@ -8,7 +8,8 @@ import { checkWindowBytes, type WindowBytes } from '../simd/host-executor.js';
 import type { Batch } from './batch.js';
 import { DeviceExecutor, OrthogonalCache, type DeviceParts } from './executor.js';
 import { BufferUsage } from './flags.js';
-import { generateCall } from './generate-kernels.js';
+import { generateCall, jaxCall } from './generate-kernels.js';
+import type { JaxPlan } from '../contract/jax-plan.js';
 import { checkOrthogonalFits, OrthogonalKernels } from './orthogonal.js';
 import { Readback } from './readback.js';
 import { rangeOf, roundUp4, type GeneratedRange, type Target } from './target.js';
@@ -28,6 +29,13 @@ export class KernelExecutor extends DeviceExecutor {
     const buffer = await batch.createBuffer(target);
     const call = generateCall(plan, buffer, target.offset, this.parts.limits);
     await batch.recordKernel(call, `${plan.entryPoint} ${plan.dtype}`);
+    return rangeOf(buffer, target, call.dispatches.length, 'kernel');
+  }
+
+  async generateJax(batch: Batch, plan: JaxPlan, target: Target): Promise<GeneratedRange> {
+    const buffer = await batch.createBuffer(target);
+    const call = jaxCall(plan, buffer, target.offset, this.parts.limits);
+    await batch.recordKernel(call, `${plan.entryPoint} ${plan.impl} ${plan.dtype}`);
     return rangeOf(buffer, target, call.dispatches.length, 'kernel');
   }
 

@@ -6,7 +6,9 @@
 // under strategy 'auto'.
 import { DTYPE_BYTES } from '../contract/dtypes.js';
 import type { OrthogonalPlan } from '../contract/orthogonal.js';
-import type { GeneratePlan } from '../contract/plan.js';
+import { slicePlan, type GeneratePlan } from '../contract/plan.js';
+import type { JaxPlan } from '../contract/jax-plan.js';
+import { generateJaxPlanned } from '../twin/generate.js';
 import { checkWindowBytes, HostExecutor, type WindowBytes } from '../simd/host-executor.js';
 import type { WorkerPool } from '../simd/worker-pool.js';
 import type { Batch } from './batch.js';
@@ -78,6 +80,26 @@ export class UploadExecutor extends DeviceExecutor {
       }
     }
     return this.kernels.generate(batch, plan, target);
+  }
+
+  /**
+   * A JAX plan: the CPU twin on this thread (the SIMD workers have no JAX streams), written piece by piece with
+   * writeBuffer after the caller's earlier work; the kernels for what writeBuffer cannot write whole.
+   */
+  async generateJax(batch: Batch, plan: JaxPlan, target: Target): Promise<GeneratedRange> {
+    if (plan.count === 0 || this.fellBack || !UploadExecutor.canWrite(target.buffer, target.offset, target.byteLength)) {
+      return this.kernels.generateJax(batch, plan, target);
+    }
+    const buffer = await batch.createBuffer(target);
+    await batch.flush();
+    const { handle } = this.parts;
+    const elementBytes = DTYPE_BYTES[plan.dtype];
+    for (let done = 0; done < plan.count; done += UPLOAD_PIECE) {
+      const elements = generateJaxPlanned(slicePlan(plan, done, Math.min(UPLOAD_PIECE, plan.count - done)));
+      const bytes = new Uint8Array(elements.buffer as ArrayBuffer, elements.byteOffset, elements.byteLength);
+      await handle.scoped('upload', () => handle.device.queue.writeBuffer(buffer, target.offset + done * elementBytes, bytes));
+    }
+    return rangeOf(buffer, target, 0, 'upload');
   }
 
   /** Generates `plan` on the workers and writes it to `buffer` from byte `offset`, piece by piece. */

@@ -1,5 +1,5 @@
 // CPU twin of shaders/jax.wgsl: same function names, same bits. `dtype` is the DTYPE code (0 f32, 1 f16,
-// 2 bf16); `impl` 0 is threefry2x32, 1 philox4x32.
+// 2 bf16); `generator` 0 is threefry2x32, 1 philox4x32.
 import { bf16BitsToNumber, f16BitsToNumber, f32ToBf16Bits, f32ToF16Bits } from '../contract/f32.js';
 import { philoxBlock } from '../contract/philox.js';
 import { threefryPair } from '../contract/threefry.js';
@@ -10,8 +10,8 @@ const SQRT2_F32 = f(1.41421354);
 const scratch = new Uint32Array(4);
 
 /** Twin of jaxWord: the 32 random bits of flattened index (hi, lo) under `key`. */
-export function jaxWord(index: readonly [number, number], key: readonly [number, number], impl: number): number {
-  if (impl === 1) {
+export function jaxWord(index: readonly [number, number], key: readonly [number, number], generator: number): number {
+  if (generator === 1) {
     philoxBlock(index[0] | 0, index[1] | 0, 0, 0, key[0] | 0, key[1] | 0, scratch, 0);
     return (scratch[0]! ^ scratch[1]! ^ scratch[2]! ^ scratch[3]!) >>> 0;
   }

@@ -20,7 +20,7 @@ export async function runFunctionKernel(
 ): Promise<Uint32Array> {
   const { device } = ctx;
   const records = input.length / inWords;
-  const code = `${functionSources.philox}\n${functionSources.transforms}\n${functionSources.normal}\n${functionSources.pack}\n
+  const code = `${Object.values(functionSources).join('\n')}\n
 struct Harness { records: u32, zero: u32 }
 @group(0) @binding(0) var<uniform> harness: Harness;
 @group(0) @binding(1) var<storage, read> input: array<u32>;

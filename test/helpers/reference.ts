@@ -69,3 +69,47 @@ export function testWords(n: number, seed = 0x9e3779b9): Uint32Array<ArrayBuffer
   }
   return out;
 }
+
+/**
+ * Random123 known-answer vectors for threefry2x32 with 20 rounds (Random123 examples/kat_vectors, rows
+ * "threefry2x32 20": counter (2 words), key (2 words), expected output (2 words)); JAX's testThreefry2x32
+ * checks the same vectors.
+ */
+export const THREEFRY2X32_20_KAT: readonly { ctr: number[]; key: number[]; out: number[] }[] = [
+  { ctr: [0, 0], key: [0, 0], out: [0x6b200159, 0x99ba4efe] },
+  { ctr: [0xffffffff, 0xffffffff], key: [0xffffffff, 0xffffffff], out: [0x1cb996fc, 0xbb002be7] },
+  { ctr: [0x243f6a88, 0x85a308d3], key: [0x13198a2e, 0x03707344], out: [0xc4923a9c, 0x483df7a0] },
+];
+
+/** The integer significand and exponent of a finite double: x = m * 2^e with m an integer. */
+function dyadic(x: number): [bigint, number] {
+  if (x === 0) return [0n, 0];
+  let m = x;
+  let e = 0;
+  while (!Number.isInteger(m)) {
+    m *= 2;
+    e--;
+  }
+  return [BigInt(m), e];
+}
+
+/** a * b + c rounded once to f32 (nearest, ties to even), in exact integer arithmetic: the reference of fmaF32. */
+export function refFmaF32(a: number, b: number, c: number): number {
+  const [ma, ea] = dyadic(a);
+  const [mb, eb] = dyadic(b);
+  const [mc, ec] = dyadic(c);
+  const e = Math.min(ea + eb, ec);
+  const v = ma * mb * 2n ** BigInt(ea + eb - e) + mc * 2n ** BigInt(ec - e);
+  if (v === 0n) return 0;
+  const negative = v < 0n;
+  const abs = negative ? -v : v;
+  const shift = abs.toString(2).length - 24;
+  let q = shift > 0 ? abs >> BigInt(shift) : abs << BigInt(-shift);
+  if (shift > 0) {
+    const rem = abs - (q << BigInt(shift));
+    const half = 1n << BigInt(shift - 1);
+    if (rem > half || (rem === half && (q & 1n) === 1n)) q += 1n;
+  }
+  const value = Number(q) * 2 ** (shift + e);
+  return negative ? -value : value;
+}
