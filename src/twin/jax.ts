@@ -41,6 +41,7 @@ export function jaxUniformFromWord(word: number, low: number, range: number, dty
   } else {
     u = fmaF32((word >>> 9) * 2 ** -23, range, low);
   }
+  // biome-ignore lint/complexity/useMathMinMax: the shader's select(u, low, u < low), which keeps -0 where Math.max gives +0
   return u < low ? low : u;
 }
 
@@ -55,6 +56,8 @@ export function jaxNormalFromUniform(u: number, dtype: number): number {
 export function jaxTruncatedNormalFromUniform(u: number, lo: number, hi: number, dtype: number): number {
   if (Math.abs(u) === 1) return u < 0 ? lo : hi;
   const z = jaxNormalFromUniform(u, dtype);
+  // biome-ignore lint/complexity/useMathMinMax: the shader's selects, which keep -0 where Math.max and Math.min give +0
   const above = z < lo ? lo : z;
+  // biome-ignore lint/complexity/useMathMinMax: as above
   return above > hi ? hi : above;
 }
