@@ -30,6 +30,7 @@ struct Params {
   stride: u32,           // scatterConstant: distance between written elements
   sourceIndex: u32,      // convertF32: index in `source` of the first element
   fence: u32,            // always 0; see fmaFence in transforms.wgsl
+  scale: f32,            // jax*: the value times scale, rounded to the dtype (1 for jax.random itself)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -219,7 +220,8 @@ fn convertF32(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 // The JAX entry points write elements [start, start + count) of a flattened JAX tensor, cut in blocks of 4 like
 // the entry points above: element j of block k has the flattened index 4 (startBlock + k) + j; `key` holds the
-// key data. Each element hashes its own counter (jaxWord).
+// key data. Each element hashes its own counter (jaxWord). The float samplers multiply by params.scale (1 for
+// jax.random itself; a jax.nn.initializers stddev or scale otherwise), in the dtype.
 
 // The JAX words of the 4 elements of block startBlock + k.
 fn jaxBlockWords(k: u32) -> vec4<u32> {
@@ -254,7 +256,7 @@ fn jaxUniform(@builtin(global_invocation_id) gid: vec3<u32>) {
     let w = jaxBlockWords(k);
     var v: vec4<u32>;
     for (var j = 0u; j < 4u; j++) {
-      v[j] = packValue(jaxUniformFromWord(w[j], params.low, params.range, DTYPE));
+      v[j] = packValue(jaxScale(jaxUniformFromWord(w[j], params.low, params.range, DTYPE), params.scale, DTYPE));
     }
     storeBlock(k, v);
   }
@@ -270,7 +272,8 @@ fn jaxNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
     let w = jaxBlockWords(k);
     var v: vec4<u32>;
     for (var j = 0u; j < 4u; j++) {
-      v[j] = packValue(jaxNormalFromUniform(jaxUniformFromWord(w[j], params.low, params.range, DTYPE), DTYPE));
+      let u = jaxUniformFromWord(w[j], params.low, params.range, DTYPE);
+      v[j] = packValue(jaxScale(jaxNormalFromUniform(u, DTYPE), params.scale, DTYPE));
     }
     storeBlock(k, v);
   }
@@ -288,7 +291,7 @@ fn jaxTruncatedNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
     var v: vec4<u32>;
     for (var j = 0u; j < 4u; j++) {
       let u = jaxUniformFromWord(w[j], params.low, params.range, DTYPE);
-      v[j] = packValue(jaxTruncatedNormalFromUniform(u, params.clampLow, params.clampHigh, DTYPE));
+      v[j] = packValue(jaxScale(jaxTruncatedNormalFromUniform(u, params.clampLow, params.clampHigh, DTYPE), params.scale, DTYPE));
     }
     storeBlock(k, v);
   }

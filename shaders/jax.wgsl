@@ -76,3 +76,8 @@ fn jaxTruncatedNormalFromUniform(u: f32, lo: f32, hi: f32, dtype: u32) -> f32 {
   let above = select(z, lo, z < lo);
   return select(above, hi, above > hi);
 }
+
+// v * scale in the dtype: how jax.nn.initializers scale a sample (an f32 product, rounded for f16 and bf16).
+fn jaxScale(v: f32, scale: f32, dtype: u32) -> f32 {
+  return roundToStored(fenceF32(v * scale), dtype);
+}

@@ -77,6 +77,7 @@ describe('layouts reflected from the WGSL', () => {
       'stride',
       'sourceIndex',
       'fence',
+      'scale',
     ]);
     expect(params.members['key']).toMatchObject({ offset: 0, components: 2, scalar: 'u32' });
     expect(params.members['low']).toMatchObject({ scalar: 'f32', components: 1 });
@@ -124,6 +125,7 @@ describe('layouts reflected from the WGSL', () => {
       stride: 0,
       sourceIndex: 0,
       fence: 0,
+      scale: 1,
     };
     const view = new DataView(packStruct(params, full));
     expect(view.getUint32(params.members['stream']!.offset + 4, true)).toBe(4);

@@ -76,17 +76,18 @@ def sample(key, dist, shape, dtype, params, start=None, count=None):
         return jax.random.truncated_normal(key, params['lower'], params['upper'], shp, d)
     if start is None:
         return bits_of(call(tuple(shape)))
-    # JAX caches each traced sampler by shape and dtype: every slice has a length of its own (SLICES), unlike the
-    # whole tensors above, so that no trace with another offset (or none) is reused.
+    # JAX caches each traced sampler by shape and dtype: the caches are cleared on the way in and out, so that no
+    # trace made with another offset (or none) is reused.
+    jax.clear_caches()
     prng.iota_2x32_shape = offset_iota(start)
     try:
         return bits_of(call((count,)))
     finally:
         prng.iota_2x32_shape = _iota
+        jax.clear_caches()
 
 
-# Slices (shape, start, count) past element 2^32 among them; no two share a length, and none has the length of a
-# 1-D shape in samples_section.
+# Slices (shape, start, count), past element 2^32 among them.
 SLICES = [
     ([2**33], 2**32 - 3, 9),
     ([3, 2**40], 2**40 + 7, 5),
@@ -173,6 +174,59 @@ def samples_section():
     return out
 
 
+def jax_initializer(spec):
+    """The jax.nn.initializers initializer of a spec in the library's form (camelCase kinds and axis names)."""
+    init = jax.nn.initializers
+    axes = {py: spec[ts] for ts, py in [('inAxis', 'in_axis'), ('outAxis', 'out_axis'), ('batchAxis', 'batch_axis')] if ts in spec}
+    axes = {k: tuple(v) if isinstance(v, list) else v for k, v in axes.items()}
+    kind = spec['kind']
+    named = {'glorotUniform': init.glorot_uniform, 'glorotNormal': init.glorot_normal, 'lecunUniform': init.lecun_uniform,
+             'lecunNormal': init.lecun_normal, 'heUniform': init.he_uniform, 'heNormal': init.he_normal}
+    if kind in named:
+        return named[kind](**axes)
+    if kind == 'varianceScaling':
+        return init.variance_scaling(spec['scale'], spec['mode'], spec['distribution'], **axes)
+    if kind == 'normal':
+        return init.normal(spec['stddev'])
+    if kind == 'uniform':
+        return init.uniform(spec['scale'])
+    if kind == 'truncatedNormal':
+        return init.truncated_normal(spec['stddev'], lower=spec['lower'], upper=spec['upper'])
+    if kind == 'constant':
+        return init.constant(spec['value'])
+    return {'zeros': init.zeros, 'ones': init.ones}[kind]
+
+
+def initializers_section():
+    specs = [
+        ({'kind': 'glorotUniform'}, [5, 7]),
+        ({'kind': 'glorotNormal'}, [3, 3, 4, 6]),
+        ({'kind': 'lecunUniform'}, [7, 11]),
+        ({'kind': 'lecunNormal'}, [16, 8]),
+        ({'kind': 'heUniform'}, [2, 2, 3, 5]),
+        ({'kind': 'heNormal'}, [9, 4]),
+        ({'kind': 'varianceScaling', 'scale': 0.7, 'mode': 'fan_out', 'distribution': 'normal', 'inAxis': 0, 'outAxis': [1, 2], 'batchAxis': 3}, [3, 4, 2, 5]),
+        ({'kind': 'varianceScaling', 'scale': 1.3, 'mode': 'fan_geo_avg', 'distribution': 'uniform'}, [6, 10]),
+        ({'kind': 'varianceScaling', 'scale': 2.0, 'mode': 'fan_avg', 'distribution': 'truncated_normal', 'inAxis': -3, 'outAxis': -1}, [2, 3, 4, 5]),
+        # Flax's nn.Embed default: in and out axes coincide.
+        ({'kind': 'varianceScaling', 'scale': 1.0, 'mode': 'fan_in', 'distribution': 'normal', 'outAxis': 0}, [1000, 64]),
+        ({'kind': 'normal', 'stddev': 0.05}, [4, 6]),
+        ({'kind': 'uniform', 'scale': 0.3}, [10]),
+        ({'kind': 'truncatedNormal', 'stddev': 0.2, 'lower': -1.0, 'upper': 3.0}, [3, 7]),
+        ({'kind': 'constant', 'value': 0.1}, [2, 3]),
+        ({'kind': 'zeros'}, [4]),
+        ({'kind': 'ones'}, [2, 2]),
+    ]
+    out = []
+    for impl in IMPLS:
+        key = jax.random.split(jax.random.key(17, impl=impl), 3)[2]
+        for dtype in DTYPES:
+            for spec, shape in specs:
+                value = jax_initializer(spec)(key, tuple(shape), DTYPES[dtype])
+                out.append({'impl': impl, 'key': key_data(key), 'init': spec, 'shape': shape, 'dtype': dtype, 'bits': bits_of(value)})
+    return out
+
+
 def main():
     fixture = {
         'generator': 'scripts/jax/make_fixtures.py',
@@ -183,6 +237,7 @@ def main():
         'keys': keys_section(),
         'chains': chains_section(),
         'samples': samples_section(),
+        'initializers': initializers_section(),
     }
     with open(OUT, 'w') as f:
         json.dump(fixture, f, separators=(',', ':'), allow_nan=False)

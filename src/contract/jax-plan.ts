@@ -47,13 +47,15 @@ export type JaxEntryPoint = (typeof JAX_ENTRY_POINTS)[JaxDist];
  * The sampler's parameters under the names of the WGSL `Params` fields, as the f32 values the kernels use (each
  * a value of the plan's dtype): uniform draws max(low, low + u * range) (with XLA's rounding for the dtype);
  * normal and truncatedNormal draw that uniform in erf space and map it back; truncatedNormal clamps to
- * [clampLow, clampHigh]. Fields a sampler does not use are 0.
+ * [clampLow, clampHigh]; every float sample is then multiplied by `scale` in the dtype (1 for jax.random; the
+ * stddev or scale of a jax.nn.initializers initializer, see scaleJaxPlan). Fields a sampler does not use are 0.
  */
 export interface JaxParams {
   readonly low: number;
   readonly range: number;
   readonly clampLow: number;
   readonly clampHigh: number;
+  readonly scale: number;
 }
 
 export interface JaxPlan extends PlanSlice {
@@ -79,9 +81,10 @@ export const MIN_JAX_PARAMETER = 2 ** -60;
 export const MAX_JAX_PARAMETER = 2 ** 64;
 export const MIN_JAX_RANGE = 2 ** -40;
 
-const ZERO: JaxParams = { low: 0, range: 0, clampLow: 0, clampHigh: 0 };
+const ZERO: JaxParams = { low: 0, range: 0, clampLow: 0, clampHigh: 0, scale: 1 };
 
-function checkShape(shape: unknown): { shape: number[]; numel: number } {
+/** A JAX tensor shape: non-negative integer dims, at most 2^53 elements in all. */
+export function checkJaxShape(shape: unknown): { shape: number[]; numel: number } {
   if (!Array.isArray(shape)) throw new InvalidParameterError('shape', shape, 'an array of non-negative integers');
   let numel = 1;
   const dims = shape.map((d: unknown, i) => {
@@ -148,12 +151,24 @@ function truncatedNormalParams(request: JaxRandomRequest, dtype: FloatDType): Ja
   const range = roundToDType(b - a, dtype);
   checkRange('upper', upper, range);
   return {
+    ...ZERO,
     low: a,
     range,
     // XLA's CPU runtime reads a subnormal bound as zero.
     clampLow: flushSubnormal(nextAfterInDType(lo, Number.POSITIVE_INFINITY, dtype)),
     clampHigh: flushSubnormal(nextAfterInDType(hi, Number.NEGATIVE_INFINITY, dtype)),
   };
+}
+
+/** The slice [start, start + count) of a tensor of `numel` elements (default: all of it), checked. */
+export function resolveJaxSlice(numel: number, slice: { start?: U64Input | undefined; count?: number | undefined }): { start: bigint; count: number } {
+  const start = parseU64(slice.start ?? 0, 'start');
+  if (start > BigInt(numel)) throw new InvalidParameterError('start', slice.start, `an element index in [0, ${numel}]`);
+  const count = slice.count ?? numel - Number(start);
+  if (!Number.isSafeInteger(count) || count < 0 || Number(start) + count > numel) {
+    throw new InvalidParameterError('count', slice.count, `an integer with start + count <= ${numel} (the tensor's elements)`);
+  }
+  return { start, count };
 }
 
 const DISTS: readonly JaxDist[] = ['bits', 'uniform', 'normal', 'truncatedNormal'];
@@ -164,7 +179,7 @@ export function planJaxRandom(request: JaxRandomRequest): JaxPlan {
   const key = checkJaxKey(request.key);
   const dist = request.dist;
   if (!DISTS.includes(dist)) throw new InvalidParameterError('dist', dist, "'bits', 'uniform', 'normal' or 'truncatedNormal'");
-  const { shape, numel } = checkShape(request.shape);
+  const { shape, numel } = checkJaxShape(request.shape);
   let dtype: DType;
   let params: JaxParams;
   if (dist === 'bits') {
@@ -184,12 +199,7 @@ export function planJaxRandom(request: JaxRandomRequest): JaxPlan {
   ] as const) {
     if (request[name] !== undefined && dist !== wanted) throw new InvalidParameterError(name, request[name], `nothing: it belongs to ${wanted}`);
   }
-  const start = parseU64(request.start ?? 0, 'start');
-  if (start > BigInt(numel)) throw new InvalidParameterError('start', request.start, `an element index in [0, ${numel}]`);
-  const count = request.count ?? numel - Number(start);
-  if (!Number.isSafeInteger(count) || count < 0 || Number(start) + count > numel) {
-    throw new InvalidParameterError('count', request.count, `an integer with start + count <= ${numel} (the tensor's elements)`);
-  }
+  const { start, count } = resolveJaxSlice(numel, request);
   return Object.freeze({
     impl: key.impl,
     entryPoint: JAX_ENTRY_POINTS[dist],
@@ -202,4 +212,18 @@ export function planJaxRandom(request: JaxRandomRequest): JaxPlan {
     count,
     params: Object.freeze(params),
   });
+}
+
+/**
+ * The plan of `plan`'s samples times `scale` (a value of the plan's dtype, as jnp.array(scale, dtype) gives it):
+ * what `jax.random.<dist>(...) * scale` computes, the last step of every jax.nn.initializers sampler.
+ */
+export function scaleJaxPlan(plan: JaxPlan, scale: number): JaxPlan {
+  if (plan.dtype === 'u32') throw new InvalidParameterError('plan', plan.entryPoint, 'a plan of a float sampler (bits are not scaled)');
+  if (
+    !(typeof scale === 'number' && Number.isFinite(scale) && (scale === 0 || (Math.abs(scale) >= MIN_JAX_PARAMETER && Math.abs(scale) <= MAX_JAX_PARAMETER)))
+  ) {
+    throw new InvalidParameterError('scale', scale, '0 or a number with magnitude in [2^-60, 2^64]');
+  }
+  return Object.freeze({ ...plan, params: Object.freeze({ ...plan.params, scale: roundToDType(scale, plan.dtype) }) });
 }

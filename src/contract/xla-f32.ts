@@ -72,3 +72,25 @@ export function erfXla(x: number): number {
   for (let i = 2; i < ERF_DENOMINATOR.length; i++) q = fmaF32(q, x2, ERF_DENOMINATOR[i]!);
   return f(f(x * p) / q);
 }
+
+/** x (a double) rounded to nearest even binary16: numpy's float64 -> float16 cast, which rounds once. */
+function roundF64ToF16(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  // The spacing of binary16 values around a: 2^(e - 10) in the binade [2^e, 2^(e+1)), 2^-24 below 2^-14.
+  const ulp = 2 ** (Math.max(Math.floor(Math.log2(a)), -14) - 10);
+  const q = a / ulp;
+  const below = Math.floor(q);
+  const rest = q - below;
+  const n = rest > 0.5 || (rest === 0.5 && below % 2 === 1) ? below + 1 : below;
+  const r = n * ulp;
+  return Math.sign(x) * (r > 65504 ? Number.POSITIVE_INFINITY : r);
+}
+
+/**
+ * A Python float (a double) as jnp.array(x, dtype) holds it: f32 rounds once; f16 rounds once (numpy's float16
+ * cast); bf16 goes through f32 first (ml_dtypes), which can round twice.
+ */
+export function roundF64ToDType(x: number, dtype: FloatDType): number {
+  return dtype === 'f16' ? roundF64ToF16(x) : roundToDType(x, dtype);
+}

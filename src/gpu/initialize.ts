@@ -1,8 +1,9 @@
 // One call from an initializer spec and a shape to values in a GPU buffer, with the context's executor.
 // CPU twin: src/twin/initialize.ts.
 import { planInitialize, type InitializeOptions, type InitializePlan } from '../init/plan-initialize.js';
+import { planJaxInitializer, type JaxInitializeOptions, type JaxInitializePlan } from '../init/jax-initializers.js';
 import type { WeightWriter } from './batch.js';
-import type { InitializedRange, TargetOptions } from './target.js';
+import type { GeneratedRange, InitializedRange, TargetOptions } from './target.js';
 
 export type { InitializedRange } from './target.js';
 
@@ -26,4 +27,23 @@ export function initialize(ctx: WeightWriter, options: InitializeOptions & Targe
  */
 export function writeInitializePlan(ctx: WeightWriter, plan: InitializePlan, target: TargetOptions): Promise<InitializedRange> {
   return ctx.initializePlanned(plan, target);
+}
+
+/**
+ * Writes `init(key, shape, dtype)` of a jax.nn.initializers initializer (or the slice [start, start + count) of it)
+ * into `buffer` at `offset` (or into a new buffer), with jax 0.10.2's bits. CPU twin: initializeJax in
+ * src/twin/initialize.ts.
+ */
+export function initializeJax(ctx: WeightWriter, options: JaxInitializeOptions & TargetOptions): Promise<GeneratedRange> {
+  try {
+    return writeJaxInitializePlan(ctx, planJaxInitializer(options), options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** Executes a JAX initializer plan into the target. */
+export function writeJaxInitializePlan(ctx: WeightWriter, plan: JaxInitializePlan, target: TargetOptions): Promise<GeneratedRange> {
+  if (plan.kind === 'sample') return ctx.generateJaxPlanned(plan.plan, target);
+  return ctx.fillConstant({ ...target, count: plan.count, dtype: plan.dtype, value: plan.value });
 }

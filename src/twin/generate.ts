@@ -10,7 +10,7 @@ import type { BitsDistribution, Distribution } from '../contract/distributions.j
 import { DTYPE_CODE, type DType } from '../contract/dtypes.js';
 import { planGenerate, type GenerateRequest, type GeneratePlan, type PlanSlice } from '../contract/plan.js';
 import { planJaxRandom, type JaxPlan, type JaxRandomRequest } from '../contract/jax-plan.js';
-import { jaxNormalFromUniform, jaxTruncatedNormalFromUniform, jaxUniformFromWord, jaxWord } from './jax.js';
+import { jaxNormalFromUniform, jaxScale, jaxTruncatedNormalFromUniform, jaxUniformFromWord, jaxWord } from './jax.js';
 import { InvalidParameterError } from '../errors.js';
 
 /**
@@ -177,10 +177,10 @@ export function jaxBits(plan: JaxPlan, out: Uint32Array = allocate('u32', plan.c
 /** Twin of the jaxUniform entry point. */
 export function jaxUniform(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
   const store = storer(plan.dtype, out);
-  const { low, range } = plan.params;
+  const { low, range, scale } = plan.params;
   const code = DTYPE_CODE[plan.dtype];
   forEachJaxBlock(plan, (w, j0, j1, i) => {
-    for (let j = j0; j < j1; j++) store(i + j - j0, jaxUniformFromWord(w[j]!, low, range, code));
+    for (let j = j0; j < j1; j++) store(i + j - j0, jaxScale(jaxUniformFromWord(w[j]!, low, range, code), scale, code));
   });
   return out;
 }
@@ -188,10 +188,10 @@ export function jaxUniform(plan: JaxPlan, out = allocate(plan.dtype, plan.count)
 /** Twin of the jaxNormal entry point. */
 export function jaxNormal(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
   const store = storer(plan.dtype, out);
-  const { low, range } = plan.params;
+  const { low, range, scale } = plan.params;
   const code = DTYPE_CODE[plan.dtype];
   forEachJaxBlock(plan, (w, j0, j1, i) => {
-    for (let j = j0; j < j1; j++) store(i + j - j0, jaxNormalFromUniform(jaxUniformFromWord(w[j]!, low, range, code), code));
+    for (let j = j0; j < j1; j++) store(i + j - j0, jaxScale(jaxNormalFromUniform(jaxUniformFromWord(w[j]!, low, range, code), code), scale, code));
   });
   return out;
 }
@@ -199,11 +199,12 @@ export function jaxNormal(plan: JaxPlan, out = allocate(plan.dtype, plan.count))
 /** Twin of the jaxTruncatedNormal entry point. */
 export function jaxTruncatedNormal(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
   const store = storer(plan.dtype, out);
-  const { low, range, clampLow, clampHigh } = plan.params;
+  const { low, range, clampLow, clampHigh, scale } = plan.params;
   const code = DTYPE_CODE[plan.dtype];
   forEachJaxBlock(plan, (w, j0, j1, i) => {
     for (let j = j0; j < j1; j++) {
-      store(i + j - j0, jaxTruncatedNormalFromUniform(jaxUniformFromWord(w[j]!, low, range, code), clampLow, clampHigh, code));
+      const u = jaxUniformFromWord(w[j]!, low, range, code);
+      store(i + j - j0, jaxScale(jaxTruncatedNormalFromUniform(u, clampLow, clampHigh, code), scale, code));
     }
   });
   return out;

@@ -1,7 +1,8 @@
 // CPU twin of src/gpu/initialize.ts: an initialize plan executed on the CPU with exactly the bits the GPU
 // path writes; f16/bf16 come back as 16-bit patterns.
 import { planInitialize, type InitializeOptions, type InitializePlan } from '../init/plan-initialize.js';
-import { allocate, convertF32, fillConstant, generatePlanned, scatterConstant, type GeneratedArray } from './generate.js';
+import { planJaxInitializer, type JaxInitializeOptions, type JaxInitializePlan } from '../init/jax-initializers.js';
+import { allocate, convertF32, fillConstant, generateJaxPlanned, generatePlanned, scatterConstant, type GeneratedArray } from './generate.js';
 import { orthogonalPlanned } from './orthogonal.js';
 
 /** Initializes the slice of a tensor on the CPU (see InitializeOptions). */
@@ -29,4 +30,17 @@ export function initializePlanned(plan: InitializePlan): GeneratedArray {
       return convertF32(q.subarray(start, start + count), r.gain, dtype, allocate(dtype, count));
     }
   }
+}
+
+/**
+ * `init(key, shape, dtype)` of a jax.nn.initializers initializer (or a slice of it) on the CPU, with jax 0.10.2's
+ * bits; f16/bf16 come back as 16-bit patterns.
+ */
+export function initializeJax(options: JaxInitializeOptions): GeneratedArray {
+  return initializeJaxPlanned(planJaxInitializer(options));
+}
+
+/** Executes a JAX initializer plan on the CPU. */
+export function initializeJaxPlanned(plan: JaxInitializePlan): GeneratedArray {
+  return plan.kind === 'sample' ? generateJaxPlanned(plan.plan) : fillConstant(plan.count, plan.value, plan.dtype);
 }

@@ -61,3 +61,8 @@ export function jaxTruncatedNormalFromUniform(u: number, lo: number, hi: number,
   // biome-ignore lint/complexity/useMathMinMax: as above
   return above > hi ? hi : above;
 }
+
+/** Twin of jaxScale: v * scale rounded to the dtype. */
+export function jaxScale(v: number, scale: number, dtype: number): number {
+  return roundToStored(f(v * scale), dtype);
+}

@@ -51,12 +51,12 @@ describe('planJaxRandom', () => {
   const base: JaxRandomRequest = { key, shape: [4, 5], dist: 'uniform' };
 
   it("holds the sampler's parameters as XLA computes them", () => {
-    expect(planJaxRandom(base).params).toEqual({ low: 0, range: 1, clampLow: 0, clampHigh: 0 });
+    expect(planJaxRandom(base).params).toEqual({ low: 0, range: 1, clampLow: 0, clampHigh: 0, scale: 1 });
     expect(planJaxRandom({ ...base, minval: -0.3, maxval: 0.7, dtype: 'bf16' }).params).toMatchObject({ low: -0.30078125, range: 1 });
     expect(planJaxRandom({ ...base, dist: 'normal' }).params).toMatchObject({ low: Math.fround(-0.99999994), range: 2 });
     const tn = planJaxRandom({ ...base, dist: 'truncatedNormal', lower: 0, upper: Number.POSITIVE_INFINITY }).params;
     // nextafter(0, inf) is an f32 subnormal, which XLA's CPU runtime reads as 0.
-    expect(tn).toEqual({ low: 0, range: 1, clampLow: 0, clampHigh: Math.fround(3.4028234663852886e38) });
+    expect(tn).toEqual({ low: 0, range: 1, clampLow: 0, clampHigh: Math.fround(3.4028234663852886e38), scale: 1 });
   });
 
   it('a plan and its slices: start, block and phase of the flattened index', () => {
@@ -86,7 +86,10 @@ describe('planJaxRandom', () => {
       [{ count: 1.5 }, 'count'],
     ];
     for (const [change, parameter] of cases) {
-      expect(refusal(() => planJaxRandom({ ...base, ...change } as JaxRandomRequest)), JSON.stringify(change)).toMatchObject({
+      expect(
+        refusal(() => planJaxRandom({ ...base, ...change } as JaxRandomRequest)),
+        JSON.stringify(change),
+      ).toMatchObject({
         code: 'InvalidParameter',
         parameter,
       });

@@ -5,10 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, type WeightInitContext } from '../../src/gpu/context.js';
 import { DTYPE_BYTES } from '../../src/contract/dtypes.js';
-import { createJaxKey, foldInJaxKey } from '../../src/contract/jax-key.js';
+import { createJaxKey, foldInJaxKey, wrapJaxKeyData } from '../../src/contract/jax-key.js';
 import { planJaxRandom, type JaxRandomRequest } from '../../src/contract/jax-plan.js';
 import { slicePlan } from '../../src/contract/plan.js';
 import { generateJaxPlanned } from '../../src/twin/generate.js';
+import { initializeJax } from '../../src/gpu/initialize.js';
 import { fillCanary, inErrorScope, nodeContext } from '../helpers/gpu.js';
 import { loadJaxFixture, sampleName, sampleRequest, storedBits } from '../helpers/jax-fixture.js';
 
@@ -70,6 +71,17 @@ describe.each([
       n++;
     }
     expect(n).toBeGreaterThan(200);
+  });
+
+  it('every fixture jax.nn.initializers case equals jax 0.10.2, bit for bit', async () => {
+    const ctx = ctxOf();
+    for (const c of fixture.initializers) {
+      await inErrorScope(ctx, async (scope) => {
+        const r = await initializeJax(ctx, { init: c.init, key: wrapJaxKeyData(c.key, c.impl), shape: c.shape, dtype: c.dtype });
+        scope.track(r.buffer);
+        expect(storedBits(await ctx.readRange(r)), `${c.impl} ${JSON.stringify(c.init)} ${c.dtype} [${c.shape}]`).toEqual(c.bits);
+      });
+    }
   });
 });
 

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { createJaxKey, foldInJaxKey, splitJaxKey, wrapJaxKeyData, type JaxImpl, type JaxKey } from '../../src/contract/jax-key.js';
 import type { JaxDist, JaxRandomRequest } from '../../src/contract/jax-plan.js';
-import type { DType } from '../../src/contract/dtypes.js';
+import type { DType, FloatDType } from '../../src/contract/dtypes.js';
+import type { JaxInitializerSpec } from '../../src/init/jax-initializers.js';
 
 export const JAX_FIXTURE_PATH = new URL('../fixtures/jax-random.json', import.meta.url);
 
@@ -22,11 +23,21 @@ export interface FixtureSample {
   bits: number[];
 }
 
+export interface FixtureInitializer {
+  impl: JaxImpl;
+  key: [number, number];
+  init: JaxInitializerSpec;
+  shape: number[];
+  dtype: FloatDType;
+  bits: number[];
+}
+
 export interface JaxFixture {
   versions: Record<string, string>;
   keys: { seed: number; impl: JaxImpl; data: [number, number] }[];
   chains: { impl: JaxImpl; seed: number; ops: (['split', number | number[], number] | ['fold_in', number])[]; data: [number, number] }[];
   samples: FixtureSample[];
+  initializers: FixtureInitializer[];
 }
 
 /** JSON has no infinities: the fixture writes infinite bounds as the strings "Infinity" and "-Infinity". */

@@ -24,7 +24,8 @@ function pythonWithJax(): { python: string; jax: string } | { reason: string } {
 describe('scripts/jax/make_fixtures.py', () => {
   it('regenerates test/fixtures/jax-random.json byte for byte with the jax it was made with', (t) => {
     const found = pythonWithJax();
-    if ('reason' in found) return t.skip(`not regenerated: ${found.reason}; the committed fixture is checked by test/twin/jax.test.ts and test/gpu/jax.test.ts`);
+    if ('reason' in found)
+      return t.skip(`not regenerated: ${found.reason}; the committed fixture is checked by test/twin/jax.test.ts and test/gpu/jax.test.ts`);
     const wanted = loadJaxFixture().versions['jax'];
     if (found.jax !== wanted) return t.skip(`not regenerated: ${found.python} has jax ${found.jax}, the fixture is for jax ${wanted}`);
     const dir = mkdtempSync(join(tmpdir(), 'jax-fixture-'));

@@ -2,7 +2,9 @@
 // scripts/jax/make_fixtures.py): keys, split / fold_in chains and every sampler, dtype and slice there.
 import { describe, expect, it } from 'vitest';
 import { createJaxKey } from '../../src/contract/jax-key.js';
+import { wrapJaxKeyData } from '../../src/contract/jax-key.js';
 import { generateJaxRandom } from '../../src/twin/generate.js';
+import { initializeJax } from '../../src/twin/initialize.js';
 import { chainKey, loadJaxFixture, sampleName, sampleRequest, storedBits } from '../helpers/jax-fixture.js';
 
 const fixture = loadJaxFixture();
@@ -33,5 +35,15 @@ describe('JAX samplers (CPU twin) equal jax 0.10.2 bit for bit', () => {
     const seen = new Set(fixture.samples.map((s) => `${s.impl} ${s.dtype}`));
     for (const impl of ['threefry2x32', 'philox4x32']) for (const d of ['u32', 'f32', 'f16', 'bf16']) expect(seen).toContain(`${impl} ${d}`);
     expect(fixture.samples.filter((s) => s.start !== undefined && BigInt(s.start) >= 2n ** 32n).length).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('jax.nn.initializers (CPU twin) equal jax 0.10.2 bit for bit', () => {
+  it('every fixture initializer: variance scaling presets and axes, normal, uniform, truncated normal, constants', () => {
+    expect(fixture.initializers.length).toBeGreaterThanOrEqual(90);
+    for (const c of fixture.initializers) {
+      const got = initializeJax({ init: c.init, key: wrapJaxKeyData(c.key, c.impl), shape: c.shape, dtype: c.dtype });
+      expect(storedBits(got), `${c.impl} ${JSON.stringify(c.init)} ${c.dtype} [${c.shape}]`).toEqual(c.bits);
+    }
   });
 });
