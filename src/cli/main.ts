@@ -1,6 +1,8 @@
 // `webgpu-weight-init` command line: info, sample.
 import { WeightInitError } from '../errors.js';
-import { generate } from '../twin/generate.js';
+import { generate, generateJaxPlanned } from '../twin/generate.js';
+import { createJaxKey } from '../contract/jax-key.js';
+import { planJaxRandom, type JaxRandomRequest } from '../contract/jax-plan.js';
 import type { Distribution } from '../contract/distributions.js';
 import type { DType } from '../contract/dtypes.js';
 import { planGenerate } from '../contract/plan.js';
@@ -45,6 +47,11 @@ const SAMPLE_HELP = `  sample [options]           print generated values as JSON
     --start U64              first element index (default 0)
     --count N                number of elements (default 8, at most ${2 ** 24})
     --verify                 also generate on the CPU twin and report whether every bit matches
+    --jax-seed U32           instead of --seed: jax.random.<dist>(jax.random.key(U32, impl), shape, dtype) with jax
+                             0.10.2's bits (docs/rng.md, "JAX streams"); needs --shape, prints the whole tensor
+                             flattened unless --start/--count give a slice; --low/--high are minval/maxval,
+                             --a/--b lower/upper (default -2, 2)
+      --jax-impl threefry2x32|philox4x32   the key's implementation (default threefry2x32)
 `;
 
 const HELP = `usage: webgpu-weight-init <command> [options]    (<command> --help: that command's options)
@@ -92,6 +99,8 @@ const SAMPLE_OPTIONS = {
   start: { type: 'string' },
   count: { type: 'string' },
   verify: { type: 'flag' },
+  'jax-seed': { type: 'string' },
+  'jax-impl': { type: 'string', values: ['threefry2x32', 'philox4x32'] },
 } as const satisfies Readonly<Record<string, OptionSpec>>;
 
 type SampleOptions = ParsedOptions<typeof SAMPLE_OPTIONS>;
@@ -282,8 +291,83 @@ function printSample(
   return code;
 }
 
+/** Options of `sample` that mean nothing for a JAX stream. */
+const NOT_JAX = [
+  'seed',
+  'stream',
+  'mean',
+  'std',
+  'bounds',
+  'init',
+  'layout',
+  'gain',
+  'mode',
+  'nonlinearity',
+  'scale',
+  'distribution',
+  'value',
+  'groups',
+  'flatten',
+] as const;
+
+/** Elements `sample --jax-seed` prints at most. */
+const MAX_SAMPLE = 2 ** 24;
+
+/** `sample --jax-seed`: a jax.random sampler call, printed flattened (or a slice of it). */
+async function sampleJax(seed: string, opts: SampleOptions): Promise<number> {
+  const [wrong] = givenOptions(SAMPLE_OPTIONS, opts, NOT_JAX);
+  if (wrong) throw new UsageError(`option '--${wrong}' does not apply with --jax-seed`);
+  if (!/^\d{1,10}$/.test(seed) || Number(seed) > 0xffffffff) throw new UsageError(`option '--jax-seed': '${seed}' is not an integer in [0, 4294967295]`);
+  const kind = opts.dist ?? 'uniform';
+  const allowed: Record<typeof kind, readonly DistOption[]> = { bits: [], uniform: ['low', 'high'], normal: [], 'truncated-normal': ['a', 'b'] };
+  for (const name of givenOptions(SAMPLE_OPTIONS, opts, DIST_OPTION_NAMES)) {
+    if (!allowed[kind].includes(name)) throw new UsageError(`option '--${name}' does not apply to --dist ${kind} with --jax-seed`);
+  }
+  if (opts.shape === undefined) throw new UsageError(`option '--shape' is required with --jax-seed`);
+  const shape = shapeFrom(opts.shape);
+  if (kind === 'bits' && opts.dtype !== undefined) throw new UsageError(`option '--dtype' does not apply to --dist bits`);
+  const dist = ({ bits: 'bits', uniform: 'uniform', normal: 'normal', 'truncated-normal': 'truncatedNormal' } as const)[kind];
+  const impl = opts.jaxImpl ?? 'threefry2x32';
+  const key = createJaxKey(seed, impl);
+  const request: JaxRandomRequest = { key, shape, dist, ...(opts.dtype === undefined ? {} : { dtype: opts.dtype }) };
+  if (dist === 'uniform') {
+    if (opts.low !== undefined) request.minval = parseNumber('low', opts.low);
+    if (opts.high !== undefined) request.maxval = parseNumber('high', opts.high);
+  }
+  if (dist === 'truncatedNormal') {
+    request.lower = parseNumber('a', opts.a ?? '-2');
+    request.upper = parseNumber('b', opts.b ?? '2');
+  }
+  if (opts.start !== undefined) request.start = u64Option('start', opts.start);
+  if (opts.count !== undefined) request.count = parseCount('count', opts.count, MAX_SAMPLE);
+  // Every option is checked before a device is created: the same validation the GPU call would run.
+  const plan = planJaxRandom(request);
+  if (plan.count > MAX_SAMPLE) throw new UsageError(`the tensor has ${plan.count} elements from --start; print at most ${MAX_SAMPLE} with --count`);
+  const backend = opts.backend ?? 'gpu';
+  let values: Uint32Array | Float32Array | Uint16Array;
+  let adapter: CompactAdapter | null = null;
+  let via = 'cpu';
+  if (backend === 'cpu') {
+    values = generateJaxPlanned(plan);
+  } else {
+    ({ adapter, values, via } = await onGpu(opts, async (ctx) => ({ out: await ctx.generateJaxPlanned(plan), extra: undefined })));
+  }
+  const { minval, maxval, lower, upper } = request;
+  const result: Record<string, unknown> = {
+    backend,
+    via,
+    adapter,
+    jax: { seed: Number(seed), impl, keyData: [...key.data], shape, dist, dtype: plan.dtype, minval, maxval, lower, upper },
+    start: String(plan.start),
+    count: plan.count,
+  };
+  return printSample(opts, result, values, () => generateJaxPlanned(plan), plan.dtype);
+}
+
 async function sample(argv: readonly string[]): Promise<number> {
   const opts = parseOptions(argv, SAMPLE_OPTIONS);
+  if (opts.jaxSeed !== undefined) return sampleJax(opts.jaxSeed, opts);
+  if (opts.jaxImpl !== undefined) throw new UsageError(`option '--jax-impl' needs --jax-seed`);
   if (opts.init !== undefined) return sampleInit(opts.init, opts);
   for (const o of givenOptions(SAMPLE_OPTIONS, opts, [
     'shape',
