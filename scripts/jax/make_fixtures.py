@@ -227,6 +227,59 @@ def initializers_section():
     return out
 
 
+def flax_section():
+    """model.init(jax.random.key(seed), x)['params'] of small Flax linen models, flattened (path 'A/B/kernel')."""
+    import flax.linen as nn
+    from flax.traverse_util import flatten_dict
+
+    class MLP(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            x = nn.relu(nn.Dense(16)(x))
+            x = nn.relu(nn.Dense(8)(x))
+            return nn.Dense(3, use_bias=False)(x)
+
+    class Block(nn.Module):
+        """A pre-norm transformer block."""
+        @nn.compact
+        def __call__(self, x):
+            y = nn.MultiHeadDotProductAttention(num_heads=4, qkv_features=16)(nn.LayerNorm()(x))
+            x = x + y
+            y = nn.Dense(32)(nn.LayerNorm()(x))
+            return x + nn.Dense(8)(nn.gelu(y))
+
+    class Transformer(nn.Module):
+        @nn.compact
+        def __call__(self, ids):
+            x = nn.Embed(50, 8)(ids)
+            x = Block()(x)
+            x = Block()(x)
+            return nn.Dense(50, name='head')(nn.LayerNorm()(x))
+
+    class CNN(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            x = nn.relu(nn.Conv(8, (3, 3))(x))
+            x = nn.relu(nn.Conv(16, (3, 3), feature_group_count=2)(x))
+            x = x.reshape((x.shape[0], -1)).mean(axis=-1, keepdims=True) * jnp.ones((1, 16))
+            return nn.Dense(10)(x)
+
+    models = [
+        ('mlp', MLP(), jnp.ones((1, 4)), 'f32'),
+        ('mlp', nn.Sequential([nn.Dense(5, param_dtype=jnp.bfloat16), nn.Dense(2, param_dtype=jnp.bfloat16)]), jnp.ones((1, 3)), 'bf16'),
+        ('transformer', Transformer(), jnp.zeros((1, 6), jnp.int32), 'f32'),
+        ('cnn', CNN(), jnp.ones((1, 6, 6, 3)), 'f32'),
+    ]
+    out = []
+    for name, model, x, dtype in models:
+        for impl in IMPLS:
+            for seed in [0, 7]:
+                params = flatten_dict(model.init(jax.random.key(seed, impl=impl), x)['params'], sep='/')
+                out.append({'model': name, 'impl': impl, 'seed': seed, 'dtype': dtype,
+                            'params': {k: {'shape': list(v.shape), 'bits': bits_of(v)} for k, v in params.items()}})
+    return out
+
+
 def main():
     fixture = {
         'generator': 'scripts/jax/make_fixtures.py',
@@ -238,6 +291,7 @@ def main():
         'chains': chains_section(),
         'samples': samples_section(),
         'initializers': initializers_section(),
+        'flax': flax_section(),
     }
     with open(OUT, 'w') as f:
         json.dump(fixture, f, separators=(',', ':'), allow_nan=False)

@@ -32,12 +32,21 @@ export interface FixtureInitializer {
   bits: number[];
 }
 
+export interface FixtureFlaxInit {
+  model: string;
+  impl: JaxImpl;
+  seed: number;
+  dtype: FloatDType;
+  params: Record<string, { shape: number[]; bits: number[] }>;
+}
+
 export interface JaxFixture {
   versions: Record<string, string>;
   keys: { seed: number; impl: JaxImpl; data: [number, number] }[];
   chains: { impl: JaxImpl; seed: number; ops: (['split', number | number[], number] | ['fold_in', number])[]; data: [number, number] }[];
   samples: FixtureSample[];
   initializers: FixtureInitializer[];
+  flax: FixtureFlaxInit[];
 }
 
 /** JSON has no infinities: the fixture writes infinite bounds as the strings "Infinity" and "-Infinity". */
