@@ -1,5 +1,5 @@
 // CPU twin: the same values as the GPU kernels, bit for bit, in plain TypeScript.
-export { initialize, initializePlanned } from './twin/initialize.js';
+export { initialize, initializePlanned, initializeJax, initializeJaxPlanned } from './twin/initialize.js';
 export { planInitialize, sliceInitializePlan } from './init/plan-initialize.js';
 export type { InitializePlan } from './init/plan-initialize.js';
 export { orthogonalF32, orthogonalPlanned } from './twin/orthogonal.js';
@@ -16,7 +16,16 @@ export {
   generateNormal,
   generateTruncatedNormal,
   blockWords,
+  generateJaxRandom,
+  generateJaxPlanned,
 } from './twin/generate.js';
+export { createJaxKey, wrapJaxKeyData, splitJaxKey, foldInJaxKey, JAX_IMPLS } from './contract/jax-key.js';
+export type { JaxKey, JaxImpl } from './contract/jax-key.js';
+export { planJaxRandom, scaleJaxPlan, JAX_ENTRY_POINTS } from './contract/jax-plan.js';
+export type { JaxRandomRequest, JaxPlan, JaxParams, JaxDist, JaxEntryPoint } from './contract/jax-plan.js';
+export { threefry2x32_20, rotateLeft32, THREEFRY_PARITY } from './twin/threefry.js';
+export { fmaF32, erfInvXla, log1pXla, logXla } from './twin/xla-math.js';
+export { erfXla } from './contract/xla-f32.js';
 export { planGenerate, slicePlan, splitPlan, resolveDType, ENTRY_POINTS } from './contract/plan.js';
 export type { GeneratePlan, GenerateRequest, GenerateEntryPoint, DistributionParams } from './contract/plan.js';
 export type { CpuGenerateOptions, ArrayForDType, GeneratedArray } from './twin/generate.js';
@@ -64,4 +73,7 @@ export type { InitializeOptions, FloatDType } from './init/plan-initialize.js';
 export { resolveModel, parseModelSpec, modelTotals, fnv1a64, tensorStream, gpt2, llama, resnet18, fromSafetensorsHeader } from './models/index.js';
 export type { ModelSpec, TensorSpec, ResolvedTensor, InitRule } from './models/index.js';
 export { initShardCpu } from './output/shard.js';
+export { initFlaxCpu } from './output/flax.js';
+export { flaxParams, planFlaxInit, flaxFoldInData, flaxMlp, flaxTransformerBlock } from './models/flax.js';
+export type { FlaxModel, FlaxLayer, FlaxParam, FlaxPlannedParam, FlaxInitOptions } from './models/flax.js';
 export { shardLayout } from './models/shard-layout.js';

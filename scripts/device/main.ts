@@ -93,13 +93,16 @@ async function probeAdapter() {
 }
 
 /**
- * Options of the two runs: --quick must fit 2 minutes on SwiftShader (every case at 256K, no models, and
- * of the sweep only workgroup size 64: each other setting is one more context and pipeline to compile),
- * the full run 8 minutes on an H200.
+ * Options of the two runs: --quick must fit 2 minutes on SwiftShader (every case at 256K, no models, of the sweep
+ * only workgroup size 64: each other setting is one more context and pipeline to compile, and of the JAX streams
+ * the bits and f32 normal rows of both key implementations), the full run 8 minutes on an H200.
  */
 function benchArgs(quick: boolean): string[] {
   if (!quick) return ['--sizes', '1M,16M,64M,max', '--repeat', '5', '--llama', '--quiet'];
-  const cases = CASES.filter((c) => c.group !== 'model' && !(c.kind.type === 'generate' && c.kind.workgroupSize !== undefined && c.kind.workgroupSize !== 64));
+  const quickJax = (c: (typeof CASES)[number]) => c.kind.type !== 'jax' || (['bits', 'normal'].includes(c.kind.dist) && c.kind.dtype !== 'bf16');
+  const cases = CASES.filter(
+    (c) => c.group !== 'model' && !(c.kind.type === 'generate' && c.kind.workgroupSize !== undefined && c.kind.workgroupSize !== 64) && quickJax(c),
+  );
   return ['--sizes', '256K', '--repeat', '3', '--target-ms', '20', '--no-model', '--cases', cases.map((c) => c.id).join(','), '--quiet'];
 }
 
@@ -123,7 +126,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const testsPart = runPart(
     'gpu tests',
     node,
-    [join(APP, 'gpu-tests.mjs'), '--json', join(out, 'gpu-tests.json')],
+    [join(APP, 'gpu-tests.mjs'), '--json', join(out, 'gpu-tests.json'), ...(quick ? ['--quick'] : [])],
     join(out, 'gpu-tests.json'),
     quick ? 150 : 300,
   );

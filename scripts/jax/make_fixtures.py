@@ -209,7 +209,7 @@ def initializers_section():
         ({'kind': 'varianceScaling', 'scale': 1.3, 'mode': 'fan_geo_avg', 'distribution': 'uniform'}, [6, 10]),
         ({'kind': 'varianceScaling', 'scale': 2.0, 'mode': 'fan_avg', 'distribution': 'truncated_normal', 'inAxis': -3, 'outAxis': -1}, [2, 3, 4, 5]),
         # Flax's nn.Embed default: in and out axes coincide.
-        ({'kind': 'varianceScaling', 'scale': 1.0, 'mode': 'fan_in', 'distribution': 'normal', 'outAxis': 0}, [1000, 64]),
+        ({'kind': 'varianceScaling', 'scale': 1.0, 'mode': 'fan_in', 'distribution': 'normal', 'outAxis': 0}, [120, 16]),
         ({'kind': 'normal', 'stddev': 0.05}, [4, 6]),
         ({'kind': 'uniform', 'scale': 0.3}, [10]),
         ({'kind': 'truncatedNormal', 'stddev': 0.2, 'lower': -1.0, 'upper': 3.0}, [3, 7]),

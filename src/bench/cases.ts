@@ -3,6 +3,8 @@
 import type { ModelTensor } from '../models/spec.js';
 import type { Distribution } from '../contract/distributions.js';
 import type { DType } from '../contract/dtypes.js';
+import type { JaxDist } from '../contract/jax-plan.js';
+import type { JaxImpl } from '../contract/jax-key.js';
 import { llama } from '../models/presets.js';
 import { resolveModel } from '../models/spec.js';
 
@@ -44,7 +46,9 @@ export type CaseKind =
   /** initModel of Llama-2-7B in bf16, one buffer per tensor (13.5 GB; only with config.llama). */
   | { readonly type: 'model-llama' }
   /** computeOrthogonal of an n x n matrix (Q in a new buffer) on the adapter's default strategy. */
-  | { readonly type: 'orthogonal'; readonly n: number };
+  | { readonly type: 'orthogonal'; readonly n: number }
+  /** ctx.generateJaxRandom on the WGSL kernels: jax.random.<dist>(key(seed, impl), [n], dtype). */
+  | { readonly type: 'jax'; readonly dist: JaxDist; readonly dtype: DType; readonly impl: JaxImpl };
 
 /** How store-variants.wgsl stores a block's four words. */
 export type StoreVariant = 'atomic' | 'u32' | 'vec4';
@@ -129,6 +133,33 @@ const ORTHOGONAL_CASES: BenchCase[] = ORTHOGONAL_SIZES.map(
     elementBytes: 4,
   }),
 );
+
+/**
+ * The JAX streams' kernels, threefry2x32 against philox4x32 on the same adapter (and against the library's own
+ * Philox kernels): each threefry row's `oursSpeedup` is its time over the philox4x32 row of the same sampler,
+ * each philox4x32 row's its time over the library's Philox row.
+ */
+const JAX_CASES: BenchCase[] = (
+  [
+    ['bits', 'u32', 'bits-u32'],
+    ['uniform', 'f32', 'uniform-f32'],
+    ['normal', 'f32', 'normal-f32'],
+    ['truncatedNormal', 'f32', 'truncnormal-f32'],
+    ['normal', 'bf16', 'normal-bf16'],
+  ] as const
+).flatMap(([dist, dtype, philoxCase]) => {
+  const name = `${dist === 'truncatedNormal' ? 'truncnormal' : dist}-${dtype}`;
+  return (['threefry2x32', 'philox4x32'] as const).map(
+    (impl): BenchCase => ({
+      id: `jax-${impl === 'threefry2x32' ? 'threefry' : 'philox'}-${name}`,
+      label: `jax.random.${dist === 'truncatedNormal' ? 'truncated_normal' : dist} ${dtype}, ${impl} key (WGSL kernels)`,
+      group: 'variant',
+      kind: { type: 'jax', dist, dtype, impl },
+      elementBytes: dtype === 'bf16' ? 2 : 4,
+      oursCase: impl === 'threefry2x32' ? `jax-philox-${name}` : philoxCase,
+    }),
+  );
+});
 
 export const CASES: readonly BenchCase[] = [
   { id: 'store-32', label: 'store kernel, 4 B/elem (limit)', group: 'limit', kind: { type: 'store', elementBytes: 4 }, elementBytes: 4 },
@@ -285,6 +316,7 @@ export const CASES: readonly BenchCase[] = [
   ...STORE_VARIANT_CASES,
   ...SMALL_TENSOR_CASES,
   ...ORTHOGONAL_CASES,
+  ...JAX_CASES,
 ];
 
 /** A size: a number of elements, or 'max' (the largest one buffer of this adapter holds). */

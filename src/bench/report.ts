@@ -155,7 +155,7 @@ export function errorRow(c: BenchCase, size: string, elements: number, bytes: nu
 
 export function dtypeOf(c: BenchCase): string {
   const k = c.kind;
-  if (k.type === 'generate' || k.type === 'cpu-twin') return k.dtype;
+  if (k.type === 'generate' || k.type === 'cpu-twin' || k.type === 'jax') return k.dtype;
   if (k.type === 'model-llama') return 'bf16';
   if (k.type === 'store') return k.elementBytes === 4 ? '32-bit' : '16-bit';
   return 'f32';

@@ -8,7 +8,10 @@ import type { WeightWriter } from '../gpu/batch.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { computeOrthogonal } from '../gpu/orthogonal.js';
 import { initModel } from '../output/init-model.js';
-import { generate as cpuGenerate } from '../twin/generate.js';
+import { generate as cpuGenerate, generateJaxPlanned } from '../twin/generate.js';
+import { createJaxKey } from '../contract/jax-key.js';
+import { planJaxRandom } from '../contract/jax-plan.js';
+import { slicePlan } from '../contract/plan.js';
 import {
   type BenchCase,
   type CaseKind,
@@ -98,6 +101,45 @@ export const RUNNERS: { readonly [T in CaseKind['type']]: CaseRunner<KindOf<T>> 
         const extra =
           k.workgroupSize === undefined ? undefined : { workgroupSize: gen.limits.workgroupSize, blocksPerInvocation: gen.limits.blocksPerInvocation ?? 1 };
         const row = timed(c, at.size, n, k.dtype, samples, true, extra);
+        return verified === undefined ? row : { ...row, verified };
+      });
+    },
+  },
+
+  jax: {
+    per: 'size',
+    run: async (s, c, k, at) => {
+      const n = at.elements;
+      const eb = DTYPE_BYTES[k.dtype];
+      const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+      const plan = planJaxRandom({
+        key: createJaxKey(s.config.seed, k.impl),
+        shape: [n],
+        dist: k.dist,
+        dtype: k.dtype,
+        ...(k.dist === 'truncatedNormal' ? { lower: -2, upper: 2 } : {}),
+      });
+      const gen = s.contexts.kernel;
+      return withBuffer(s, c, Math.ceil((n * eb) / 4) * 4, usage, async (buffer) => {
+        const samples = await s.sampleGpu((reps) =>
+          gen.batch(async (b) => {
+            for (let r = 0; r < reps; r++) await b.generateJaxPlanned(plan, { buffer });
+          }),
+        );
+        let verified: boolean | undefined;
+        if (s.config.verify) {
+          // The first and last verifyCount elements against the CPU twin.
+          const m = Math.min(s.config.verifyCount, n);
+          verified = true;
+          for (const start of n > m ? [0, n - m] : [0]) {
+            const gpu = await gen.read(buffer, { offset: start * eb, count: m, dtype: k.dtype });
+            const cpu = generateJaxPlanned(slicePlan(plan, start, m));
+            const a = new Uint16Array(gpu.buffer, gpu.byteOffset, gpu.byteLength / 2);
+            const b = new Uint16Array(cpu.buffer, cpu.byteOffset, cpu.byteLength / 2);
+            verified &&= a.length === b.length && a.every((v, i) => v === b[i]);
+          }
+        }
+        const row = timed(c, at.size, n, k.dtype, samples, true, { impl: k.impl });
         return verified === undefined ? row : { ...row, verified };
       });
     },

@@ -55,3 +55,15 @@ export type {
   TfjsInitializerName,
   SchemeName,
 } from './presets.js';
+export { planJaxInitializer, computeJaxFans, JAX_VARIANCE_SCALING_PRESETS, JAX_INITIALIZER_KINDS } from './jax-initializers.js';
+export type {
+  JaxInitializerSpec,
+  JaxVarianceScalingSpec,
+  JaxNamedVarianceScalingSpec,
+  JaxSamplerSpec,
+  JaxConstantSpec,
+  JaxFanAxes,
+  JaxAxes,
+  JaxInitializeOptions,
+  JaxInitializePlan,
+} from './jax-initializers.js';

@@ -63,3 +63,17 @@ export {
 export type { CheckpointPart, CheckpointLayout, PartFromEnvironment, PartIndex } from './checkpoint-parts.js';
 export { shardLayout } from './shard-layout.js';
 export type { Shard, Segment, ShardLayout } from './shard-layout.js';
+export { flaxParams, planFlaxInit, flaxFoldInData, flaxMlp, flaxTransformerBlock } from './flax.js';
+export type {
+  FlaxModel,
+  FlaxLayer,
+  FlaxDense,
+  FlaxConv,
+  FlaxEmbed,
+  FlaxLayerNorm,
+  FlaxMultiHeadDotProductAttention,
+  FlaxModule,
+  FlaxParam,
+  FlaxPlannedParam,
+  FlaxInitOptions,
+} from './flax.js';

@@ -13,6 +13,8 @@ export type {
   DirectoryHandleLike,
 } from './checkpoint.js';
 export { initShard, initShardCpu } from './shard.js';
+export { initFlax, initFlaxCpu } from './flax.js';
+export type { InitializedFlaxParam } from './flax.js';
 export {
   SAFETENSORS_DTYPE_BITS,
   SAFETENSORS_MAX_HEADER_BYTES,

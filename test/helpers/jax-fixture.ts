@@ -1,6 +1,6 @@
 // The committed known answers of jax.random (scripts/jax/make_fixtures.py writes test/fixtures/jax-random.json)
 // and the requests of this library that should give the same bits.
-import { readFileSync } from 'node:fs';
+import fixtureText from '../fixtures/jax-random.json?raw';
 import { createJaxKey, foldInJaxKey, splitJaxKey, wrapJaxKeyData, type JaxImpl, type JaxKey } from '../../src/contract/jax-key.js';
 import type { JaxDist, JaxRandomRequest } from '../../src/contract/jax-plan.js';
 import type { DType, FloatDType } from '../../src/contract/dtypes.js';
@@ -54,8 +54,9 @@ export function parseJaxFixture(text: string): JaxFixture {
   return JSON.parse(text, (_k, v) => (v === 'Infinity' ? Number.POSITIVE_INFINITY : v === '-Infinity' ? Number.NEGATIVE_INFINITY : v)) as JaxFixture;
 }
 
+/** The committed fixture (imported as text, so that the device bundle carries it). */
 export function loadJaxFixture(): JaxFixture {
-  return parseJaxFixture(readFileSync(JAX_FIXTURE_PATH, 'utf8'));
+  return parseJaxFixture(fixtureText);
 }
 
 /** The key a chain of split / fold_in operations ends with. */
