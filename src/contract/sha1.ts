@@ -43,6 +43,6 @@ export function sha1(data: Uint8Array): Uint8Array {
   }
   const out = new Uint8Array(20);
   const outView = new DataView(out.buffer);
-  h.forEach((v, i) => outView.setUint32(4 * i, v));
+  for (const [i, v] of h.entries()) outView.setUint32(4 * i, v);
   return out;
 }
