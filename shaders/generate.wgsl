@@ -246,53 +246,54 @@ fn jaxBits(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 
-// jax.random.uniform(key, shape, dtype, minval, maxval): params.low = minval, params.range = maxval - minval.
+// The stored values of block k for the float samplers: jax.random.uniform (sampler 0; params.low = minval,
+// params.range = maxval - minval), normal (1; low = nextafter(-1, 0), range = 1 - low, in the dtype) and
+// truncated_normal (2; low and range span [erf(lower / sqrt 2), erf(upper / sqrt 2)), clampLow and clampHigh are the
+// clip bounds), each times params.scale.
+fn jaxBlockValues(k: u32, sampler: u32) -> vec4<u32> {
+  let w = jaxBlockWords(k);
+  var v: vec4<u32>;
+  for (var j = 0u; j < 4u; j++) {
+    var x = jaxUniformFromWord(w[j], params.low, params.range, DTYPE);
+    if (sampler == 1u) {
+      x = jaxNormalFromUniform(x, DTYPE);
+    } else if (sampler == 2u) {
+      x = jaxTruncatedNormalFromUniform(x, params.clampLow, params.clampHigh, DTYPE);
+    }
+    v[j] = packValue(jaxScale(x, params.scale, DTYPE));
+  }
+  return v;
+}
+
+// jax.random.uniform(key, shape, dtype, minval, maxval).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn jaxUniform(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
   for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
     let k = invocationBlock(gid, i);
     if (k == NO_BLOCK) { return; }
-    let w = jaxBlockWords(k);
-    var v: vec4<u32>;
-    for (var j = 0u; j < 4u; j++) {
-      v[j] = packValue(jaxScale(jaxUniformFromWord(w[j], params.low, params.range, DTYPE), params.scale, DTYPE));
-    }
-    storeBlock(k, v);
+    storeBlock(k, jaxBlockValues(k, 0u));
   }
 }
 
-// jax.random.normal(key, shape, dtype): params.low = nextafter(-1, 0), params.range = 1 - low, in the dtype.
+// jax.random.normal(key, shape, dtype).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn jaxNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
   for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
     let k = invocationBlock(gid, i);
     if (k == NO_BLOCK) { return; }
-    let w = jaxBlockWords(k);
-    var v: vec4<u32>;
-    for (var j = 0u; j < 4u; j++) {
-      let u = jaxUniformFromWord(w[j], params.low, params.range, DTYPE);
-      v[j] = packValue(jaxScale(jaxNormalFromUniform(u, DTYPE), params.scale, DTYPE));
-    }
-    storeBlock(k, v);
+    storeBlock(k, jaxBlockValues(k, 1u));
   }
 }
 
-// jax.random.truncated_normal(key, lower, upper, shape, dtype): params.low and params.range span
-// [erf(lower / sqrt 2), erf(upper / sqrt 2)); clampLow and clampHigh are the clip bounds.
+// jax.random.truncated_normal(key, lower, upper, shape, dtype).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn jaxTruncatedNormal(@builtin(global_invocation_id) gid: vec3<u32>) {
   fmaFence = params.fence;
   for (var i = 0u; i < BLOCKS_PER_INVOCATION; i++) {
     let k = invocationBlock(gid, i);
     if (k == NO_BLOCK) { return; }
-    let w = jaxBlockWords(k);
-    var v: vec4<u32>;
-    for (var j = 0u; j < 4u; j++) {
-      let u = jaxUniformFromWord(w[j], params.low, params.range, DTYPE);
-      v[j] = packValue(jaxScale(jaxTruncatedNormalFromUniform(u, params.clampLow, params.clampHigh, DTYPE), params.scale, DTYPE));
-    }
-    storeBlock(k, v);
+    storeBlock(k, jaxBlockValues(k, 2u));
   }
 }

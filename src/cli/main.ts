@@ -291,24 +291,11 @@ function printSample(
   return code;
 }
 
-/** Options of `sample` that mean nothing for a JAX stream. */
-const NOT_JAX = [
-  'seed',
-  'stream',
-  'mean',
-  'std',
-  'bounds',
-  'init',
-  'layout',
-  'gain',
-  'mode',
-  'nonlinearity',
-  'scale',
-  'distribution',
-  'value',
-  'groups',
-  'flatten',
-] as const;
+/** Options of `sample` that only an initializer (--init) takes. */
+const INIT_ONLY = ['shape', 'layout', 'gain', 'mode', 'nonlinearity', 'scale', 'distribution', 'value', 'groups', 'flatten'] as const;
+
+/** Options of `sample` that mean nothing for a JAX stream (which takes --shape). */
+const NOT_JAX = ['seed', 'stream', 'mean', 'std', 'bounds', 'init', ...INIT_ONLY.filter((o) => o !== 'shape')] as const;
 
 /** Elements `sample --jax-seed` prints at most. */
 const MAX_SAMPLE = 2 ** 24;
@@ -369,20 +356,7 @@ async function sample(argv: readonly string[]): Promise<number> {
   if (opts.jaxSeed !== undefined) return sampleJax(opts.jaxSeed, opts);
   if (opts.jaxImpl !== undefined) throw new UsageError(`option '--jax-impl' needs --jax-seed`);
   if (opts.init !== undefined) return sampleInit(opts.init, opts);
-  for (const o of givenOptions(SAMPLE_OPTIONS, opts, [
-    'shape',
-    'layout',
-    'gain',
-    'mode',
-    'nonlinearity',
-    'scale',
-    'distribution',
-    'value',
-    'groups',
-    'flatten',
-  ])) {
-    throw new UsageError(`option '--${o}' needs --init`);
-  }
+  for (const o of givenOptions(SAMPLE_OPTIONS, opts, INIT_ONLY)) throw new UsageError(`option '--${o}' needs --init`);
   const backend = opts.backend ?? 'gpu';
   const kind = opts.dist ?? 'uniform';
   const dist = distributionFrom(kind, opts);

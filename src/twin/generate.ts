@@ -174,40 +174,50 @@ export function jaxBits(plan: JaxPlan, out: Uint32Array = allocate('u32', plan.c
   return out;
 }
 
-/** Twin of the jaxUniform entry point. */
-export function jaxUniform(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
-  const store = storer(plan.dtype, out);
-  const { low, range, scale } = plan.params;
+/** One float sampler's value (0 uniform, 1 normal, 2 truncated normal) of one word, times the plan's scale. */
+function jaxFloatOf(plan: JaxPlan, sampler: 0 | 1 | 2): (word: number) => number {
+  const { low, range, clampLow, clampHigh, scale } = plan.params;
   const code = DTYPE_CODE[plan.dtype];
+  return (word) => {
+    let x = jaxUniformFromWord(word, low, range, code);
+    if (sampler === 1) x = jaxNormalFromUniform(x, code);
+    else if (sampler === 2) x = jaxTruncatedNormalFromUniform(x, clampLow, clampHigh, code);
+    return jaxScale(x, scale, code);
+  };
+}
+
+/**
+ * Twin of jaxBlockValues: the values of the 4 elements of block startBlock + k for a float sampler (0 uniform,
+ * 1 normal, 2 truncated normal), times the plan's scale, before they are stored in its dtype.
+ */
+export function jaxBlockValues(plan: JaxPlan, k: number, sampler: 0 | 1 | 2): number[] {
+  const value = jaxFloatOf(plan, sampler);
+  return Array.from(jaxBlockWords(plan.startBlock, k, plan.key, plan.impl === 'philox4x32' ? 1 : 0), value);
+}
+
+/** A float sampler's values for the plan's range, stored in its dtype. */
+function jaxFloats(plan: JaxPlan, sampler: 0 | 1 | 2, out: GeneratedArray): GeneratedArray {
+  const store = storer(plan.dtype, out);
+  const value = jaxFloatOf(plan, sampler);
   forEachJaxBlock(plan, (w, j0, j1, i) => {
-    for (let j = j0; j < j1; j++) store(i + j - j0, jaxScale(jaxUniformFromWord(w[j]!, low, range, code), scale, code));
+    for (let j = j0; j < j1; j++) store(i + j - j0, value(w[j]!));
   });
   return out;
+}
+
+/** Twin of the jaxUniform entry point. */
+export function jaxUniform(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
+  return jaxFloats(plan, 0, out);
 }
 
 /** Twin of the jaxNormal entry point. */
 export function jaxNormal(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
-  const store = storer(plan.dtype, out);
-  const { low, range, scale } = plan.params;
-  const code = DTYPE_CODE[plan.dtype];
-  forEachJaxBlock(plan, (w, j0, j1, i) => {
-    for (let j = j0; j < j1; j++) store(i + j - j0, jaxScale(jaxNormalFromUniform(jaxUniformFromWord(w[j]!, low, range, code), code), scale, code));
-  });
-  return out;
+  return jaxFloats(plan, 1, out);
 }
 
 /** Twin of the jaxTruncatedNormal entry point. */
 export function jaxTruncatedNormal(plan: JaxPlan, out = allocate(plan.dtype, plan.count)): GeneratedArray {
-  const store = storer(plan.dtype, out);
-  const { low, range, clampLow, clampHigh, scale } = plan.params;
-  const code = DTYPE_CODE[plan.dtype];
-  forEachJaxBlock(plan, (w, j0, j1, i) => {
-    for (let j = j0; j < j1; j++) {
-      const u = jaxUniformFromWord(w[j]!, low, range, code);
-      store(i + j - j0, jaxScale(jaxTruncatedNormalFromUniform(u, clampLow, clampHigh, code), scale, code));
-    }
-  });
-  return out;
+  return jaxFloats(plan, 2, out);
 }
 
 /** Twin of the fillConstant entry point: `count` copies of f32(value) in the dtype. */

@@ -2,7 +2,7 @@
 // (the jax* entry points of generate.wgsl) and the 'upload' strategy (the CPU twin and writeBuffer), bit for bit,
 // written at byte offsets into canary-filled buffers; slices of one tensor agree with the whole on both strategies;
 // forced-small binding windows and a tiny 2-D grid give the same bits.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createContext, type WeightInitContext } from '../../src/gpu/context.js';
 import { DTYPE_BYTES } from '../../src/contract/dtypes.js';
 import { createJaxKey, foldInJaxKey, wrapJaxKeyData } from '../../src/contract/jax-key.js';
@@ -10,22 +10,13 @@ import { planJaxRandom, type JaxRandomRequest } from '../../src/contract/jax-pla
 import { slicePlan } from '../../src/contract/plan.js';
 import { generateJaxPlanned } from '../../src/twin/generate.js';
 import { initializeJax } from '../../src/gpu/initialize.js';
-import { fillCanary, inErrorScope, nodeContext } from '../helpers/gpu.js';
+import { fillCanary, inErrorScope, strategyContexts } from '../helpers/gpu.js';
 import { loadJaxFixture, sampleName, sampleRequest, storedBits } from '../helpers/jax-fixture.js';
 
 const CANARY = 0xdeadbeef;
 const fixture = loadJaxFixture();
 
-let kernel: WeightInitContext;
-let upload: WeightInitContext;
-beforeAll(async () => {
-  kernel = await nodeContext({ strategy: 'kernel' });
-  upload = await createContext({ device: kernel.device, strategy: 'upload' });
-});
-afterAll(() => {
-  upload?.destroy();
-  kernel?.destroy();
-});
+const contexts = strategyContexts();
 
 /** Writes a request at `offset` into a canary-filled buffer; returns its stored bits and whether the canaries held. */
 async function written(ctx: WeightInitContext, request: JaxRandomRequest, offset: number): Promise<{ bits: number[]; canaries: boolean; via: string }> {
@@ -53,8 +44,8 @@ async function written(ctx: WeightInitContext, request: JaxRandomRequest, offset
 }
 
 describe.each([
-  ['kernel', () => kernel],
-  ['upload', () => upload],
+  ['kernel', () => contexts.kernel],
+  ['upload', () => contexts.upload],
 ] as const)("strategy '%s'", (strategy, ctxOf) => {
   it('every fixture case equals jax 0.10.2, bit for bit, and nothing outside the target changes', async () => {
     const ctx = ctxOf();
@@ -104,7 +95,7 @@ describe('slices and dispatch shapes', () => {
         [Math.floor(n / 3), Math.floor(n / 2)],
         [n - 3, 3],
       ] as const) {
-        for (const ctx of [kernel, upload]) {
+        for (const ctx of [contexts.kernel, contexts.upload]) {
           const got = await written(ctx, { ...request, start, count }, 0);
           expect(got.bits, `${request.dist} ${request.dtype} [${start}, ${start + count}) ${ctx.strategy}`).toEqual(whole.slice(start, start + count));
         }
@@ -113,7 +104,13 @@ describe('slices and dispatch shapes', () => {
   });
 
   it('a 512-byte binding window and a 3 x 3 grid of 2 invocations split the dispatch and give the same bits', async () => {
-    const small = await createContext({ device: kernel.device, strategy: 'kernel', maxBindingBytes: 512, maxWorkgroupsPerDimension: 3, workgroupSize: 2 });
+    const small = await createContext({
+      device: contexts.kernel.device,
+      strategy: 'kernel',
+      maxBindingBytes: 512,
+      maxWorkgroupsPerDimension: 3,
+      workgroupSize: 2,
+    });
     try {
       for (const request of requests) {
         const plan = planJaxRandom(request);

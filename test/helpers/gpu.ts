@@ -1,8 +1,8 @@
 // GPU test helpers: one context per test file, and an error scope around every test that also destroys
 // what the test created.
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createNodeContext } from '../../src/node.js';
-import type { ContextOptions, WeightInitContext } from '../../src/gpu/context.js';
+import { createContext, type ContextOptions, type WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 
 /**
@@ -63,4 +63,28 @@ export function firstBitDifference(a: ArrayLike<number> & { buffer: ArrayBufferL
   if (x.length !== y.length) return Math.min(x.length, y.length);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
   return -1;
+}
+
+/**
+ * A 'kernel' context and an 'upload' context on its device, made before the calling file's tests and destroyed after
+ * them (read them inside the tests).
+ */
+export function strategyContexts(): { readonly kernel: WeightInitContext; readonly upload: WeightInitContext } {
+  const contexts: { kernel?: WeightInitContext; upload?: WeightInitContext } = {};
+  beforeAll(async () => {
+    contexts.kernel = await nodeContext({ strategy: 'kernel' });
+    contexts.upload = await createContext({ device: contexts.kernel.device, strategy: 'upload' });
+  });
+  afterAll(() => {
+    contexts.upload?.destroy();
+    contexts.kernel?.destroy();
+  });
+  return {
+    get kernel() {
+      return contexts.kernel!;
+    },
+    get upload() {
+      return contexts.upload!;
+    },
+  };
 }

@@ -1,26 +1,16 @@
 // model.init(jax.random.key(seed), x)['params'] of Flax linen models (an MLP, a transformer with embedding,
 // attention and layer norms, a CNN, a bf16 Sequential) against flax 0.12 / jax 0.10.2 (test/fixtures/jax-random.json):
 // bit for bit on the CPU and on the GPU, on both strategies.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext, type WeightInitContext } from '../../src/gpu/context.js';
+import { describe, expect, it } from 'vitest';
 import { createJaxKey } from '../../src/contract/jax-key.js';
 import { initFlax, initFlaxCpu } from '../../src/output/flax.js';
 import { FLAX_MODELS } from '../helpers/flax-models.js';
-import { nodeContext } from '../helpers/gpu.js';
+import { strategyContexts } from '../helpers/gpu.js';
 import { loadJaxFixture, storedBits } from '../helpers/jax-fixture.js';
 
 const fixture = loadJaxFixture();
 
-let kernel: WeightInitContext;
-let upload: WeightInitContext;
-beforeAll(async () => {
-  kernel = await nodeContext({ strategy: 'kernel' });
-  upload = await createContext({ device: kernel.device, strategy: 'upload' });
-});
-afterAll(() => {
-  upload?.destroy();
-  kernel?.destroy();
-});
+const contexts = strategyContexts();
 
 describe('Flax init', () => {
   it('every fixture model on the CPU equals flax, parameter by parameter', () => {
@@ -33,8 +23,8 @@ describe('Flax init', () => {
   });
 
   it.each([
-    ['kernel', () => kernel],
-    ['upload', () => upload],
+    ['kernel', () => contexts.kernel],
+    ['upload', () => contexts.upload],
   ] as const)("on the GPU ('%s' strategy) equals flax, for the MLP and the transformer", async (_s, ctxOf) => {
     const ctx = ctxOf();
     for (const c of fixture.flax.filter((f) => f.seed === 7 && (f.model === 'mlp' || f.model === 'transformer'))) {
