@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, fileIn, launchChromium, serve, watchPage } from './chromium.js';
 import { bits, generate, initialize as initializeCpu, uniform } from '../../src/cpu.js';
 import type { InitializeOptions } from '../../src/init/plan-initialize.js';
-import { isSoftwareAdapter, type AdapterSummary } from '../../src/index.js';
+import { isSoftwareAdapter, type AdapterSummary, type JaxImpl, type JaxRandomRequest } from '../../src/index.js';
+import { loadJaxFixture, sampleName, sampleRequest, type FixtureSample } from '../helpers/jax-fixture.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -68,10 +69,14 @@ interface InitResult {
   cpu: number[];
 }
 
+/** A jax.random call for the page: the request with the key as its data and implementation. */
+type JaxSpec = Omit<JaxRandomRequest, 'key'> & { key: [number, number]; impl: JaxImpl; strategy?: 'kernel' | 'upload' };
+
 interface PageApi {
   adapterInfo(): Promise<AdapterSummary>;
   runCase(spec: CaseSpec): Promise<CaseResult>;
   runInit(spec: InitSpec): Promise<InitResult>;
+  runJax(spec: JaxSpec): Promise<InitResult>;
 }
 
 // Every distribution and a structured kind of each sort, in each dtype, through the browser's compiler.
@@ -335,5 +340,34 @@ describe('browser without workers (Content-Security-Policy: worker-src none)', (
     } finally {
       await csp.close();
     }
+  });
+});
+
+// jax.random through Chromium's WGSL compiler: fixture cases of jax 0.10.2 (threefry2x32 and philox4x32, the three
+// float samplers, f32/f16/bf16, a slice past element 2^32, the upload strategy once).
+const JAX_FIXTURE = loadJaxFixture();
+const jaxCase = (pick: (s: FixtureSample) => boolean): FixtureSample => JAX_FIXTURE.samples.find((s) => pick(s) && s.bits.length >= 3)!;
+const JAX_CASES: (FixtureSample & { strategy?: 'kernel' | 'upload' })[] = [
+  jaxCase((s) => s.impl === 'threefry2x32' && s.dist === 'normal' && s.dtype === 'f32'),
+  jaxCase((s) => s.impl === 'philox4x32' && s.dist === 'truncatedNormal' && s.dtype === 'bf16' && s.lower === -1.5),
+  jaxCase((s) => s.impl === 'threefry2x32' && s.dist === 'uniform' && s.dtype === 'f16' && s.minval === 3.7),
+  jaxCase((s) => s.impl === 'philox4x32' && s.dist === 'bits' && s.start !== undefined && BigInt(s.start) > 2n ** 32n),
+  { ...jaxCase((s) => s.impl === 'threefry2x32' && s.dist === 'truncatedNormal' && s.dtype === 'f32' && s.lower === 0.5), strategy: 'upload' },
+];
+
+describe('jax.random in the browser (headless Chromium, navigator.gpu)', () => {
+  it.each(JAX_CASES.map((c) => [sampleName(c), c] as const))('GPU == CPU twin in the page == jax 0.10.2: %s', async (_name, c) => {
+    const { key: _key, ...request } = sampleRequest(c);
+    const spec: JaxSpec = { ...request, key: c.key, impl: c.impl, ...(c.strategy ? { strategy: c.strategy } : {}) };
+    const r = await onPage((p) => p.evaluate((s) => (window as unknown as PageApi).runJax(s), spec));
+    const context = `${sampleName(c)}${diagnostics()}`;
+    const halvesOf = (bits: number[]) => (c.dtype === 'f16' || c.dtype === 'bf16' ? bits : bits.flatMap((w) => [w & 0xffff, w >>> 16]));
+    expect(r.via, context).toBe(c.strategy ?? 'kernel');
+    expect(firstDifference(r.gpu, r.cpu), `GPU vs CPU twin in the page: ${context}`).toBe('none');
+    expect(firstDifference(r.cpu, halvesOf(c.bits)), `CPU twin in the page vs jax: ${context}`).toBe('none');
+    expect(
+      pageLog.filter((l) => !l.startsWith('console.warn')),
+      'the page reported errors',
+    ).toEqual([]);
   });
 });
