@@ -5,7 +5,7 @@
 import { InvalidParameterError } from '../errors.js';
 import type { DType, FloatDType } from './dtypes.js';
 import { checkJaxKey, type JaxImpl, type JaxKey } from './jax-key.js';
-import { blockOf, type PlanSlice } from './plan.js';
+import { blockOf, type ElementRange } from './plan.js';
 import { parseU64, type U64Input } from './u64.js';
 import { checkFloatDType, checkNonNegativeInteger } from './validate.js';
 import { erfXla, flushSubnormal, nextAfterInDType, roundToDType } from './xla-f32.js';
@@ -58,7 +58,7 @@ export interface JaxParams {
   readonly scale: number;
 }
 
-export interface JaxPlan extends PlanSlice {
+export interface JaxPlan extends ElementRange {
   readonly impl: JaxImpl;
   readonly entryPoint: JaxEntryPoint;
   readonly dtype: DType;

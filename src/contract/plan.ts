@@ -46,7 +46,7 @@ export interface DistributionParams {
  * start also as a block of 4 elements (start / 4 as low and high word) and a phase (start % 4), the unit the
  * kernels' dispatches are cut in. GeneratePlan and JaxPlan (src/contract/jax-plan.ts) are both sliced by it.
  */
-export interface PlanSlice {
+export interface ElementRange {
   readonly start: bigint;
   readonly startBlock: readonly [number, number];
   readonly phase: number;
@@ -54,7 +54,7 @@ export interface PlanSlice {
 }
 
 /** Elements [start, start + count) of the stream (key, stream), transformed by `entryPoint` and stored as `dtype`. */
-export interface GeneratePlan extends PlanSlice {
+export interface GeneratePlan extends ElementRange {
   readonly entryPoint: GenerateEntryPoint;
   readonly dtype: DType;
   /** The seed as the Philox key (low, high word). */
@@ -112,7 +112,7 @@ export function planGenerate(request: GenerateRequest): GeneratePlan {
 }
 
 /** Elements [offset, offset + count) of the plan's range, as a plan of their own. */
-export function slicePlan<P extends PlanSlice>(plan: P, offset: number, count: number): P {
+export function slicePlan<P extends ElementRange>(plan: P, offset: number, count: number): P {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(count) || offset < 0 || count < 0 || offset + count > plan.count) {
     throw new RangeError(`slice [${offset}, ${offset + count}) of a plan of ${plan.count} elements`);
   }
@@ -124,7 +124,7 @@ export function slicePlan<P extends PlanSlice>(plan: P, offset: number, count: n
  * Consecutive slices of at most `size` elements covering the plan, in order. A `size` that is a multiple
  * of 2 keeps every 16-bit slice whole 32-bit words.
  */
-export function splitPlan<P extends PlanSlice>(plan: P, size: number): P[] {
+export function splitPlan<P extends ElementRange>(plan: P, size: number): P[] {
   if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`slice size ${size}`);
   const slices: P[] = [];
   for (let done = 0; done < plan.count; done += size) slices.push(slicePlan(plan, done, Math.min(size, plan.count - done)));

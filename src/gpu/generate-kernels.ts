@@ -2,7 +2,7 @@
 // into the dispatches of one entry point, split along binding windows and grid limits by planDispatches.
 // Pure arithmetic: the runner (src/gpu/kernel.ts) records what these return.
 import { DTYPE_BYTES, DTYPE_CODE, type DType, type FloatDType } from '../contract/dtypes.js';
-import { slicePlan, type GeneratePlan, type PlanSlice } from '../contract/plan.js';
+import { slicePlan, type GeneratePlan, type ElementRange } from '../contract/plan.js';
 import type { JaxPlan } from '../contract/jax-plan.js';
 import { planDispatches, type DispatchLimits } from './dispatch-plan.js';
 import type { KernelDispatch, ParamValues } from './kernel.js';
@@ -25,7 +25,7 @@ function constants(dtype: DType, limits: DispatchLimits, blocks: boolean): Recor
  * The dispatches of one block-based entry point over a plan's slice: the slice cut along binding windows and
  * grid limits, each piece's params being `params(piece)` plus where the piece goes.
  */
-function rangeDispatches<P extends PlanSlice>(
+function rangeDispatches<P extends ElementRange>(
   plan: P,
   elementBytes: 2 | 4,
   buffer: GPUBuffer,

@@ -8,7 +8,7 @@ import { boxMuller, scaleShift, truncatedNormalFromWord } from './normal.js';
 import { f32ToBf16Bits, f32ToF16Bits } from './pack.js';
 import type { BitsDistribution, Distribution } from '../contract/distributions.js';
 import { DTYPE_CODE, type DType } from '../contract/dtypes.js';
-import { planGenerate, type GenerateRequest, type GeneratePlan, type PlanSlice } from '../contract/plan.js';
+import { planGenerate, type GenerateRequest, type GeneratePlan, type ElementRange } from '../contract/plan.js';
 import { planJaxRandom, type JaxPlan, type JaxRandomRequest } from '../contract/jax-plan.js';
 import { jaxNormalFromUniform, jaxScale, jaxTruncatedNormalFromUniform, jaxUniformFromWord, jaxWord } from './jax.js';
 import { InvalidParameterError } from '../errors.js';
@@ -58,7 +58,7 @@ export function jaxBlockWords(
  * block's 4 words (from `words(k, out)`), the in-range word positions [j0, j1) and the output index of word j0.
  */
 function forEachBlockOf(
-  plan: PlanSlice,
+  plan: ElementRange,
   words: (k: number, out: Uint32Array) => void,
   emit: (words: Uint32Array, j0: number, j1: number, i: number) => void,
 ): void {

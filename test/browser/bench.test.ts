@@ -89,9 +89,13 @@ describe('benchmark page (headless Chromium)', () => {
 
   it("the page's GPU samples equal the CPU twin in Node, bit for bit", () => {
     expect(report, 'the run above failed').toBeDefined();
-    // Ours and our kernel variants (the sweep, the store variants) are read back and compared.
-    const ours = CASES.filter((c) => c.group === 'ours' || c.group === 'variant').map((c) => c.id);
+    // Ours and our kernel variants (the sweep, the store variants) are read back and compared; the JAX streams'
+    // rows check themselves against the CPU twin (`verified`).
+    const ours = CASES.filter((c) => (c.group === 'ours' || c.group === 'variant') && c.kind.type !== 'jax').map((c) => c.id);
     expect(report.samples.map((s) => s.case)).toEqual(ours);
+    const jax = report.results.filter((r) => r.case.startsWith('jax-') && r.ms);
+    expect(jax.length).toBe(CASES.filter((c) => c.kind.type === 'jax').length);
+    for (const r of jax) expect(r.verified, r.case).toBe(true);
     for (const s of report.samples) {
       const want = generate({ seed: s.seed, stream: s.stream, start: s.start, count: s.count, dist: s.dist, dtype: s.dtype });
       const bits = want instanceof Float32Array ? Array.from(new Uint32Array(want.buffer)) : Array.from(want);
