@@ -5,7 +5,7 @@ import { DTYPE_BYTES, type FloatDType } from '../../contract/dtypes.js';
 import { InvalidParameterError } from '../../errors.js';
 import { decoderArchitecture, type DecoderArchitecture } from '../../models/decoder.js';
 import type { HfModelType } from '../../models/presets.js';
-import { buildDecoderGraph, decoderWeights, type DecoderGraph, type DecoderWeight } from './decoder-graph.js';
+import { buildDecoderGraph, decoderWeights, type DecoderWeight } from './decoder-graph.js';
 import { encodeOnnxModel } from './graph.js';
 import { externalDataFileName, planExternalData, type ExternalDataLayout } from './external-data.js';
 
@@ -24,7 +24,8 @@ export interface DecoderOnnx {
   /** The .onnx file. */
   readonly bytes: Uint8Array;
   readonly architecture: DecoderArchitecture;
-  readonly graph: DecoderGraph;
+  /** The graph inputs that are not weights and the outputs, in order, and its node count. */
+  readonly graph: { readonly inputNames: readonly string[]; readonly outputNames: readonly string[]; readonly nodes: number };
   /** The weights in graph (and file) order: Hugging Face names, shapes, element types. */
   readonly weights: readonly DecoderWeight[];
   /** With weights 'external': where each weight is in the external-data file. */
@@ -59,5 +60,11 @@ export function decoderOnnx(config: Readonly<Record<string, unknown>>, options: 
         }
       : 'inputs',
   });
-  return { bytes: encodeOnnxModel(graph.model), architecture, graph, weights: graph.weights, externalData };
+  return {
+    bytes: encodeOnnxModel(graph.model),
+    architecture,
+    graph: { inputNames: graph.inputNames, outputNames: graph.outputNames, nodes: graph.nodes },
+    weights: graph.weights,
+    externalData,
+  };
 }
