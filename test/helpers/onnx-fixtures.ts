@@ -53,13 +53,13 @@ export function weightsFromData(data: Uint8Array, layout: ExternalDataLayout): M
 /** max |got − want| over the batch positions the attention mask keeps (padded positions are not compared). */
 export function maxLogitsDiff(got: ArrayLike<number>, want: ArrayLike<number>, mask: readonly (readonly number[])[], vocab: number): number {
   let worst = 0;
-  mask.forEach((row, b) =>
+  mask.forEach((row, b) => {
     row.forEach((m, s) => {
       if (m !== 1) return;
       const base = (b * row.length + s) * vocab;
       for (let v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(got[base + v]! - want[base + v]!));
-    }),
-  );
+    });
+  });
   return worst;
 }
 
