@@ -14,7 +14,7 @@ import { decoderOnnx } from '../../../src/output/onnx/decoder-model.js';
 import { EXTERNAL_DATA_LARGE_ALIGNMENT, EXTERNAL_DATA_SMALL_ALIGNMENT, planExternalData } from '../../../src/output/onnx/external-data.js';
 import { planOnnxPack } from '../../../src/output/onnx/pack.js';
 import { decoderWeightFeeds } from '../../../src/output/onnx/ort-feeds.js';
-import { ModelProtoSchema, TensorProto_DataLocation } from '../../../src/output/onnx/proto/onnx_pb.js';
+import { ModelProtoSchema, TensorProto_DataLocation, type ValueInfoProto } from '../../../src/output/onnx/proto/onnx_pb.js';
 import { byteLevelTokenizer, byteToUnicode } from '../../../src/output/onnx/tokenizer.js';
 import { referenceLogits } from '../../helpers/decoder-reference.js';
 import { batchFeeds, maxLogitsDiff, twinWeights } from '../../helpers/onnx-fixtures.js';
@@ -66,8 +66,11 @@ describe('decoderOnnx: weights and interface', () => {
 
   it("has Optimum's inputs and outputs with dynamic batch and sequence axes; weights as inputs or external initializers, never inline", () => {
     const config = { model_type: 'llama', hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, intermediate_size: 8, vocab_size: 30 };
-    const dims = (t: { type?: { value: { case: string; value: unknown } } }) =>
-      (t.type!.value.value as { shape: { dim: { value: { value: unknown } }[] } }).shape.dim.map((d) => (typeof d.value.value === 'bigint' ? Number(d.value.value) : d.value.value));
+    const dims = (t: ValueInfoProto) => {
+      const v = t.type?.value;
+      if (v?.case !== 'tensorType') throw new Error(`${t.name} is not a tensor`);
+      return v.value.shape!.dim.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : d.value.value));
+    };
     const inputs = fromBinary(ModelProtoSchema, decoderOnnx(config, { weights: 'inputs' }).bytes);
     const g = inputs.graph!;
     expect(inputs.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
