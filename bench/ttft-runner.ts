@@ -4,18 +4,20 @@
 // module and its own folders.
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TtftRoute, TtftRow } from '../src/bench/ttft.js';
 import { CHROMIUM_ARGS, closeServer, fileIn, launchChromium, MIME, serve, watchPage, type Route } from '../test/browser/chromium.js';
 
-const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface TtftBenchOptions {
   cases?: readonly string[];
   routes?: readonly TtftRoute[];
   repeat?: number;
   seed?: number;
+  /** Run each case once untimed first (default true). */
+  warmup?: boolean;
   /** Where the library's browser build is (default dist/), ORT's dist, the page, and /ttft.js's source. */
   distDir?: string;
   ortDir?: string;
@@ -86,7 +88,7 @@ export async function runTtftBench(options: TtftBenchOptions): Promise<TtftRepor
       }
       // Warm-up, untimed: ONNX Runtime compiles its WebGPU pipelines on first use and keeps them for the device, so the
       // first session of a case would pay for every route (tens of seconds on a software adapter).
-      await call<TtftRow>('ttftRun', { caseId, route: 'zero-copy', seed });
+      if (options.warmup ?? true) await call<TtftRow>('ttftRun', { caseId, route: 'zero-copy', seed });
       for (let r = 0; r < repeat; r++) {
         // The routes in a different order each repeat, so none is always first.
         for (const routeId of routes.map((_, k) => routes[(k + r) % routes.length]!)) {

@@ -16,6 +16,8 @@ import { planOnnxPack } from '../../../src/output/onnx/pack.js';
 import { decoderWeightFeeds } from '../../../src/output/onnx/ort-feeds.js';
 import { ModelProtoSchema, TensorProto_DataLocation, type ValueInfoProto } from '../../../src/output/onnx/proto/onnx_pb.js';
 import { byteLevelTokenizer, byteToUnicode } from '../../../src/output/onnx/tokenizer.js';
+import { initialize } from '../../../src/twin/initialize.js';
+import { f16BitsToNumber } from '../../../src/twin/pack.js';
 import { referenceLogits } from '../../helpers/decoder-reference.js';
 import { batchFeeds, maxLogitsDiff, twinWeights } from '../../helpers/onnx-fixtures.js';
 
@@ -48,7 +50,12 @@ const llamaConfigs = fc
     mlp_bias: r.mlpBias,
   }));
 const gpt2Configs = fc
-  .record({ head: fc.integer({ min: 1, max: 4 }), d: fc.integer({ min: 1, max: 4 }), layers: fc.integer({ min: 1, max: 3 }), inner: fc.option(fc.integer({ min: 1, max: 20 })) })
+  .record({
+    head: fc.integer({ min: 1, max: 4 }),
+    d: fc.integer({ min: 1, max: 4 }),
+    layers: fc.integer({ min: 1, max: 3 }),
+    inner: fc.option(fc.integer({ min: 1, max: 20 })),
+  })
   .map((r) => ({ model_type: 'gpt2', n_head: r.head, n_embd: r.head * r.d, n_layer: r.layers, n_inner: r.inner, vocab_size: 40, n_positions: 8 }));
 
 describe('decoderOnnx: weights and interface', () => {
@@ -65,7 +72,15 @@ describe('decoderOnnx: weights and interface', () => {
   });
 
   it("has Optimum's inputs and outputs with dynamic batch and sequence axes; weights as inputs or external initializers, never inline", () => {
-    const config = { model_type: 'llama', hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, num_hidden_layers: 2, intermediate_size: 8, vocab_size: 30 };
+    const config = {
+      model_type: 'llama',
+      hidden_size: 16,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      num_hidden_layers: 2,
+      intermediate_size: 8,
+      vocab_size: 30,
+    };
     const dims = (t: ValueInfoProto) => {
       const v = t.type?.value;
       if (v?.case !== 'tensorType') throw new Error(`${t.name} is not a tensor`);
@@ -180,6 +195,48 @@ describe('decoderOnnx in onnxruntime-node against the TypeScript reference on co
   });
 });
 
+describe('f16 graphs (f16 weights, activations and cache; norms, rotary tables and softmax in f32; f32 logits)', () => {
+  it.each([
+    {
+      model_type: 'llama',
+      vocab_size: 40,
+      hidden_size: 16,
+      intermediate_size: 12,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      initializer_range: 0.3,
+    },
+    { model_type: 'gpt2', vocab_size: 40, n_embd: 16, n_layer: 2, n_head: 4, n_positions: 16, initializer_range: 0.3 },
+  ])('%j in onnxruntime-node: logits within 0.5% of the largest, against the f64 reference on the same f16 values', async (config) => {
+    const arch = decoderArchitecture(config);
+    const tensors = resolveModel(config.model_type === 'gpt2' ? gpt2(config, { dtype: 'f16' }) : llama(config, { dtype: 'f16' }));
+    const bits = new Map(
+      tensors.map((t) => [t.name, initialize({ init: t.init, shape: t.shape, layout: t.layout, seed: 3n, stream: t.stream, dtype: 'f16' }) as Uint16Array]),
+    );
+    const onnx = decoderOnnx(config, { dtype: 'f16' });
+    const session = await ort.InferenceSession.create(onnx.bytes);
+    try {
+      const batch = { input_ids: [[3, 9, 1, 7, 2]], attention_mask: [[1, 1, 1, 1, 1]], position_ids: [[0, 1, 2, 3, 4]] };
+      const feeds: Record<string, ort.Tensor> = batchFeeds(ort, arch, batch);
+      for (const k of Object.keys(feeds)) if (k.startsWith('past')) feeds[k] = new ort.Tensor('float16', new Uint16Array(0), feeds[k]!.dims);
+      for (const w of onnx.weights) feeds[w.name] = new ort.Tensor('float16', bits.get(w.name)!, w.shape);
+      const out = await session.run(feeds);
+      expect([out['logits']!.type, out['present.0.key']!.type]).toEqual(['float32', 'float16']);
+      const want = referenceLogits(arch, new Map([...bits].map(([k, v]) => [k, Array.from(v, f16BitsToNumber)])), {
+        inputIds: batch.input_ids,
+        attentionMask: batch.attention_mask,
+        positionIds: batch.position_ids,
+      });
+      const scale = Math.max(...want.flat(2).map(Math.abs));
+      // Measured: 1.7e-3 (Llama) and 0.7e-3 (GPT-2) of the largest logit: f16 rounding of the activations.
+      expect(maxLogitsDiff(out['logits']!.data as Float32Array, want.flat(2), batch.attention_mask, arch.vocabSize)).toBeLessThan(5e-3 * scale);
+    } finally {
+      await session.release();
+    }
+  });
+});
+
 describe('bad input is refused with typed errors before anything runs', () => {
   const tiny = { model_type: 'llama', hidden_size: 8, num_attention_heads: 2, num_hidden_layers: 1, intermediate_size: 4, vocab_size: 300 };
   it('bf16: no ONNX Runtime Web kernels or GPU-buffer tensors', () => {
@@ -207,7 +264,12 @@ describe('bad input is refused with typed errors before anything runs', () => {
     const tensors = resolveModel(llama(tiny));
     expect(() => planOnnxPack(tiny, tensors.slice(1))).toThrow(/tensors\[0\]/);
     expect(() => planOnnxPack(tiny, [...tensors].reverse())).toThrow(InvalidParameterError);
-    expect(() => planOnnxPack(tiny, tensors.map((t, i) => (i === 1 ? { ...t, dtype: 'f16' as const } : t)))).toThrow(/tensors\[1\]\.dtype/);
+    expect(() =>
+      planOnnxPack(
+        tiny,
+        tensors.map((t, i) => (i === 1 ? { ...t, dtype: 'f16' as const } : t)),
+      ),
+    ).toThrow(/tensors\[1\]\.dtype/);
     const small = { ...tiny, vocab_size: 200 };
     expect(() => planOnnxPack(small, resolveModel(llama(small)))).toThrow(/config\.vocab_size.*at least 258/);
   });
