@@ -66,5 +66,5 @@ export {
 export type { ExternalDataLayout, ExternalDataEntry } from './onnx/external-data.js';
 export { writeOnnxPack, planOnnxPack, memoryOnnxPack, onnxPackCache, onnxPackModelFile } from './onnx/pack.js';
 export type { OnnxPackFolders, OnnxPackFile, OnnxPackPlan, OnnxPackProgress, WriteOnnxPackOptions, WriteOnnxPackResult, MemoryOnnxPack } from './onnx/pack.js';
-export { byteLevelTokenizer } from './onnx/tokenizer.js';
+export { byteLevelTokenizer, byteToUnicode } from './onnx/tokenizer.js';
 export type { ByteLevelTokenizer, ByteLevelTokenizerOptions } from './onnx/tokenizer.js';
