@@ -10,6 +10,7 @@ import { AbortedError, InvalidParameterError } from '../../errors.js';
 import { DTYPE_BYTES } from '../../contract/dtypes.js';
 import { isRecord } from '../../contract/validate.js';
 import type { WeightInitContext } from '../../gpu/context.js';
+import type { ByteExecutor } from '../../simd/host-executor.js';
 import type { InitializePlan } from '../../init/plan-initialize.js';
 import type { U64Input } from '../../contract/u64.js';
 import { hfConfig, hfModelType, type HfModelType } from '../../models/presets.js';
@@ -154,8 +155,9 @@ const ZEROS = new Uint8Array(1 << 16);
  * Writes the ONNX pack of `tensors` initialized under `options.seed` into `folders`: onnx/model.onnx_data (every
  * weight at the offset its initializer names, the same bytes initModel gives it), onnx/model.onnx (or
  * model_fp16.onnx), config.json, generation_config.json and a byte-level tokenizer (tokenizer.json,
- * tokenizer_config.json; see ./tokenizer.ts). Memory: the checkpoint writer's two windows of `stagingBytes` on the
- * GPU and the host, whatever the model's size. Everything is checked before any GPU work; a failure or an abort
+ * tokenizer_config.json; see ./tokenizer.ts). The bytes come from `ctx`'s executor, or from a host executor
+ * (createHostExecutor) with no device. Memory: the checkpoint writer's two windows of `stagingBytes`, whatever the
+ * model's size. Everything is checked before any GPU work; a failure or an abort
  * removes the files completed before it.
  */
 export async function writeOnnxPack(
@@ -168,9 +170,19 @@ export async function writeOnnxPack(
     throw new InvalidParameterError('folders', folders, '{ root, onnx }: two CheckpointFolders (the pack folder and its onnx/ subfolder)');
   }
   if (!isRecord(options as unknown)) throw new InvalidParameterError('options', options, '{ seed, config, ... }');
+  // The bytes are made by the context's executor (kernels and a readback, or the SIMD CPU path on a software adapter),
+  // or by a host executor given as it is (createHostExecutor: no device at all).
+  const executor: ByteExecutor | null = ctx !== null && typeof ctx === 'object' && 'executor' in ctx ? ctx.executor : (ctx as ByteExecutor | null);
+  if (executor === null || typeof executor !== 'object' || typeof executor.windows !== 'function') {
+    throw new InvalidParameterError('ctx', ctx, 'a WeightInitContext or a host executor (createHostExecutor)');
+  }
   const stagingBytes = options.stagingBytes ?? DEFAULT_STAGING_BYTES;
-  if (!Number.isSafeInteger(stagingBytes) || stagingBytes < 4 || stagingBytes > ctx.device.limits.maxBufferSize) {
-    throw new InvalidParameterError('stagingBytes', stagingBytes, `an integer number of bytes in [4, ${ctx.device.limits.maxBufferSize}] (maxBufferSize)`);
+  if (!Number.isSafeInteger(stagingBytes) || stagingBytes < 4 || stagingBytes > executor.maxWindowBytes) {
+    throw new InvalidParameterError(
+      'stagingBytes',
+      stagingBytes,
+      `an integer number of bytes in [4, ${executor.maxWindowBytes}] (the executor's largest window)`,
+    );
   }
   const window = Math.floor(stagingBytes / 4) * 4;
   const { plan, contents } = planFiles(options.config, tensors);
@@ -185,7 +197,7 @@ export async function writeOnnxPack(
   let bytesDone = 0;
   let windows = 0;
   const completed: { folder: CheckpointFolder; name: string }[] = [];
-  const pipeline = new WindowPipeline(ctx, window);
+  const pipeline = new WindowPipeline(executor, window);
   try {
     for (const f of contents) {
       abortIfNeeded();
@@ -204,7 +216,7 @@ export async function writeOnnxPack(
           let at = 0;
           for (const e of layout.entries) {
             for (let gap = e.offset - at; gap > 0; gap -= ZEROS.length) await write(ZEROS.subarray(0, Math.min(gap, ZEROS.length)));
-            windows += await pipeline.run(planWindows([plans.get(e.name)!], window), write, abortIfNeeded);
+            windows += await pipeline.run(planWindows([plans.get(e.name)!], window), write, abortIfNeeded, signal);
             at = e.offset + e.length;
           }
         }
