@@ -16,7 +16,7 @@
 import { UnsupportedError } from '../../errors.js';
 import type { FloatDType } from '../../contract/dtypes.js';
 import type { DecoderArchitecture } from '../../models/decoder.js';
-import { type ExternalDataRef, OnnxGraph, type OnnxElemType, type ModelProto } from './graph.js';
+import { type ExternalDataRef, OnnxGraph, type OnnxElemType, type OnnxValueInfo } from './graph.js';
 
 /** Opset of the default domain the graphs import. */
 export const DECODER_OPSET = 17;
@@ -39,7 +39,8 @@ export interface DecoderGraphOptions {
 }
 
 export interface DecoderGraph {
-  readonly model: ModelProto;
+  /** The .onnx file. */
+  readonly bytes: Uint8Array;
   /** In the order the preset lists them (and the external-data file stores them). */
   readonly weights: readonly DecoderWeight[];
   /** The graph inputs that are not weights, and the outputs, in order. */
@@ -253,6 +254,8 @@ export function buildDecoderGraph(arch: DecoderArchitecture, options: DecoderGra
   hidden = g.op('Reshape', [hidden, i64([-1, E])]);
 
   const gpt2 = arch.modelType === 'gpt2';
+  // The cache outputs, declared after logits (Optimum's order).
+  const presents: OnnxValueInfo[] = [];
   for (let i = 0; i < arch.numLayers; i++) {
     const p = gpt2 ? `h.${i}` : `model.layers.${i}`;
     // Attention.
@@ -273,8 +276,8 @@ export function buildDecoderGraph(arch: DecoderArchitecture, options: DecoderGra
     }
     const keys = g.op('Concat', [pastKeyName(i), k], { axis: 2 }, presentKeyName(i));
     const values = g.op('Concat', [pastValueName(i), v], { axis: 2 }, presentValueName(i));
-    g.output({ name: keys, type: T, dims: cacheDims('past_sequence_length + sequence_length') });
-    g.output({ name: values, type: T, dims: cacheDims('past_sequence_length + sequence_length') });
+    presents.push({ name: keys, type: T, dims: cacheDims('past_sequence_length + sequence_length') });
+    presents.push({ name: values, type: T, dims: cacheDims('past_sequence_length + sequence_length') });
     // Grouped-query attention without copying the cache: query heads [B, KV, rep, S, D] against keys
     // [B, KV, 1, D, T] (MatMul broadcasts), as repeat_kv pairs them.
     const keysT = g.op('Transpose', [keys], { perm: [0, 1, 3, 2] });
@@ -306,15 +309,13 @@ export function buildDecoderGraph(arch: DecoderArchitecture, options: DecoderGra
   const logitsShape = g.op('Concat', [bs, i64([V])], { axis: 0 });
   const logits = g.op('Reshape', [toF32(logits2d), logitsShape], {}, 'logits');
   g.output({ name: logits, type: 'float32', dims: ['batch_size', 'sequence_length', V] });
-  // Outputs in Optimum's order: logits first, then the cache.
-  const model = g.model({ opset: DECODER_OPSET, graphName: `webgpu-weight-init ${arch.modelType}`, producerName: 'webgpu-weight-init' });
-  const graph = model.graph!;
-  graph.output.unshift(graph.output.pop()!);
+  for (const p of presents) g.output(p);
+  const bytes = g.encode({ opset: DECODER_OPSET, graphName: `webgpu-weight-init ${arch.modelType}`, producerName: 'webgpu-weight-init' });
   const inputNames = [
     'input_ids',
     'attention_mask',
     'position_ids',
     ...Array.from({ length: arch.numLayers }, (_, i) => [pastKeyName(i), pastValueName(i)]).flat(),
   ];
-  return { model, weights, inputNames, outputNames: graph.output.map((o) => o.name), nodes: g.nodeCount };
+  return { bytes, weights, inputNames, outputNames: [logits, ...presents.map((p) => p.name)], nodes: g.nodeCount };
 }

@@ -6,7 +6,6 @@ import { InvalidParameterError } from '../../errors.js';
 import { decoderArchitecture, type DecoderArchitecture } from '../../models/decoder.js';
 import type { HfModelType } from '../../models/presets.js';
 import { buildDecoderGraph, decoderWeights, type DecoderWeight } from './decoder-graph.js';
-import { encodeOnnxModel } from './graph.js';
 import { externalDataFileName, planExternalData, type ExternalDataLayout } from './external-data.js';
 
 export interface DecoderOnnxOptions {
@@ -61,7 +60,7 @@ export function decoderOnnx(config: Readonly<Record<string, unknown>>, options: 
       : 'inputs',
   });
   return {
-    bytes: encodeOnnxModel(graph.model),
+    bytes: graph.bytes,
     architecture,
     graph: { inputNames: graph.inputNames, outputNames: graph.outputNames, nodes: graph.nodes },
     weights: graph.weights,

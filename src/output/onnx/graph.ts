@@ -1,9 +1,9 @@
 // A small ONNX graph builder on the generated protobuf classes (./proto/onnx_pb.ts, from ONNX's own onnx.proto by
 // @bufbuild/protoc-gen-es): nodes, graph inputs and outputs with symbolic dimensions, small constants as
 // initializers, and weights either as graph inputs or as initializers whose bytes live in an external-data file.
-// Field meanings: onnx/onnx.proto (ONNX 1.23.1, vendored next to the generated code) and docs/IR.md of the onnx
-// repository (external data: the `location`, `offset` and `length` entries of TensorProto.external_data, with
-// data_location = EXTERNAL).
+// Field meanings: onnx/onnx.proto (ONNX 1.23.1, vendored next to the generated code) and the onnx repository's IR.md
+// (external data: the `location`, `offset` and `length` entries of TensorProto.external_data, with data_location =
+// EXTERNAL). The protobuf types stay inside this module: the package's declarations need no protobuf package.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { f32ToF16Bits } from '../../twin/pack.js';
 import {
@@ -180,9 +180,12 @@ export class OnnxGraph {
     return outputs;
   }
 
-  /** The ModelProto (IR version 8, the default ONNX domain at `opset`). */
-  model(options: { opset: number; graphName: string; producerName: string; producerVersion?: string; docString?: string }): ModelProto {
-    return create(ModelProtoSchema, {
+  /**
+   * The serialized ModelProto (the bytes of a .onnx file): IR version 8, the default ONNX domain at `opset`. (The
+   * protobuf types stay inside this module, so the package's declarations need no protobuf package.)
+   */
+  encode(options: { opset: number; graphName: string; producerName: string; producerVersion?: string; docString?: string }): Uint8Array {
+    const model: ModelProto = create(ModelProtoSchema, {
       irVersion: 8n,
       producerName: options.producerName,
       producerVersion: options.producerVersion ?? '',
@@ -190,6 +193,7 @@ export class OnnxGraph {
       opsetImport: [{ domain: '', version: BigInt(options.opset) }],
       graph: { name: options.graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });
+    return toBinary(ModelProtoSchema, model);
   }
 
   /** Nodes so far (for tests and summaries). */
@@ -197,10 +201,3 @@ export class OnnxGraph {
     return this.nodes.length;
   }
 }
-
-/** The serialized model (the bytes of a .onnx file). */
-export function encodeOnnxModel(model: ModelProto): Uint8Array {
-  return toBinary(ModelProtoSchema, model);
-}
-
-export type { ModelProto } from './proto/onnx_pb.js';

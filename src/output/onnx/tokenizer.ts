@@ -5,7 +5,7 @@
 //
 // Layout of the ids: the special tokens at their config ids (bos, eos), the 256 byte tokens at the first free ids,
 // then tokens of two bytes (each a merge of two byte tokens), then of three (a two-byte token and a byte), filling
-// the vocabulary. Byte tokens use GPT-2's byte-to-character table (openai/gpt-2 src/encoder.py bytes_to_unicode:
+// the vocabulary. Byte tokens use GPT-2's byte-to-character table (bytes_to_unicode in encoder.py of openai/gpt-2:
 // printable Latin-1 bytes '!'..'~', '¡'..'¬', '®'..'ÿ' stand for themselves, the other 68 bytes for the characters
 // from U+0100 upward, in byte order), so no token contains a space and a merge line "a b" is unambiguous.
 import { InvalidParameterError } from '../../errors.js';
