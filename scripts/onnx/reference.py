@@ -31,9 +31,10 @@ CLI = os.path.join(ROOT, "bin", "webgpu-weight-init.js")
 
 # Tiny configs covering the graph's branches: GPT-2; Llama with grouped-query attention (4 query heads on 2 key/value
 # heads) and an untied head; Llama with a tied head, q/k/v/o and MLP biases, a head_dim that is not hidden/heads, and
-# llama3 rotary scaling.
+# llama3 rotary scaling. initializer_range 0.3 (HF's default is 0.02): with weights that small the logits hardly depend on
+# attention (scores near 0, softmax near uniform), and a wrong rotation or head pairing could stay within tolerance.
 CASES = {
-    "gpt2-tiny": {"model_type": "gpt2", "vocab_size": 300, "n_positions": 64, "n_embd": 32, "n_layer": 2, "n_head": 4},
+    "gpt2-tiny": {"model_type": "gpt2", "vocab_size": 300, "n_positions": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "initializer_range": 0.3},
     "llama-tiny-gqa": {
         "model_type": "llama",
         "vocab_size": 300,
@@ -43,6 +44,7 @@ CASES = {
         "num_attention_heads": 4,
         "num_key_value_heads": 2,
         "max_position_embeddings": 64,
+        "initializer_range": 0.3,
     },
     "llama-tiny-tied": {
         "model_type": "llama",
@@ -60,6 +62,7 @@ CASES = {
         "rms_norm_eps": 1e-5,
         "max_position_embeddings": 64,
         "rope_theta": 500000.0,
+        "initializer_range": 0.3,
         "rope_scaling": {
             "rope_type": "llama3",
             "factor": 8.0,
