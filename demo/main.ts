@@ -17,8 +17,13 @@ import { diracProgressions, eyeProgressions } from '../src/init/structured.js';
 import { gpt2, hfConfig, llama, modelTotals, resnet18, resolveModel, type ModelSpec, type ResolvedTensor } from '../src/models/index.js';
 import {
   blobSink,
+  byteLevelTokenizer,
+  byteToUnicode,
+  decoderOnnx,
+  decoderWeightFeeds,
   directoryHandleFolder,
   initModel,
+  ortWebGpuExecutionProvider,
   writeCheckpoint,
   writeSafetensors,
   type DirectoryHandleLike,
@@ -169,6 +174,20 @@ export interface DemoApi {
   select(name: string): Promise<TensorStats>;
   /** Aborts a running init (it then rejects with AbortedError). */
   cancel(): void;
+  /** Run it: greedy tokens from ONNX Runtime Web on the current model's buffers (GPT-2 / Llama, f32, 'tensor'). */
+  generate(count?: number): Promise<RunItSummary>;
+}
+
+export interface RunItSummary {
+  prompt: number[];
+  tokens: number[];
+  /** The tokens decoded by the pack's stand-in byte-level tokenizer (not the model family's). */
+  text: string;
+  sessionMs: number;
+  firstTokenMs: number;
+  tokensPerSecond: number;
+  /** True when every weight feed is the initialized GPUBuffer itself. */
+  zeroCopy: boolean;
 }
 
 declare global {
@@ -371,6 +390,108 @@ function setBusy(busy: boolean): void {
   $<HTMLButtonElement>('cancel').disabled = !busy;
   $<HTMLButtonElement>('save').disabled = busy || !current;
   $<HTMLButtonElement>('save-folder').disabled = busy || !current;
+  $<HTMLButtonElement>('run-it').disabled = busy || runItBlocker() !== undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Run it: the decoder's ONNX graph (src/output/onnx/) in ONNX Runtime Web's WebGPU EP, fed the buffers just made
+
+/** Why the current model cannot be run, or undefined when it can. */
+function runItBlocker(): string | undefined {
+  if (!current || !ctx) return 'initialize a model first';
+  const s = current.settings;
+  if (s.preset === 'resnet18') return 'Run it takes GPT-2 or Llama';
+  if (s.dtype !== 'f32') return `f32 only here (f16 kernels need a device with 'shader-f16'; ORT Web has no bf16)`;
+  if (s.placement !== 'tensor') return "one buffer per tensor only: ORT reads a tensor from byte 0 of its buffer, so an arena's tensors cannot be fed";
+  return undefined;
+}
+
+async function generateTokens(count = 16): Promise<RunItSummary> {
+  const blocker = runItBlocker();
+  if (blocker) throw new Error(`Run it: ${blocker}`);
+  const cur = current!;
+  const c = ctx!;
+  const show = (text: string, error = false) => {
+    const el = $('run-it-status');
+    el.textContent = text;
+    el.classList.toggle('warn', error);
+  };
+  setBusy(true);
+  $<HTMLButtonElement>('run').disabled = true;
+  try {
+    show('loading ONNX Runtime Web…');
+    const ort = await import('onnxruntime-web/webgpu');
+    ort.env.wasm.numThreads = 1;
+    // ORT prints warnings (e.g. which nodes it put on the CPU) through console.error: keep the console for errors.
+    ort.env.logLevel = 'error';
+    const config = configOf(cur.settings);
+    const onnx = decoderOnnx(config, { weights: 'inputs' });
+    const arch = onnx.architecture;
+    const feeds = decoderWeightFeeds(ort, onnx, cur.model);
+    const zeroCopy = onnx.weights.every((w) => feeds[w.name]!.gpuBuffer === cur.model.get(w.name)!.buffer);
+    show('creating the session (ONNX Runtime compiles its WebGPU kernels on first use)…');
+    const t0 = performance.now();
+    const session = await ort.InferenceSession.create(onnx.bytes, { executionProviders: [ortWebGpuExecutionProvider(c.device)], logSeverityLevel: 3 });
+    const sessionMs = performance.now() - t0;
+    // The stand-in tokenizer of the ONNX pack: byte tokens, so the prompt is the bytes of a text.
+    const tok = byteLevelTokenizer({ vocabSize: arch.vocabSize, bosTokenId: arch.bosTokenId, eosTokenId: arch.eosTokenId, maxLength: 1 << 20 });
+    const chars = byteToUnicode();
+    const prompt = Array.from(new TextEncoder().encode('Hello'), (b) => tok.vocab.get(chars[b]!)!);
+    const i64 = (a: readonly number[]) => BigInt64Array.from(a, (v) => BigInt(v));
+    let past: Record<string, import('onnxruntime-web').Tensor> = {};
+    for (let i = 0; i < arch.numLayers; i++) {
+      for (const kv of ['key', 'value'])
+        past[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, arch.numKeyValueHeads, 0, arch.headDim]);
+    }
+    const tokens: number[] = [];
+    let ids = prompt;
+    let total = 0;
+    let firstTokenMs = 0;
+    const t1 = performance.now();
+    try {
+      for (let step = 0; step < count; step++) {
+        const n = ids.length;
+        const out = await session.run({
+          ...feeds,
+          ...past,
+          input_ids: new ort.Tensor('int64', i64(ids), [1, n]),
+          attention_mask: new ort.Tensor('int64', i64(new Array(total + n).fill(1)), [1, total + n]),
+          position_ids: new ort.Tensor('int64', i64(Array.from({ length: n }, (_, i) => total + i)), [1, n]),
+        });
+        total += n;
+        const logits = (out['logits']!.data as Float32Array).subarray((n - 1) * arch.vocabSize, n * arch.vocabSize);
+        let best = 0;
+        for (let v = 1; v < arch.vocabSize; v++) if (logits[v]! > logits[best]!) best = v;
+        tokens.push(best);
+        if (step === 0) firstTokenMs = performance.now() - t1;
+        ids = [best];
+        past = {};
+        for (const [name, t] of Object.entries(out)) if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = t;
+        show(`generated ${tokens.length} / ${count} tokens…`);
+      }
+    } finally {
+      await session.release();
+    }
+    const restMs = performance.now() - t1 - firstTokenMs;
+    const tokensPerSecond = count > 1 ? (count - 1) / (restMs / 1000) : 0;
+    // Decode: token strings back to bytes through the byte table (merged tokens are several bytes).
+    const byChar = new Map(chars.map((ch, b) => [ch, b]));
+    const strings = new Map([...tok.vocab].map(([s, id]) => [id, s]));
+    const bytesOut = tokens.flatMap((t) => [...(strings.get(t) ?? '')].flatMap((ch) => (byChar.has(ch) ? [byChar.get(ch)!] : [])));
+    const text = new TextDecoder().decode(new Uint8Array(bytesOut));
+    show(
+      `${count} tokens: session ${(sessionMs / 1000).toFixed(2)} s, first token after ${firstTokenMs.toFixed(0)} ms, then ${tokensPerSecond.toFixed(1)} tokens/s (random weights: the text is noise; the tokenizer is the pack's byte-level stand-in)`,
+    );
+    const pre = $('run-it-text');
+    pre.hidden = false;
+    pre.textContent = `ids ${tokens.join(' ')}\ntext ${JSON.stringify(text)}`;
+    return { prompt, tokens, text, sessionMs, firstTokenMs, tokensPerSecond, zeroCopy };
+  } catch (e) {
+    show(messageOf(e), true);
+    throw e;
+  } finally {
+    setBusy(false);
+  }
 }
 
 async function getContext(): Promise<WeightInitContext> {
@@ -1043,6 +1164,7 @@ window.demo = {
   cancel() {
     running?.abort(new Error('cancelled'));
   },
+  generate: (count?: number) => generateTokens(count),
 };
 
 buildFields();
@@ -1060,6 +1182,9 @@ $('controls').addEventListener('submit', (e) => {
   run(readSettings()).catch(() => undefined);
 });
 $('cancel').addEventListener('click', () => window.demo.cancel());
+$('run-it').addEventListener('click', () => {
+  generateTokens().catch(() => undefined);
+});
 $('save-folder').addEventListener('click', () => {
   const picker = (window as unknown as { showDirectoryPicker?: (o: { mode: 'readwrite' }) => Promise<DirectoryHandleLike> }).showDirectoryPicker;
   if (!picker) {

@@ -4,7 +4,9 @@
 #     is the browser the browser tests drive;
 #   - libvulkan1: the Vulkan loader Dawn opens;
 #   - jq: the README's CLI examples pipe the JSON output into it (test/docs/snippets.test.ts runs them);
-#   - the npm packages from package-lock.json.
+#   - the npm packages from package-lock.json. ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node (a dev dependency, and
+#     one of transformers.js's) ships its CPU binaries in the package; its install script would otherwise try to
+#     download the binaries it does not bundle (CUDA), which cannot work offline.
 # When another apt/dpkg process holds the package manager's lock, apt-get is retried every
 # SETUP_APT_LOCK_POLL seconds (default 5) for at most SETUP_APT_LOCK_TIMEOUT seconds (default 600).
 set -euo pipefail
@@ -53,5 +55,5 @@ if ((${#missing[@]})); then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi

@@ -11,6 +11,7 @@ export type { FileSink, FileSinkOptions } from './output/node/safetensors-file.j
 export { openCheckpointFolder, CHECKPOINT_LOCK_FILE } from './output/node/checkpoint-folder.js';
 export { verifyCheckpointFolder, VERIFY_EXIT_CODES } from './output/node/checkpoint-verify.js';
 export type { VerifyCheckpointOptions, VerifyCheckpointReport, VerifyFileReport, VerifyFileStatus } from './output/node/checkpoint-verify.js';
+export { openOnnxPackFolders } from './output/node/onnx-pack-folder.js';
 
 /** Where Debian's, Ubuntu's and Google's Chromium packages put the SwiftShader Vulkan ICD manifest. */
 export const SWIFTSHADER_ICD_CANDIDATES = [

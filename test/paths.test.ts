@@ -15,7 +15,8 @@ const PATH = new RegExp(`(?<![\\w./@-])((?:${TOP.join('|')})/[\\w./*{},-]*[\\w*}
 const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' });
 const tracked = git('ls-files')
   .split('\n')
-  .filter((f) => /\.(ts|mts|mjs|wgsl|md|sh|py|html)$/.test(f) && !f.startsWith('bench/results/'));
+  // src/output/onnx/proto/ is generated from ONNX's onnx.proto: its comments name paths of the onnx repository.
+  .filter((f) => /\.(ts|mts|mjs|wgsl|md|sh|py|html)$/.test(f) && !f.startsWith('bench/results/') && !f.startsWith('src/output/onnx/proto/'));
 
 /** The text of a file that is prose: all of a Markdown file, the comments of a source file. */
 function prose(file: string): string {

@@ -4,8 +4,10 @@
 //   run.sh              the entry point (scripts/device/run.sh)
 //   node.xz             this machine's Node binary, xz-compressed
 //   dawn.node.xz        the linux-x64 dawn.node of the `webgpu` package, xz-compressed
-//   app/                device.mjs (the driver), gpu-tests.mjs, bench.mjs (+ chunks/), pytorch_peer.py,
-//                       node_modules/webgpu/{index.js,package.json}
+//   app/                device.mjs (the driver), gpu-tests.mjs, bench.mjs, ttft.mjs (+ chunks/), pytorch_peer.py,
+//                       node_modules/webgpu/{index.js,package.json},
+//                       ttft-web/ (the time-to-first-token page: ttft.html, ttft.js, the library's dist/, and
+//                       onnxruntime-web's WebGPU bundle in ort/, its .wasm xz-compressed as ort.wasm.xz)
 //   debs/               the Debian (amd64) packages of the Vulkan loader and of what the NVIDIA ICD loads
 //   lib/                their shared libraries, extracted (run.sh uses those the system lacks)
 //   MANIFEST.json, BUNDLE_ID
@@ -31,6 +33,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { transformSync } from 'esbuild';
 import { build } from 'vite';
 import { wgslReflectPlugin } from '../wgsl-reflect-plugin.js';
 
@@ -85,7 +88,8 @@ async function bundleApp(app: string): Promise<void> {
         transform: (code: string, id: string) => (id.startsWith(join(ROOT, 'test')) ? { code, moduleSideEffects: true } : undefined),
       },
     ],
-    resolve: { alias: { vitest: join(HERE, 'test-runner.ts') } },
+    // ws (puppeteer-core's CDP transport, in ttft.mjs): its Node entry, not the browser stub the bundler would pick.
+    resolve: { alias: { vitest: join(HERE, 'test-runner.ts'), ws: join(ROOT, 'node_modules', 'ws', 'index.js') } },
     build: {
       outDir: app,
       emptyOutDir: true,
@@ -94,7 +98,7 @@ async function bundleApp(app: string): Promise<void> {
       sourcemap: false,
       reportCompressedSize: false,
       lib: {
-        entry: { device: join(HERE, 'main.ts'), 'gpu-tests': join(HERE, 'gpu-tests.ts'), bench: join(HERE, 'bench.ts') },
+        entry: { device: join(HERE, 'main.ts'), 'gpu-tests': join(HERE, 'gpu-tests.ts'), bench: join(HERE, 'bench.ts'), ttft: join(HERE, 'ttft.ts') },
         formats: ['es'],
       },
       rollupOptions: {
@@ -138,6 +142,28 @@ function vulkanPackages(debs: string, lib: string): string[] {
   return have().sort();
 }
 
+/** ORT Web's files the time-to-first-token page loads ('onnxruntime-web/webgpu': the native WebGPU EP). */
+export const ORT_WEB_FILES = ['ort.webgpu.mjs', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'] as const;
+
+/** The time-to-first-token page and what it loads: the built library (dist/, from npm run build) and ORT Web. */
+function ttftWeb(web: string): void {
+  const dist = join(ROOT, 'dist');
+  if (!existsSync(join(dist, 'index.js'))) throw new Error('dist/index.js is missing: run npm run build before npm run device:bundle');
+  rmSync(web, { recursive: true, force: true });
+  mkdirSync(join(web, 'dist'), { recursive: true });
+  mkdirSync(join(web, 'ort'), { recursive: true });
+  // The library's browser entry and its chunks (dist/*.js; the CLI and Node entries are not loaded by the page).
+  for (const f of readdirSync(dist)) if (f.endsWith('.js') && f !== 'cli.js' && f !== 'node.js') copyFileSync(join(dist, f), join(web, 'dist', f));
+  const ort = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
+  for (const f of ORT_WEB_FILES) {
+    if (f.endsWith('.wasm')) execFileSync('sh', ['-c', 'xz -T0 -6 -c "$1" > "$2"', 'sh', join(ort, f), join(web, 'ort', `${f}.xz`)]);
+    else copyFileSync(join(ort, f), join(web, 'ort', f));
+  }
+  copyFileSync(join(ROOT, 'bench', 'ttft.html'), join(web, 'ttft.html'));
+  const source = readFileSync(join(ROOT, 'src', 'bench', 'ttft.ts'), 'utf8');
+  writeFileSync(join(web, 'ttft.js'), transformSync(source, { loader: 'ts', format: 'esm', target: 'es2022' }).code);
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
@@ -160,6 +186,7 @@ export async function bundleDevice(): Promise<{ dir: string; bytes: number }> {
   mkdirSync(webgpu, { recursive: true });
   for (const f of ['index.js', 'package.json', 'LICENSE.md']) copyFileSync(join(dawn, f), join(webgpu, f));
   copyFileSync(join(HERE, 'pytorch_peer.py'), join(app, 'pytorch_peer.py'));
+  ttftWeb(join(app, 'ttft-web'));
   copyFileSync(join(HERE, 'run.sh'), join(DEVICE_DIR, 'run.sh'));
   chmodSync(join(DEVICE_DIR, 'run.sh'), 0o755);
   compressOnce(process.execPath, join(DEVICE_DIR, 'node.xz'));

@@ -13,7 +13,7 @@ import { isSoftwareAdapter } from '../../src/gpu/context.js';
 import { requestBenchDevice, adapterInfoObject, limitsObject } from '../../src/bench/device.js';
 import { deriveComparisons, type BenchReport, type CaseResult } from '../../src/bench/run.js';
 import { CASES } from '../../src/bench/cases.js';
-import { evaluateTargets } from './targets.js';
+import { evaluateTargets, type TtftPartReport } from './targets.js';
 
 export const DEVICE_REPORT_SCHEMA = 'webgpu-weight-init/device-report@1';
 
@@ -146,6 +146,16 @@ async function main(argv: readonly string[]): Promise<number> {
     quick ? 60 : 240,
   );
 
+  // Time to first token in ORT Web (issue 22): needs a Chromium on the machine; --quick runs a tiny GPT-2 only.
+  const ttftPart = runPart(
+    'ttft',
+    node,
+    [join(APP, 'ttft.mjs'), '--json', join(out, 'ttft.json'), ...(quick ? ['--quick'] : [])],
+    join(out, 'ttft.json'),
+    quick ? 150 : 600,
+  );
+  const ttft = (ttftPart.json as TtftPartReport | undefined) ?? { skipped: ttftPart.error ?? 'the ttft part wrote no report' };
+
   const tests = testsPart.json as { passed: number; failed: number; skipped: number; failures: unknown[] } | undefined;
   const bench = benchPart.json as BenchReport | undefined;
   // A bench cut short (its limit, a crash) leaves the rows it measured, one JSON line each.
@@ -168,7 +178,8 @@ async function main(argv: readonly string[]): Promise<number> {
       : { passed: 0, failed: 1, skipped: 0, failures: [{ name: 'gpu-tests', message: testsPart.error }], durationMs: testsPart.durationMs },
     bench: bench ?? { error: benchPart.error, partialResults: partialRows },
     pytorch,
-    targets: evaluateTargets(bench?.results ?? partialRows, pytorch, softwareAdapter),
+    ttft,
+    targets: evaluateTargets(bench?.results ?? partialRows, pytorch, softwareAdapter, ttft),
     durationMs: Math.round(performance.now() - t0),
   };
   const path = join(out, 'device-report.json');

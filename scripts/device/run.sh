@@ -36,6 +36,11 @@ if [ ! -x "$WORK/bin/node" ]; then
   mkdir -p "$PARTIAL/app/node_modules/webgpu/dist/linux-x64"
   unxz_to "$HERE/dawn.node.xz" "$PARTIAL/app/node_modules/webgpu/dist/linux-x64/dawn.node"
   unxz_to "$HERE/node.xz" "$PARTIAL/bin/node"
+  for xz in "$PARTIAL"/app/ttft-web/ort/*.xz; do
+    [ -f "$xz" ] || continue
+    unxz_to "$xz" "${xz%.xz}"
+    rm -f "$xz"
+  done
   chmod +x "$PARTIAL/bin/node"
   rm -rf "$WORK"
   mv "$PARTIAL" "$WORK"

@@ -28,6 +28,9 @@ import { openOutputFile, type OutputFile } from './output-file.js';
 import { compactAdapter, probeAdapter, type ProbedAdapter } from './adapter.js';
 import { formatTable } from './table.js';
 import { freemem } from 'node:os';
+import { planOnnxPack, writeOnnxPack } from '../output/onnx/pack.js';
+import { DECODER_OPSET } from '../output/onnx/decoder-graph.js';
+import { openOnnxPackFolders } from '../output/node/onnx-pack-folder.js';
 
 const INIT_OPTIONS = {
   preset: { type: 'string', values: ['gpt2', 'llama', 'resnet18'] },
@@ -47,6 +50,7 @@ const INIT_OPTIONS = {
   quiet: { type: 'flag' },
   'dry-run': { type: 'flag' },
   'max-memory': { type: 'string' },
+  format: { type: 'string', values: ['safetensors', 'onnx'] },
 } as const satisfies Readonly<Record<string, OptionSpec>>;
 
 type InitOptions = ParsedOptions<typeof INIT_OPTIONS>;
@@ -67,6 +71,10 @@ export const INIT_HELP = `  init [options]             initialize a whole model 
     --out DIR/               a Hugging Face checkpoint folder (an existing folder or a path ending in /):
                              config.json and model.safetensors, or shards + model.safetensors.index.json,
                              generated and written window by window (memory bounded, whatever the size)
+    --format safetensors|onnx  with --out DIR/: a checkpoint folder (default), or an ONNX pack for
+                             transformers.js / Optimum / ONNX Runtime (gpt2 and llama; f32 or f16):
+                             config.json, generation_config.json, a byte-level stand-in tokenizer,
+                             onnx/model.onnx + onnx/model.onnx_data (docs/engines.md)
     --max-shard-size SIZE    with --out DIR/: largest shard, as HF's max_shard_size (default 5GB = 5e9
                              bytes; 100MB, 2GiB = 2^31 bytes, ...); with --dry-run, the files it would write
     --part K/N|auto          with --out DIR/: write only part K of N (K from 0) of the shards, for N workers
@@ -386,6 +394,7 @@ export async function initCommand(argv: readonly string[]): Promise<number> {
   const spec = source.spec;
   const tensors = resolveModel(spec);
   const out = opts.out;
+  if (opts.format === 'onnx') return initOnnxPack(opts, source, tensors, seed, out);
   if (out !== undefined && (await isFolderTarget(out))) return initFolder(opts, source, tensors, seed, out);
   for (const o of givenOptions(INIT_OPTIONS, opts, ['max-shard-size', 'part'])) throw new UsageError(`option '--${o}' needs --out DIR/ (a checkpoint folder)`);
   const placement = opts.placement ?? 'tensor';
@@ -614,5 +623,94 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
   } finally {
     for (const s of signals) process.off(s, stop);
     ctx?.destroy();
+  }
+}
+
+/**
+ * `init --format onnx --out DIR/`: an ONNX pack (src/output/onnx/pack.ts) generated and written window by window, as
+ * the checkpoint folder is. Everything is checked, the graph built and the folder checked before the device exists.
+ */
+async function initOnnxPack(
+  opts: InitOptions,
+  source: ModelSource,
+  tensors: readonly ResolvedTensor[],
+  seed: bigint,
+  out: string | undefined,
+): Promise<number> {
+  if (out === undefined || !(await isFolderTarget(out)))
+    throw new UsageError(`option '--format onnx' needs --out DIR/ (a folder: a path ending in / or an existing folder)`);
+  for (const o of givenOptions(INIT_OPTIONS, opts, ['table', 'placement', 'max-memory', 'max-shard-size'])) {
+    throw new UsageError(`option '--${o}' does not apply to --format onnx`);
+  }
+  if (source.config === undefined) throw new UsageError(`option '--format onnx' needs a decoder preset: --preset gpt2|llama or --config config.json`);
+  const plan = planOnnxPack(source.config, tensors);
+  const summaryFiles = plan.files.map((f) => ({ path: f.folder ? `${f.folder}/${f.name}` : f.name, bytes: f.bytes }));
+  if (opts.dryRun) {
+    const summary = {
+      dryRun: true,
+      format: 'onnx',
+      model: source.spec.name ?? null,
+      tensors: tensors.length,
+      parameters: tensors.reduce((n, t) => n + t.numel, 0),
+      bytes: plan.weightBytes,
+      graph: { nodes: plan.onnx.graph.nodes, opset: DECODER_OPSET, inputs: plan.onnx.graph.inputNames.length, outputs: plan.onnx.graph.outputNames.length },
+      out: { path: out, files: summaryFiles },
+    };
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return 0;
+  }
+  const folders = await openOnnxPackFolders(out, plan);
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const ctx = await createNodeContext({ strategy: opts.strategy ?? 'auto' });
+  try {
+    const t0 = performance.now();
+    const bar = progressBar('write', opts.quiet);
+    const written = await writeOnnxPack(ctx, tensors as readonly ModelTensor[], folders, {
+      seed,
+      config: source.config,
+      onProgress: (p) => bar(p.bytesDone, p.bytesTotal, p.file),
+      signal: controller.signal,
+    });
+    const summary = summaryOf(source.spec, tensors, written.weightBytes, (performance.now() - t0) / 1000, seed, ctx);
+    summary['format'] = 'onnx';
+    summary['out'] = { path: out, files: summaryFiles, bytes: written.bytesWritten };
+    let code = 0;
+    if (opts.verify) {
+      const dataPath = join(out, 'onnx', written.onnx.externalData!.location);
+      const entries = written.onnx.externalData!.byName;
+      const v = await verify(
+        async (t, start, count) => {
+          const eb = DTYPE_BYTES[t.dtype];
+          const h = await open(dataPath, 'r');
+          try {
+            const bytes = new Uint8Array(count * eb);
+            const { bytesRead } = await h.read(bytes, 0, bytes.length, entries.get(t.name)!.offset + start * eb);
+            return bytes.subarray(0, bytesRead);
+          } finally {
+            await h.close();
+          }
+        },
+        tensors,
+        seed,
+      );
+      summary['verified'] = {
+        against: 'cpu twin',
+        from: `onnx/${written.onnx.externalData!.location}`,
+        tensors: v.tensors,
+        elements: v.elements,
+        mismatches: v.mismatched.length,
+        first: v.mismatched.slice(0, 5),
+      };
+      if (v.mismatched.length > 0) code = 1;
+    }
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return code;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    ctx.destroy();
   }
 }

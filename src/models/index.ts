@@ -22,7 +22,10 @@ export {
   hfModelType,
   hfConfig,
   presetFromHfConfig,
+  hfSpecialTokenIds,
 } from './presets.js';
+export { decoderArchitecture, DECODER_ACTIVATIONS } from './decoder.js';
+export type { DecoderArchitecture, DecoderActivation } from './decoder.js';
 export type {
   PresetOptions,
   Gpt2Config,

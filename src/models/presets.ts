@@ -8,7 +8,7 @@ import { torchDefaultBias, torchDefaultWeight } from '../init/presets.js';
 import type { InitRule } from './rules.js';
 import { MODEL_LIMITS, type ModelSpec, type TensorSpec } from './spec.js';
 import { dtypeOfSafetensors, isFloatDType } from '../contract/dtypes.js';
-import { checkFloatDType, checkInteger, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
+import { checkFloatDType, checkInteger, checkIntegerIn, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
 
 /** Options every preset takes. */
 export interface PresetOptions {
@@ -551,4 +551,28 @@ export function hfConfig(modelType: HfModelType, config: Readonly<Record<string,
 export function presetFromHfConfig(config: Readonly<Record<string, unknown>>, options?: PresetOptions): { modelType: HfModelType; spec: ModelSpec } {
   const modelType = hfModelType(config);
   return { modelType, spec: HF_PRESETS[modelType]({ ...config }, options) };
+}
+
+/** HF's default special token ids per preset (GPT2Config: 50256 for both; LlamaConfig: bos 1, eos 2). */
+const HF_SPECIAL_TOKENS: Readonly<Record<HfModelType, { readonly bos: number; readonly eos: number }>> = {
+  gpt2: { bos: 50256, eos: 50256 },
+  llama: { bos: 1, eos: 2 },
+};
+
+/**
+ * The bos/eos token ids of a config, inside its vocabulary: ids the config gives must be below vocab_size
+ * (InvalidParameterError otherwise); HF's defaults (GPT-2 50256, Llama 1 and 2) that a small vocabulary does not
+ * reach become its last id, vocab_size − 1, so generation can stop on a token the model can produce.
+ */
+export function hfSpecialTokenIds(modelType: HfModelType, config: Readonly<Record<string, unknown>> = {}): { bosTokenId: number; eosTokenId: number } {
+  const c = configObject(config, 'config');
+  const vocab = modelType === 'gpt2' ? resolveGpt2Config(c).vocabSize : resolveLlamaConfig(c).vocabSize;
+  const id = (key: string, fallback: number): number => {
+    let v = c[key];
+    if (Array.isArray(v) && v.length > 0) v = v[0];
+    if (v === undefined || v === null) return Math.min(fallback, vocab - 1);
+    return checkIntegerIn(`config.${key}`, v, 0, vocab - 1);
+  };
+  const d = HF_SPECIAL_TOKENS[modelType];
+  return { bosTokenId: id('bos_token_id', d.bos), eosTokenId: id('eos_token_id', d.eos) };
 }

@@ -53,3 +53,20 @@ export type {
   OrtTensorFactory,
   OrtGpuDataType,
 } from './engines.js';
+export { decoderOnnx } from './onnx/decoder-model.js';
+export type { DecoderOnnx, DecoderOnnxOptions } from './onnx/decoder-model.js';
+export { DECODER_OPSET, decoderWeights, pastKeyName, pastValueName, presentKeyName, presentValueName } from './onnx/decoder-graph.js';
+export type { DecoderWeight } from './onnx/decoder-graph.js';
+export { decoderWeightFeeds } from './onnx/ort-feeds.js';
+export {
+  planExternalData,
+  externalDataFileName,
+  EXTERNAL_DATA_ALIGN_THRESHOLD,
+  EXTERNAL_DATA_LARGE_ALIGNMENT,
+  EXTERNAL_DATA_SMALL_ALIGNMENT,
+} from './onnx/external-data.js';
+export type { ExternalDataLayout, ExternalDataEntry } from './onnx/external-data.js';
+export { writeOnnxPack, planOnnxPack, memoryOnnxPack, onnxPackCache, onnxPackModelFile } from './onnx/pack.js';
+export type { OnnxPackFolders, OnnxPackFile, OnnxPackPlan, OnnxPackProgress, WriteOnnxPackOptions, WriteOnnxPackResult, MemoryOnnxPack } from './onnx/pack.js';
+export { byteLevelTokenizer, byteToUnicode } from './onnx/tokenizer.js';
+export type { ByteLevelTokenizer, ByteLevelTokenizerOptions } from './onnx/tokenizer.js';

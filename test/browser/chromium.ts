@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { build } from 'vite';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
 
@@ -123,7 +122,8 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
+    // CHROMIUM_EXTRA_ARGS: more flags, space-separated (e.g. what a GPU machine's Chromium needs for WebGPU).
+    args: [...CHROMIUM_ARGS, ...(process.env['CHROMIUM_EXTRA_ARGS'] ?? '').split(' ').filter(Boolean), `--user-data-dir=${profile}`],
     timeout: 60_000,
     protocolTimeout: 170_000,
   });
@@ -166,6 +166,9 @@ export async function openBuiltPage(configFile: string, path: string, readyFlag:
     cleanups.push(chromium.close);
     const outDir = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-page-'));
     cleanups.push(() => rmSync(outDir, { recursive: true, force: true, maxRetries: 3 }));
+    // Imported here, not at the top: the device bundle's time-to-first-token part uses this file's launcher and
+    // server, and must not load Vite (its native bundler binding is not in the bundle).
+    const { build } = await import('vite');
     await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } });
     const server = await serve((path) => fileIn(outDir, path));
     cleanups.push(() => closeServer(server));

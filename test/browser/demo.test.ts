@@ -16,6 +16,8 @@ import { isSoftwareAdapter } from '../../src/gpu/context.js';
 import { initialize } from '../../src/twin/initialize.js';
 import { gpt2, resnet18, resolveModel, type ResolvedTensor } from '../../src/models/index.js';
 import { parseSafetensorsHeader } from '../../src/output/safetensors/parser.js';
+import { decoderOnnx } from '../../src/output/onnx/decoder-model.js';
+import { greedy, twinWeights } from '../helpers/onnx-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, 'demo', 'vite.config.ts');
@@ -221,6 +223,54 @@ describe('model demo page (headless Chromium)', () => {
         }
       }
     });
+
+    it(
+      placement === 'tensor'
+        ? "Run it: ONNX Runtime Web generates on the buffers just made (zero-copy), tokens/s shown; the tokens are onnxruntime-node's on the twin's weights"
+        : 'Run it is refused for bf16 in an arena, with the reason',
+      async () => {
+        expect(summary, 'the init above failed').toBeDefined();
+        const count = 6;
+        const r = await livePage()
+          .evaluate(
+            (n) =>
+              window.demo.generate(n).then(
+                (x) => ({ ok: true as const, ...x }),
+                (e: unknown) => ({ ok: false as const, error: String(e) }),
+              ),
+            count,
+          )
+          .catch((e: unknown) => {
+            throw new Error(`demo.generate failed: ${String(e)}${diagnostics()}`);
+          });
+        const shown = await livePage().evaluate(() => ({
+          status: document.getElementById('run-it-status')!.textContent ?? '',
+          disabled: (document.getElementById('run-it') as HTMLButtonElement).disabled,
+        }));
+        if (placement !== 'tensor') {
+          expect(r.ok).toBe(false);
+          expect(shown.disabled).toBe(true);
+          return;
+        }
+        if (!r.ok) throw new Error(`${r.error}${diagnostics()}`);
+        console.log(`demo Run it: ${shown.status}`);
+        expect(r.zeroCopy).toBe(true);
+        expect(shown.status).toMatch(/tokens\/s/);
+        expect(r.tokensPerSecond).toBeGreaterThan(0);
+        // The same greedy tokens from onnxruntime-node (CPU EP) on the CPU twin's weights of the same seed.
+        const ort = await import('onnxruntime-node');
+        const config = { model_type: 'gpt2', ...GPT2_TINY };
+        const onnx = decoderOnnx(config);
+        const weights = twinWeights(resolveModel(gpt2(GPT2_TINY)), BigInt(SEED));
+        const session = await ort.InferenceSession.create(onnx.bytes);
+        try {
+          const feeds = Object.fromEntries(onnx.weights.map((w) => [w.name, new ort.Tensor('float32', weights.get(w.name)!, w.shape)]));
+          expect(await greedy(ort, session, onnx.architecture, r.prompt, count, feeds)).toEqual(r.tokens);
+        } finally {
+          await session.release();
+        }
+      },
+    );
 
     it("every tensor's GPU values equal the CPU twin in Node, bit for bit", async () => {
       expect(summary, 'the init above failed').toBeDefined();

@@ -22,11 +22,20 @@ const IMPORTS = {
   '@tensorflow/tfjs-backend-webgpu': '/node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.fesm.js',
   'onnxruntime-web/webgpu': '/node_modules/onnxruntime-web/dist/ort.webgpu.mjs',
   'onnxruntime-web': '/node_modules/onnxruntime-web/dist/ort.mjs',
+  '@huggingface/transformers': '/node_modules/@huggingface/transformers/dist/transformers.web.js',
+};
+/**
+ * transformers.js's web build imports 'onnxruntime-web/webgpu' and 'onnxruntime-common': inside its folder both resolve
+ * to its own onnxruntime-web (nested in its node_modules), the second to a module re-exporting that bundle's Tensor.
+ */
+const TRANSFORMERS_ORT = '/node_modules/@huggingface/transformers/node_modules/onnxruntime-web/dist/ort.webgpu.mjs';
+const SCOPES = {
+  '/node_modules/@huggingface/transformers/': { 'onnxruntime-web/webgpu': TRANSFORMERS_ORT, 'onnxruntime-common': '/transformers-ort-common.js' },
 };
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>snippets</title>
-<script type="importmap">${JSON.stringify({ imports: IMPORTS })}</script>
+<script type="importmap">${JSON.stringify({ imports: IMPORTS, scopes: SCOPES })}</script>
 </head><body>
 <script type="module">
 window.runSnippet = async (url) => { await import(url); return true; };
@@ -36,6 +45,7 @@ window.ready = true;
 
 function route(path: string): Route {
   if (path === '/') return { body: PAGE, type: MIME['.html']! };
+  if (path === '/transformers-ort-common.js') return { body: `export { Tensor } from '${TRANSFORMERS_ORT}';\n`, type: MIME['.js']! };
   const snippet = /^\/snippets\/(\d+)\.js$/.exec(path);
   if (snippet) {
     const s = snippets[Number(snippet[1])];

@@ -29,7 +29,13 @@ let project: ConsumerProject | undefined;
 
 beforeAll(async () => {
   // Packages the snippets import besides the library (its optional peer `webgpu`, the engines).
-  project = await createConsumerProject('wwi-snippets-', ['webgpu', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu']);
+  project = await createConsumerProject('wwi-snippets-', [
+    'webgpu',
+    '@tensorflow/tfjs-core',
+    '@tensorflow/tfjs-backend-webgpu',
+    'onnxruntime-node',
+    '@huggingface/transformers',
+  ]);
 }, 120_000);
 
 afterAll(async () => {

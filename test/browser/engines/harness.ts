@@ -6,6 +6,9 @@
 //   /vendor/tfjs-core/     node_modules/@tensorflow/tfjs-core/dist/
 //   /vendor/tfjs-backend-webgpu/  node_modules/@tensorflow/tfjs-backend-webgpu/dist/
 //   /vendor/ort/           node_modules/onnxruntime-web/dist/ (the .mjs bundles and the .wasm files they load)
+//   /vendor/transformers/  node_modules/@huggingface/transformers/dist/
+//   /vendor/ort-tjs/       the onnxruntime-web transformers.js depends on (its own version, nested in its node_modules)
+//   /vendor/ort-tjs-common.js  'onnxruntime-common' for transformers.js: that bundle's Tensor (one Tensor class)
 //   /models/NAME.onnx      models registered by the test (encoded in test/browser/engines/onnx.ts)
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +26,8 @@ const STATIC: Record<string, string> = {
   '/vendor/tfjs-core/': join(ROOT, 'node_modules', '@tensorflow', 'tfjs-core', 'dist'),
   '/vendor/tfjs-backend-webgpu/': join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu', 'dist'),
   '/vendor/ort/': join(ROOT, 'node_modules', 'onnxruntime-web', 'dist'),
+  '/vendor/transformers/': join(ROOT, 'node_modules', '@huggingface', 'transformers', 'dist'),
+  '/vendor/ort-tjs/': join(ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist'),
   '/pages/': PAGES,
   '/': DIST,
 };
@@ -86,6 +91,7 @@ export async function startHarness(models: ReadonlyMap<string, Uint8Array>): Pro
 function routes(models: ReadonlyMap<string, Uint8Array>): (path: string) => Route {
   return (path) => {
     if (path === '/engines.js') return { body: enginesModule(), type: MIME['.js']! };
+    if (path === '/vendor/ort-tjs-common.js') return { body: "export { Tensor } from '/vendor/ort-tjs/ort.webgpu.mjs';\n", type: MIME['.js']! };
     const model = /^\/models\/([\w-]+)\.onnx$/.exec(path);
     if (model) {
       const bytes = models.get(model[1]!);

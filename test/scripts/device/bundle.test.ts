@@ -49,7 +49,7 @@ describe('the device bundle on SwiftShader', () => {
     try {
       cpSync(DEVICE, join(copy, 'dev'), { recursive: true, verbatimSymlinks: true, filter: (src) => !src.startsWith(join(DEVICE, 'out')) });
       const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], VK_ICD_FILENAMES: icd, OUT: join(copy, 'out') };
-      const r = spawnSync('bash', [join(copy, 'dev', 'run.sh'), '--quick'], { cwd: copy, env, encoding: 'utf8', timeout: 240_000 });
+      const r = spawnSync('bash', [join(copy, 'dev', 'run.sh'), '--quick'], { cwd: copy, env, encoding: 'utf8', timeout: 330_000 });
       expect(r.status, r.stderr.split('\n').slice(-20).join('\n')).toBe(0);
       const line = JSON.parse(r.stdout) as { report: string; tests: { passed: number; failed: number } };
       expect(line.report).toBe(join(copy, 'out', 'device-report.json'));
@@ -98,11 +98,19 @@ describe('the device bundle on SwiftShader', () => {
         'gpt2-vs-pytorch',
         'orthogonal-4096-seconds',
         'llama2-7b-bf16-seconds',
+        'llama2-7b-f16-first-token-zero-copy-seconds',
       ]);
       expect(report.targets.every((t) => typeof t.unmeasured === 'string')).toBe(true);
+      // Time to first token (issue 22) at small size: ORT Web in the local Chromium, from the bundle's own files.
+      const ttft = JSON.parse(readFileSync(join(copy, 'out', 'ttft.json'), 'utf8')) as {
+        results: { case: string; route: string; error?: string; weightReads?: number; tokens?: number[] }[];
+      };
+      expect(ttft.results.map((r) => [r.case, r.route, r.error ?? null])).toEqual([['gpt2-tiny', 'zero-copy', null]]);
+      expect(ttft.results[0]!.weightReads).toBe(0);
+      expect(ttft.results[0]!.tokens).toHaveLength(9);
     } finally {
       rmSync(copy, { recursive: true, force: true });
       if (!unpackedBefore) rmSync(unpacked, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 400_000);
 });

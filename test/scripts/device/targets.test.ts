@@ -37,6 +37,22 @@ describe('targets of a device run', () => {
     expect(evaluateTargets(rows.slice(0, -1), torch, false).find((x) => x.id === 'orthogonal-4096-seconds')?.unmeasured).toMatch(/no orthogonal-4096 row/);
   });
 
+  it('Llama-2-7B f16 first token in ORT Web: the median zero-copy total, met only with zero weight reads; why it is unmeasured otherwise', () => {
+    const id = 'llama2-7b-f16-first-token-zero-copy-seconds';
+    const r = (totalMs: number, weightReads: number) => ({ case: 'llama-2-7b-f16', route: 'zero-copy', totalMs, weightReads });
+    const at = (ttft: Parameters<typeof evaluateTargets>[3], software = false) => evaluateTargets(rows, torch, software, ttft).find((x) => x.id === id)!;
+    expect(at({ results: [r(3000, 0), r(2000, 0), r(9000, 0), { case: 'llama-2-7b-f16', route: 'external-data', totalMs: 1 }] })).toMatchObject({
+      value: 3,
+      met: true,
+    });
+    expect(at({ results: [r(2000, 0), r(2000, 4)] })).toMatchObject({ value: 2, met: false });
+    expect(at({ skipped: 'no Chromium or Chrome on this machine' }).unmeasured).toMatch(/no Chromium/);
+    expect(at({ results: [{ case: 'llama-2-7b-f16', route: 'zero-copy', error: 'out of memory' }] }).unmeasured).toMatch(/failed: out of memory/);
+    expect(at({ results: [{ case: 'gpt2-tiny', route: 'zero-copy', totalMs: 5, weightReads: 0 }] }).unmeasured).toMatch(/no llama-2-7b-f16 zero-copy row/);
+    expect(at({ results: [r(2000, 0)] }, true).unmeasured).toMatch(/software adapter/);
+    expect(evaluateTargets(rows, torch, false).find((x) => x.id === id)?.unmeasured).toBe('no ttft part ran');
+  });
+
   it('on a software adapter every target is unmeasured; a skipped peer is named', () => {
     const t = evaluateTargets(rows, { skipped: 'no CUDA' }, true);
     expect(t.every((x) => x.met === undefined && typeof x.unmeasured === 'string')).toBe(true);
