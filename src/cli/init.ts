@@ -14,7 +14,7 @@ import { gpt2, llama, resnet18, fromSafetensorsHeader, hfConfig, presetFromHfCon
 import type { InitRule } from '../models/rules.js';
 import { headerToJson, type ParsedSafetensorsHeader } from '../output/safetensors/parser.js';
 import { writeSafetensors } from '../output/safetensors/writer.js';
-import { parseModelSpec, resolveModel, type ModelSpec, type ResolvedTensor } from '../models/spec.js';
+import { modelTotals, parseModelSpec, resolveModel, type ModelSpec, type ResolvedTensor } from '../models/spec.js';
 import { readSafetensorsHeaderFromFile } from '../output/node/safetensors-file.js';
 import { readRegularFile } from '../output/node/regular-file.js';
 import { createNodeContext } from '../node.js';
@@ -27,6 +27,8 @@ import { givenOptions, parseOptions, UsageError, type OptionSpec, type ParsedOpt
 import { openOutputFile, type OutputFile } from './output-file.js';
 import { compactAdapter, probeAdapter, type ProbedAdapter } from './adapter.js';
 import { formatTable } from './table.js';
+import { progressBar } from './progress.js';
+import { checkFolderTarget } from './folder-target.js';
 import { freemem } from 'node:os';
 import { planOnnxPack, writeOnnxPack } from '../output/onnx/pack.js';
 import { DECODER_OPSET } from '../output/onnx/decoder-graph.js';
@@ -57,8 +59,9 @@ type InitOptions = ParsedOptions<typeof INIT_OPTIONS>;
 
 export const INIT_HELP = `  init [options]             initialize a whole model on the GPU
     --preset gpt2|llama|resnet18   built-in model (GPT-2 small, Llama-2-7B, ResNet-18 by default)
-    --config config.json     a Hugging Face config.json: for --preset, or alone (the preset from its
-                             model_type: gpt2, llama)
+    --config config.json     a Hugging Face config.json: for --preset gpt2|llama, or alone (the preset
+                             from its model_type: gpt2, llama); or the JSON itself: --config '{"n_layer": 2}'
+                             (a value starting with { or [ is JSON, as for --spec and --rules)
     --from file.safetensors  same names, shapes and dtypes as an existing file (needs --rules)
     --spec model.json        a model spec (docs/models.md)
     --rules rules.json       rules put before the preset's (e.g. [{"match":"*.bias","init":{"kind":"zeros"}}])
@@ -87,7 +90,8 @@ export const INIT_HELP = `  init [options]             initialize a whole model 
     --quiet                  no progress bar
     --dry-run                print the plan and allocate nothing: tensors, parameters, bytes per dtype,
                              buffers, and whether they fit the adapter's limits and the memory (exit 1
-                             if not); only the adapter's limits are queried, no device is created
+                             if not); only the adapter's limits are queried, no device is created; with
+                             --out DIR/: the files, and whether the folder can take them (fits, problems)
     --max-memory N[K|M|G]    bytes the buffers may take (binary units; default on a software adapter:
                              this machine's available memory); a model that needs more stops before
                              allocating`;
@@ -95,7 +99,18 @@ export const INIT_HELP = `  init [options]             initialize a whole model 
 /** Largest JSON file (--spec, --rules, --config) read. */
 const MAX_JSON_BYTES = 64 << 20;
 
+/**
+ * The JSON of `--spec`, `--rules` or `--config`: the value itself when it starts with `{` or `[` (inline JSON, e.g.
+ * `--config '{"n_layer": 2}'`), else the file it names.
+ */
 async function readJson(option: string, path: string): Promise<unknown> {
+  if (/^\s*[[{]/.test(path)) {
+    try {
+      return JSON.parse(path);
+    } catch (e) {
+      throw new UsageError(`option '--${option}': the inline JSON is not valid (${(e as Error).message}); give JSON text starting with { or [, or a file path`);
+    }
+  }
   const bytes = await readRegularFile(`option '--${option}'`, path, MAX_JSON_BYTES);
   let text: string;
   try {
@@ -136,14 +151,19 @@ async function modelSpecFrom(opts: InitOptions): Promise<ModelSource> {
     }
   }
   if (opts.preset !== undefined) {
-    const config = opts.config !== undefined ? ((await readJson('config', opts.config)) as Record<string, unknown>) : {};
+    const config = opts.config !== undefined && opts.preset !== 'resnet18' ? ((await readJson('config', opts.config)) as Record<string, unknown>) : {};
     switch (opts.preset) {
       case 'gpt2':
         return { spec: gpt2(config, presetOptions), config: hfConfig('gpt2', config) };
       case 'llama':
         return { spec: llama(config, presetOptions), config: hfConfig('llama', config) };
       default:
-        return { spec: resnet18({ ...(config as object), ...presetOptions }), config: undefined };
+        if (opts.config !== undefined) {
+          throw new UsageError(
+            "option '--config' does not apply to --preset resnet18: ResNet-18 has no Hugging Face config.json (give its tensors with --spec, or change its recipe with --rules)",
+          );
+        }
+        return { spec: resnet18(presetOptions), config: undefined };
     }
   }
   if (opts.from !== undefined) {
@@ -187,36 +207,6 @@ function partOption(value: string): PartIndex {
     if (e instanceof InvalidParameterError) throw new UsageError(e.message);
     throw e;
   }
-}
-
-function formatBytes(n: number): string {
-  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
-}
-
-/** A one-line progress bar on stderr (redrawn in place on a terminal, every 10% otherwise). */
-function progressBar(label: string, quiet: boolean) {
-  const started = performance.now();
-  let lastDecile = -1;
-  return (done: number, total: number, detail: string) => {
-    if (quiet) return;
-    const fraction = total > 0 ? done / total : 1;
-    const seconds = (performance.now() - started) / 1000;
-    const rate = seconds > 0 ? done / seconds : 0;
-    const eta = rate > 0 ? (total - done) / rate : 0;
-    const width = 24;
-    const bar = '#'.repeat(Math.round(fraction * width)).padEnd(width, '.');
-    const line = `${label} [${bar}] ${detail}  ${formatBytes(done)}/${formatBytes(total)}  ${formatBytes(rate)}/s  ETA ${eta.toFixed(0)}s`;
-    if (process.stderr.isTTY) {
-      process.stderr.write(`\r${line}`);
-      if (done >= total) process.stderr.write('\n');
-    } else {
-      const decile = Math.floor(fraction * 10);
-      if (decile !== lastDecile) {
-        lastDecile = decile;
-        process.stderr.write(`${line}\n`);
-      }
-    }
-  };
 }
 
 /** Reads up to `max` elements from the start of a tensor as numbers. */
@@ -316,6 +306,15 @@ function parseByteSize(name: string, value: string): number {
   return Math.floor(Number(m[1]) * scale);
 }
 
+/**
+ * `parameters`: the trainable parameters, as PyTorch counts them (torchvision's 11,689,512 for ResNet-18);
+ * `elements`: every value written, BatchNorm running statistics included (11,699,112).
+ */
+function parameterCounts(tensors: readonly Pick<ResolvedTensor, 'name' | 'numel' | 'byteLength'>[]): { parameters: number; elements: number } {
+  const t = modelTotals(tensors);
+  return { parameters: t.parameters, elements: t.numel };
+}
+
 /** The dry run's JSON: the plan without its per-tensor initializer details, plus what it was checked against. */
 function planSummary(model: string | null, plan: ModelPlan, probed: ProbedAdapter, memoryGiven: boolean) {
   return {
@@ -323,7 +322,7 @@ function planSummary(model: string | null, plan: ModelPlan, probed: ProbedAdapte
     model,
     placement: plan.placement,
     tensors: plan.tensors.length,
-    parameters: plan.parameters,
+    ...parameterCounts(plan.tensors),
     bytes: plan.bytes,
     byDtype: plan.byDtype,
     buffers: plan.buffers,
@@ -361,11 +360,11 @@ function summaryOf(
   seed: bigint,
   ctx: WeightInitContext,
 ): Record<string, unknown> {
-  const params = tensors.reduce((n, t) => n + t.numel, 0);
+  const params = modelTotals(tensors).parameters;
   return {
     model: spec.name ?? null,
     tensors: tensors.length,
-    parameters: params,
+    ...parameterCounts(tensors),
     bytes,
     seconds: Number(seconds.toFixed(3)),
     parametersPerSecond: Math.round(params / seconds),
@@ -445,11 +444,11 @@ async function initOnDevice(
     try {
       await ctx.device.queue.onSubmittedWorkDone();
       const seconds = (performance.now() - t0) / 1000;
-      const params = tensors.reduce((n, t) => n + t.numel, 0);
+      const params = modelTotals(tensors).parameters;
       const summary: Record<string, unknown> = {
         model: spec.name ?? null,
         tensors: tensors.length,
-        parameters: params,
+        ...parameterCounts(tensors),
         bytes: model.byteLength,
         seconds: Number(seconds.toFixed(3)),
         parametersPerSecond: Math.round(params / seconds),
@@ -522,9 +521,19 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
   }
   const part = opts.part === undefined ? null : partOption(opts.part);
   const plan = planCheckpoint(tensors, maxShardSize);
+  const layout = plan.index !== null ? encodeCheckpointLayout(plan) : undefined;
+  const prepareOptions = {
+    seed,
+    maxShardSize,
+    ...(source.config ? { config: source.config } : {}),
+    metadata: (inFile: readonly ModelTensor[]) => fileMetadata(inFile as readonly ResolvedTensor[], seed, layout),
+    ...(part !== null ? { part } : {}),
+  };
   if (opts.dryRun) {
     // The layout only: nothing is created, not even the folder.
     const parts = part === null ? null : planParts(plan, part.count);
+    // The real run's checks (prepareCheckpoint) on a view of the folder that only reads.
+    const problems = await checkFolderTarget(out, (folder) => prepareCheckpoint(tensors as readonly ModelTensor[], folder, prepareOptions));
     const describe = (p: NonNullable<typeof parts>[number]) => ({
       part: p.index,
       files: p.files.length,
@@ -536,7 +545,7 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
       dryRun: true,
       model: source.spec.name ?? null,
       tensors: tensors.length,
-      parameters: tensors.reduce((n, t) => n + t.numel, 0),
+      ...parameterCounts(tensors),
       bytes: plan.totalSize,
       out: {
         path: out,
@@ -551,9 +560,11 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
             }
           : {}),
       },
+      fits: problems.length === 0,
+      problems,
     };
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    return 0;
+    return problems.length === 0 ? 0 : 1;
   }
   const folder = await openCheckpointFolder(out);
   const quiet = opts.quiet;
@@ -567,14 +578,7 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
   for (const s of signals) process.on(s, stop);
   let ctx: WeightInitContext | null = null;
   try {
-    const layout = plan.index !== null ? encodeCheckpointLayout(plan) : undefined;
-    const prepared = await prepareCheckpoint(tensors as readonly ModelTensor[], folder, {
-      seed,
-      maxShardSize,
-      ...(source.config ? { config: source.config } : {}),
-      metadata: (inFile) => fileMetadata(inFile as readonly ResolvedTensor[], seed, layout),
-      ...(part !== null ? { part } : {}),
-    });
+    const prepared = await prepareCheckpoint(tensors as readonly ModelTensor[], folder, prepareOptions);
     let written: WriteCheckpointResult;
     const t0 = performance.now();
     try {

@@ -33,6 +33,25 @@ function intField(c: Record<string, unknown>, key: string, fallback: number, par
   return checkInteger(`${parameter}.${key}`, v, min, min === 1 ? 'a positive integer' : `an integer ≥ ${min}`);
 }
 
+/**
+ * The number of layers a config may ask for: as many as keep the model within MODEL_LIMITS.maxTensors tensors
+ * (`perLayer` tensors each, plus `fixed` outside the layers). Checked from the config's numbers, before a tensor is
+ * listed, so a config asking for 10^9 layers is refused at once instead of exhausting memory.
+ */
+function layersField(c: Record<string, unknown>, key: string, fallback: number, parameter: string, perLayer: number, fixed: number): number {
+  const max = Math.floor((MODEL_LIMITS.maxTensors - fixed) / perLayer);
+  const v = c[key];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) {
+    throw new InvalidParameterError(
+      `${parameter}.${key}`,
+      v,
+      `an integer in [1, ${max}] (${perLayer} tensors a layer, at most ${MODEL_LIMITS.maxTensors} tensors a model: MODEL_LIMITS.maxTensors)`,
+    );
+  }
+  return v;
+}
+
 function stdField(c: Record<string, unknown>, key: string, fallback: number, parameter: string): number {
   const v = c[key];
   if (v === undefined || v === null) return fallback;
@@ -133,6 +152,9 @@ const GPT2_ALIASES: readonly (readonly [string, string])[] = [
   ['n_layer', 'num_hidden_layers'],
 ];
 
+/** GPT-2's tensors: 12 a layer (ln_1, c_attn, c_proj, ln_2, c_fc, c_proj: weight and bias each), wte, wpe and ln_f's two. */
+const GPT2_TENSORS = { perLayer: 12, fixed: 4 } as const;
+
 /** Reads a GPT-2 config.json (unknown fields ignored, missing ones defaulted, GPT2Config's attribute_map honoured). */
 export function resolveGpt2Config(config: Gpt2Config = {}): ResolvedGpt2Config {
   const p = 'config';
@@ -157,7 +179,7 @@ export function resolveGpt2Config(config: Gpt2Config = {}): ResolvedGpt2Config {
     vocabSize: intField(c, 'vocab_size', GPT2_DEFAULTS.vocab_size, p),
     nPositions: intField(c, 'n_positions', GPT2_DEFAULTS.n_positions, p),
     nEmbd,
-    nLayer: intField(c, 'n_layer', GPT2_DEFAULTS.n_layer, p),
+    nLayer: layersField(c, 'n_layer', GPT2_DEFAULTS.n_layer, p, GPT2_TENSORS.perLayer, GPT2_TENSORS.fixed),
     nHead,
     nInner: intField(c, 'n_inner', 4 * nEmbd, p),
     initializerRange: stdField(c, 'initializer_range', GPT2_DEFAULTS.initializer_range, p),
@@ -292,18 +314,24 @@ export function resolveLlamaConfig(config: LlamaConfig = {}): ResolvedLlamaConfi
   } else {
     headDim = intField(c, 'head_dim', 0, p);
   }
+  const tieWordEmbeddings = boolField(c, 'tie_word_embeddings', LLAMA_DEFAULTS.tie_word_embeddings, p);
+  const attentionBias = boolField(c, 'attention_bias', LLAMA_DEFAULTS.attention_bias, p);
+  const mlpBias = boolField(c, 'mlp_bias', LLAMA_DEFAULTS.mlp_bias, p);
+  // A layer: q, k, v, o, gate, up, down weights, two norms, and the biases asked for; outside: embed_tokens, norm, lm_head.
+  const perLayer = 9 + (attentionBias ? 4 : 0) + (mlpBias ? 3 : 0);
+  const fixed = tieWordEmbeddings ? 2 : 3;
   return {
     vocabSize: intField(c, 'vocab_size', LLAMA_DEFAULTS.vocab_size, p),
     hiddenSize,
     intermediateSize: intField(c, 'intermediate_size', LLAMA_DEFAULTS.intermediate_size, p),
-    numHiddenLayers: intField(c, 'num_hidden_layers', LLAMA_DEFAULTS.num_hidden_layers, p),
+    numHiddenLayers: layersField(c, 'num_hidden_layers', LLAMA_DEFAULTS.num_hidden_layers, p, perLayer, fixed),
     numAttentionHeads: heads,
     numKeyValueHeads: kvHeads,
     headDim,
-    tieWordEmbeddings: boolField(c, 'tie_word_embeddings', LLAMA_DEFAULTS.tie_word_embeddings, p),
+    tieWordEmbeddings,
     initializerRange: stdField(c, 'initializer_range', LLAMA_DEFAULTS.initializer_range, p),
-    attentionBias: boolField(c, 'attention_bias', LLAMA_DEFAULTS.attention_bias, p),
-    mlpBias: boolField(c, 'mlp_bias', LLAMA_DEFAULTS.mlp_bias, p),
+    attentionBias,
+    mlpBias,
   };
 }
 
@@ -541,10 +569,51 @@ export function hfModelType(config: unknown, parameter = 'config'): HfModelType 
  */
 export function hfConfig(modelType: HfModelType, config: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
   const given = configObject(config, 'config');
-  if (modelType === 'gpt2') resolveGpt2Config(given);
-  else if (modelType === 'llama') resolveLlamaConfig(given);
+  let vocabSize: number;
+  if (modelType === 'gpt2') vocabSize = resolveGpt2Config(given).vocabSize;
+  else if (modelType === 'llama') vocabSize = resolveLlamaConfig(given).vocabSize;
   else throw new InvalidParameterError('modelType', modelType, `one of ${HF_MODEL_TYPES.join(', ')}`);
-  return { ...HF_DEFAULTS[modelType], ...given, model_type: modelType };
+  return { ...HF_DEFAULTS[modelType], ...specialTokenIds(modelType, given, vocabSize), ...given, model_type: modelType };
+}
+
+/**
+ * The special-token ids transformers' config classes default to (GPT2Config: bos_token_id = eos_token_id = 50256,
+ * GPT-2's <|endoftext|>, its last token; LlamaConfig: bos_token_id 1, eos_token_id 2). Sources: huggingface/transformers
+ * src/transformers/models/gpt2/configuration_gpt2.py and models/llama/configuration_llama.py (the class fields).
+ */
+const SPECIAL_TOKEN_DEFAULTS: Readonly<Record<HfModelType, { readonly bos_token_id: number; readonly eos_token_id: number }>> = {
+  gpt2: { bos_token_id: 50256, eos_token_id: 50256 },
+  llama: { bos_token_id: 1, eos_token_id: 2 },
+};
+
+/**
+ * `bos_token_id` and `eos_token_id` of a checkpoint's config.json, inside the vocabulary (transformers warns on
+ * loading a config whose special token lies outside [0, vocab_size)): an id the config gives must be such an
+ * integer, a list of them, or null, else it is refused; an id it leaves out is the preset's default when that lies
+ * inside the vocabulary, else the last token, vocab_size - 1 (where GPT-2 keeps <|endoftext|>). The ONNX pack's
+ * config and tokenizer use the same ids.
+ */
+export function specialTokenIds(
+  modelType: HfModelType,
+  config: Readonly<Record<string, unknown>>,
+  vocabSize: number,
+): { bos_token_id: number | number[] | null; eos_token_id: number | number[] | null } {
+  const inVocabulary = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < vocabSize;
+  const id = (key: 'bos_token_id' | 'eos_token_id'): number | number[] | null => {
+    const v = config[key];
+    if (v === undefined) {
+      const fallback = SPECIAL_TOKEN_DEFAULTS[modelType][key];
+      return fallback < vocabSize ? fallback : vocabSize - 1;
+    }
+    if (v === null || inVocabulary(v)) return v;
+    if (Array.isArray(v) && v.length > 0 && v.every(inVocabulary)) return [...v];
+    throw new InvalidParameterError(
+      `config.${key}`,
+      v,
+      `a token id inside the vocabulary (an integer in [0, ${vocabSize - 1}]), a non-empty list of them, or null`,
+    );
+  };
+  return { bos_token_id: id('bos_token_id'), eos_token_id: id('eos_token_id') };
 }
 
 /** A Hugging Face config.json to its preset's ModelSpec, by `model_type` (gpt2, llama). */

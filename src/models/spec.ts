@@ -275,15 +275,35 @@ export function resolveModel(spec: ModelSpec): ResolvedTensor[] {
   return out;
 }
 
-/** Totals over resolved tensors. */
-export function modelTotals(tensors: readonly ResolvedTensor[]): { tensors: number; numel: number; byteLength: number } {
+/**
+ * Whether a tensor is a BatchNorm running statistic (`*.running_mean`, `*.running_var`): a buffer of PyTorch's
+ * state_dict, not a trainable parameter, so not counted by `sum(p.numel() for p in model.parameters())` (the count
+ * torchvision publishes, 11,689,512 for ResNet-18).
+ */
+export function isRunningStatistic(name: string): boolean {
+  return name.endsWith('.running_mean') || name.endsWith('.running_var');
+}
+
+/**
+ * Totals over resolved tensors: `numel` counts every element written; `parameters` the trainable ones, as PyTorch
+ * counts them (BatchNorm running statistics left out); `runningStats` the elements of those.
+ */
+export function modelTotals(tensors: readonly Pick<ResolvedTensor, 'name' | 'numel' | 'byteLength'>[]): {
+  tensors: number;
+  numel: number;
+  parameters: number;
+  runningStats: number;
+  byteLength: number;
+} {
   let numel = 0;
+  let runningStats = 0;
   let byteLength = 0;
   for (const t of tensors) {
     numel += t.numel;
+    if (isRunningStatistic(t.name)) runningStats += t.numel;
     byteLength += t.byteLength;
   }
-  return { tensors: tensors.length, numel, byteLength };
+  return { tensors: tensors.length, numel, parameters: numel - runningStats, runningStats, byteLength };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import {
   hfConfig,
   LLAMA_DEFAULTS,
   presetFromHfConfig,
+  specialTokenIds,
   gpt2,
   llama,
   resnet18,
@@ -280,6 +281,8 @@ describe('resnet18', () => {
     expect(modelTotals(params).numel).toBe(11_689_512);
     expect(params).toHaveLength(62);
     expect(modelTotals(r.filter(isBuffer)).numel).toBe(2 * 4800);
+    // modelTotals names both counts: trainable parameters as torchvision counts them, and the running statistics.
+    expect(modelTotals(r)).toMatchObject({ numel: 11_699_112, parameters: 11_689_512, runningStats: 9600 });
     expect(r).toHaveLength(102);
     const noBuffers = resolveModel(resnet18({ buffers: false }));
     expect(noBuffers.map((t) => t.name)).toEqual(params.map((t) => t.name));
@@ -449,12 +452,56 @@ describe('Hugging Face config.json both ways', () => {
   it('hfConfig: the preset defaults, then every given field (unknown ones too), then model_type; checked like the preset', () => {
     expect(hfConfig('gpt2', { n_layer: 2, architectures: ['GPT2LMHeadModel'] })).toEqual({
       ...GPT2_DEFAULTS,
+      bos_token_id: 50256,
+      eos_token_id: 50256,
       n_layer: 2,
       architectures: ['GPT2LMHeadModel'],
       model_type: 'gpt2',
     });
-    expect(hfConfig('llama')).toEqual({ ...LLAMA_DEFAULTS, model_type: 'llama' });
+    expect(hfConfig('llama')).toEqual({ ...LLAMA_DEFAULTS, bos_token_id: 1, eos_token_id: 2, model_type: 'llama' });
     expect(() => hfConfig('llama', { num_attention_heads: 5 })).toThrow(/config\.num_attention_heads/);
     expect(() => hfConfig('gpt2', { model_type: 'llama' })).toThrow(/config\.model_type/);
+  });
+
+  // transformers warns when a config's special token lies outside [0, vocab_size) (PretrainedConfig.validate_token_ids).
+  it('config.json keeps bos/eos_token_id inside the vocabulary of a small config', () => {
+    expect(hfConfig('gpt2', { vocab_size: 100, n_layer: 1 })).toMatchObject({ vocab_size: 100, bos_token_id: 99, eos_token_id: 99 });
+    expect(hfConfig('llama', { vocab_size: 2, num_hidden_layers: 1 })).toMatchObject({ bos_token_id: 1, eos_token_id: 1 });
+    expect(hfConfig('llama', { vocab_size: 1, num_hidden_layers: 1 })).toMatchObject({ bos_token_id: 0, eos_token_id: 0 });
+    expect(hfConfig('llama', { vocab_size: 3 })).toMatchObject({ bos_token_id: 1, eos_token_id: 2 });
+    // Ids the config gives are kept when they lie inside the vocabulary (a list too, as Llama 3's eos), or null.
+    expect(hfConfig('llama', { vocab_size: 10, bos_token_id: 0, eos_token_id: [3, 9] })).toMatchObject({ bos_token_id: 0, eos_token_id: [3, 9] });
+    expect(hfConfig('gpt2', { vocab_size: 10, bos_token_id: null })).toMatchObject({ bos_token_id: null, eos_token_id: 9 });
+    expect(specialTokenIds('gpt2', {}, 50257)).toEqual({ bos_token_id: 50256, eos_token_id: 50256 });
+    // GPT-2's own config.json copied with a smaller vocabulary: refused, naming the field.
+    expectInvalid(() => hfConfig('gpt2', { vocab_size: 100, bos_token_id: 50256 }), 'config.bos_token_id', '[0, 99]');
+    expectInvalid(() => hfConfig('llama', { vocab_size: 10, eos_token_id: [2, 10] }), 'config.eos_token_id');
+    expectInvalid(() => hfConfig('llama', { eos_token_id: [] }), 'config.eos_token_id');
+    expectInvalid(() => hfConfig('llama', { bos_token_id: '1' }), 'config.bos_token_id');
+  });
+
+  it.each([
+    ['gpt2', { n_layer: 1e9 }, 'config.n_layer', 8333],
+    ['gpt2', { num_hidden_layers: 1e7 }, 'config.n_layer', 8333],
+    ['gpt2', { n_layer: 8334 }, 'config.n_layer', 8333],
+    ['llama', { num_hidden_layers: 1e9 }, 'config.num_hidden_layers', 11110],
+    ['llama', { num_hidden_layers: 1e5, attention_bias: true, mlp_bias: true }, 'config.num_hidden_layers', 6249],
+  ] as const)('%s %j: refused from the config numbers, before a tensor is listed (MODEL_LIMITS.maxTensors)', (type, config, parameter, max) => {
+    const t0 = performance.now();
+    const e = expectInvalid(() => presetFromHfConfig({ model_type: type, ...config }), parameter, `[1, ${max}]`);
+    expect(e.message).toContain('MODEL_LIMITS.maxTensors');
+    expectInvalid(() => hfConfig(type, config), parameter);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('the largest layer count allowed makes a model of at most MODEL_LIMITS.maxTensors tensors', () => {
+    expect(gpt2({ n_layer: 8333, n_embd: 2, n_head: 1, vocab_size: 2, n_positions: 2 }).tensors).toHaveLength(8333 * 12 + 4);
+    expect(
+      llama({ num_hidden_layers: 6249, hidden_size: 2, num_attention_heads: 1, intermediate_size: 2, vocab_size: 2, attention_bias: true, mlp_bias: true })
+        .tensors,
+    ).toHaveLength(6249 * 16 + 3);
+    expect(
+      llama({ num_hidden_layers: 11110, hidden_size: 2, num_attention_heads: 1, intermediate_size: 2, vocab_size: 2, tie_word_embeddings: true }).tensors,
+    ).toHaveLength(11110 * 9 + 2);
   });
 });

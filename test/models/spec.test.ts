@@ -100,7 +100,13 @@ describe('resolveModel', () => {
       expect(head.fanIn).toBe(256);
       expect(head.fanOut).toBe(10);
     }
-    expect(modelTotals(r)).toEqual({ tensors: 6, numel: 64000 + 64 + 16384 + 256 + 2560 + 10, byteLength: 4 * (64000 + 64 + 16384 + 256 + 10) + 2 * 2560 });
+    expect(modelTotals(r)).toEqual({
+      tensors: 6,
+      numel: 64000 + 64 + 16384 + 256 + 2560 + 10,
+      parameters: 64000 + 64 + 16384 + 256 + 2560 + 10,
+      runningStats: 0,
+      byteLength: 4 * (64000 + 64 + 16384 + 256 + 10) + 2 * 2560,
+    });
   });
 
   it("gives a tensor's own init precedence over every rule, and the first matching rule over later ones", () => {
