@@ -1,7 +1,8 @@
 // Package hygiene: what a user installs and runs.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -41,6 +42,28 @@ describe('package', () => {
     expect(listed).toContain('types/ts5/index.d.ts');
     for (const p of listed) expect(p, p).toMatch(/^(dist\/|types\/ts5\/|bin\/|shaders\/|docs\/|README\.md$|package\.json$|LICENSE$)/);
     expect(listed.some((p) => p.startsWith('test/') || p.startsWith('src/') || p.startsWith('node_modules/'))).toBe(false);
+  });
+});
+
+describe('npm pack before any build', () => {
+  it('builds dist/ first (prepack), so a fresh checkout packs a working package', async () => {
+    // A copy of the checkout as git sees it (tracked and new files, nothing ignored: no dist/), with the
+    // repository's node_modules linked in.
+    const copy = mkdtempSync(join(tmpdir(), 'wwi-pack-'));
+    try {
+      const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' });
+      for (const f of listed.split('\0').filter((f) => f.length > 0 && existsSync(join(root, f)))) {
+        mkdirSync(dirname(join(copy, f)), { recursive: true });
+        copyFileSync(join(root, f), join(copy, f));
+      }
+      symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
+      expect(existsSync(join(copy, 'dist'))).toBe(false);
+      const out = execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: copy, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const packed = (JSON.parse(out.slice(out.indexOf('[\n'))) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+      for (const p of ['dist/index.js', 'dist/node.js', 'dist/cpu.js', 'dist/cli.js', 'dist/types/index.d.ts']) expect(packed, p).toContain(p);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
 
