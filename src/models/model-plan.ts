@@ -6,7 +6,7 @@ import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { planInitialize, type InitializePlan } from '../init/plan-initialize.js';
 import { parseU64, type U64Input } from '../contract/u64.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
-import type { ModelTensor } from './spec.js';
+import { checkTensorName, type ModelTensor } from './spec.js';
 
 /** A model tensor's initialize plan (the whole tensor) for a seed; `stream` defaults to the tensor's own. */
 export function planTensor(t: ModelTensor, seed: U64Input, stream: U64Input = t.stream): InitializePlan {
@@ -131,6 +131,7 @@ export function planModel(tensors: readonly ModelTensor[], options: ModelPlanOpt
   let largestName = '';
   tensors.forEach((t: ModelTensor | null, i) => {
     if (t === null || typeof t !== 'object') throw new InvalidParameterError(`tensors[${i}]`, t, '{ name, shape, dtype, init, layout, stream }');
+    checkTensorName(t.name, `tensors[${i}].name`);
     if (names.has(t.name)) throw new InvalidParameterError(`tensors[${i}].name`, t.name, 'a name not used by another tensor');
     names.add(t.name);
     const stream = checkStream(t.stream, i, streams);

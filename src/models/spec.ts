@@ -103,6 +103,11 @@ function checkLayout(v: unknown, path: string): FanLayout | undefined {
   return validateLayout(v, path);
 }
 
+/** A tensor name as resolveModel requires it: non-empty, at most maxNameLength UTF-16 code units, well-formed Unicode. */
+export function checkTensorName(v: unknown, path: string): string {
+  return checkName(v, path, 'tensor name');
+}
+
 function checkName(v: unknown, path: string, what: string): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > MODEL_LIMITS.maxNameLength || !isWellFormedUnicode(v)) {
     throw new InvalidParameterError(path, v, `a non-empty ${what} of at most ${MODEL_LIMITS.maxNameLength} UTF-16 code units, well-formed Unicode`);

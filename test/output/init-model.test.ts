@@ -5,6 +5,7 @@ import type { WeightInitContext } from '../../src/gpu/context.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { initModel, type ModelTensor, type ModelProgress } from '../../src/output/init-model.js';
 import { shardLayout } from '../../src/models/shard-layout.js';
+import { planModel } from '../../src/models/model-plan.js';
 import { initShard, initShardCpu } from '../../src/output/shard.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 import { fnv1a64 } from '../../src/models/stream.js';
@@ -113,6 +114,25 @@ describe('initModel', () => {
     await expect(initModel(ctx, [tensors[0]!, tensors[0]!], { seed: 1 })).rejects.toMatchObject({ code: 'InvalidParameter', parameter: 'tensors[1].name' });
     await expect(initModel(ctx, tensors, { seed: 1, alignment: 100 })).rejects.toMatchObject({ parameter: 'alignment' });
     await expect(initModel(ctx, tensors, { seed: 1, placement: 'heap' as never })).rejects.toMatchObject({ parameter: 'placement' });
+  });
+
+  it('refuses a tensor named "" (or with a lone surrogate) as resolveModel does, before any GPU work', async () => {
+    const created = ctx.device.createBuffer;
+    let buffers = 0;
+    ctx.device.createBuffer = (d: GPUBufferDescriptor) => {
+      buffers++;
+      return created.call(ctx.device, d);
+    };
+    try {
+      for (const name of ['', 'w\ud800']) {
+        const bad = [tensors[0]!, { ...tensors[1]!, name }];
+        await expect(initModel(ctx, bad, { seed: 1 })).rejects.toMatchObject({ code: 'InvalidParameter', parameter: 'tensors[1].name' });
+        expect(() => planModel(bad, { seed: 1 })).toThrow(/tensors\[1\]\.name: got .*; expected a non-empty tensor name/);
+      }
+    } finally {
+      ctx.device.createBuffer = created;
+    }
+    expect(buffers).toBe(0);
   });
 });
 
