@@ -93,6 +93,13 @@ export interface BatchEngine {
   readonly runner: KernelRunner;
   readonly limits: DispatchLimits;
   readonly executor: PlanExecutor;
+  /** Throws once the context is destroyed or its device lost: every call of its batches checks it first. */
+  assertUsable(): void;
+}
+
+/** A batch body, checked before anything runs: `ctx.batch(null)` is a typed error, not a TypeError. */
+export function checkBatchBody(body: unknown): void {
+  if (typeof body !== 'function') throw new InvalidParameterError('body', body, 'a function (batch) => Promise, run with the batch');
 }
 
 /** The calls that write weights: a context (each call submitted on its own) and a batch (recorded, submitted together). */
@@ -129,17 +136,41 @@ export interface WeightWriter {
 export class Batch implements WeightWriter {
   private readonly engine: BatchEngine;
   private readonly label: string;
+  /** The batch this one is nested in (`b.batch(body)`, and each call's own): it records into that batch's encoder. */
+  private readonly parent: Batch | undefined;
+  // The recording, kept by the outermost batch only.
   private encoder: GPUCommandEncoder | undefined;
   private passes = 0;
   /** Uniform buffers of recorded passes: destroyed once they are submitted or dropped. */
   private temporaries: GPUBuffer[] = [];
+  /**
+   * Buffers no caller will get (made by a call that failed or outlived its batch's body, or inside a nested body
+   * that threw) that recorded work may still use: destroyed once that work is submitted or dropped.
+   */
+  private orphans: GPUBuffer[] = [];
   /** Buffers this batch created: destroyed if the batch is discarded. */
   private readonly created: GPUBuffer[] = [];
   private state: 'open' | 'submitted' | 'discarded' = 'open';
 
-  constructor(engine: BatchEngine, label: string) {
+  constructor(engine: BatchEngine, label: string, parent?: Batch) {
     this.engine = engine;
     this.label = label;
+    this.parent = parent;
+  }
+
+  /** The outermost batch, which holds the encoder. */
+  private get root(): Batch {
+    return this.parent ? this.parent.root : this;
+  }
+
+  /** Open: its body (and the bodies of the batches it is nested in) has not returned yet. */
+  private get isOpen(): boolean {
+    return this.state === 'open' && (this.parent?.isOpen ?? true);
+  }
+
+  /** The state of the first closed batch on the way out ('open' when none is). */
+  private get closedState(): 'open' | 'submitted' | 'discarded' {
+    return this.state !== 'open' ? this.state : (this.parent?.closedState ?? 'open');
   }
 
   get device(): GPUDevice {
@@ -160,8 +191,8 @@ export class Batch implements WeightWriter {
   }
 
   private assertOpen(): void {
-    this.engine.handle.assertAlive();
-    if (this.state !== 'open') throw new InvalidParameterError('batch', this.state, 'a batch whose body has not returned yet');
+    this.engine.assertUsable();
+    if (!this.isOpen) throw new InvalidParameterError('batch', this.closedState, 'a batch whose body has not returned yet');
   }
 
   generate(options: GpuGenerateOptions): Promise<GeneratedRange> {
@@ -176,7 +207,7 @@ export class Batch implements WeightWriter {
   async generatePlanned(plan: GeneratePlan, options: TargetOptions = {}): Promise<GeneratedRange> {
     this.assertOpen();
     const target = this.check(options, plan.count, plan.dtype, `${plan.entryPoint} ${plan.dtype}`);
-    return this.engine.executor.generate(this, plan, target);
+    return this.nested((b) => this.engine.executor.generate(b, plan, target));
   }
 
   generateJaxRandom(options: GpuJaxRandomOptions): Promise<GeneratedRange> {
@@ -200,17 +231,19 @@ export class Batch implements WeightWriter {
 
   async writePlans(slices: readonly PlanSlice[], options: WritePlansOptions = {}): Promise<InitializedRange[]> {
     this.assertOpen();
-    return this.engine.executor.write(this, slices, options);
+    return this.nested((b) => this.engine.executor.write(b, slices, options));
   }
 
   async fillConstant(options: FillOptions): Promise<GeneratedRange> {
     this.assertOpen();
     const { dtype, value, count } = checkConstant(options);
     const target = this.check(options, count, dtype, `constant ${dtype}`);
-    const buffer = await this.createBuffer(target);
-    const call = fillCall(count, value, dtype, buffer, target.offset, this.engine.limits);
-    await this.recordKernel(call, `fillConstant ${dtype}`);
-    return rangeOf(buffer, target, call.dispatches.length, 'kernel');
+    return this.nested(async (b) => {
+      const buffer = await b.createBuffer(target);
+      const call = fillCall(count, value, dtype, buffer, target.offset, this.engine.limits);
+      await b.recordKernel(call, `fillConstant ${dtype}`);
+      return rangeOf(buffer, target, call.dispatches.length, 'kernel');
+    });
   }
 
   async scatterConstant(options: ScatterOptions): Promise<void> {
@@ -251,10 +284,12 @@ export class Batch implements WeightWriter {
       throw new BufferTooSmallError(`source "${source.label}": ${source.size} bytes; ${count} f32 values at ${sourceOffset} need ${sourceOffset + 4 * count}`);
     }
     const target = this.check(options, count, dtype, 'convert');
-    const buffer = await this.createBuffer(target);
-    const call = convertCall(count, source, sourceOffset, scale, dtype, buffer, target.offset, this.engine.limits);
-    await this.recordKernel(call, `convertF32 ${dtype}`);
-    return rangeOf(buffer, target, call.dispatches.length, 'kernel');
+    return this.nested(async (b) => {
+      const buffer = await b.createBuffer(target);
+      const call = convertCall(count, source, sourceOffset, scale, dtype, buffer, target.offset, this.engine.limits);
+      await b.recordKernel(call, `convertF32 ${dtype}`);
+      return rangeOf(buffer, target, call.dispatches.length, 'kernel');
+    });
   }
 
   async read<T extends DType>(buffer: GPUBuffer, options: ReadOptions<T>): Promise<ArrayForDType<T>> {
@@ -278,25 +313,59 @@ export class Batch implements WeightWriter {
     return this.read(range.buffer, { offset: range.offset, count: range.count, dtype: range.dtype });
   }
 
-  /** A batch is already its caller's own: nested calls record into it. */
+  /**
+   * A nested batch: `body` gets a batch that records into this one's encoder (one submission for both), closed when
+   * `body` returns; the buffers it created then belong to this batch. If `body` throws, or this batch's body returned
+   * before it did (a nested call not awaited), the buffers it created are destroyed (once the work recorded with them
+   * is submitted or dropped) and the call rejects.
+   */
   batch<T>(body: (batch: Batch) => Promise<T>): Promise<T> {
-    return body(this);
+    try {
+      checkBatchBody(body);
+      this.assertOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.nested(body);
   }
 
-  /** Submits what this batch has recorded so far. */
+  /** Runs `body` in a nested batch (see batch); each call that creates a buffer runs in one, so its buffer is its own. */
+  private async nested<T>(body: (batch: Batch) => Promise<T>): Promise<T> {
+    const inner = new Batch(this.engine, this.label, this);
+    try {
+      const result = await body(inner);
+      // This batch's body returned meanwhile: the result has no caller.
+      inner.assertOpen();
+      inner.state = 'submitted';
+      this.created.push(...inner.created.splice(0));
+      return result;
+    } catch (e) {
+      inner.state = 'discarded';
+      this.root.orphan(inner.created.splice(0));
+      throw e;
+    }
+  }
+
+  /** Submits what this batch (and those it is nested in) recorded so far. */
   async flush(): Promise<void> {
-    const encoder = this.encoder;
-    if (!encoder) return;
-    const passes = this.passes;
-    const temporaries = this.temporaries;
-    this.encoder = undefined;
-    this.passes = 0;
-    this.temporaries = [];
+    this.assertOpen();
+    const root = this.root;
+    const encoder = root.encoder;
+    if (!encoder) {
+      for (const b of root.orphans.splice(0)) b.destroy();
+      return;
+    }
+    const done = [...root.temporaries, ...root.orphans];
+    const passes = root.passes;
+    root.encoder = undefined;
+    root.passes = 0;
+    root.temporaries = [];
+    root.orphans = [];
     const { handle } = this.engine;
     try {
       await handle.scoped(`${this.label} (${passes} passes)`, () => handle.device.queue.submit([encoder.finish()]));
     } finally {
-      for (const b of temporaries) b.destroy();
+      for (const b of done) b.destroy();
     }
   }
 
@@ -312,21 +381,31 @@ export class Batch implements WeightWriter {
     if (this.state === 'discarded') return;
     this.state = 'discarded';
     this.encoder = undefined;
-    for (const b of this.temporaries) b.destroy();
+    for (const b of [...this.temporaries, ...this.orphans, ...this.created]) b.destroy();
     this.temporaries = [];
-    for (const b of this.created) b.destroy();
+    this.orphans = [];
+    this.created.length = 0;
+  }
+
+  /** Buffers no caller will get: destroyed now when nothing recorded can use them, else after the next submission. */
+  private orphan(buffers: GPUBuffer[]): void {
+    if (this.state === 'open' && this.encoder) this.orphans.push(...buffers);
+    else for (const b of buffers) b.destroy();
   }
 
   private check(options: TargetOptions, count: number, dtype: DType, what: string): Target {
     return checkTarget(options, count, dtype, what, this.engine.handle.device.limits.maxBufferSize);
   }
 
-  /** @internal The target's buffer: the caller's, or a new one that this batch destroys if it is discarded. */
+  /**
+   * @internal The target's buffer: the caller's, or a new one that this batch destroys if it is discarded (or, made
+   * after its body returned, at once: no caller gets it).
+   */
   async createBuffer(target: Target): Promise<GPUBuffer> {
     if (target.buffer) return target.buffer;
     const buffer = await createTargetBuffer(this.engine.handle, target);
     this.created.push(buffer);
-    if (this.state === 'discarded') buffer.destroy();
+    this.assertOpen();
     return buffer;
   }
 
@@ -336,17 +415,18 @@ export class Batch implements WeightWriter {
     const pipeline = await runner.pipeline(call.entryPoint, call.constants);
     this.assertOpen();
     if (call.dispatches.length === 0) return;
+    const root = this.root;
     const uniform = await handle.scoped(
       what,
       () => {
-        this.encoder ??= handle.device.createCommandEncoder({ label: this.label });
-        this.passes++;
-        return runner.record(this.encoder, pipeline, call.entryPoint, call.dispatches);
+        root.encoder ??= handle.device.createCommandEncoder({ label: this.label });
+        root.passes++;
+        return runner.record(root.encoder, pipeline, call.entryPoint, call.dispatches);
       },
       (u) => u?.destroy(),
     );
     if (uniform) {
-      if (this.state === 'open') this.temporaries.push(uniform);
+      if (root.state === 'open') root.temporaries.push(uniform);
       else uniform.destroy();
     }
   }

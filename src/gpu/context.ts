@@ -7,6 +7,7 @@ import type { DType, FloatDType } from '../contract/dtypes.js';
 import type { ArrayForDType } from '../twin/generate.js';
 import {
   Batch,
+  checkBatchBody,
   type BatchEngine,
   type ConvertOptions,
   type FillOptions,
@@ -150,7 +151,16 @@ export class WeightInitContext implements WeightWriter {
     this.lost = handle.lost;
     const runner = new KernelRunner(handle, generateModule);
     const parts: DeviceParts = { handle, runner, limits: this.limits, batch: (body) => this.batch(body) };
-    this.engine = { handle, runner, limits: this.limits, executor: chooseExecutor(strategy, isSoftwareAdapter(adapter), options.threads, parts) };
+    this.engine = {
+      handle,
+      runner,
+      limits: this.limits,
+      executor: chooseExecutor(strategy, isSoftwareAdapter(adapter), options.threads, parts),
+      assertUsable: () => this.assertUsable(),
+    };
+    // A lost device takes no more work: the executor's workers and threads (their memory and descriptors) go with it,
+    // whether or not the caller ever calls destroy().
+    void this.lost.then(() => this.engine.executor.close());
   }
 
   /** Rejects with GPUValidationError listing the WGSL compiler's errors, if there are any. */
@@ -193,6 +203,7 @@ export class WeightInitContext implements WeightWriter {
    * with queue.writeBuffer at once.
    */
   async batch<T>(body: (batch: Batch) => Promise<T>): Promise<T> {
+    checkBatchBody(body);
     this.assertUsable();
     const b = new Batch(this.engine, `${LABEL}: batch ${++this.batches}`);
     try {

@@ -19,7 +19,7 @@ import { parsePart, planParts, type PartIndex } from '../models/checkpoint-parts
 import type { ModelTensor } from '../models/spec.js';
 import { planModel } from '../models/model-plan.js';
 import { encodeHeader, type EncodedHeader } from './safetensors/format.js';
-import { writableStreamSink, type SafetensorsSink } from './safetensors/sinks.js';
+import { checkSink, writableStreamSink, type SafetensorsSink } from './safetensors/sinks.js';
 import { planWindows, WindowPipeline } from './window-pipeline.js';
 
 /** The config file of a checkpoint folder. */
@@ -211,8 +211,18 @@ export async function prepareCheckpoint(
   folder: CheckpointFolder,
   options: WriteCheckpointOptions,
 ): Promise<PreparedCheckpoint> {
-  if (folder === null || typeof folder !== 'object' || typeof folder.create !== 'function') {
-    throw new InvalidParameterError('folder', folder, 'an object with create(name) returning a sink');
+  const optional = ['remove', 'list', 'inspect', 'claim', 'reserve', 'removeLeftovers'] as const;
+  if (
+    folder === null ||
+    typeof folder !== 'object' ||
+    typeof folder.create !== 'function' ||
+    optional.some((m) => folder[m] !== undefined && typeof folder[m] !== 'function')
+  ) {
+    throw new InvalidParameterError(
+      'folder',
+      folder,
+      `an object with create(name) returning a sink, and optionally ${optional.map((m) => `${m}()`).join(', ')}`,
+    );
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new InvalidParameterError('onProgress', options.onProgress, 'a function');
@@ -260,7 +270,7 @@ export async function prepareCheckpoint(
   const claim = folder.claim ? await folder.claim(await checkpointIdentity(files)) : null;
   const kept: string[] = [];
   try {
-    const present = (folder.list ? await folder.list() : []).filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE).sort();
+    const present = (await listFolder(folder)).filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE).sort();
     // A whole write into a folder with a checkpoint in it is refused, unless it resumes an interrupted write of this
     // same checkpoint (the claim was held); a part shares the folder with the other parts.
     if (part === null && claim?.created !== false) await refuseOccupiedFolder(folder);
@@ -350,7 +360,7 @@ async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult
   /** Writes one file through its sink (the folder's: a temporary name renamed into place when complete). */
   const writeFile = async (f: PlannedFile, i: number, count: number): Promise<void> => {
     abortIfNeeded();
-    const sink = await folder.create(f.name);
+    const sink = checkSink(await folder.create(f.name), `folder.create(${JSON.stringify(f.name)})`);
     const writer = sequentialWriter(sink, (n) => {
       bytesDone += n;
       options.onProgress?.({ bytesDone, bytesTotal, file: f.name, filesDone: i, filesTotal: count });
@@ -453,7 +463,7 @@ async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult
  * model.safetensors, shards, index): a new checkpoint is never mixed into an old one, and no file is replaced.
  */
 export async function refuseOccupiedFolder(folder: CheckpointFolder): Promise<void> {
-  const present = folder.list ? await folder.list() : [];
+  const present = await listFolder(folder);
   const clash = present.filter((n) => isCheckpointFileName(n) || n === CHECKPOINT_CONFIG_FILE).sort();
   if (clash.length > 0) {
     throw new InvalidParameterError(
@@ -462,6 +472,15 @@ export async function refuseOccupiedFolder(folder: CheckpointFolder): Promise<vo
       'a folder without a checkpoint (config.json, model*.safetensors, index): remove those files or pick another folder',
     );
   }
+}
+
+/** The names `folder.list()` gives (none without it), checked: an array of strings, else a typed error. */
+async function listFolder(folder: CheckpointFolder): Promise<readonly string[]> {
+  const present: unknown = folder.list ? await folder.list() : [];
+  if (!Array.isArray(present) || present.some((n) => typeof n !== 'string')) {
+    throw new InvalidParameterError('folder.list()', present, 'an array of the names (strings) of the files in the folder');
+  }
+  return present as readonly string[];
 }
 
 /**

@@ -15,7 +15,7 @@ import { initShard, initShardCpu } from '../../src/output/shard.js';
 import { fnv1a64 } from '../../src/models/stream.js';
 import { createNodeContext } from '../../src/node.js';
 import { AbortedError } from '../../src/errors.js';
-import { fillCanary } from '../helpers/gpu.js';
+import { fillCanary, trackBuffers } from '../helpers/gpu.js';
 
 /** Mulberry32: a small seeded generator for the schedule (not for weights). */
 function scheduleRandom(seed: number): () => number {
@@ -56,26 +56,6 @@ function model(prefix: string, withOrthogonal: boolean): ModelTensor[] {
 
 function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/** Watches createBuffer/destroy on the device: the buffers created and not destroyed yet. */
-function trackBuffers(device: GPUDevice): { live: Set<GPUBuffer>; restore(): void } {
-  const original = device.createBuffer;
-  const live = new Set<GPUBuffer>();
-  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-    const buffer = original.call(device, descriptor);
-    live.add(buffer);
-    const destroy = buffer.destroy.bind(buffer);
-    buffer.destroy = () => {
-      live.delete(buffer);
-      destroy();
-    };
-    return buffer;
-  };
-  const restore = () => {
-    device.createBuffer = original;
-  };
-  return { live, restore };
 }
 
 type Outcome = 'resolved' | 'aborted' | 'failed';

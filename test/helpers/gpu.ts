@@ -88,3 +88,23 @@ export function strategyContexts(): { readonly kernel: WeightInitContext; readon
     },
   };
 }
+
+/** Watches createBuffer/destroy on the device: the buffers created and not destroyed yet. */
+export function trackBuffers(device: GPUDevice): { live: Set<GPUBuffer>; restore(): void } {
+  const original = device.createBuffer;
+  const live = new Set<GPUBuffer>();
+  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+    const buffer = original.call(device, descriptor);
+    live.add(buffer);
+    const destroy = buffer.destroy.bind(buffer);
+    buffer.destroy = () => {
+      live.delete(buffer);
+      destroy();
+    };
+    return buffer;
+  };
+  const restore = () => {
+    device.createBuffer = original;
+  };
+  return { live, restore };
+}

@@ -18,6 +18,24 @@ export interface SafetensorsSink {
   abort?(reason: unknown): Promise<void> | void;
 }
 
+/**
+ * `sink` as a SafetensorsSink, or an InvalidParameterError at `parameter`: an object whose `write` is a function, and
+ * whose `close` and `abort`, when present, are functions too.
+ */
+export function checkSink(sink: unknown, parameter: string): SafetensorsSink {
+  const s = sink as Partial<Record<'write' | 'close' | 'abort', unknown>> | null;
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    typeof s.write !== 'function' ||
+    (s.close !== undefined && typeof s.close !== 'function') ||
+    (s.abort !== undefined && typeof s.abort !== 'function')
+  ) {
+    throw new InvalidParameterError(parameter, sink, 'a sink: an object with write(chunk), and optionally close() and abort(reason)');
+  }
+  return sink as SafetensorsSink;
+}
+
 /** A sink that collects the file into a Blob. */
 export interface BlobSink extends SafetensorsSink {
   /** The file, once writeSafetensors has closed the sink. */

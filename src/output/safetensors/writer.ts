@@ -6,7 +6,7 @@ import { BufferUsage } from '../../gpu/flags.js';
 import { checkDevice, checkNonNegativeInteger, checkPositiveInteger } from '../../contract/validate.js';
 import { Readback } from '../../gpu/readback.js';
 import { encodeHeader, type EncodeHeaderOptions, type SafetensorsEntry } from './format.js';
-import type { SafetensorsSink } from './sinks.js';
+import { checkSink, type SafetensorsSink } from './sinks.js';
 
 // ---------------------------------------------------------------------------------------------------
 // writing from the GPU
@@ -76,9 +76,7 @@ export async function writeSafetensors(
   options: WriteSafetensorsOptions = {},
 ): Promise<WriteSafetensorsResult> {
   checkDevice('device', device);
-  if (sink === null || typeof sink !== 'object' || typeof sink.write !== 'function') {
-    throw new InvalidParameterError('sink', sink, 'an object with write(chunk)');
-  }
+  checkSink(sink, 'sink');
   const header = encodeHeader(tensors, options);
   const byName = new Map<string, { t: SafetensorsTensor; index: number }>();
   for (const [index, t] of tensors.entries()) byName.set(t.name, { t, index });
