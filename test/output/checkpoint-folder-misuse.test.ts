@@ -24,7 +24,12 @@ function folderWith(bad: unknown, badName?: string): CheckpointFolder & { files:
     create: (name) => {
       if (badName === undefined || name === badName) return bad as never;
       let n = 0;
-      return { write: (c) => void (n += c.length), close: () => void files.set(name, n) };
+      return {
+        write: (c) => {
+          n += c.length;
+        },
+        close: () => void files.set(name, n),
+      };
     },
     remove: (name) => void files.delete(name),
     list: () => [...files.keys()],
