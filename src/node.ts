@@ -1,7 +1,9 @@
 // Node entry: acquires WebGPU through the `webgpu` package (Google's Dawn), an optional peer dependency
 // that only this entry loads. On Linux, when Dawn finds no adapter, it retries with the SwiftShader Vulkan
 // driver that Chromium packages ship, so the library also runs on machines without a GPU.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UnsupportedError } from './errors.js';
 import { createContext, type ContextOptions, type WeightInitContext } from './gpu/context.js';
 
@@ -44,16 +46,66 @@ export interface NodeGPU {
 
 type DawnModule = { create: (flags: string[]) => GPU; globals?: Record<string, unknown> };
 
-/**
- * Every Dawn instance created here, kept for the life of the process: Dawn for Node tears an instance
- * down when its GPU object is garbage collected, which crashes work still running on it.
- */
-const instances: GPU[] = [];
+/** A Dawn instance, and whether it offered an adapter when first asked. */
+interface DawnInstance {
+  readonly gpu: GPU;
+  readonly hasAdapter: Promise<boolean>;
+}
 
-function createInstance(dawn: DawnModule, flags: string[]): GPU {
-  const gpu = dawn.create(flags);
-  instances.push(gpu);
-  return gpu;
+/**
+ * One Dawn instance per set of flags and Vulkan driver list, made on first use and kept for the life of the process,
+ * shared by every context made from it. Kept: Dawn for Node tears an instance down when its GPU object is garbage
+ * collected, which crashes work still running on it. Shared: a new instance per context cost about 2 MB that was
+ * never given back (250 contexts made and destroyed grew the process by 500 MB); an instance hands out any number
+ * of adapters and devices. The drivers are part of the key because the Vulkan loader reads VK_ICD_FILENAMES /
+ * VK_DRIVER_FILES when the instance is created.
+ */
+const instances = new Map<string, DawnInstance>();
+
+function dawnInstance(dawn: DawnModule, flags: readonly string[]): DawnInstance {
+  const key = JSON.stringify([flags, process.env['VK_ICD_FILENAMES'] ?? null, process.env['VK_DRIVER_FILES'] ?? null]);
+  let instance = instances.get(key);
+  if (!instance) {
+    const gpu = dawn.create([...flags]);
+    // Dawn starts its Vulkan instance, and the drivers look for a window system, on the first adapter request.
+    const hasAdapter = withPrivateRuntimeDir(() => gpu.requestAdapter()).then(
+      (a) => a !== null,
+      () => false,
+    );
+    instance = { gpu, hasAdapter };
+    instances.set(key, instance);
+  }
+  return instance;
+}
+
+/** @internal The Dawn instances this process made (tests count them). */
+export function dawnInstanceCount(): number {
+  return instances.size;
+}
+
+/**
+ * Runs `work` (the first adapter request of a Dawn instance) with XDG_RUNTIME_DIR set to a new, empty, private
+ * folder when the environment has none (a container, cron, ssh without a session), then unsets it and removes the
+ * folder. SwiftShader's and Mesa's window-system code looks for a Wayland socket there while Dawn starts its Vulkan
+ * instance, and without the variable prints "error: XDG_RUNTIME_DIR is invalid or not set in the environment." on
+ * stderr, twice per instance; in an empty folder it finds no socket and says nothing. WebGPU compute needs no
+ * window system. The variable is process-wide while `work` runs (a few milliseconds, once per instance).
+ */
+async function withPrivateRuntimeDir<T>(work: () => Promise<T>): Promise<T> {
+  if (process.platform !== 'linux' || process.env['XDG_RUNTIME_DIR']) return work();
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-xdg-'));
+  } catch {
+    return work();
+  }
+  process.env['XDG_RUNTIME_DIR'] = dir;
+  try {
+    return await work();
+  } finally {
+    if (process.env['XDG_RUNTIME_DIR'] === dir) delete process.env['XDG_RUNTIME_DIR'];
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function loadDawn(): Promise<DawnModule> {
@@ -90,8 +142,8 @@ export async function requestNodeGPU(options: NodeGPUOptions = {}): Promise<Node
   const chosenDrivers = Boolean(process.env['VK_ICD_FILENAMES'] || process.env['VK_DRIVER_FILES']);
   const probeSystem = mode === 'never' || (mode === 'auto' && (chosenDrivers || hasGpuDeviceNode() || !findSwiftShaderIcd(options.swiftShaderIcd)));
   if (probeSystem) {
-    const gpu = createInstance(dawn, flags);
-    if (await gpu.requestAdapter()) return { gpu, swiftShaderFallback: false };
+    const { gpu, hasAdapter } = dawnInstance(dawn, flags);
+    if (await hasAdapter) return { gpu, swiftShaderFallback: false };
     if (mode === 'never' || process.platform !== 'linux') {
       throw new UnsupportedError('Dawn found no WebGPU adapter on this machine');
     }
@@ -105,8 +157,8 @@ export async function requestNodeGPU(options: NodeGPUOptions = {}): Promise<Node
   }
   // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its Vulkan instance, i.e. in create().
   process.env['VK_ICD_FILENAMES'] = icd;
-  const gpu = createInstance(dawn, flags);
-  if (!(await gpu.requestAdapter())) {
+  const { gpu, hasAdapter } = dawnInstance(dawn, flags);
+  if (!(await hasAdapter)) {
     throw new UnsupportedError(`SwiftShader (${icd}) gave no adapter; is libvulkan1 installed?`);
   }
   return { gpu, swiftShaderFallback: true, icd };
