@@ -69,21 +69,49 @@ function status(text: string, error = false): void {
   el.className = error ? 'error' : '';
 }
 
+/**
+ * Whether the kernel variants' rows (the sweep and the store variants: 30 a size) are shown. Collapsed by default,
+ * each size's variants are one summary row (how many, the fastest) with a button, and the charts leave them out.
+ */
+let showVariants = false;
+/** The rows last rendered, drawn again when the variants are shown or hidden. */
+let rendered: readonly CaseResult[] = [];
+
 function renderTable(rows: readonly CaseResult[]): void {
   const cols = COLUMNS.filter((c) => rows.some((r) => c.value(r) !== ''));
   const head = `<tr>${cols.map((c) => `<th>${escapeHtml(c.title)}</th>`).join('')}</tr>`;
   let previous = '';
+  const summarized = new Set<string>();
   const body = rows
     .map((r) => {
       const gap = previous && r.size !== previous ? `<tr class="gap"><td colspan="${cols.length}"></td></tr>` : '';
       previous = r.size;
-      return `${gap}<tr class="${r.group}" data-case="${escapeHtml(r.case)}" data-size="${escapeHtml(r.size)}">${cols
+      let summary = '';
+      if (r.group === 'variant' && !summarized.has(r.size)) {
+        summarized.add(r.size);
+        summary = variantSummary(rows, r.size, cols.length);
+      }
+      return `${gap}${summary}<tr class="${r.group}" data-case="${escapeHtml(r.case)}" data-size="${escapeHtml(r.size)}"${r.group === 'variant' && !showVariants ? ' hidden' : ''}>${cols
         .map((c) => `<td class="${c.align}">${escapeHtml(c.value(r))}</td>`)
         .join('')}</tr>`;
     })
     .join('');
   $('table').innerHTML = `<table><thead>${head}</thead><tbody>${body}</tbody></table>`;
 }
+
+/** The row before a size's kernel variants: how many, the fastest, and the button that shows or hides them. */
+function variantSummary(rows: readonly CaseResult[], size: string, columns: number): string {
+  const variants = rows.filter((r) => r.size === size && r.group === 'variant');
+  const fastest = variants.reduce<CaseResult | undefined>((a, r) => ((r.elementsPerSecond ?? 0) > (a?.elementsPerSecond ?? 0) ? r : a), undefined);
+  const best = fastest?.elementsPerSecond ? `; fastest: ${fastest.label}, ${si(fastest.elementsPerSecond)}/s` : '';
+  return `<tr class="variant-summary" data-size="${escapeHtml(size)}"><td colspan="${columns}">${variants.length} kernel variants (the sweep, the store variants)${escapeHtml(best)} <button type="button" class="toggle-variants">${showVariants ? 'hide' : 'show'}</button></td></tr>`;
+}
+
+$('table').addEventListener('click', (e) => {
+  if (!(e.target instanceof HTMLElement) || !e.target.classList.contains('toggle-variants')) return;
+  showVariants = !showVariants;
+  render({ results: rendered });
+});
 
 /** Horizontal bars, one per row, grouped by size; `value` null rows are left out. */
 function barChart(
@@ -142,7 +170,8 @@ function barChart(
 function renderCharts(rows: readonly CaseResult[]): void {
   renderLegend(rows);
   const width = $('chart-throughput').clientWidth;
-  $('chart-throughput').innerHTML = barChart(rows, (r) => r.elementsPerSecond, { log: true, format: (v) => `${si(v)}/s`, width });
+  const charted = showVariants ? rows : rows.filter((r) => r.group !== 'variant');
+  $('chart-throughput').innerHTML = barChart(charted, (r) => r.elementsPerSecond, { log: true, format: (v) => `${si(v)}/s`, width });
   $('chart-fraction').innerHTML = barChart(
     rows.filter((r) => r.group === 'ours'),
     (r) => r.fractionOfStore,
@@ -150,7 +179,8 @@ function renderCharts(rows: readonly CaseResult[]): void {
   );
 }
 
-function render(report: Pick<BenchReport, 'results'>): void {
+function render(report: { readonly results: readonly CaseResult[] }): void {
+  rendered = report.results;
   renderTable(report.results);
   renderCharts(report.results);
 }

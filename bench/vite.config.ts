@@ -1,28 +1,37 @@
 // Vite config of the browser benchmark page (bench/page.html), separate from the library build:
 //
-//   npx vite --config bench/vite.config.ts          # dev server; the page is at its root URL
+//   npx vite --config bench/vite.config.ts          # dev server; its root URL redirects to the page
 //   npx vite build --config bench/vite.config.ts    # static build in bench/dist/ (git-ignored)
 //
 // test/browser/bench.test.ts builds with this config into a temporary directory.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { wgslReflectPlugin } from '../scripts/wgsl-reflect-plugin.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Serves the page at the root URL too (the URL the dev server prints), in `vite` and `vite preview`. */
+/**
+ * Sends the root URL (the URL the dev server prints and opens) to the page, in `vite` and `vite preview`: a redirect,
+ * not a rewrite, so that the page's relative URLs (./page.ts in the dev server) resolve against /bench/.
+ */
 function pageAtRoot(): Plugin {
-  const rewrite = (req: { url?: string }, _res: unknown, next: () => void) => {
-    if (req.url === '/' || req.url?.startsWith('/?')) req.url = `/bench/page.html${req.url.slice(1)}`;
+  const redirect = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    if (req.url === '/' || req.url?.startsWith('/?')) {
+      res.statusCode = 302;
+      res.setHeader('Location', `/bench/page.html${req.url.slice(1)}`);
+      res.end();
+      return;
+    }
     next();
   };
   return {
     name: 'bench-page-at-root',
     configureServer: (server) => {
-      server.middlewares.use(rewrite);
+      server.middlewares.use(redirect);
     },
     configurePreviewServer: (server) => {
-      server.middlewares.use(rewrite);
+      server.middlewares.use(redirect);
     },
   };
 }

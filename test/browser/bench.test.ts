@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { openBuiltPage, type BuiltPage } from './chromium.js';
+import { openBuiltPage, watchPage, type BuiltPage } from './chromium.js';
 import { fullPageScreenshot, layoutProblems, WINDOW } from './layout.js';
 import { CASES } from '../../src/bench/cases.js';
 import type { BenchConfig, BenchReport } from '../../src/bench/run.js';
@@ -115,13 +115,43 @@ describe('benchmark page (headless Chromium)', () => {
       download: (document.getElementById('download') as HTMLAnchorElement).hidden,
     }));
     expect(rendered.rows).toBe(report.results.length);
-    expect(rendered.throughputBars).toBe(report.results.length);
+    // The kernel variants are collapsed: in the table, behind their summary row; out of the chart.
+    expect(rendered.throughputBars).toBe(report.results.filter((r) => r.group !== 'variant').length);
     expect(rendered.fractionBars).toBe(report.results.filter((r) => r.group === 'ours').length);
     expect(rendered.download).toBe(false);
     expect(
       (opened?.log ?? []).filter((l) => !l.startsWith('console.warn')),
       'the page reported errors',
     ).toEqual([]);
+  });
+
+  it('collapses the kernel variants (30 rows a size) into one row with a show button; shown, they are all there', async () => {
+    if (!page) throw new Error('no page');
+    // A measured run with the sweep and the store variants (docs/performance.md).
+    const sweep = JSON.parse(readFileSync(join(ROOT, 'bench/results/2026-11-30T04-03-04Z-google-swiftshader-node.json'), 'utf8')) as BenchReport;
+    const variants = sweep.results.filter((r) => r.group === 'variant').length;
+    expect(variants).toBe(30);
+    await page.evaluate((r) => window.showBenchReport(r), sweep);
+    const seen = () =>
+      page!.evaluate(() => ({
+        height: document.documentElement.scrollHeight,
+        visibleRows: [...document.querySelectorAll('#table tbody tr[data-case]')].filter((tr) => (tr as HTMLElement).offsetHeight > 0).length,
+        bars: document.querySelectorAll('#chart-throughput svg rect').length,
+        summary: [...document.querySelectorAll('#table tr.variant-summary')].map((tr) => tr.textContent),
+      }));
+    const collapsed = await seen();
+    expect(collapsed.visibleRows).toBe(sweep.results.length - variants);
+    expect(collapsed.bars).toBe(sweep.results.length - variants);
+    expect(collapsed.summary).toEqual([expect.stringMatching(/^30 kernel variants \(the sweep, the store variants\); fastest: .+\/s show$/)]);
+    expect(await layoutProblems(page)).toEqual([]);
+    await page.click('#table button.toggle-variants');
+    const expanded = await seen();
+    expect(expanded.visibleRows).toBe(sweep.results.length);
+    expect(expanded.bars).toBe(sweep.results.length);
+    // 30 table rows and 30 bars fewer: at least 30 × (16 + 16) px shorter collapsed.
+    expect(expanded.height - collapsed.height).toBeGreaterThan(30 * 32);
+    await page.click('#table button.toggle-variants');
+    expect((await seen()).visibleRows).toBe(sweep.results.length - variants);
   });
 
   it(`fits a ${WINDOW.width} px window with a full run's rows: screenshot as wide as the window, labels whole, a legend, both timings of the model rows`, async () => {
@@ -156,18 +186,44 @@ describe('benchmark page (headless Chromium)', () => {
   });
 });
 
-describe('bench dev server', () => {
-  it('serves the page at its root URL, the URL it prints', async () => {
+describe('bench dev server (`npm run bench:page`)', () => {
+  it('the URL it prints opens the page, which loads and runs: headless Chromium against the dev server itself', async () => {
+    if (!page) throw new Error('the browser did not start');
     const { createServer } = await import('vite');
     const server = await createServer({ configFile: CONFIG, logLevel: 'silent', server: { port: 0, open: false } });
+    const tab = await page.browser().newPage();
+    const log: string[] = [];
+    watchPage(tab, log);
     try {
       await server.listen();
       const url = server.resolvedUrls!.local[0]!;
       expect(new URL(url).pathname).toBe('/');
-      const res = await fetch(url);
-      expect(res.status).toBe(200);
-      expect(await res.text()).toContain('<title>webgpu-weight-init benchmark</title>');
+      await tab.goto(url, { waitUntil: 'load' });
+      // The root redirects to the page, so that its ./page.ts resolves against /bench/ (a rewrite left it at /page.ts: 404).
+      // Ready, or an HTTP error first (what the old rewrite gave): fail then rather than at the timeout.
+      const httpError = new Promise<never>((_, reject) => tab.on('response', (r) => r.status() >= 400 && reject(new Error(`HTTP ${r.status()}: ${r.url()}`))));
+      httpError.catch(() => undefined);
+      await Promise.race([tab.waitForFunction(() => window.benchReady === true, { timeout: 150_000 }), httpError]).catch((e: unknown) => {
+        throw new Error(`the page never became ready at ${url}: ${String(e)}\npage log:\n  ${log.join('\n  ')}`);
+      });
+      expect(new URL(tab.url()).pathname).toBe('/bench/page.html');
+      const report = await tab.evaluate((config) => window.runBench(config), {
+        sizes: [1 << 16],
+        repeat: 2,
+        warmup: 1,
+        maxReps: 2,
+        cases: ['uniform-f32'],
+        model: false,
+        tfjs: false,
+        verifyCount: 16,
+      });
+      expect(report.results.map((r) => [r.case, r.error, r.verified])).toEqual([['uniform-f32', undefined, true]]);
+      expect(
+        log.filter((l) => !l.startsWith('console.warn')),
+        'the page reported errors',
+      ).toEqual([]);
     } finally {
+      await tab.close();
       await server.close();
     }
   });
