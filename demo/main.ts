@@ -14,7 +14,19 @@ import { createContext, type FloatDType, type WeightInitContext } from '../src/g
 import type { AdapterSummary } from '../src/gpu/device.js';
 import { truncatedNormalMoments, type InitializerSpec, type ResolvedInitializer } from '../src/init/resolve-initializer.js';
 import { diracProgressions, eyeProgressions } from '../src/init/structured.js';
-import { gpt2, hfConfig, llama, modelTotals, resnet18, resolveModel, type ModelSpec, type ResolvedTensor } from '../src/models/index.js';
+import {
+  DEFAULT_MAX_SHARD_SIZE,
+  encodeCheckpointLayout,
+  gpt2,
+  hfConfig,
+  llama,
+  modelTotals,
+  planCheckpoint,
+  resnet18,
+  resolveModel,
+  type ModelSpec,
+  type ResolvedTensor,
+} from '../src/models/index.js';
 import {
   blobSink,
   byteLevelTokenizer,
@@ -25,6 +37,7 @@ import {
   initModel,
   ortWebGpuExecutionProvider,
   writeCheckpoint,
+  weightFileMetadata,
   writeSafetensors,
   type DirectoryHandleLike,
   type InitializedModel,
@@ -335,7 +348,7 @@ function readSettings(): Settings {
   };
 }
 
-/** The preset's config as it goes into the file's metadata. */
+/** The preset's config, for a checkpoint folder's config.json. */
 function configOf(s: Settings): Record<string, unknown> {
   switch (s.preset) {
     case 'gpt2':
@@ -693,6 +706,11 @@ async function sampleValues(name: string): Promise<{ t: ResolvedTensor; values: 
 // ---------------------------------------------------------------------------------------------------
 // table
 
+/** Escaped text that may wrap after a '.', '_' or '/' (a tensor name, a glob) but never inside a word. */
+function wrappable(s: string): string {
+  return escapeHtml(s).replace(/([._/])/g, '$1<wbr>');
+}
+
 function renderTable(tensors: readonly ResolvedTensor[]): void {
   const head = ['#', 'name', 'shape', 'dtype', 'initializer', 'rule', 'expected mean', 'expected std', 'measured mean', 'measured std', 'n'];
   $('tensors').querySelector('thead')!.innerHTML = `<tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
@@ -702,8 +720,8 @@ function renderTable(tensors: readonly ResolvedTensor[]): void {
       const approx = m?.approx ? '≈' : '';
       return (
         `<tr data-name="${escapeHtml(t.name)}" tabindex="0">` +
-        `<td class="right">${i}</td><td class="wrap">${escapeHtml(t.name)}</td><td>[${t.shape.join(', ')}]</td><td>${t.dtype}</td>` +
-        `<td class="wrap">${escapeHtml(describeInitializer(t))}</td><td class="wrap">${escapeHtml(t.rule)}</td>` +
+        `<td class="right">${i}</td><td class="wrap">${wrappable(t.name)}</td><td>[${t.shape.join(', ')}]</td><td>${t.dtype}</td>` +
+        `<td class="wrap">${escapeHtml(describeInitializer(t))}</td><td class="wrap">${wrappable(t.rule)}</td>` +
         `<td class="right">${m ? approx + num(m.mean) : ''}</td><td class="right">${m ? approx + num(m.std) : ''}</td>` +
         `<td class="right measured-mean"></td><td class="right measured-std"></td><td class="right measured-n"></td></tr>`
       );
@@ -967,6 +985,9 @@ async function run(settings: Settings): Promise<DemoSummary> {
     const link = $<HTMLAnchorElement>('download');
     link.hidden = true;
     link.removeAttribute('href');
+    // The previous model's histogram goes with it (a pending selection of one of its tensors too).
+    selectToken++;
+    $('histogram-title').textContent = 'Histogram';
     $('histogram').innerHTML = '<p>Initializing…</p>';
     $('histogram-caption').textContent = '';
     renderTable(tensors);
@@ -1054,20 +1075,6 @@ async function run(settings: Settings): Promise<DemoSummary> {
 // ---------------------------------------------------------------------------------------------------
 // safetensors
 
-/** A weight file's `__metadata__`: the model, seed, dtype, config and each of its tensors' initializer spec. */
-function metadataOf(cur: Current, tensors: readonly ResolvedTensor[]): Record<string, string> {
-  return {
-    format: 'pt',
-    generator: 'webgpu-weight-init',
-    model: cur.spec.name ?? cur.settings.preset,
-    seed: cur.seed.toString(),
-    dtype: cur.settings.dtype,
-    config: JSON.stringify(configOf(cur.settings)),
-    // Each tensor's initializer spec, by name (its stream is the FNV-1a 64 hash of the name).
-    init: JSON.stringify(Object.fromEntries(tensors.map((t) => [t.name, t.init]))),
-  };
-}
-
 /**
  * Writes the current model as a Hugging Face checkpoint folder into `dir`: the weights are generated again from the
  * seed, window by window, and streamed to the files (writeCheckpoint), so the folder can be far larger than memory.
@@ -1078,11 +1085,14 @@ async function writeFolder(dir: DirectoryHandleLike, maxShardSize?: string): Pro
   const c = await getContext();
   const settings = configOf(cur.settings);
   const type = settings['model_type'];
+  // The shards carry the checkpoint's layout, as the command line's do (what `verify DIR/` reads).
+  const plan = planCheckpoint(cur.tensors, maxShardSize ?? DEFAULT_MAX_SHARD_SIZE);
+  const layout = plan.index !== null ? encodeCheckpointLayout(plan) : undefined;
   const result = await writeCheckpoint(c, cur.tensors, directoryHandleFolder(dir), {
     seed: cur.seed,
     ...(maxShardSize === undefined ? {} : { maxShardSize }),
     ...(type === 'gpt2' || type === 'llama' ? { config: hfConfig(type, settings) } : {}),
-    metadata: (tensors) => metadataOf(cur, tensors as ResolvedTensor[]),
+    metadata: (tensors) => weightFileMetadata(tensors, cur.seed, layout),
     onProgress: (p) => status(`writing ${p.file}: ${bytes(p.bytesDone)} / ${bytes(p.bytesTotal)}`),
   });
   status(`wrote a checkpoint folder: ${result.files.map((f) => f.name).join(', ')} (${bytes(result.bytesWritten)})`);
@@ -1102,7 +1112,8 @@ async function writeFile(): Promise<NonNullable<Current['file']>> {
   if (!cur) throw new Error('no model: call demo.init() (or press Initialize) first');
   if (cur.file) return cur.file;
   const c = await getContext();
-  const metadata = metadataOf(cur, cur.tensors);
+  // The same metadata as the command line's files: a download is byte for byte `init --out FILE` of the same model.
+  const metadata = weightFileMetadata(cur.tensors, cur.seed);
   const sink = blobSink();
   const result = await writeSafetensors(
     c.device,
@@ -1113,7 +1124,7 @@ async function writeFile(): Promise<NonNullable<Current['file']>> {
   const blob = sink.blob();
   const headerBytes = new Uint8Array(await blob.slice(0, result.headerBytes).arrayBuffer());
   if (current !== cur) throw new Error('the model changed while its file was written');
-  const filename = `${metadata['model']}-seed${metadata['seed']}-${cur.settings.dtype}.safetensors`;
+  const filename = `${cur.spec.name ?? cur.settings.preset}-seed${cur.seed}-${cur.settings.dtype}.safetensors`;
   const href = URL.createObjectURL(blob);
   cur.file = { blob, href, filename, headerBytes };
   const link = $<HTMLAnchorElement>('download');
@@ -1193,7 +1204,14 @@ $('save-folder').addEventListener('click', () => {
   }
   setBusy(true);
   picker({ mode: 'readwrite' })
-    .then((dir) => writeFolder(dir))
+    .then(
+      (dir) => writeFolder(dir),
+      (err: unknown) => {
+        // The user closed the dialog (the browser's AbortError): nothing to do, nothing to report.
+        if (err instanceof DOMException && err.name === 'AbortError') return undefined;
+        throw err;
+      },
+    )
     .catch((err: unknown) => status(messageOf(err), true))
     .finally(() => setBusy(false));
 });

@@ -17,7 +17,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   twin: ['contract', 'init', 'errors.ts'],
   simd: ['contract', 'init', 'twin', 'errors.ts'],
   gpu: ['contract', 'init', 'twin', 'simd', 'errors.ts'],
-  output: ['contract', 'init', 'models', 'twin', 'simd', 'gpu', 'errors.ts'],
+  output: ['contract', 'init', 'models', 'twin', 'simd', 'gpu', 'errors.ts', 'version.ts'],
   bench: ['contract', 'init', 'models', 'twin', 'simd', 'gpu', 'output', 'errors.ts', 'version.ts'],
 };
 

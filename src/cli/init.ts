@@ -8,12 +8,13 @@ import { initModel, type InitializedModel, type ModelTensor } from '../output/in
 import { prepareCheckpoint, type WriteCheckpointResult } from '../output/checkpoint.js';
 import { openCheckpointFolder } from '../output/node/checkpoint-folder.js';
 import { DEFAULT_MAX_SHARD_SIZE, parseShardSize, planCheckpoint } from '../models/checkpoint-plan.js';
-import { CHECKPOINT_LAYOUT_KEY, encodeCheckpointLayout, parsePart, partFromEnvironment, planParts, type PartIndex } from '../models/checkpoint-parts.js';
+import { encodeCheckpointLayout, parsePart, partFromEnvironment, planParts, type PartIndex } from '../models/checkpoint-parts.js';
 import { assertPlanFits, planModel, type ModelPlan } from '../models/model-plan.js';
 import { gpt2, llama, resnet18, fromSafetensorsHeader, hfConfig, presetFromHfConfig, type PresetOptions } from '../models/presets.js';
 import type { InitRule } from '../models/rules.js';
 import { headerToJson, type ParsedSafetensorsHeader } from '../output/safetensors/parser.js';
 import { writeSafetensors } from '../output/safetensors/writer.js';
+import { weightFileMetadata } from '../output/metadata.js';
 import { modelTotals, parseModelSpec, resolveModel, type ModelSpec, type ResolvedTensor } from '../models/spec.js';
 import { readSafetensorsHeaderFromFile } from '../output/node/safetensors-file.js';
 import { readRegularFile } from '../output/node/regular-file.js';
@@ -22,7 +23,6 @@ import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { AbortedError, InvalidParameterError } from '../errors.js';
 import { storedToNumber } from '../twin/pack.js';
 import { parseU64 } from '../contract/u64.js';
-import { VERSION } from '../version.js';
 import { givenOptions, parseOptions, UsageError, type OptionSpec, type ParsedOptions } from './args.js';
 import { openOutputFile, type OutputFile } from './output-file.js';
 import { compactAdapter, probeAdapter, type ProbedAdapter } from './adapter.js';
@@ -181,22 +181,6 @@ async function modelSpecFrom(opts: InitOptions): Promise<ModelSource> {
 async function isFolderTarget(path: string): Promise<boolean> {
   if (path.endsWith('/')) return true;
   return (await stat(path).catch(() => null))?.isDirectory() ?? false;
-}
-
-/**
- * The `__metadata__` of a weight file: format, version, seed and how each of its tensors was initialized; the shards
- * of a sharded checkpoint also carry its layout (CHECKPOINT_LAYOUT_KEY: what `verify` plans the folder from).
- */
-function fileMetadata(tensors: readonly ResolvedTensor[], seed: bigint, layout?: string): Record<string, string> {
-  return {
-    format: 'pt',
-    'webgpu-weight-init.version': VERSION,
-    'webgpu-weight-init.seed': String(seed),
-    'webgpu-weight-init.initializers': JSON.stringify(
-      Object.fromEntries(tensors.map((t) => [t.name, { init: t.init, layout: t.layout, stream: String(t.stream), rule: t.rule }])),
-    ),
-    ...(layout !== undefined ? { [CHECKPOINT_LAYOUT_KEY]: layout } : {}),
-  };
 }
 
 /** `--part`: 'K/N', or 'auto' from the job runner's variables; a bad value is one line. */
@@ -482,7 +466,7 @@ async function initOnDevice(
       if (output) {
         const path = output.path;
         const writeBar = progressBar('write', quiet);
-        const metadata = fileMetadata(tensors, seed);
+        const metadata = weightFileMetadata(tensors, seed);
         const w0 = performance.now();
         const written = await writeSafetensors(
           ctx.device,
@@ -526,7 +510,7 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
     seed,
     maxShardSize,
     ...(source.config ? { config: source.config } : {}),
-    metadata: (inFile: readonly ModelTensor[]) => fileMetadata(inFile as readonly ResolvedTensor[], seed, layout),
+    metadata: (inFile: readonly ModelTensor[]) => weightFileMetadata(inFile, seed, layout),
     ...(part !== null ? { part } : {}),
   };
   if (opts.dryRun) {

@@ -26,6 +26,7 @@ export {
 export { safetensorsHeaderSize, parseSafetensorsHeader, headerToJson, readSafetensorsHeaderFromBlob } from './safetensors/parser.js';
 export { blobSink, writableStreamSink } from './safetensors/sinks.js';
 export { writeSafetensors } from './safetensors/writer.js';
+export { weightFileMetadata } from './metadata.js';
 export type { SafetensorsDType, SafetensorsWriteDType, SafetensorsProblem, SafetensorsEntry } from './safetensors/format.js';
 export type { ParsedSafetensorsTensor, ParsedSafetensorsHeader } from './safetensors/parser.js';
 export type { SafetensorsSink, BlobSink } from './safetensors/sinks.js';

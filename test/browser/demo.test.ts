@@ -5,11 +5,16 @@
 // here in Node bit for bit (every tensor, at the start, the middle and the end), that the progress bar
 // reached 100%, that the histograms are drawn (density curve, point mass), that cancelling works, and that
 // the .safetensors download has the right header and bytes. Needs Debian's `chromium` (or CHROMIUM_PATH).
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fullPageScreenshot, layoutProblems, WINDOW } from './layout.js';
+import { fullPageScreenshot, layoutProblems, WINDOW, wrapProblems } from './layout.js';
 import { openBuiltPage, type BuiltPage } from './chromium.js';
 import type { DemoConfig, DemoSummary, SafetensorsSummary } from '../../demo/main.js';
 import { isSoftwareAdapter } from '../../src/gpu/context.js';
@@ -110,9 +115,13 @@ async function safetensorsOf(summary: DemoSummary, tensors: readonly ResolvedTen
   expect(new Map(header.tensors.map((t) => [t.name, { dtype: t.dtype, shape: [...t.shape] }]))).toEqual(
     new Map(tensors.map((t) => [t.name, { dtype: dtypeName, shape: t.shape }])),
   );
-  expect(header.metadata['seed']).toBe(SEED);
+  // The command line's keys (weightFileMetadata), which the README's Python example reads.
+  expect(header.metadata['webgpu-weight-init.seed']).toBe(SEED);
   expect(header.metadata['format']).toBe('pt');
-  expect(JSON.parse(header.metadata['init'] ?? 'null')).toEqual(Object.fromEntries(tensors.map((t) => [t.name, t.init])));
+  const initializers = JSON.parse(header.metadata['webgpu-weight-init.initializers'] ?? 'null') as Record<string, { init: unknown; stream: string }>;
+  expect(Object.fromEntries(Object.entries(initializers).map(([name, r]) => [name, [r.init, r.stream]]))).toEqual(
+    Object.fromEntries(tensors.map((t) => [t.name, [t.init, String(t.stream)]])),
+  );
   expect(file.filename).toMatch(/\.safetensors$/);
   const link = await livePage().evaluate(() => {
     const a = document.getElementById('download') as HTMLAnchorElement;
@@ -331,6 +340,26 @@ describe('model demo page (headless Chromium)', () => {
       expect(got.size).toBe(file.byteLength);
       for (const [i, s] of got.slices.entries()) expect(s, `${picks[i]}: bytes of the downloaded file vs CPU twin`).toEqual(want[i]);
     });
+    it('the download equals `init --out FILE` of the command line for the same model and seed, byte for byte', async () => {
+      expect(summary, 'the init above failed').toBeDefined();
+      const file = await safetensorsOf(summary, tensors, st);
+      const digest = await livePage().evaluate(async (href) => {
+        const bytes = await (await fetch(href)).arrayBuffer();
+        return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+      }, file.href);
+      const dir = mkdtempSync(join(tmpdir(), 'wwi-demo-cli-'));
+      try {
+        const out = join(dir, 'cli.safetensors');
+        const args = ['init', '--preset', 'gpt2', '--config', JSON.stringify(GPT2_TINY), '--dtype', dtype, '--seed', SEED, '--placement', placement, '--quiet'];
+        await promisify(execFile)(process.execPath, [join(ROOT, 'bin/webgpu-weight-init.js'), ...args, '--out', out]);
+        const cli = readFileSync(out);
+        expect(cli.length).toBe(file.byteLength);
+        expect(digest, 'SHA-256 of the demo download vs the CLI file').toBe(createHash('sha256').update(cli).digest('hex'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('saves a checkpoint folder (a File System Access directory handle, here the origin private file system)', async () => {
       expect(summary, 'the init above failed').toBeDefined();
       const file = await safetensorsOf(summary, tensors, st);
@@ -407,5 +436,50 @@ describe('model demo page (headless Chromium)', () => {
     // Every column of the table is on screen: the last header cell ends inside the window.
     const lastHeader = await p.evaluate(() => document.querySelector('#tensors thead th:last-child')!.getBoundingClientRect().right);
     expect(lastHeader).toBeLessThanOrEqual(WINDOW.width);
+  });
+
+  it('switching model and cancelling leaves no stale histogram heading; the Llama table wraps names only between words', async () => {
+    const p = livePage();
+    // The ResNet-18 model above is shown, with a histogram of one of its tensors.
+    expect(await p.evaluate(() => document.getElementById('histogram-title')!.textContent)).toMatch(/^Histogram: layer/);
+    const outcome = await p.evaluate(async () => {
+      const run = window.demo.init({ preset: 'llama', dtype: 'f32', seed: '7' });
+      window.demo.cancel();
+      return run.then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof Error ? e.name : String(e)),
+      );
+    });
+    expect(outcome).toBe('AbortedError');
+    const after = await p.evaluate(() => ({
+      title: document.getElementById('histogram-title')!.textContent,
+      histogram: document.getElementById('histogram')!.textContent,
+      caption: document.getElementById('histogram-caption')!.textContent,
+    }));
+    expect(after).toEqual({ title: 'Histogram', histogram: 'Cancelled.', caption: '' });
+    // The Llama's table (rendered before the cancel; then initialized for real) in the issue's window.
+    await init({ preset: 'llama', dtype: 'f32', seed: '7' });
+    expect(await p.evaluate(() => document.querySelector('#tensors tbody tr[data-name="model.norm.weight"]')?.textContent)).toContain('*norm.weight');
+    expect(await wrapProblems(p, '#tensors')).toEqual([]);
+    expect(await layoutProblems(p)).toEqual([]);
+  });
+
+  it('a cancelled folder picker is a quiet no-op: no error, the page as it was', async () => {
+    const p = livePage();
+    const before = await p.evaluate(() => document.getElementById('status')!.textContent);
+    const after = await p.evaluate(async () => {
+      // What Chromium's showDirectoryPicker does when the user closes the dialog.
+      (window as unknown as { showDirectoryPicker: () => Promise<never> }).showDirectoryPicker = () =>
+        Promise.reject(new DOMException("Failed to execute 'showDirectoryPicker' on 'Window': The user aborted a request.", 'AbortError'));
+      document.getElementById('save-folder')!.click();
+      await new Promise((r) => setTimeout(r, 100));
+      const status = document.getElementById('status')!;
+      return {
+        status: status.textContent,
+        error: status.classList.contains('error'),
+        saveFolder: (document.getElementById('save-folder') as HTMLButtonElement).disabled,
+      };
+    });
+    expect(after).toEqual({ status: before, error: false, saveFolder: false });
   });
 });

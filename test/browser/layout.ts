@@ -52,3 +52,46 @@ export async function layoutProblems(page: Page): Promise<string[]> {
     return problems;
   });
 }
+
+/**
+ * Cells of the table `selector` whose text wraps inside a word: every line break of a cell must come after a space,
+ * '.', '_', '/', ',', '-', '(' or '*', never between two letters or digits of a name (`*norm.weig|ht`). And a table
+ * whose cells wrap must use the width its container gives it (no wrapping next to unused width).
+ */
+export async function wrapProblems(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate((sel) => {
+    const problems: string[] = [];
+    const table = document.querySelector(sel) as HTMLTableElement | null;
+    if (!table) return [`no ${sel}`];
+    const BREAK_AFTER = ' ._/,-(*';
+    let wraps = 0;
+    for (const cell of table.querySelectorAll('td, th')) {
+      // The cell's characters in order, with the top of the line each sits on.
+      const chars: { c: string; top: number }[] = [];
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const text = n.textContent ?? '';
+        for (let i = 0; i < text.length; i++) {
+          const range = document.createRange();
+          range.setStart(n, i);
+          range.setEnd(n, i + 1);
+          const r = range.getClientRects()[0];
+          if (r) chars.push({ c: text[i]!, top: r.top });
+        }
+      }
+      for (let i = 1; i < chars.length; i++) {
+        if (chars[i]!.top <= chars[i - 1]!.top + 1) continue;
+        wraps++;
+        const before = chars[i - 1]!.c;
+        if (!BREAK_AFTER.includes(before) && chars[i]!.c !== ' ') {
+          const text = chars.map((x) => x.c).join('');
+          problems.push(`'${text.slice(0, i)}|${text.slice(i)}' breaks inside a word`);
+        }
+      }
+    }
+    const container = table.parentElement!;
+    const unused = container.clientWidth - table.getBoundingClientRect().width;
+    if (wraps > 0 && unused > 2) problems.push(`${sel}: cells wrap while ${unused.toFixed(0)}px of its container's width are unused`);
+    return problems;
+  }, selector);
+}
