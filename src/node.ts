@@ -83,28 +83,38 @@ export function dawnInstanceCount(): number {
   return instances.size;
 }
 
+/** The private XDG_RUNTIME_DIR while first adapter requests run, and how many of them run (they may overlap). */
+let runtimeDir: { readonly path: string; users: number } | undefined;
+
 /**
  * Runs `work` (the first adapter request of a Dawn instance) with XDG_RUNTIME_DIR set to a new, empty, private
  * folder when the environment has none (a container, cron, ssh without a session), then unsets it and removes the
- * folder. SwiftShader's and Mesa's window-system code looks for a Wayland socket there while Dawn starts its Vulkan
- * instance, and without the variable prints "error: XDG_RUNTIME_DIR is invalid or not set in the environment." on
- * stderr, twice per instance; in an empty folder it finds no socket and says nothing. WebGPU compute needs no
- * window system. The variable is process-wide while `work` runs (a few milliseconds, once per instance).
+ * folder once no such request runs. SwiftShader's and Mesa's window-system code looks for a Wayland socket there
+ * while Dawn starts its Vulkan instance, and without the variable prints "error: XDG_RUNTIME_DIR is invalid or not
+ * set in the environment." on stderr, twice per instance; in an empty folder it finds no socket and says nothing.
+ * WebGPU compute needs no window system. The variable is process-wide while `work` runs (a few milliseconds, once
+ * per instance).
  */
 async function withPrivateRuntimeDir<T>(work: () => Promise<T>): Promise<T> {
-  if (process.platform !== 'linux' || process.env['XDG_RUNTIME_DIR']) return work();
-  let dir: string;
-  try {
-    dir = mkdtempSync(join(tmpdir(), 'webgpu-weight-init-xdg-'));
-  } catch {
-    return work();
+  if (!runtimeDir) {
+    if (process.platform !== 'linux' || process.env['XDG_RUNTIME_DIR']) return work();
+    try {
+      runtimeDir = { path: mkdtempSync(join(tmpdir(), 'webgpu-weight-init-xdg-')), users: 0 };
+    } catch {
+      return work();
+    }
+    process.env['XDG_RUNTIME_DIR'] = runtimeDir.path;
   }
-  process.env['XDG_RUNTIME_DIR'] = dir;
+  const dir = runtimeDir;
+  dir.users++;
   try {
     return await work();
   } finally {
-    if (process.env['XDG_RUNTIME_DIR'] === dir) delete process.env['XDG_RUNTIME_DIR'];
-    rmSync(dir, { recursive: true, force: true });
+    if (--dir.users === 0) {
+      runtimeDir = undefined;
+      if (process.env['XDG_RUNTIME_DIR'] === dir.path) delete process.env['XDG_RUNTIME_DIR'];
+      rmSync(dir.path, { recursive: true, force: true });
+    }
   }
 }
 
