@@ -114,7 +114,11 @@ describe('init --dry-run --out DIR/: fits and problems', () => {
     await writeFile(join(occupied, 'notes.txt'), 'mine');
     const taken = await run(...args, `${occupied}/`);
     expect(taken.code).toBe(1);
-    expect(JSON.parse(taken.stdout)).toMatchObject({ fits: false, problems: [expect.stringMatching(/holds a checkpoint already \(model\.safetensors\)/)] });
+    // The real run's own check (prepareCheckpoint), run on a view of the folder that only reads.
+    expect(JSON.parse(taken.stdout)).toMatchObject({
+      fits: false,
+      problems: [expect.stringMatching(/^folder: got "model\.safetensors"; expected a folder without a checkpoint/)],
+    });
     expect((await readdir(occupied)).sort()).toEqual(['model.safetensors', 'notes.txt']);
 
     const file = join(dir, 'plain-file');
@@ -125,6 +129,7 @@ describe('init --dry-run --out DIR/: fits and problems', () => {
 
     // /proc/self is not writable even for root.
     const proc = await run(...args, '/proc/self/checkpoint/');
+    expect(await readdir('/proc/self')).not.toContain('checkpoint');
     expect(proc.code).toBe(1);
     expect(JSON.parse(proc.stdout)).toMatchObject({
       fits: false,
@@ -153,5 +158,19 @@ describe('init progress', () => {
     expect(lines.length).toBeGreaterThan(1);
     expect(lines[0]).not.toMatch(/\/s|ETA/);
     expect(lines.at(-1)).toMatch(/\[#{24}\].*MiB\/s$/);
+  });
+
+  it("--part: a folder holding the other parts' shards of this checkpoint fits, as the real run finds them", async () => {
+    const folder = `${join(dir, 'parts')}/`;
+    const args = ['init', '--preset', 'gpt2', '--config', JSON.stringify(TINY_GPT2), '--seed', '3', '--out', folder, '--max-shard-size', '100KB', '--quiet'];
+    const first = await run(...args, '--part', '0/2');
+    expect(first.code, first.stderr).toBe(0);
+    const second = await run(...args, '--part', '1/2', '--dry-run');
+    expect(second.code, second.stdout).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ fits: true, problems: [] });
+    // Another seed's part 2 does not belong with these shards: the real run would refuse them.
+    const other = await run(...args.map((a) => (a === '3' ? '4' : a)), '--part', '1/2', '--dry-run');
+    expect(other.code).toBe(1);
+    expect(JSON.parse(other.stdout).problems).toEqual([expect.stringMatching(/^folder: got "model-00001-of-0000\d\.safetensors.*are not: another seed/)]);
   });
 });
