@@ -222,7 +222,7 @@ export class Batch implements WeightWriter {
   async generateJaxPlanned(plan: JaxPlan, options: TargetOptions = {}): Promise<GeneratedRange> {
     this.assertOpen();
     const target = this.check(options, plan.count, plan.dtype, `${plan.entryPoint} ${plan.dtype}`);
-    return this.engine.executor.generateJax(this, plan, target);
+    return this.nested((b) => this.engine.executor.generateJax(b, plan, target));
   }
 
   async initializePlanned(plan: InitializePlan, target: TargetOptions = {}, options: WritePlansOptions = {}): Promise<InitializedRange> {
