@@ -8,7 +8,7 @@ import { torchDefaultBias, torchDefaultWeight } from '../init/presets.js';
 import type { InitRule } from './rules.js';
 import { MODEL_LIMITS, type ModelSpec, type TensorSpec } from './spec.js';
 import { dtypeOfSafetensors, isFloatDType } from '../contract/dtypes.js';
-import { checkFloatDType, checkInteger, checkIntegerIn, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
+import { checkFloatDType, checkInteger, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
 
 /** Options every preset takes. */
 export interface PresetOptions {
@@ -586,12 +586,18 @@ const SPECIAL_TOKEN_DEFAULTS: Readonly<Record<HfModelType, { readonly bos_token_
   llama: { bos_token_id: 1, eos_token_id: 2 },
 };
 
+/** The preset's default id of a special token when it lies inside the vocabulary, else the last id. */
+function defaultTokenId(modelType: HfModelType, key: 'bos_token_id' | 'eos_token_id', vocabSize: number): number {
+  const fallback = SPECIAL_TOKEN_DEFAULTS[modelType][key];
+  return fallback < vocabSize ? fallback : vocabSize - 1;
+}
+
 /**
  * `bos_token_id` and `eos_token_id` of a checkpoint's config.json, inside the vocabulary (transformers warns on
  * loading a config whose special token lies outside [0, vocab_size)): an id the config gives must be such an
  * integer, a list of them, or null, else it is refused; an id it leaves out is the preset's default when that lies
- * inside the vocabulary, else the last token, vocab_size - 1 (where GPT-2 keeps <|endoftext|>). The ONNX pack's
- * config and tokenizer use the same ids.
+ * inside the vocabulary, else the last token, vocab_size - 1 (where GPT-2 keeps <|endoftext|>). hfSpecialTokenIds
+ * (the ONNX pack's generation config and tokenizer) takes the same ids.
  */
 export function specialTokenIds(
   modelType: HfModelType,
@@ -601,10 +607,7 @@ export function specialTokenIds(
   const inVocabulary = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < vocabSize;
   const id = (key: 'bos_token_id' | 'eos_token_id'): number | number[] | null => {
     const v = config[key];
-    if (v === undefined) {
-      const fallback = SPECIAL_TOKEN_DEFAULTS[modelType][key];
-      return fallback < vocabSize ? fallback : vocabSize - 1;
-    }
+    if (v === undefined) return defaultTokenId(modelType, key, vocabSize);
     if (v === null || inVocabulary(v)) return v;
     if (Array.isArray(v) && v.length > 0 && v.every(inVocabulary)) return [...v];
     throw new InvalidParameterError(
@@ -622,26 +625,20 @@ export function presetFromHfConfig(config: Readonly<Record<string, unknown>>, op
   return { modelType, spec: HF_PRESETS[modelType]({ ...config }, options) };
 }
 
-/** HF's default special token ids per preset (GPT2Config: 50256 for both; LlamaConfig: bos 1, eos 2). */
-const HF_SPECIAL_TOKENS: Readonly<Record<HfModelType, { readonly bos: number; readonly eos: number }>> = {
-  gpt2: { bos: 50256, eos: 50256 },
-  llama: { bos: 1, eos: 2 },
-};
-
 /**
- * The bos/eos token ids of a config, inside its vocabulary: ids the config gives must be below vocab_size
- * (InvalidParameterError otherwise); HF's defaults (GPT-2 50256, Llama 1 and 2) that a small vocabulary does not
- * reach become its last id, vocab_size − 1, so generation can stop on a token the model can produce.
+ * The bos/eos token ids of a config, inside its vocabulary, as one number each (what a generation config and a
+ * tokenizer need): specialTokenIds' ids, the first of a list, and for null the preset's default (or the last id).
+ * Ids the config gives must be below vocab_size (InvalidParameterError otherwise); HF's defaults (GPT-2 50256,
+ * Llama 1 and 2) that a small vocabulary does not reach become its last id, vocab_size − 1, so generation can stop
+ * on a token the model can produce.
  */
 export function hfSpecialTokenIds(modelType: HfModelType, config: Readonly<Record<string, unknown>> = {}): { bosTokenId: number; eosTokenId: number } {
   const c = configObject(config, 'config');
   const vocab = modelType === 'gpt2' ? resolveGpt2Config(c).vocabSize : resolveLlamaConfig(c).vocabSize;
-  const id = (key: string, fallback: number): number => {
-    let v = c[key];
-    if (Array.isArray(v) && v.length > 0) v = v[0];
-    if (v === undefined || v === null) return Math.min(fallback, vocab - 1);
-    return checkIntegerIn(`config.${key}`, v, 0, vocab - 1);
+  const ids = specialTokenIds(modelType, c, vocab);
+  const one = (key: 'bos_token_id' | 'eos_token_id'): number => {
+    const v = ids[key];
+    return v === null ? defaultTokenId(modelType, key, vocab) : Array.isArray(v) ? v[0]! : v;
   };
-  const d = HF_SPECIAL_TOKENS[modelType];
-  return { bosTokenId: id('bos_token_id', d.bos), eosTokenId: id('eos_token_id', d.eos) };
+  return { bosTokenId: one('bos_token_id'), eosTokenId: one('eos_token_id') };
 }
