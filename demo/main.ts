@@ -45,8 +45,9 @@ import {
   type ModelProgress,
 } from '../src/output/index.js';
 import { storedToNumber } from '../src/twin/pack.js';
-import { DTYPE_BYTES } from '../src/contract/dtypes.js';
+import { bitsOf, DTYPE_BYTES } from '../src/contract/dtypes.js';
 import { parseU64 } from '../src/contract/u64.js';
+import type { Strategy } from '../src/contract/strategy.js';
 
 // ---------------------------------------------------------------------------------------------------
 // configuration
@@ -158,7 +159,7 @@ export interface DemoSummary {
   progress: ModelProgress & { fraction: number };
   adapter: Pick<AdapterSummary, 'vendor' | 'architecture' | 'description' | 'isFallbackAdapter'>;
   /** How the context generated: WGSL kernels, or the SIMD CPU generator in workers + writeBuffer. */
-  strategy: 'kernel' | 'upload';
+  strategy: Strategy;
   tensors: TensorSummary[];
 }
 
@@ -669,7 +670,7 @@ async function readBits(t: InitializedTensor, start: number, n: number): Promise
     throw new RangeError(`${t.name}: elements [${start}, ${start + n}) are not inside [0, ${numel})`);
   }
   const raw = await c.read(t.buffer, { offset: t.offset + start * DTYPE_BYTES[t.dtype], count: n, dtype: t.dtype });
-  return raw instanceof Float32Array ? new Uint32Array(raw.buffer, raw.byteOffset, raw.length) : raw;
+  return bitsOf(raw);
 }
 
 function decode(bits: Uint32Array | Uint16Array, dtype: FloatDType): Float64Array {

@@ -7,6 +7,7 @@ import type { JaxDist } from '../contract/jax-plan.js';
 import type { JaxImpl } from '../contract/jax-key.js';
 import { llama } from '../models/presets.js';
 import { resolveModel } from '../models/spec.js';
+import { STRATEGIES, type Strategy, type StrategyOption } from '../contract/strategy.js';
 
 /**
  * Where a case's row goes: the bandwidth reference, this library, a kernel variant of ours (the sweep and
@@ -27,21 +28,21 @@ export type CaseKind =
       readonly type: 'generate';
       readonly dist: Distribution;
       readonly dtype: DType;
-      readonly strategy: 'kernel' | 'upload';
+      readonly strategy: Strategy;
       readonly workgroupSize?: number;
       readonly blocksPerInvocation?: number;
     }
   /** src/bench/store-variants.wgsl: the same f32 bits as generate, stored with atomicStore, u32 or vec4 stores. */
   | { readonly type: 'store-variant'; readonly store: StoreVariant; readonly dist: Distribution }
   /** SMALL_TENSORS.count normal tensors of SMALL_TENSORS.elements into one buffer: per-call cost. */
-  | { readonly type: 'small-tensors'; readonly strategy: 'kernel' | 'upload'; readonly batched: boolean }
+  | { readonly type: 'small-tensors'; readonly strategy: Strategy; readonly batched: boolean }
   | { readonly type: 'cpu-twin'; readonly dist: Distribution; readonly dtype: DType }
   /** The SIMD CPU generator (WebAssembly) on the calling thread. */
   | { readonly type: 'cpu-simd'; readonly dist: Distribution; readonly dtype: DType }
   | { readonly type: 'upload' }
   | { readonly type: 'tfjs'; readonly init: TfInit }
   /** initModel; 'auto' is what createContext picks on this adapter. */
-  | { readonly type: 'model-ours'; readonly strategy: 'auto' | 'kernel' }
+  | { readonly type: 'model-ours'; readonly strategy: Exclude<StrategyOption, 'upload'> }
   | { readonly type: 'model-tfjs' }
   /** initModel of Llama-2-7B in bf16, one buffer per tensor (13.5 GB; only with config.llama). */
   | { readonly type: 'model-llama' }
@@ -107,7 +108,7 @@ const STORE_VARIANT_CASES: BenchCase[] = [UNIFORM, NORMAL].flatMap((dist) =>
   ),
 );
 
-const SMALL_TENSOR_CASES: BenchCase[] = (['kernel', 'upload'] as const).flatMap((strategy) =>
+const SMALL_TENSOR_CASES: BenchCase[] = STRATEGIES.flatMap((strategy) =>
   [false, true].map(
     (batched): BenchCase => ({
       id: `small-${strategy}${batched ? '-batch' : ''}`,

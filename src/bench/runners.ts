@@ -2,7 +2,7 @@
 // size of the run; the others once per run, where `when` allows, at the point (size label, elements, bytes) they
 // name themselves. A runner returns its row; runBench (./run.ts) catches what it throws as an error row.
 import type { Distribution } from '../contract/distributions.js';
-import { DTYPE_BYTES } from '../contract/dtypes.js';
+import { bitsArray, DTYPE_BYTES } from '../contract/dtypes.js';
 import { planGenerate } from '../contract/plan.js';
 import type { WeightWriter } from '../gpu/batch.js';
 import { BufferUsage } from '../gpu/flags.js';
@@ -28,6 +28,7 @@ import { type CaseResult, dtypeOf, skippedRow, stat, timed } from './report.js';
 import type { BenchSession } from './session.js';
 import { now } from './session.js';
 import { prepareStore, STORE_VARIANT_ENTRY, storeParams, variantParams } from './store-kernels.js';
+import { roundUp4 } from '../contract/align.js';
 
 /** Where a row is measured: its size label, element count and bytes, and (size cases) the size's index in the run. */
 export interface Point {
@@ -77,7 +78,7 @@ export const RUNNERS: { readonly [T in CaseKind['type']]: CaseRunner<KindOf<T>> 
   store: {
     per: 'size',
     run: (s, c, k, at) =>
-      withBuffer(s, c, Math.ceil((at.elements * k.elementBytes) / 4) * 4, BufferUsage.STORAGE, async (buffer) => {
+      withBuffer(s, c, roundUp4(at.elements * k.elementBytes), BufferUsage.STORAGE, async (buffer) => {
         const kernel = { entryPoint: 'store', out: 'out', constants: { ELEMENT_BYTES: k.elementBytes } };
         const run = await prepareStore(s.ctx, s.store!, kernel, buffer, at.elements, k.elementBytes, (chunk) => storeParams(chunk, k.elementBytes));
         return timed(c, at.size, at.elements, dtypeOf(c), await s.sampleGpu(run), true);
@@ -90,7 +91,7 @@ export const RUNNERS: { readonly [T in CaseKind['type']]: CaseRunner<KindOf<T>> 
       const n = at.elements;
       const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
       const gen = await s.generator(k);
-      return withBuffer(s, c, Math.ceil((n * DTYPE_BYTES[k.dtype]) / 4) * 4, usage, async (buffer) => {
+      return withBuffer(s, c, roundUp4(n * DTYPE_BYTES[k.dtype]), usage, async (buffer) => {
         const options = { seed: s.config.seed, stream: s.streamOf(c), count: n, dist: k.dist, dtype: k.dtype, buffer };
         const samples = await s.sampleGpu((reps) =>
           gen.batch(async (b) => {
@@ -184,7 +185,7 @@ export const RUNNERS: { readonly [T in CaseKind['type']]: CaseRunner<KindOf<T>> 
       const n = at.elements;
       // The output array is allocated once: a fresh one costs its first-touch page faults, which on some systems
       // take longer than generating the values.
-      const out = k.dtype === 'f32' || k.dtype === 'u32' ? new Uint32Array(n) : new Uint16Array(n);
+      const out = bitsArray(k.dtype, n);
       const job = planGenerate({ seed: s.config.seed, stream: s.streamOf(c), count: n, dist: k.dist, dtype: k.dtype });
       const samples = await s.sampleWall(() => {
         const t = now();

@@ -2,7 +2,7 @@
 // bench's own kernels, the SIMD generator), how a case is sampled, and how our cases' values are checked against the
 // CPU twin. The cases themselves are the runners of ./runners.ts.
 import type { Distribution } from '../contract/distributions.js';
-import { DTYPE_BYTES, type DType } from '../contract/dtypes.js';
+import { bitsOf, DTYPE_BYTES, type DType } from '../contract/dtypes.js';
 import { createContext, isSoftwareAdapter, type WeightInitContext } from '../gpu/context.js';
 import type { DeviceHandle } from '../gpu/device-handle.js';
 import { BufferUsage } from '../gpu/flags.js';
@@ -16,6 +16,7 @@ import type { BenchRuntime, CaseResult, SampleCheck, Samples } from './report.js
 import { STORE_SOURCE, STORE_VARIANTS_SOURCE } from './store-kernels.js';
 import type { TfPeer } from './tfjs.js';
 import { GpuTimer, type Measurement } from './timer.js';
+import type { Strategy } from '../contract/strategy.js';
 
 export interface BenchEnvironment {
   readonly ctx: WeightInitContext;
@@ -59,9 +60,8 @@ export async function largestAllocatable(handle: DeviceHandle, elements: number)
 }
 
 /** Bits of a generated array as numbers (u32 words; f16/bf16 patterns). */
-function bitsOf(a: GeneratedArray): number[] {
-  if (a instanceof Float32Array) return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-  return Array.from(a);
+function bitNumbers(a: GeneratedArray): number[] {
+  return Array.from(bitsOf(a));
 }
 
 type GenerateKind = Extract<CaseKind, { type: 'generate' }>;
@@ -74,7 +74,7 @@ export class BenchSession {
   readonly device: GPUDevice;
   readonly timer: GpuTimer;
   /** One context per strategy on the same device; env.ctx's own strategy is the adapter's default ('auto'). */
-  readonly contexts: Readonly<Record<'kernel' | 'upload', WeightInitContext>>;
+  readonly contexts: Readonly<Record<Strategy, WeightInitContext>>;
   /** Read-back samples of our cases at the first size. */
   readonly samples: SampleCheck[] = [];
   /** The bench's store kernel and store variants, compiled when a selected case needs them. */
@@ -88,7 +88,7 @@ export class BenchSession {
   private constructor(
     env: BenchEnvironment,
     config: BenchConfig,
-    contexts: Record<'kernel' | 'upload', WeightInitContext>,
+    contexts: Record<Strategy, WeightInitContext>,
     parts: { store?: KernelRunner; variants?: KernelRunner; simd?: SimdGenerator },
   ) {
     this.env = env;
@@ -194,8 +194,8 @@ export class BenchSession {
     for (const start of n > m ? [0, n - m] : [0]) {
       const gpu = await this.ctx.read(buffer, { offset: start * eb, count: m, dtype });
       const cpu = cpuGenerate({ seed: config.seed, stream, start, count: m, dist, dtype });
-      const g = bitsOf(gpu);
-      const w = bitsOf(cpu);
+      const g = bitNumbers(gpu);
+      const w = bitNumbers(cpu);
       const same = g.length === w.length && g.every((v, i) => v === w[i]);
       equal &&= same;
       if (sizeIndex === 0 && start === 0) {

@@ -33,6 +33,7 @@ import { freemem } from 'node:os';
 import { planOnnxPack, writeOnnxPack } from '../output/onnx/pack.js';
 import { DECODER_OPSET } from '../output/onnx/decoder-graph.js';
 import { openOnnxPackFolders } from '../output/node/onnx-pack-folder.js';
+import { STRATEGY_OPTIONS } from '../contract/strategy.js';
 
 const INIT_OPTIONS = {
   preset: { type: 'string', values: ['gpt2', 'llama', 'resnet18'] },
@@ -43,7 +44,7 @@ const INIT_OPTIONS = {
   seed: { type: 'string' },
   dtype: { type: 'string', values: ['f32', 'f16', 'bf16'] },
   placement: { type: 'string', values: ['tensor', 'arena'] },
-  strategy: { type: 'string', values: ['auto', 'kernel', 'upload'] },
+  strategy: { type: 'string', values: STRATEGY_OPTIONS },
   out: { type: 'string' },
   'max-shard-size': { type: 'string' },
   part: { type: 'string' },

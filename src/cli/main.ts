@@ -21,6 +21,7 @@ import { BENCH_HELP, benchCommand } from './bench.js';
 import { VERIFY_HELP, verifyCommand } from './verify.js';
 import { compactAdapter, type CompactAdapter } from './adapter.js';
 import { providePrivateRuntimeDir } from './driver-environment.js';
+import { STRATEGY_OPTIONS } from '../contract/strategy.js';
 
 const INIT_NAMES = [...INITIALIZER_KINDS, ...Object.keys(SCHEMES)].join(', ');
 
@@ -73,7 +74,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
 
 const SAMPLE_OPTIONS = {
   backend: { type: 'string', values: ['gpu', 'cpu'] },
-  strategy: { type: 'string', values: ['auto', 'kernel', 'upload'] },
+  strategy: { type: 'string', values: STRATEGY_OPTIONS },
   dist: { type: 'string', values: ['bits', 'uniform', 'normal', 'truncated-normal'] },
   low: { type: 'string' },
   high: { type: 'string' },

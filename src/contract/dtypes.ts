@@ -35,6 +35,37 @@ export const DTYPES = {
 export const ALL_DTYPES: readonly DType[] = ['u32', 'f32', 'f16', 'bf16'];
 export const FLOAT_DTYPES: readonly FloatDType[] = ['f32', 'f16', 'bf16'];
 
+/** Typed array for a dtype: raw u32 words, f32 values, or 16-bit patterns for f16/bf16. */
+export type ArrayForDType<T extends DType> = T extends 'u32' ? Uint32Array : T extends 'f32' ? Float32Array : Uint16Array;
+export type GeneratedArray = Uint32Array | Float32Array | Uint16Array;
+/** A dtype's stored bits: 32-bit words for u32 and f32, 16-bit patterns for f16 and bf16. */
+export type BitsArray = Uint32Array | Uint16Array;
+
+interface ArrayType {
+  new (length: number): GeneratedArray;
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): GeneratedArray;
+}
+const ARRAY_TYPES: Readonly<Record<DType, ArrayType>> = { u32: Uint32Array, f32: Float32Array, f16: Uint16Array, bf16: Uint16Array };
+
+/**
+ * The typed array of a dtype's values (ArrayForDType): a new zeroed one of `source` elements, or a view of `source`
+ * from `byteOffset`, `length` elements (default: to its end). The one place where a dtype picks its typed array.
+ */
+export function dtypeArray<T extends DType>(dtype: T, source: number | ArrayBufferLike, byteOffset = 0, length?: number): ArrayForDType<T> {
+  const Type = ARRAY_TYPES[dtype];
+  return (typeof source === 'number' ? new Type(source) : new Type(source, byteOffset, length)) as ArrayForDType<T>;
+}
+
+/** Like dtypeArray, as the stored bits: an f32 element is its u32 word. */
+export function bitsArray(dtype: DType, source: number | ArrayBufferLike, byteOffset = 0, length?: number): BitsArray {
+  return dtypeArray(dtype === 'f32' ? 'u32' : dtype, source, byteOffset, length);
+}
+
+/** The bits of an array of values: f32 values as their u32 words (the same memory), the others as they are. */
+export function bitsOf(values: GeneratedArray): BitsArray {
+  return values instanceof Float32Array ? new Uint32Array(values.buffer, values.byteOffset, values.length) : values;
+}
+
 function perDType<T>(fact: (facts: DTypeFacts) => T): Readonly<Record<DType, T>> {
   return Object.fromEntries(ALL_DTYPES.map((d) => [d, fact(DTYPES[d])])) as Record<DType, T>;
 }
@@ -58,7 +89,7 @@ export function dtypeOfSafetensors(name: string): DType | undefined {
   return ALL_DTYPES.find((d) => DTYPES[d].safetensors === name);
 }
 
-/** The list of dtypes as a message names them: "'f32', 'f16' or 'bf16'". */
+/** A list of names (dtypes, strategies) as a message names them: "'f32', 'f16' or 'bf16'". */
 export function describeDTypes(dtypes: readonly string[]): string {
   const quoted = dtypes.map((d) => `'${d}'`);
   return quoted.length < 2 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;

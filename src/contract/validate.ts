@@ -77,6 +77,11 @@ export function checkFloatDType(parameter: string, v: unknown, note = ''): Float
   return checkDType(parameter, v, FLOAT_DTYPES, note);
 }
 
+/** Something with a GPUBuffer's size and usage: how a buffer the caller passed in is recognized, before any GPU work. */
+export function isGPUBuffer(v: unknown): v is GPUBuffer {
+  return v !== null && typeof v === 'object' && typeof (v as GPUBuffer).size === 'number' && typeof (v as GPUBuffer).usage === 'number';
+}
+
 /** Something with GPUDevice's createBuffer: a device the caller passed in. */
 export function checkDevice(parameter: string, v: unknown): GPUDevice {
   if (v === null || typeof v !== 'object' || typeof (v as GPUDevice).createBuffer !== 'function') {

@@ -1,14 +1,13 @@
 // A batch: one caller's GPU work, recorded into a command encoder of its own and submitted when the
 // caller's body returns. Nothing here is shared between callers: two batches on one context never see
 // each other's encoder, buffers or errors, so a failing or aborted batch drops only its own work.
-import { checkDType, checkFloatDType, checkNonNegativeInteger, checkParameter, isRecord } from '../contract/validate.js';
-import { ALL_DTYPES, DTYPE_BYTES, type DType, type FloatDType } from '../contract/dtypes.js';
+import { checkDType, checkFloatDType, checkNonNegativeInteger, checkParameter, isGPUBuffer, isRecord } from '../contract/validate.js';
+import { ALL_DTYPES, DTYPE_BYTES, dtypeArray, type ArrayForDType, type DType, type FloatDType } from '../contract/dtypes.js';
 import { planGenerate, type GeneratePlan, type GenerateRequest } from '../contract/plan.js';
 import { planJaxRandom, type JaxPlan, type JaxRandomRequest } from '../contract/jax-plan.js';
 import type { OrthogonalPlan } from '../contract/orthogonal.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
-import type { ArrayForDType } from '../twin/generate.js';
 import type { DeviceHandle } from './device-handle.js';
 import type { DispatchLimits } from './dispatch-plan.js';
 import { BufferUsage } from './flags.js';
@@ -16,6 +15,7 @@ import { convertCall, fillCall, scatterCall, type KernelCall } from './generate-
 import type { KernelRunner } from './kernel.js';
 import { readBytes } from './readback.js';
 import { checkTarget, createTargetBuffer, rangeOf, type GeneratedRange, type InitializedRange, type Target, type TargetOptions } from './target.js';
+import type { Strategy } from '../contract/strategy.js';
 
 export interface GpuGenerateOptions extends GenerateRequest, TargetOptions {}
 
@@ -73,7 +73,7 @@ export interface WritePlansOptions {
  */
 export interface PlanExecutor {
   /** 'kernel': the WGSL kernels; 'upload': the SIMD CPU path and writeBuffer (the kernels for what it cannot write whole). */
-  readonly kind: 'kernel' | 'upload';
+  readonly kind: Strategy;
   /** A generation plan into a checked target. */
   generate(batch: Batch, plan: GeneratePlan, target: Target): Promise<GeneratedRange>;
   /** A JAX plan (planJaxRandom) into a checked target. */
@@ -107,7 +107,7 @@ export interface WeightWriter {
   readonly device: GPUDevice;
   readonly limits: DispatchLimits;
   /** How this caller's generations run ('auto' resolved): the WGSL kernels, or the SIMD CPU path and writeBuffer. */
-  readonly strategy: 'kernel' | 'upload';
+  readonly strategy: Strategy;
   /** Writes elements [start, start + count) of the tensor (seed, stream, dist) into the target. */
   generate(options: GpuGenerateOptions): Promise<GeneratedRange>;
   /** Executes a plan made by planGenerate into the target. */
@@ -181,7 +181,7 @@ export class Batch implements WeightWriter {
     return this.engine.limits;
   }
 
-  get strategy(): 'kernel' | 'upload' {
+  get strategy(): Strategy {
     return this.engine.executor.kind;
   }
 
@@ -273,7 +273,7 @@ export class Batch implements WeightWriter {
     const count = checkNonNegativeInteger('count', options.count);
     const scale = Math.fround(checkParameter('scale', options.scale ?? 1));
     const source = options.source;
-    if (source === null || typeof source !== 'object' || typeof source.size !== 'number') {
+    if (!isGPUBuffer(source)) {
       throw new InvalidParameterError('source', source, 'a GPUBuffer of f32 values with STORAGE usage');
     }
     const sourceOffset = options.sourceOffset ?? 0;
@@ -295,7 +295,7 @@ export class Batch implements WeightWriter {
   async read<T extends DType>(buffer: GPUBuffer, options: ReadOptions<T>): Promise<ArrayForDType<T>> {
     this.assertOpen();
     checkObject(options);
-    if (buffer === null || typeof buffer !== 'object' || typeof buffer.size !== 'number') throw new InvalidParameterError('buffer', buffer, 'a GPUBuffer');
+    if (!isGPUBuffer(buffer)) throw new InvalidParameterError('buffer', buffer, 'a GPUBuffer');
     const { count, dtype } = options;
     const offset = options.offset ?? 0;
     checkNonNegativeInteger('count', count);
@@ -305,8 +305,7 @@ export class Batch implements WeightWriter {
     if (offset % elementBytes !== 0) throw new MisalignedError('offset', offset, elementBytes);
     await this.flush();
     const bytes = await readBytes(this.engine.handle, buffer, offset, count * elementBytes, `${this.label}: read`);
-    const typed = dtype === 'u32' ? new Uint32Array(bytes) : dtype === 'f32' ? new Float32Array(bytes) : new Uint16Array(bytes);
-    return typed as ArrayForDType<T>;
+    return dtypeArray(dtype, bytes);
   }
 
   readRange(range: GeneratedRange): Promise<ArrayForDType<DType>> {

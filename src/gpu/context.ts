@@ -3,7 +3,7 @@
 // path and writeBuffer, with their QR runner and threads) and the device-loss state. Every call runs in a batch
 // of its caller's own (src/gpu/batch.ts); a call made on the context directly is a batch of one call.
 import { type DeviceLostError, InvalidParameterError, UnsupportedError } from '../errors.js';
-import type { DType, FloatDType } from '../contract/dtypes.js';
+import { describeDTypes, type DType, type FloatDType } from '../contract/dtypes.js';
 import type { ArrayForDType } from '../twin/generate.js';
 import {
   Batch,
@@ -30,9 +30,11 @@ import type { JaxPlan } from '../contract/jax-plan.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
 import type { DeviceParts, Executor } from './executor.js';
 import { KernelExecutor } from './kernel-executor.js';
-import { UploadExecutor, type StrategyOption } from './upload.js';
+import { UploadExecutor } from './upload.js';
+import { STRATEGY_OPTIONS, type Strategy, type StrategyOption } from '../contract/strategy.js';
 import { checkIntegerIn } from '../contract/validate.js';
 import { MAX_THREADS } from '../simd/worker-pool.js';
+import { roundDown4 } from '../contract/align.js';
 
 export type { FloatDType };
 export type { GpuGenerateOptions, GpuJaxRandomOptions, ReadOptions, WeightWriter } from './batch.js';
@@ -67,7 +69,7 @@ export interface ContextOptions {
    * Ranges the upload cannot write whole (an offset or a byte length that is not a multiple of 4, a target
    * buffer without COPY_DST usage) always use the kernels.
    */
-  strategy?: 'auto' | 'kernel' | 'upload';
+  strategy?: StrategyOption;
   /** Worker threads of the 'upload' strategy; default: the number of logical cores (at most 16). */
   threads?: number;
   /** Internal: set by the Node entry point. */
@@ -137,7 +139,7 @@ export class WeightInitContext implements WeightWriter {
     const align = l.minStorageBufferOffsetAlignment;
     const maxBinding = cap(options.maxBindingBytes, l.maxStorageBufferBindingSize, 'maxBindingBytes', 2 * align);
     this.limits = Object.freeze({
-      maxBindingBytes: maxBinding - (maxBinding % 4),
+      maxBindingBytes: roundDown4(maxBinding),
       bindingAlignment: align,
       maxWorkgroupsPerDimension: cap(options.maxWorkgroupsPerDimension, l.maxComputeWorkgroupsPerDimension, 'maxWorkgroupsPerDimension', 1),
       workgroupSize,
@@ -172,7 +174,7 @@ export class WeightInitContext implements WeightWriter {
    * The strategy generate() uses for ranges the upload can write (see ContextOptions.strategy); 'auto'
    * resolved for this adapter, and 'kernel' after the workers of an automatic 'upload' failed to start.
    */
-  get strategy(): 'kernel' | 'upload' {
+  get strategy(): Strategy {
     return this.engine.executor.kind;
   }
 
@@ -306,10 +308,10 @@ export class WeightInitContext implements WeightWriter {
 }
 
 /** Validates strategy and threads (before any device is acquired); returns the strategy option. */
-function checkStrategyOptions(options: ContextOptions): 'auto' | 'kernel' | 'upload' {
+function checkStrategyOptions(options: ContextOptions): StrategyOption {
   const strategy = options.strategy ?? 'auto';
-  if (strategy !== 'auto' && strategy !== 'kernel' && strategy !== 'upload') {
-    throw new InvalidParameterError('strategy', strategy, "'auto', 'kernel' or 'upload'");
+  if (!(STRATEGY_OPTIONS as readonly unknown[]).includes(strategy)) {
+    throw new InvalidParameterError('strategy', strategy, describeDTypes(STRATEGY_OPTIONS));
   }
   if (options.threads !== undefined) checkIntegerIn('threads', options.threads, 1, MAX_THREADS);
   return strategy;

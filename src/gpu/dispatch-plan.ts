@@ -1,5 +1,6 @@
 // Splits one generation into dispatches that respect the device's limits. Pure arithmetic, so it is
 // tested on its own; the GPU path and the tests share it.
+import { roundUp4 } from '../contract/align.js';
 
 export interface DispatchLimits {
   /** Largest storage binding, in bytes (a multiple of 4). */
@@ -81,8 +82,4 @@ export function planDispatches(byteOffset: number, count: number, start: bigint,
     done += n;
   }
   return chunks;
-}
-
-function roundUp4(n: number): number {
-  return Math.ceil(n / 4) * 4;
 }

@@ -20,13 +20,15 @@ import type { DispatchLimits } from './dispatch-plan.js';
 import type { KernelRunner } from './kernel.js';
 import { checkOrthogonalFits } from './orthogonal.js';
 import { checkTarget, type GeneratedRange, type InitializedRange, type Target, type TargetOptions } from './target.js';
+import type { Strategy } from '../contract/strategy.js';
+import { roundDown4 } from '../contract/align.js';
 
 export type { ByteExecutor, WindowBytes } from '../simd/host-executor.js';
 export type { PlanExecutor, PlanSlice, WritePlansOptions } from './batch.js';
 
 /** A context's executor: plans into GPU buffers (PlanExecutor) and into host bytes (ByteExecutor). */
 export interface Executor extends PlanExecutor, ByteExecutor {
-  readonly kind: 'kernel' | 'upload';
+  readonly kind: Strategy;
 }
 
 /** What a device executor is built on: the context's device, limits and generate.wgsl runner, and its batches. */
@@ -97,7 +99,7 @@ export class OrthogonalCache {
 
 /** The device executors' common part: `write`, the walk of an initialize plan's kinds into batch calls. */
 export abstract class DeviceExecutor implements Executor {
-  abstract readonly kind: 'kernel' | 'upload';
+  abstract readonly kind: Strategy;
   protected readonly parts: DeviceParts;
 
   constructor(parts: DeviceParts) {
@@ -105,8 +107,7 @@ export abstract class DeviceExecutor implements Executor {
   }
 
   get maxWindowBytes(): number {
-    const max = this.parts.handle.device.limits.maxBufferSize;
-    return max - (max % 4);
+    return roundDown4(this.parts.handle.device.limits.maxBufferSize);
   }
 
   abstract generate(batch: Batch, plan: GeneratePlan, target: Target): Promise<GeneratedRange>;

@@ -6,6 +6,7 @@ import { slicePlan, type GeneratePlan, type ElementRange } from '../contract/pla
 import type { JaxPlan } from '../contract/jax-plan.js';
 import { planDispatches, type DispatchLimits } from './dispatch-plan.js';
 import type { KernelDispatch, ParamValues } from './kernel.js';
+import { roundDown4 } from '../contract/align.js';
 
 /** One entry point of generate.wgsl with its override constants and dispatches. */
 export interface KernelCall {
@@ -142,7 +143,7 @@ export function convertCall(
 ): KernelCall {
   const eb = DTYPE_BYTES[dtype];
   const align = limits.bindingAlignment;
-  const window = Math.floor(((limits.maxBindingBytes - align) * eb) / 4 / 4) * 4;
+  const window = roundDown4(((limits.maxBindingBytes - align) * eb) / 4);
   const windowed = { ...limits, maxBindingBytes: Math.max(2 * align, window) };
   let done = 0;
   const dispatches = planDispatches(offset, count, 0n, windowed, eb).map((c): KernelDispatch => {

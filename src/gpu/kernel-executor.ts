@@ -12,7 +12,8 @@ import { generateCall, jaxCall } from './generate-kernels.js';
 import type { JaxPlan } from '../contract/jax-plan.js';
 import { checkOrthogonalFits, OrthogonalKernels } from './orthogonal.js';
 import { Readback } from './readback.js';
-import { rangeOf, roundUp4, type GeneratedRange, type Target } from './target.js';
+import { rangeOf, type GeneratedRange, type Target } from './target.js';
+import { roundUp4 } from '../contract/align.js';
 
 const LABEL = 'webgpu-weight-init';
 

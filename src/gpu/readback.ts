@@ -3,7 +3,7 @@
 import { BufferTooSmallError, BufferUsageError } from '../errors.js';
 import type { DeviceHandle } from './device-handle.js';
 import { BufferUsage, MapMode } from './flags.js';
-import { roundUp4 } from './target.js';
+import { roundDown4, roundUp4 } from '../contract/align.js';
 
 /** Bytes [offset, offset + size) of a buffer; offset and size are multiples of 4. */
 export interface ReadPiece {
@@ -76,7 +76,7 @@ export class Readback {
 export async function readBytes(handle: DeviceHandle, buffer: GPUBuffer, offset: number, byteLength: number, label: string): Promise<ArrayBuffer> {
   if ((buffer.usage & BufferUsage.COPY_SRC) === 0) throw new BufferUsageError(`buffer "${buffer.label}": reading back needs COPY_SRC usage`);
   // Copies move whole 4-byte words: read the enclosing words and cut the range out of them.
-  const first = offset - (offset % 4);
+  const first = roundDown4(offset);
   const end = roundUp4(offset + byteLength);
   if (end > buffer.size) {
     throw new BufferTooSmallError(`buffer "${buffer.label}": ${buffer.size} bytes; reading ${byteLength} bytes at offset ${offset} needs ${end}`);

@@ -1,10 +1,12 @@
 // Where a write goes: a caller's buffer (checked) or a new buffer (created inside an out-of-memory scope).
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
 import { DTYPE_BYTES, type DType } from '../contract/dtypes.js';
-import { checkNonNegativeInteger } from '../contract/validate.js';
+import { checkNonNegativeInteger, isGPUBuffer } from '../contract/validate.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
 import type { DeviceHandle } from './device-handle.js';
 import { BufferUsage } from './flags.js';
+import type { Strategy } from '../contract/strategy.js';
+import { roundUp4 } from '../contract/align.js';
 
 /** Options naming the target of a write: a caller's buffer and offset, or a new buffer. */
 export interface TargetOptions {
@@ -28,7 +30,7 @@ export interface GeneratedRange {
   /** Compute dispatches used (more than one when the range exceeds a binding window or a grid); 0 for 'upload'. */
   readonly dispatches: number;
   /** How the values got there: the WGSL kernels or the SIMD CPU generator and writeBuffer. */
-  readonly via: 'kernel' | 'upload';
+  readonly via: Strategy;
 }
 
 /** Where an initializer's values are, and what the initializer resolved to. */
@@ -51,10 +53,6 @@ export interface Target {
 
 /** Usage flags a created storage buffer may add: every GPUBufferUsage flag except MAP_READ and MAP_WRITE. */
 const EXTRA_USAGE = 0x3fc;
-
-export function roundUp4(n: number): number {
-  return Math.ceil(n / 4) * 4;
-}
 
 /** Checks the target of `count` elements of `dtype` (synchronously: before any GPU work). */
 export function checkTarget(options: TargetOptions, count: number, dtype: DType, what: string, maxBufferSize: number): Target {
@@ -83,7 +81,7 @@ export function checkTarget(options: TargetOptions, count: number, dtype: DType,
 }
 
 export function checkTargetBuffer(buffer: GPUBuffer, offset: number, byteLength: number): void {
-  if (typeof buffer !== 'object' || buffer === null || typeof buffer.size !== 'number') {
+  if (!isGPUBuffer(buffer)) {
     throw new InvalidParameterError('buffer', buffer, 'a GPUBuffer');
   }
   if ((buffer.usage & BufferUsage.STORAGE) === 0) {
@@ -111,6 +109,6 @@ export async function createTargetBuffer(handle: DeviceHandle, target: Target): 
 }
 
 /** The range a write into `target` (whose buffer is now `buffer`) covers. */
-export function rangeOf(buffer: GPUBuffer, target: Target, dispatches: number, via: 'kernel' | 'upload'): GeneratedRange {
+export function rangeOf(buffer: GPUBuffer, target: Target, dispatches: number, via: Strategy): GeneratedRange {
   return { buffer, offset: target.offset, byteLength: target.byteLength, count: target.count, dtype: target.dtype, dispatches, via };
 }

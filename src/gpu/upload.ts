@@ -9,6 +9,7 @@ import type { OrthogonalPlan } from '../contract/orthogonal.js';
 import { slicePlan, type GeneratePlan } from '../contract/plan.js';
 import type { JaxPlan } from '../contract/jax-plan.js';
 import { generateJaxPlanned } from '../twin/generate.js';
+import type { Strategy, StrategyOption } from '../contract/strategy.js';
 import { checkWindowBytes, HostExecutor, type WindowBytes } from '../simd/host-executor.js';
 import type { WorkerPool } from '../simd/worker-pool.js';
 import type { Batch } from './batch.js';
@@ -21,17 +22,15 @@ import { rangeOf, type GeneratedRange, type Target } from './target.js';
 /** Elements per piece: 4 MiB of f32, one writeBuffer each. */
 const UPLOAD_PIECE = 1 << 20;
 
-export type StrategyOption = 'auto' | 'kernel' | 'upload';
-
 export class UploadExecutor extends DeviceExecutor {
   /** The host executor this one's windows and orthogonal matrices come from (its workers, its QR threads). */
   readonly host: HostExecutor;
   private readonly kernels: KernelExecutor;
-  private readonly option: 'auto' | 'upload';
+  private readonly option: Exclude<StrategyOption, 'kernel'>;
   /** Set once the workers of an automatic choice could not start: the kernels do everything from then on. */
   private fellBack = false;
 
-  constructor(parts: DeviceParts, option: 'auto' | 'upload', threads: number | undefined) {
+  constructor(parts: DeviceParts, option: Exclude<StrategyOption, 'kernel'>, threads: number | undefined) {
     super(parts);
     this.option = option;
     this.host = new HostExecutor(threads === undefined ? {} : { threads });
@@ -39,7 +38,7 @@ export class UploadExecutor extends DeviceExecutor {
   }
 
   /** 'upload' while generations go through the workers; 'kernel' after an automatic choice's workers failed to start. */
-  get kind(): 'kernel' | 'upload' {
+  get kind(): Strategy {
     return this.fellBack ? 'kernel' : 'upload';
   }
 

@@ -21,6 +21,7 @@ import { planModel } from '../models/model-plan.js';
 import { encodeHeader, type EncodedHeader } from './safetensors/format.js';
 import { checkSink, writableStreamSink, type SafetensorsSink } from './safetensors/sinks.js';
 import { planWindows, WindowPipeline } from './window-pipeline.js';
+import { roundDown4 } from '../contract/align.js';
 
 /** The config file of a checkpoint folder. */
 export const CHECKPOINT_CONFIG_FILE = 'config.json';
@@ -181,7 +182,7 @@ function checkStagingBytes(executor: ByteExecutor, stagingBytes: number | undefi
   if (!Number.isSafeInteger(bytes) || bytes < 4 || bytes > maxWindow) {
     throw new InvalidParameterError('stagingBytes', bytes, `an integer number of bytes in [4, ${maxWindow}] (the executor's largest window)`);
   }
-  return Math.floor(bytes / 4) * 4;
+  return roundDown4(bytes);
 }
 
 /** A short fingerprint of everything the checkpoint's files hold (names, headers, index, config): SHA-256, hex. */

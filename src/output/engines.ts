@@ -5,7 +5,7 @@
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, UnsupportedError } from '../errors.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { ALL_DTYPES, DTYPE_BYTES, DTYPES, type DType } from '../contract/dtypes.js';
-import { checkDevice, checkDType } from '../contract/validate.js';
+import { checkDevice, checkDType, isGPUBuffer } from '../contract/validate.js';
 
 /**
  * Usage a buffer needs to become a TF.js tensor: TF.js's WebGPU backend binds it as a storage buffer and copies
@@ -39,7 +39,7 @@ export interface EngineRange {
 
 /** Validates what both engines need of a range and returns the shape to give them. */
 function checkRange(range: EngineRange, explicit: readonly number[] | undefined, required: number, engine: string): number[] {
-  if (range === null || typeof range !== 'object' || typeof range.buffer !== 'object' || range.buffer === null) {
+  if (range === null || typeof range !== 'object' || !isGPUBuffer(range.buffer)) {
     throw new InvalidParameterError('range', range, 'an initialized range { buffer, offset, dtype, count or shape }');
   }
   const shape = explicit ?? range.shape;

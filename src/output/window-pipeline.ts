@@ -5,6 +5,7 @@
 import { DTYPE_BYTES } from '../contract/dtypes.js';
 import { sliceInitializePlan, type InitializePlan } from '../init/plan-initialize.js';
 import type { ByteExecutor, WindowBytes } from '../simd/host-executor.js';
+import { roundUp4 } from '../contract/align.js';
 
 /** One window: slices of the tensors' plans, in data order. */
 export type Window = readonly InitializePlan[];
@@ -31,7 +32,7 @@ export function* planWindows(order: readonly InitializePlan[], window: number): 
       if (n < plan.count - start) n -= n % (4 / eb);
       const whole = start === 0 && n === plan.count;
       slices.push(whole ? plan : sliceInitializePlan(plan, start, n));
-      used += Math.ceil((n * eb) / 4) * 4;
+      used += roundUp4(n * eb);
       start += n;
     }
   }

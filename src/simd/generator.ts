@@ -5,6 +5,7 @@ import { planGenerate, splitPlan, type GeneratePlan } from '../contract/plan.js'
 import { allocate, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
 import { SIMD_WASM_BASE64 } from './binary.js';
 import { UnsupportedError } from '../errors.js';
+import { bitsOf } from '../contract/dtypes.js';
 
 /** The exports of an instance of the SIMD module. */
 export interface SimdExports {
@@ -103,7 +104,7 @@ export async function createSimdGenerator(): Promise<SimdGenerator> {
     generate(options: CpuGenerateOptions): GeneratedArray {
       const plan = planGenerate(options);
       const out = allocate(plan.dtype, plan.count);
-      run(plan, out instanceof Float32Array ? new Uint32Array(out.buffer) : out);
+      run(plan, bitsOf(out));
       return out;
     },
   } as SimdGenerator;

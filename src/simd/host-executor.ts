@@ -14,6 +14,7 @@ import { orthogonalPlanned } from '../twin/orthogonal.js';
 import { checkIntegerIn } from '../contract/validate.js';
 import { createSimdOrthogonal, type SimdOrthogonal, type SourceGenerator } from './orthogonal.js';
 import { createWorkerPool, MAX_THREADS, type WorkerPool } from './worker-pool.js';
+import type { ExecutorKind } from '../contract/strategy.js';
 
 /**
  * One caller's stream of windows: the host bytes of consecutive slices of initialize plans. A session holds what
@@ -36,7 +37,7 @@ export interface WindowBytes {
 /** An executor that makes host bytes of plans: every output format (safetensors files, checkpoints) writes these. */
 export interface ByteExecutor {
   /** How it runs: the WGSL kernels and a readback ('kernel'), or the SIMD CPU path ('upload' on a device, 'host' without one). */
-  readonly kind: 'kernel' | 'upload' | 'host';
+  readonly kind: ExecutorKind;
   /** Largest window a session takes, in bytes. */
   readonly maxWindowBytes: number;
   /** A session of windows of at most `windowBytes` bytes (a positive multiple of 4, at most maxWindowBytes). */

@@ -22,6 +22,7 @@ import { createSimdGenerator, decodeBase64 } from './generator.js';
 import { ORTHOGONAL_WASM_BASE64 } from './orthogonal-binary.js';
 import { dotsKernel, MAX_PAGES, ROW_BLOCK, ROW_TILE_TARGETS, subtractKernel } from './orthogonal-wat.js';
 import { defaultThreads, startWorkers, type PortLike, type Reply } from './worker-pool.js';
+import { roundDown4 } from '../contract/align.js';
 
 type Kernel = (...args: number[]) => void;
 /** One kernel call: export name and arguments. */
@@ -328,7 +329,7 @@ class Engine {
       const sources = p.s1 - p.s0;
       if (w === 1) {
         // In-panel step: few sources, one target; here.
-        const aEnd = p.s0 + (sources - (sources % 4));
+        const aEnd = p.s0 + roundDown4(sources);
         await parallel([
           [
             ...dotsCall(4, 1, p.s0, aEnd, p.t0, p.t1, p, 1),
@@ -343,7 +344,7 @@ class Engine {
       const parts = threads > 1 && sources * w * m >= SPLIT_MIN_WORK ? threads : 1;
       // Bulk in 4 x 2 tiles (the fastest measured) split by sources; the sources beyond a multiple of 4
       // and the odd last target in 1 x 1 tiles. The calling thread's share in pieces of whole sources.
-      const aEnd = p.s0 + (sources - (sources % 4));
+      const aEnd = p.s0 + roundDown4(sources);
       const cEnd = p.t0 + (w - (w % 2));
       const dots = ([a0, a1]: [number, number]): Call[] => [...dotsCall(4, 2, a0, a1, p.t0, cEnd, p, wp), ...dotsCall(1, 1, a0, a1, cEnd, p.t1, p, wp)];
       const [mine, ...others] = split(p.s0, aEnd, parts, 4);

@@ -6,6 +6,7 @@ import { planGenerate, splitPlan, type GeneratePlan } from '../contract/plan.js'
 import { allocate, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
 import { checkIntegerIn } from '../contract/validate.js';
 import { compileSimdModule, runSimdPlan, SIMD_MAX_ELEMENTS } from './generator.js';
+import { bitsArray, bitsOf } from '../contract/dtypes.js';
 
 /** Most workers a pool starts (the `threads` option of a pool and of a context). */
 export const MAX_THREADS = 64;
@@ -284,7 +285,7 @@ export class WorkerPool {
     for (const piece of pieces) {
       const { buffer, worker } = await inFlight.shift()!;
       launch();
-      await onPiece(piece.dtype === 'f16' || piece.dtype === 'bf16' ? new Uint16Array(buffer) : new Uint32Array(buffer), at);
+      await onPiece(bitsArray(piece.dtype, buffer) as Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, at);
       at += piece.count;
       if (!this.closed && buffer.byteLength > 0) this.workers[worker]!.postMessage({ recycle: buffer }, [buffer]);
     }
@@ -294,7 +295,7 @@ export class WorkerPool {
   async generate(options: CpuGenerateOptions): Promise<GeneratedArray> {
     const plan = planGenerate(options);
     const out = allocate(plan.dtype, plan.count);
-    const view = out instanceof Float32Array ? new Uint32Array(out.buffer) : out;
+    const view = bitsOf(out);
     const piece = Math.max(1 << 16, Math.ceil(plan.count / (4 * this.threads)));
     await this.runPieces(plan, piece, (elements, at) => void view.set(elements, at));
     return out;

@@ -7,7 +7,7 @@ import { uniformFromWord, uniformRange } from './transforms.js';
 import { boxMuller, scaleShift, truncatedNormalFromWord } from './normal.js';
 import { f32ToBf16Bits, f32ToF16Bits } from './pack.js';
 import type { BitsDistribution, Distribution } from '../contract/distributions.js';
-import { DTYPE_CODE, type DType } from '../contract/dtypes.js';
+import { DTYPE_CODE, dtypeArray, type ArrayForDType, type DType, type GeneratedArray } from '../contract/dtypes.js';
 import { planGenerate, type GenerateRequest, type GeneratePlan, type ElementRange } from '../contract/plan.js';
 import { planJaxRandom, type JaxPlan, type JaxRandomRequest } from '../contract/jax-plan.js';
 import { jaxNormalFromUniform, jaxScale, jaxTruncatedNormalFromUniform, jaxUniformFromWord, jaxWord } from './jax.js';
@@ -84,9 +84,7 @@ function forEachJaxBlock(plan: JaxPlan, emit: (words: Uint32Array, j0: number, j
   forEachBlockOf(plan, (k, out) => jaxBlockWords(plan.startBlock, k, plan.key, impl, out), emit);
 }
 
-/** Typed array for a dtype: raw u32 words, f32 values, or 16-bit patterns for f16/bf16. */
-export type ArrayForDType<T extends DType> = T extends 'u32' ? Uint32Array : T extends 'f32' ? Float32Array : Uint16Array;
-export type GeneratedArray = Uint32Array | Float32Array | Uint16Array;
+export type { ArrayForDType, GeneratedArray } from '../contract/dtypes.js';
 
 /**
  * A zeroed typed array of `count` elements for a dtype. A count the JavaScript engine cannot allocate (2^40, say: the
@@ -94,9 +92,7 @@ export type GeneratedArray = Uint32Array | Float32Array | Uint16Array;
  */
 export function allocate<T extends DType>(dtype: T, count: number): ArrayForDType<T> {
   try {
-    if (dtype === 'u32') return new Uint32Array(count) as ArrayForDType<T>;
-    if (dtype === 'f32') return new Float32Array(count) as ArrayForDType<T>;
-    return new Uint16Array(count) as ArrayForDType<T>;
+    return dtypeArray(dtype, count);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw new InvalidParameterError('count', count, `a number of ${dtype} elements this JavaScript engine can allocate in one typed array (${e.message})`);

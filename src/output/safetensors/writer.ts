@@ -3,10 +3,11 @@
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError } from '../../errors.js';
 import { DeviceHandle } from '../../gpu/device-handle.js';
 import { BufferUsage } from '../../gpu/flags.js';
-import { checkDevice, checkNonNegativeInteger, checkPositiveInteger } from '../../contract/validate.js';
+import { checkDevice, checkNonNegativeInteger, checkPositiveInteger, isGPUBuffer } from '../../contract/validate.js';
 import { Readback } from '../../gpu/readback.js';
 import { encodeHeader, type EncodeHeaderOptions, type SafetensorsEntry } from './format.js';
 import { checkSink, type SafetensorsSink } from './sinks.js';
+import { roundDown4, roundUp4 } from '../../contract/align.js';
 
 // ---------------------------------------------------------------------------------------------------
 // writing from the GPU
@@ -91,7 +92,7 @@ export async function writeSafetensors(
       throw new InvalidParameterError(`${at}.byteLength`, t.byteLength, `${byteLength} (shape [${t.shape.join(',')}] of ${t.dtype})`);
     }
     const buffer = t.buffer;
-    if (buffer === null || typeof buffer !== 'object' || typeof buffer.size !== 'number' || typeof buffer.usage !== 'number') {
+    if (!isGPUBuffer(buffer)) {
       throw new InvalidParameterError(`${at}.buffer`, buffer, 'a GPUBuffer');
     }
     const offset = checkNonNegativeInteger(`${at}.offset`, t.offset ?? 0, 'a non-negative integer number of bytes');
@@ -99,8 +100,8 @@ export async function writeSafetensors(
       throw new BufferUsageError(`${at} "${name}": buffer "${buffer.label}" needs COPY_SRC usage to be read back`);
     if (buffer.mapState !== 'unmapped') throw new BufferUsageError(`${at} "${name}": buffer "${buffer.label}" is ${buffer.mapState}; unmap it first`);
     if (byteLength === 0) continue;
-    const a = offset - (offset % 4);
-    const b = Math.ceil((offset + byteLength) / 4) * 4;
+    const a = roundDown4(offset);
+    const b = roundUp4(offset + byteLength);
     if (b > buffer.size) {
       throw new BufferTooSmallError(
         `${at} "${name}": buffer "${buffer.label}" has ${buffer.size} bytes; ${byteLength} bytes at offset ${offset} read as whole 4-byte words need ${b}`,
@@ -110,8 +111,8 @@ export async function writeSafetensors(
   }
   const requested = checkPositiveInteger('stagingBytes', options.stagingBytes ?? DEFAULT_STAGING_BYTES, 'a positive integer number of bytes');
   const wordsTotal = segments.reduce((s, g) => s + (g.b - g.a), 0);
-  const maxBuffer = Math.floor(device.limits.maxBufferSize / 4) * 4;
-  const staging = Math.max(4, Math.min(Math.ceil(requested / 4) * 4, maxBuffer, wordsTotal));
+  const maxBuffer = roundDown4(device.limits.maxBufferSize);
+  const staging = Math.max(4, Math.min(roundUp4(requested), maxBuffer, wordsTotal));
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new InvalidParameterError('onProgress', options.onProgress, 'a function (bytesDone, bytesTotal)');
   }
