@@ -85,6 +85,12 @@ export interface PlanExecutor {
    * written after `batch`'s earlier work.
    */
   orthogonal(batch: Batch, plan: OrthogonalPlan, signal?: AbortSignal): Promise<GPUBuffer>;
+  /**
+   * Told the slices `batch` writes next, in order (Batch.prepare), the executor may start on them early; what it
+   * returns is closed when the batch ends. The upload path generates them ahead and creates their buffers between
+   * pieces; the kernels have nothing to do early.
+   */
+  prepare?(batch: Batch, slices: readonly PlanSlice[]): Promise<{ close(): void } | undefined>;
 }
 
 /** What a batch needs of its context: the device, the kernel runner, the limits and the executor. */
@@ -151,6 +157,8 @@ export class Batch implements WeightWriter {
   /** Buffers this batch created: destroyed if the batch is discarded. */
   private readonly created: GPUBuffer[] = [];
   private state: 'open' | 'submitted' | 'discarded' = 'open';
+  /** What the executor started early for this batch (prepare): closed when the batch ends. */
+  private readonly prepared: { close(): void }[] = [];
 
   constructor(engine: BatchEngine, label: string, parent?: Batch) {
     this.engine = engine;
@@ -232,6 +240,19 @@ export class Batch implements WeightWriter {
   async writePlans(slices: readonly PlanSlice[], options: WritePlansOptions = {}): Promise<InitializedRange[]> {
     this.assertOpen();
     return this.nested((b) => this.engine.executor.write(b, slices, options));
+  }
+
+  /**
+   * @internal Tells the executor the slices this batch's next calls write, in this order (initModel's tensors), so
+   * that it may start on them early: the upload path generates them ahead while it creates the buffers. The values
+   * and buffers are the same; the calls are made as usual.
+   */
+  async prepare(slices: readonly PlanSlice[]): Promise<void> {
+    this.assertOpen();
+    const early = await this.engine.executor.prepare?.(this, slices);
+    if (!early) return;
+    if (this.state === 'open') this.prepared.push(early);
+    else early.close();
   }
 
   async fillConstant(options: FillOptions): Promise<GeneratedRange> {
@@ -371,14 +392,20 @@ export class Batch implements WeightWriter {
   /** Submits the recorded work and closes the batch. */
   async submit(): Promise<void> {
     if (this.state !== 'open') return;
+    this.closePrepared();
     await this.flush();
     this.state = 'submitted';
+  }
+
+  private closePrepared(): void {
+    for (const p of this.prepared.splice(0)) p.close();
   }
 
   /** Drops the unsubmitted work and destroys every buffer the batch created. */
   discard(): void {
     if (this.state === 'discarded') return;
     this.state = 'discarded';
+    this.closePrepared();
     this.encoder = undefined;
     for (const b of [...this.temporaries, ...this.orphans, ...this.created]) b.destroy();
     this.temporaries = [];

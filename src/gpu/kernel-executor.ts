@@ -14,6 +14,7 @@ import { checkOrthogonalFits, OrthogonalKernels } from './orthogonal.js';
 import { Readback } from './readback.js';
 import { rangeOf, type GeneratedRange, type Target } from './target.js';
 import { roundUp4 } from '../contract/align.js';
+import { WindowChunks } from '../simd/window-chunks.js';
 
 const LABEL = 'webgpu-weight-init';
 
@@ -64,6 +65,7 @@ class KernelWindows implements WindowBytes {
   /** Each slot's last window, settled or not: the next window in that slot waits for it. */
   private readonly busy: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
   private readonly cache = new OrthogonalCache();
+  private readonly chunks: WindowChunks;
   private next = 0;
 
   constructor(
@@ -72,6 +74,7 @@ class KernelWindows implements WindowBytes {
     private readonly windowBytes: number,
   ) {
     this.readbacks = [0, 1].map((k) => new Readback(parts.handle, windowBytes, `${LABEL}: window ${k}`));
+    this.chunks = new WindowChunks(windowBytes);
   }
 
   bytes(slices: readonly InitializePlan[], signal?: AbortSignal): Promise<Uint8Array> {
@@ -102,7 +105,7 @@ class KernelWindows implements WindowBytes {
         signal,
       ),
     );
-    const chunk = new Uint8Array(total);
+    const chunk = this.chunks.take(total);
     await this.readbacks[slot]!.read([{ buffer: work, offset: 0, size: used }], (bytes) => {
       let to = 0;
       for (const [i, p] of slices.entries()) {
@@ -128,9 +131,14 @@ class KernelWindows implements WindowBytes {
     return created;
   }
 
+  release(chunk: Uint8Array): void {
+    this.chunks.release(chunk);
+  }
+
   close(): void {
     for (const b of this.work) b?.destroy();
     for (const r of this.readbacks) r.destroy();
     this.cache.close();
+    this.chunks.clear();
   }
 }

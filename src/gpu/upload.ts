@@ -11,16 +11,23 @@ import type { JaxPlan } from '../contract/jax-plan.js';
 import { generateJaxPlanned } from '../twin/generate.js';
 import type { Strategy, StrategyOption } from '../contract/strategy.js';
 import { checkWindowBytes, HostExecutor, type WindowBytes } from '../simd/host-executor.js';
-import type { WorkerPool } from '../simd/worker-pool.js';
-import type { Batch } from './batch.js';
+import type { OnPiece, PieceStream, WorkerPool } from '../simd/worker-pool.js';
+import type { Batch, PlanSlice } from './batch.js';
 import { DeviceExecutor, type DeviceParts } from './executor.js';
 import { BufferUsage } from './flags.js';
 import { KernelExecutor } from './kernel-executor.js';
 import { checkOrthogonalFits, orthogonalLabel } from './orthogonal.js';
-import { rangeOf, type GeneratedRange, type Target } from './target.js';
+import { checkTarget, rangeOf, type GeneratedRange, type Target } from './target.js';
 
-/** Elements per piece: 4 MiB of f32, one writeBuffer each. */
+/** Most elements per piece: 4 MiB of f32, one writeBuffer each. */
 const UPLOAD_PIECE = 1 << 20;
+/** Fewest elements per piece (a smaller plan is one piece). */
+const MIN_UPLOAD_PIECE = 1 << 16;
+
+/** A plan's piece size: at most UPLOAD_PIECE, and small enough that every worker gets two pieces of it. */
+function pieceElements(plan: GeneratePlan, threads: number): number {
+  return Math.min(UPLOAD_PIECE, Math.max(MIN_UPLOAD_PIECE, Math.ceil(plan.count / (2 * threads))));
+}
 
 export class UploadExecutor extends DeviceExecutor {
   /** The host executor this one's windows and orthogonal matrices come from (its workers, its QR threads). */
@@ -29,6 +36,8 @@ export class UploadExecutor extends DeviceExecutor {
   private readonly option: Exclude<StrategyOption, 'kernel'>;
   /** Set once the workers of an automatic choice could not start: the kernels do everything from then on. */
   private fellBack = false;
+  /** What each batch prepared (see prepare). */
+  private readonly ahead = new WeakMap<Batch, WriteAhead[]>();
 
   constructor(parts: DeviceParts, option: Exclude<StrategyOption, 'kernel'>, threads: number | undefined) {
     super(parts);
@@ -67,14 +76,62 @@ export class UploadExecutor extends DeviceExecutor {
     }
   }
 
+  /**
+   * The distribution slices of `slices` that `generate` will upload whole, generated ahead as one stream: the workers
+   * make slice k + 1 while this thread creates slice k's buffer and writes its pieces, and the next slices' buffers
+   * are created between pieces. `generate` takes a slice's pieces and buffer from here when its plan comes next.
+   */
+  async prepare(batch: Batch, slices: readonly PlanSlice[]): Promise<{ close(): void } | undefined> {
+    const pool = await this.workers();
+    const streamed = pool ? this.streamable(batch, slices) : [];
+    if (!pool || streamed.length === 0) return undefined;
+    const ahead = new WriteAhead(
+      batch,
+      streamed,
+      pool.stream(
+        streamed.map((s) => s.plan),
+        (plan) => pieceElements(plan, pool.threads),
+      ),
+    );
+    this.ahead.set(batch, [...(this.ahead.get(batch) ?? []), ahead]);
+    return {
+      close: () => {
+        ahead.close();
+        const left = (this.ahead.get(batch) ?? []).filter((a) => a !== ahead);
+        if (left.length > 0) this.ahead.set(batch, left);
+        else this.ahead.delete(batch);
+      },
+    };
+  }
+
+  /** The distribution slices `generate` will upload whole, with their checked targets (a slice that fails the check is left to the walk). */
+  private streamable(batch: Batch, slices: readonly PlanSlice[]): { plan: GeneratePlan; target: Target }[] {
+    const out: { plan: GeneratePlan; target: Target }[] = [];
+    for (const { plan, target } of slices) {
+      const g = plan.generate;
+      if (!g || g.count === 0) continue;
+      let checked: Target;
+      try {
+        checked = checkTarget(target, g.count, g.dtype, 'upload', batch.device.limits.maxBufferSize);
+      } catch {
+        continue;
+      }
+      if (UploadExecutor.canWrite(checked.buffer, checked.offset, checked.byteLength)) out.push({ plan: g, target: checked });
+    }
+    return out;
+  }
+
   async generate(batch: Batch, plan: GeneratePlan, target: Target): Promise<GeneratedRange> {
     if (plan.count > 0 && UploadExecutor.canWrite(target.buffer, target.offset, target.byteLength)) {
       const pool = await this.workers();
       if (pool) {
-        const buffer = await batch.createBuffer(target);
+        const ahead = this.ahead.get(batch)?.find((a) => a.upcoming === plan);
+        const buffer = await (ahead ? ahead.buffer(target) : batch.createBuffer(target));
         // This caller's earlier recorded work reaches the queue before the writes.
         await batch.flush();
-        await this.upload(pool, plan, buffer, target.offset);
+        await this.upload(buffer, target.offset, plan, (onPiece) =>
+          ahead ? ahead.consume(plan, onPiece) : pool.runPieces(plan, pieceElements(plan, pool.threads), onPiece),
+        );
         return rangeOf(buffer, target, 0, 'upload');
       }
     }
@@ -101,14 +158,14 @@ export class UploadExecutor extends DeviceExecutor {
     return rangeOf(buffer, target, 0, 'upload');
   }
 
-  /** Generates `plan` on the workers and writes it to `buffer` from byte `offset`, piece by piece. */
-  private async upload(pool: WorkerPool, plan: GeneratePlan, buffer: GPUBuffer, offset: number): Promise<void> {
+  /** Writes the pieces `pieces` hands out (the elements of `plan`) to `buffer` from byte `offset`, as they arrive. */
+  private async upload(buffer: GPUBuffer, offset: number, plan: GeneratePlan, pieces: (onPiece: OnPiece) => Promise<void>): Promise<void> {
     const { handle } = this.parts;
     const elementBytes = DTYPE_BYTES[plan.dtype];
     const writes: Promise<void>[] = [];
     let stopped: { error: unknown } | undefined;
     try {
-      await pool.runPieces(plan, UPLOAD_PIECE, (elements, at) => {
+      await pieces((elements, at) => {
         writes.push(handle.scoped('upload', () => handle.device.queue.writeBuffer(buffer, offset + at * elementBytes, elements)));
       });
     } catch (e) {
@@ -158,6 +215,12 @@ export class UploadExecutor extends DeviceExecutor {
     };
     return {
       bytes: async (slices, signal) => (await open()).bytes(slices, signal),
+      release: (chunk) => {
+        void opened?.then(
+          (w) => w.release?.(chunk),
+          () => undefined,
+        );
+      },
       close: () => {
         void opened?.then(
           (w) => w.close(),
@@ -171,5 +234,54 @@ export class UploadExecutor extends DeviceExecutor {
   close(): void {
     this.host.close();
     this.kernels.close();
+  }
+}
+
+/**
+ * One write call's look-ahead: the stream of its uploaded slices' pieces, and their buffers, created in order ahead
+ * of the walk (one more after each piece written, so that creating them overlaps the workers' generation).
+ */
+class WriteAhead {
+  private readonly buffers: Promise<GPUBuffer>[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly batch: Batch,
+    private readonly slices: readonly { readonly plan: GeneratePlan; readonly target: Target }[],
+    private readonly stream: PieceStream,
+  ) {}
+
+  /** The plan the walk reaches next among this call's uploaded slices. */
+  get upcoming(): GeneratePlan | undefined {
+    return this.stream.upcoming;
+  }
+
+  /** The buffer of the upcoming slice (`target`: its checked target, as the walk checked it again). */
+  buffer(target: Target): Promise<GPUBuffer> {
+    const k = this.next;
+    if (this.slices[k]?.target.buffer !== target.buffer) return this.batch.createBuffer(target);
+    this.create(k);
+    return this.buffers[k]!;
+  }
+
+  /** The upcoming slice's pieces; after each, the next slice's buffer not created yet is created. */
+  async consume(plan: GeneratePlan, onPiece: OnPiece): Promise<void> {
+    this.next++;
+    await this.stream.consume(plan, async (elements, at) => {
+      await onPiece(elements, at);
+      this.create(this.buffers.length);
+    });
+  }
+
+  private create(upTo: number): void {
+    while (this.buffers.length <= upTo && this.buffers.length < this.slices.length) {
+      const p = this.batch.createBuffer(this.slices[this.buffers.length]!.target);
+      p.catch(() => undefined); // awaited by buffer(); a failure also fails the batch's later calls
+      this.buffers.push(p);
+    }
+  }
+
+  close(): void {
+    this.stream.close();
   }
 }

@@ -375,6 +375,7 @@ async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult
             window,
           ),
           writer.write,
+          sink.borrowsChunks === true,
           abortIfNeeded,
           signal,
         );
@@ -487,18 +488,19 @@ async function listFolder(folder: CheckpointFolder): Promise<readonly string[]> 
 /**
  * Hands chunks to a sink one at a time: `write` waits for the previous write to settle, starts this one and returns
  * (so the caller prepares the next chunk while this one is written); `settle` waits for the last. `onWritten` runs
- * with each chunk's length once the sink has taken it.
+ * with each chunk's length once the sink has taken it, and `taken` (given with the chunk) once its write settled.
  */
 function sequentialWriter(
   sink: { write(chunk: Uint8Array): Promise<void> | void },
   onWritten: (bytes: number) => void,
-): { write(chunk: Uint8Array): Promise<void>; settle(): Promise<void> } {
+): { write(chunk: Uint8Array, taken?: () => void): Promise<void>; settle(): Promise<void> } {
   let pending: Promise<void> | undefined;
   return {
-    async write(chunk) {
+    async write(chunk, taken) {
       if (pending) await pending;
       const p = Promise.resolve()
         .then(() => sink.write(chunk))
+        .finally(taken)
         .then(() => onWritten(chunk.length));
       p.catch(() => {}); // awaited later; keep it from counting as unhandled meanwhile
       pending = p;

@@ -106,14 +106,23 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
     while (i < plans.length) {
       // One submission: tensors up to batchBytes; an orthogonal tensor runs on its own.
       let groupBytes = 0;
-      const group: number[] = [];
+      const group: { readonly p: (typeof plans)[number]; readonly target: TargetOptions }[] = [];
+      while (i < plans.length) {
+        const p = plans[i]!;
+        const orthogonal = p.plan.resolved.kind === 'orthogonal';
+        if (group.length > 0 && (orthogonal || groupBytes + p.byteLength > batchBytes)) break;
+        group.push({ p, target: arena ? { buffer: arena, offset: p.offset } : { label: `webgpu-weight-init: ${p.tensor.name}`, usage } });
+        groupBytes += p.byteLength;
+        i++;
+        if (orthogonal) break;
+      }
       await ctx.batch(async (b) => {
-        while (i < plans.length) {
-          const p = plans[i]!;
-          const orthogonal = p.plan.resolved.kind === 'orthogonal';
-          if (group.length > 0 && (orthogonal || groupBytes + p.byteLength > batchBytes)) break;
+        // The executor may start on the group's tensors early (the upload path generates the next ones while it
+        // creates buffers); each is still written by its own call, after a look at the signal.
+        abortIfNeeded();
+        await b.prepare(group.map(({ p, target }) => ({ plan: p.plan, target })));
+        for (const { p, target } of group) {
           abortIfNeeded();
-          const target: TargetOptions = arena ? { buffer: arena, offset: p.offset } : { label: `webgpu-weight-init: ${p.tensor.name}`, usage };
           const r: InitializedRange = await b.initializePlanned(p.plan, target, signal ? { signal } : {});
           if (!arena) created.push(r.buffer);
           results.push({
@@ -126,10 +135,6 @@ export async function initModel(ctx: WeightInitContext, tensors: readonly ModelT
             byteLength: r.byteLength,
             resolved: r.resolved,
           });
-          group.push(i);
-          groupBytes += p.byteLength;
-          i++;
-          if (orthogonal) break;
         }
       });
       // Progress counts finished work: wait for the GPU before reporting (and before the next check of

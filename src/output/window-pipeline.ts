@@ -42,8 +42,8 @@ export function* planWindows(order: readonly InitializePlan[], window: number): 
 /**
  * Streams windows through one session of an executor, two at a time: window k + 1 is made while window k is handed
  * to `write`; the chunks reach `write` in order. Memory: what the session holds (two GPU work and two staging buffers
- * of `window` bytes on the kernels; nothing on the host path) and, on the host, the chunk being made and the one
- * being written.
+ * of `window` bytes on the kernels) and three chunks of `window` bytes on the host (two being made, one being
+ * written), reused from window to window when the writer borrows them.
  */
 export class WindowPipeline {
   private readonly session: WindowBytes;
@@ -52,21 +52,39 @@ export class WindowPipeline {
     this.session = executor.windows(window);
   }
 
-  /** Streams the windows of one file; returns how many there were. */
-  async run(windows: Iterable<Window>, write: (chunk: Uint8Array) => Promise<void>, abortIfNeeded: () => void, signal?: AbortSignal): Promise<number> {
+  /**
+   * Streams the windows of one file; returns how many there were. `write(chunk, taken)` gets the chunks in order and
+   * may return before the chunk is written (the next window is made meanwhile). With `borrows`, the chunk is the
+   * session's own memory (perhaps shared with the SIMD workers) and `write` calls `taken()` once nothing reads it
+   * any more, so that a later window reuses it; without, it is a fresh copy `write` may keep (taken() does nothing).
+   */
+  async run(
+    windows: Iterable<Window>,
+    write: (chunk: Uint8Array, taken: () => void) => Promise<void>,
+    borrows: boolean,
+    abortIfNeeded: () => void,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const session = this.session;
+    const hand = (chunk: Uint8Array): Promise<void> => {
+      if (borrows) return write(chunk, () => session.release?.(chunk));
+      const copy = chunk.slice();
+      session.release?.(chunk);
+      return write(copy, () => {});
+    };
     const inFlight: Promise<Uint8Array>[] = [];
     let k = 0;
     try {
       for (const w of windows) {
         // Window k - 2 is written first: the session reuses its resources.
-        if (inFlight.length === 2) await write(await inFlight.shift()!);
+        if (inFlight.length === 2) await hand(await inFlight.shift()!);
         abortIfNeeded();
-        const ready = this.session.bytes(w, signal);
+        const ready = session.bytes(w, signal);
         ready.catch(() => {}); // awaited in order below
         inFlight.push(ready);
         k++;
       }
-      while (inFlight.length > 0) await write(await inFlight.shift()!);
+      while (inFlight.length > 0) await hand(await inFlight.shift()!);
     } finally {
       await Promise.allSettled(inFlight);
     }

@@ -13,13 +13,15 @@ import { initializePlanned } from '../twin/initialize.js';
 import { orthogonalPlanned } from '../twin/orthogonal.js';
 import { checkIntegerIn } from '../contract/validate.js';
 import { createSimdOrthogonal, type SimdOrthogonal, type SourceGenerator } from './orthogonal.js';
-import { createWorkerPool, MAX_THREADS, type WorkerPool } from './worker-pool.js';
+import { WindowChunks } from './window-chunks.js';
+import { createWorkerPool, isShared, MAX_THREADS, type WorkerPool } from './worker-pool.js';
 import type { ExecutorKind } from '../contract/strategy.js';
+import type { GeneratePlan } from '../contract/plan.js';
 
 /**
  * One caller's stream of windows: the host bytes of consecutive slices of initialize plans. A session holds what
- * its windows reuse (the GPU work and staging buffers of the kernel executor; the orthogonal matrix of the tensor
- * being cut into windows) until close().
+ * its windows reuse (the chunks handed back; the GPU work and staging buffers of the kernel executor; the orthogonal
+ * matrix of the tensor being cut into windows) until close().
  */
 export interface WindowBytes {
   /**
@@ -27,9 +29,16 @@ export interface WindowBytes {
    * twin gives them. The slices, each rounded up to whole 4-byte words, fit the session's window size. Two calls
    * may be in flight at once (window k + 1 made while window k is written); an orthogonal matrix that several
    * slices (of one call or of consecutive calls) share is computed once. `signal` is seen between slices and during
-   * a QR on the host (AbortedError).
+   * a QR on the host (AbortedError). The chunk is the session's until handed back with release(): it may be in
+   * shared memory (a SharedArrayBuffer: copy it, `chunk.slice()`, for whoever needs an ArrayBuffer of its own).
    */
   bytes(slices: readonly InitializePlan[], signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Hands back a chunk bytes() gave once nothing reads it any more: a later window is made in the same memory
+   * instead of fresh memory (whose first touch costs more than making the bytes on some machines). Optional: a
+   * chunk never handed back stays the caller's.
+   */
+  release?(chunk: Uint8Array): void;
   /** Releases what the session holds; call it once no bytes() call is pending. */
   close(): void;
 }
@@ -71,7 +80,7 @@ export class HostExecutor implements ByteExecutor {
     this.threads = options.threads;
   }
 
-  /** The SIMD generator's workers, started on first use; rejects (UnsupportedError) where they cannot start. */
+  /** @internal The SIMD generator's workers, started on first use; rejects (UnsupportedError) where they cannot start. */
   workers(): Promise<WorkerPool> {
     if (this.closed) return Promise.reject(new UnsupportedError('the host executor is closed'));
     if (!this.pool) {
@@ -86,7 +95,7 @@ export class HostExecutor implements ByteExecutor {
     });
   }
 
-  /** The SIMD QR, loaded on first use; undefined where WebAssembly SIMD is missing. */
+  /** @internal The SIMD QR, loaded on first use; undefined where WebAssembly SIMD is missing. */
   simd(): Promise<SimdOrthogonal | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     const threads = this.threads === undefined ? undefined : Math.min(this.threads, 16);
@@ -95,7 +104,7 @@ export class HostExecutor implements ByteExecutor {
   }
 
   /**
-   * Q of an orthogonal plan (f32, row-major) on the host: the SIMD QR with its Gaussian matrix from the workers,
+   * @internal Q of an orthogonal plan (f32, row-major) on the host: the SIMD QR with its Gaussian matrix from the workers,
    * the event loop free during it and `signal` seen within 50 ms of work. Where WebAssembly SIMD is missing, the CPU
    * twin (on this thread, with no pause). Every call computes the matrix: callers that need it again keep it.
    */
@@ -115,9 +124,22 @@ export class HostExecutor implements ByteExecutor {
     return simd.planned(plan, source ? { signal, source } : { signal });
   }
 
+  /**
+   * @internal The plan's elements into `into` (count * element size bytes) by the workers: straight into shared memory, else
+   * piece by piece through this thread.
+   */
+  async generateInto(plan: GeneratePlan, into: Uint8Array): Promise<void> {
+    const pool = await this.workers();
+    if (isShared(into)) return pool.runInto(plan, into, HOST_PIECE);
+    const eb = DTYPE_BYTES[plan.dtype];
+    await pool.runPieces(plan, HOST_PIECE, (elements, first) => {
+      into.set(new Uint8Array(elements.buffer, elements.byteOffset, elements.byteLength), first * eb);
+    });
+  }
+
   windows(windowBytes: number): WindowBytes {
     checkWindowBytes(windowBytes, this.maxWindowBytes);
-    return new HostWindows(this);
+    return new HostWindows(this, windowBytes);
   }
 
   close(): void {
@@ -140,37 +162,58 @@ export function checkWindowBytes(windowBytes: number, max: number): void {
   }
 }
 
-/** A host session: the bytes of each window made here, the current orthogonal matrix kept for the next windows. */
+/**
+ * A host session: the bytes of each window made here, in a chunk of its own (reused once handed back), every
+ * distribution slice of the window queued at the workers at once while this thread makes the others; the current
+ * orthogonal matrix kept for the next windows.
+ */
 class HostWindows implements WindowBytes {
   private q: { readonly plan: OrthogonalPlan; readonly value: Promise<Float32Array> } | undefined;
+  private readonly chunks: WindowChunks;
 
-  constructor(private readonly executor: HostExecutor) {}
+  constructor(
+    private readonly executor: HostExecutor,
+    windowBytes: number,
+  ) {
+    this.chunks = new WindowChunks(windowBytes);
+  }
 
   async bytes(slices: readonly InitializePlan[], signal?: AbortSignal): Promise<Uint8Array> {
-    const chunk = new Uint8Array(slices.reduce((n, p) => n + p.count * DTYPE_BYTES[p.dtype], 0));
-    let at = 0;
-    for (const p of slices) {
-      if (signal?.aborted) throw new AbortedError(signal.reason);
-      const size = p.count * DTYPE_BYTES[p.dtype];
-      const into = chunk.subarray(at, at + size);
-      const g = p.generate;
-      if (g) {
-        const eb = DTYPE_BYTES[g.dtype];
-        const pool = await this.executor.workers();
-        await pool.runPieces(g, HOST_PIECE, (elements, first) => {
-          into.set(new Uint8Array(elements.buffer, elements.byteOffset, elements.byteLength), first * eb);
-        });
-      } else if (p.orthogonal && p.resolved.kind === 'orthogonal') {
-        const q = await this.orthogonal(p.orthogonal, signal);
-        const values = convertF32(q.subarray(p.start, p.start + p.count), p.resolved.gain, p.dtype);
-        into.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-      } else {
-        const values = initializePlanned(p);
-        into.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    const chunk = this.chunks.take(slices.reduce((n, p) => n + p.count * DTYPE_BYTES[p.dtype], 0));
+    const generating: Promise<void>[] = [];
+    let stopped: { error: unknown } | undefined;
+    try {
+      let at = 0;
+      for (const p of slices) {
+        if (signal?.aborted) throw new AbortedError(signal.reason);
+        const size = p.count * DTYPE_BYTES[p.dtype];
+        const into = chunk.subarray(at, at + size);
+        if (p.generate) {
+          const done = this.executor.generateInto(p.generate, into);
+          done.catch(() => undefined); // awaited below
+          generating.push(done);
+        } else if (p.orthogonal && p.resolved.kind === 'orthogonal') {
+          const q = await this.orthogonal(p.orthogonal, signal);
+          const values = convertF32(q.subarray(p.start, p.start + p.count), p.resolved.gain, p.dtype);
+          into.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+        } else {
+          const values = initializePlanned(p);
+          into.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+        }
+        at += size;
       }
-      at += size;
+    } catch (e) {
+      stopped = { error: e };
     }
+    // Nothing writes into the chunk once the call settled; a failed window's chunk is not reused.
+    const failed = (await Promise.allSettled(generating)).find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (stopped) throw stopped.error;
+    if (failed) throw failed.reason;
     return chunk;
+  }
+
+  release(chunk: Uint8Array): void {
+    this.chunks.release(chunk);
   }
 
   /** The matrix of `plan`: the one kept when it is the same plan (slices of one tensor share it), else computed. */
@@ -187,6 +230,7 @@ class HostWindows implements WindowBytes {
 
   close(): void {
     this.q = undefined;
+    this.chunks.clear();
   }
 }
 

@@ -6,7 +6,7 @@ import { planGenerate, splitPlan, type GeneratePlan } from '../contract/plan.js'
 import { allocate, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
 import { checkIntegerIn } from '../contract/validate.js';
 import { compileSimdModule, runSimdPlan, SIMD_MAX_ELEMENTS } from './generator.js';
-import { bitsArray, bitsOf } from '../contract/dtypes.js';
+import { bitsArray, bitsOf, DTYPE_BYTES } from '../contract/dtypes.js';
 
 /** Most workers a pool starts (the `threads` option of a pool and of a context). */
 export const MAX_THREADS = 64;
@@ -59,7 +59,22 @@ const onMessage = (m) => {
     return;
   }
   try {
-    const half = m.plan.dtype === 'f16' || m.plan.dtype === 'bf16';
+    const half = m.bytes === 2;
+    if (m.into) {
+      // Straight into the caller's shared memory: nothing comes back but the reply.
+      const bytes = m.bytes * m.plan.count;
+      if (m.byteOffset % m.bytes === 0) {
+        runSimdPlan(instance, m.plan, half ? new Uint16Array(m.into, m.byteOffset, m.plan.count) : new Uint32Array(m.into, m.byteOffset, m.plan.count), 0);
+      } else {
+        // A 4-byte element after an odd number of 2-byte ones: made here, copied as bytes.
+        const out = half ? new Uint16Array(take(bytes)) : new Uint32Array(take(bytes));
+        runSimdPlan(instance, m.plan, out, 0);
+        new Uint8Array(m.into, m.byteOffset, bytes).set(new Uint8Array(out.buffer));
+        if (free.length < 4) free.push(out.buffer);
+      }
+      port.postMessage({ id: m.id });
+      return;
+    }
     const out = half ? new Uint16Array(take(2 * m.plan.count)) : new Uint32Array(take(4 * m.plan.count));
     runSimdPlan(instance, m.plan, out, 0);
     port.postMessage({ id: m.id, buffer: out.buffer }, [out.buffer]);
@@ -166,27 +181,42 @@ export async function startWorkers(
   return workers;
 }
 
-/** A finished job: its elements, and the worker that made them (to hand the buffer back to). */
+/** A finished job: its elements (none for a job written into shared memory), and the worker that made them. */
 interface Done {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBuffer | undefined;
   readonly worker: number;
 }
 
-interface Pending {
-  readonly worker: number;
+/** A job: a plan, and where its elements go (shared memory), or nowhere (they come back, transferred). */
+interface Job {
+  readonly id: number;
+  readonly plan: GeneratePlan;
+  readonly into: { readonly buffer: SharedArrayBuffer; readonly byteOffset: number } | undefined;
   resolve(done: Done): void;
   reject(error: Error): void;
 }
 
+/** Jobs a worker holds at once: the next one waits in its message queue while it runs the current one. */
+const JOBS_PER_WORKER = 2;
+
+/** Whether `bytes` lies in memory the workers can write (a SharedArrayBuffer: Node, cross-origin isolated pages). */
+export function isShared(bytes: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer === 'function' && bytes.buffer instanceof SharedArrayBuffer;
+}
+
 /**
- * Generates on `threads` workers. `generate` has the scalar twin's signature and bits; `runPieces` hands
- * a large job out in pieces and delivers them in order, for a caller that uploads as they arrive.
+ * Generates on `threads` workers. Jobs wait in one queue and each worker is handed the next when it has fewer than
+ * JOBS_PER_WORKER, so a slow worker (a core another process took) never holds up work the others could do.
+ * `generate` has the scalar twin's signature and bits; `runInto` writes a plan straight into shared memory (the
+ * caller's window: no copy on the calling thread); `runPieces` hands a large job out in pieces and delivers them in
+ * order, for a caller that uploads them as they arrive.
  */
 export class WorkerPool {
   readonly threads: number;
   private readonly workers: PortLike[];
   private readonly busy: number[];
-  private readonly pending = new Map<number, Pending>();
+  private readonly queue: Job[] = [];
+  private readonly pending = new Map<number, Job & { readonly worker: number }>();
   private nextId = 1;
   private closed = false;
   private failure: WorkerFailedError | undefined;
@@ -216,45 +246,80 @@ export class WorkerPool {
     } catch (e) {
       throw new UnsupportedError(`the SIMD generator's workers could not start: ${e instanceof Error ? e.message : String(e)}`);
     }
-    // Idle workers do not keep Node's event loop alive; a worker with a job pending does (see dispatch).
+    // Idle workers do not keep Node's event loop alive; a worker with a job pending does (see pump).
     for (const w of workers) w.unref?.();
     pool = new WorkerPool(workers);
     return pool;
   }
 
   private settle(reply: Reply): void {
-    const p = this.pending.get(reply.id);
-    if (!p) return;
+    const job = this.pending.get(reply.id);
+    if (!job) return;
     this.pending.delete(reply.id);
-    if (--this.busy[p.worker]! === 0) this.workers[p.worker]!.unref?.();
-    if (reply.error !== undefined || !reply.buffer) p.reject(new WorkerFailedError(`SIMD generator worker: ${reply.error ?? 'no result'}`));
-    else p.resolve({ buffer: reply.buffer, worker: p.worker });
+    if (--this.busy[job.worker]! === 0) this.workers[job.worker]!.unref?.();
+    this.pump();
+    if (reply.error !== undefined || (!job.into && !reply.buffer)) job.reject(new WorkerFailedError(`SIMD generator worker: ${reply.error ?? 'no result'}`));
+    else job.resolve({ buffer: reply.buffer, worker: job.worker });
   }
 
   private fail(error: Error): void {
     this.failure = new WorkerFailedError(`SIMD generator worker failed: ${error.message}`);
-    for (const p of this.pending.values()) p.reject(this.failure);
+    for (const job of [...this.pending.values(), ...this.queue]) job.reject(this.failure);
     this.pending.clear();
+    this.queue.length = 0;
   }
 
-  /** Runs a plan of at most SIMD_MAX_ELEMENTS elements on the least busy worker; resolves with its elements (32- or 16-bit). */
+  /** Hands queued jobs to the least busy workers while some worker has room. */
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let w = 0;
+      for (let i = 1; i < this.workers.length; i++) if (this.busy[i]! < this.busy[w]!) w = i;
+      if (this.busy[w]! >= JOBS_PER_WORKER) return;
+      const job = this.queue.shift()!;
+      if (this.busy[w]!++ === 0) this.workers[w]!.ref?.();
+      this.pending.set(job.id, { ...job, worker: w });
+      const bytes = DTYPE_BYTES[job.plan.dtype];
+      this.workers[w]!.postMessage(
+        job.into ? { id: job.id, plan: job.plan, bytes, into: job.into.buffer, byteOffset: job.into.byteOffset } : { id: job.id, plan: job.plan, bytes },
+      );
+    }
+  }
+
+  /** Runs a plan of at most SIMD_MAX_ELEMENTS elements on the next free worker; resolves with its elements (32- or 16-bit). */
   async run(plan: GeneratePlan): Promise<ArrayBuffer> {
     if (plan.count > SIMD_MAX_ELEMENTS)
       throw new InvalidParameterError('plan.count', plan.count, `at most ${SIMD_MAX_ELEMENTS} elements per run (use runPieces)`);
-    return (await this.dispatch(plan)).buffer;
+    return (await this.dispatch(plan, undefined)).buffer!;
   }
 
-  private dispatch(plan: GeneratePlan): Promise<Done> {
+  private dispatch(plan: GeneratePlan, into: Job['into']): Promise<Done> {
     if (this.closed) return Promise.reject(new WorkerFailedError('the worker pool is closed'));
     if (this.failure) return Promise.reject(this.failure);
-    let w = 0;
-    for (let i = 1; i < this.workers.length; i++) if (this.busy[i]! < this.busy[w]!) w = i;
-    const id = this.nextId++;
-    if (this.busy[w]!++ === 0) this.workers[w]!.ref?.();
     return new Promise<Done>((resolve, reject) => {
-      this.pending.set(id, { worker: w, resolve, reject });
-      this.workers[w]!.postMessage({ id, plan });
+      this.queue.push({ id: this.nextId++, plan, into, resolve, reject });
+      this.pump();
     });
+  }
+
+  /**
+   * Writes the elements of `plan` into `into` (bytes in a SharedArrayBuffer, exactly count * element size of them:
+   * see isShared), little-endian as the CPU twin gives them, in pieces of at most `pieceElements` queued at once;
+   * resolves once every piece is written. The calling thread copies nothing.
+   */
+  async runInto(plan: GeneratePlan, into: Uint8Array, pieceElements: number): Promise<void> {
+    const bytes = DTYPE_BYTES[plan.dtype];
+    if (!isShared(into) || into.byteLength !== plan.count * bytes) {
+      throw new InvalidParameterError('into', into, `${plan.count * bytes} bytes of a SharedArrayBuffer`);
+    }
+    let at = into.byteOffset;
+    const done = splitPlan(plan, pieceSize(pieceElements)).map((piece) => {
+      const p = this.dispatch(piece, { buffer: into.buffer as SharedArrayBuffer, byteOffset: at });
+      at += piece.count * bytes;
+      return p;
+    });
+    // Every piece settles before the call does: none writes into `into` after it returned.
+    const failed = (await Promise.allSettled(done)).find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /**
@@ -263,32 +328,28 @@ export class WorkerPool {
    * flight. Resolves after the last onPiece has returned. `elements` is only valid until onPiece
    * returns (or its promise settles): its buffer goes back to the worker for the next piece.
    */
-  async runPieces(
-    plan: GeneratePlan,
-    pieceElements: number,
-    onPiece: (elements: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, at: number) => void | Promise<void>,
-  ): Promise<void> {
-    const size = Math.min(SIMD_MAX_ELEMENTS, Math.max(16, pieceElements - (pieceElements % 16)));
-    const pieces = splitPlan(plan, size);
-    const window = 2 * this.threads;
-    const inFlight: Promise<Done>[] = [];
-    let next = 0;
-    let at = 0;
-    const launch = () => {
-      while (next < pieces.length && inFlight.length < window) {
-        const p = this.dispatch(pieces[next++]!);
-        p.catch(() => undefined); // awaited below; this keeps a piece left behind by an error from going unhandled
-        inFlight.push(p);
-      }
-    };
-    launch();
-    for (const piece of pieces) {
-      const { buffer, worker } = await inFlight.shift()!;
-      launch();
-      await onPiece(bitsArray(piece.dtype, buffer) as Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, at);
-      at += piece.count;
-      if (!this.closed && buffer.byteLength > 0) this.workers[worker]!.postMessage({ recycle: buffer }, [buffer]);
+  async runPieces(plan: GeneratePlan, pieceElements: number, onPiece: OnPiece): Promise<void> {
+    const stream = this.stream([plan], () => pieceElements);
+    try {
+      await stream.consume(plan, onPiece);
+    } finally {
+      stream.close();
     }
+  }
+
+  /**
+   * The pieces of several plans as one stream (see PieceStream): the workers go on from one plan to the next while
+   * the caller consumes the earlier ones. `pieceElements` gives each plan's piece size.
+   */
+  stream(plans: readonly GeneratePlan[], pieceElements: (plan: GeneratePlan) => number, window = JOBS_PER_WORKER * this.threads): PieceStream {
+    return new PieceStream(
+      plans.map((plan) => ({ plan, pieces: splitPlan(plan, pieceSize(pieceElements(plan))) })),
+      window,
+      (piece) => this.dispatch(piece, undefined),
+      (buffer, worker) => {
+        if (!this.closed && buffer.byteLength > 0) this.workers[worker]!.postMessage({ recycle: buffer }, [buffer]);
+      },
+    );
   }
 
   /** Generates like `generate()` from the scalar twin (same signature, same bits), on the workers. */
@@ -308,6 +369,81 @@ export class WorkerPool {
     this.fail(new Error('the worker pool was closed'));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** What a caller does with each piece: its elements (valid until the call returns or its promise settles) and where they start. */
+export type OnPiece = (elements: Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, at: number) => void | Promise<void>;
+
+/**
+ * Pieces of one or more plans, made by the workers in order and at most `window` ahead of the caller, who consumes
+ * them plan by plan in the same order (WorkerPool.stream). Each piece's buffer goes back to its worker once consumed.
+ */
+export class PieceStream {
+  private readonly pieces: readonly GeneratePlan[];
+  private readonly inFlight: Promise<Done>[] = [];
+  /** Pieces dispatched so far; plans consumed so far. */
+  private dispatched = 0;
+  private plan = 0;
+  private closed = false;
+
+  constructor(
+    private readonly plans: readonly { readonly plan: GeneratePlan; readonly pieces: readonly GeneratePlan[] }[],
+    private readonly window: number,
+    private readonly dispatch: (piece: GeneratePlan) => Promise<Done>,
+    private readonly recycle: (buffer: ArrayBuffer, worker: number) => void,
+  ) {
+    this.pieces = plans.flatMap((p) => p.pieces);
+    this.launch();
+  }
+
+  /** The plan whose pieces come next, if any. */
+  get upcoming(): GeneratePlan | undefined {
+    return this.plans[this.plan]?.plan;
+  }
+
+  private launch(): void {
+    while (!this.closed && this.dispatched < this.pieces.length && this.inFlight.length < this.window) {
+      const p = this.dispatch(this.pieces[this.dispatched++]!);
+      p.catch(() => undefined); // awaited in order by consume, or settled by close
+      this.inFlight.push(p);
+    }
+  }
+
+  /**
+   * Calls `onPiece(elements, at)` for each piece of `plan` (the upcoming one) in order, `at` the index of its first
+   * element in the plan; resolves after the last onPiece has returned.
+   */
+  async consume(plan: GeneratePlan, onPiece: OnPiece): Promise<void> {
+    const entry = this.plans[this.plan];
+    if (this.closed || entry?.plan !== plan) throw new Error('PieceStream: plans are consumed in the order given, before close()');
+    this.plan++;
+    let at = 0;
+    for (const piece of entry.pieces) {
+      const { buffer, worker } = await this.inFlight.shift()!;
+      this.launch();
+      try {
+        await onPiece(bitsArray(piece.dtype, buffer!) as Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, at);
+      } finally {
+        this.recycle(buffer!, worker);
+      }
+      at += piece.count;
+    }
+  }
+
+  /** Starts no more pieces; those in flight go back to their workers as they arrive. */
+  close(): void {
+    this.closed = true;
+    for (const p of this.inFlight.splice(0))
+      p.then(
+        ({ buffer, worker }) => this.recycle(buffer!, worker),
+        () => undefined,
+      );
+  }
+}
+
+/** A piece size the SIMD generator takes: a multiple of 16 elements in [16, SIMD_MAX_ELEMENTS]. */
+function pieceSize(pieceElements: number): number {
+  return Math.min(SIMD_MAX_ELEMENTS, Math.max(16, pieceElements - (pieceElements % 16)));
 }
 
 /** Starts a pool of SIMD generator workers (see WorkerPool). Close it when done. */

@@ -72,3 +72,49 @@ describe('WorkerPool', () => {
     await expect(p.generate({ seed: 1, count: 4 })).rejects.toMatchObject({ code: 'WorkerFailed' });
   });
 });
+
+describe('WorkerPool into shared memory, and streams of several plans', () => {
+  it('runInto writes the bits of the SIMD generator at any offset, a 4-byte dtype after an odd number of 2-byte elements included', async () => {
+    const simd = await createSimdGenerator();
+    const half = planGenerate({ seed: 5, stream: 1, count: 70_001, dist: normal(0, 0.02), dtype: 'bf16' });
+    const full = planGenerate({ seed: 5, stream: 2, start: 3, count: 50_003, dist: uniform(-1, 1), dtype: 'f32' });
+    const shared = new Uint8Array(new SharedArrayBuffer(2 * half.count + 4 * full.count));
+    await Promise.all([
+      pool.runInto(half, shared.subarray(0, 2 * half.count), 4096),
+      pool.runInto(full, shared.subarray(2 * half.count), 4096), // byte offset 140,002: not a multiple of 4
+    ]);
+    const wantHalf = new Uint16Array(half.count);
+    simd.run(half, wantHalf);
+    const wantFull = new Uint32Array(full.count);
+    simd.run(full, wantFull);
+    expect(same(shared.subarray(0, 2 * half.count), wantHalf)).toBe(true);
+    expect(same(shared.subarray(2 * half.count), wantFull)).toBe(true);
+    await expect(pool.runInto(half, new Uint8Array(2 * half.count), 4096)).rejects.toMatchObject({ code: 'InvalidParameter', parameter: 'into' });
+  });
+
+  it('a stream hands out the pieces of each plan in order, plan after plan (an empty plan and a plan given twice included)', async () => {
+    const simd = await createSimdGenerator();
+    const a = planGenerate({ seed: 8, count: 9_000, dist: normal() });
+    const empty = planGenerate({ seed: 8, stream: 1, count: 0, dist: normal() });
+    const b = planGenerate({ seed: 8, stream: 2, count: 5_000, dist: uniform(), dtype: 'f16' });
+    const stream = pool.stream([a, empty, b, a], () => 1024);
+    try {
+      for (const plan of [a, empty, b, a]) {
+        const got = plan.dtype === 'f16' ? new Uint16Array(plan.count) : new Uint32Array(plan.count);
+        const starts: number[] = [];
+        await stream.consume(plan, (elements, at) => {
+          starts.push(at);
+          got.set(elements, at);
+        });
+        const want = plan.dtype === 'f16' ? new Uint16Array(plan.count) : new Uint32Array(plan.count);
+        simd.run(plan, want);
+        expect(same(got, want)).toBe(true);
+        expect(starts).toEqual(Array.from({ length: Math.ceil(plan.count / 1024) }, (_, i) => i * 1024));
+      }
+      expect(stream.upcoming).toBeUndefined();
+      await expect(stream.consume(a, () => {})).rejects.toThrow(/order/);
+    } finally {
+      stream.close();
+    }
+  });
+});

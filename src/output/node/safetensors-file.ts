@@ -37,6 +37,8 @@ export function fileSink(path: string, options: FileSinkOptions = {}): FileSink 
       .then((h) => (handle = h)));
   return {
     path,
+    // Each chunk is written before write() resolves; nothing keeps it.
+    borrowsChunks: true,
     async write(chunk) {
       const h = await get();
       let at = 0;

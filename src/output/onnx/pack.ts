@@ -216,7 +216,14 @@ export async function writeOnnxPack(
           let at = 0;
           for (const e of layout.entries) {
             for (let gap = e.offset - at; gap > 0; gap -= ZEROS.length) await write(ZEROS.subarray(0, Math.min(gap, ZEROS.length)));
-            windows += await pipeline.run(planWindows([plans.get(e.name)!], window), write, abortIfNeeded, signal);
+            // write() resolves once the sink took the chunk: a sink that borrows chunks is done with it then.
+            windows += await pipeline.run(
+              planWindows([plans.get(e.name)!], window),
+              (chunk, taken) => write(chunk).finally(taken),
+              sink.borrowsChunks === true,
+              abortIfNeeded,
+              signal,
+            );
             at = e.offset + e.length;
           }
         }
