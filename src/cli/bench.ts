@@ -156,7 +156,7 @@ async function optionalImport<T>(specifier: string): Promise<T> {
  * GPUBuffer for instanceof checks), which the `webgpu` package provides but does not install. Only missing
  * names are defined.
  */
-async function nodeTfPeer(gpu: GPU, device: GPUDevice, loadTf: TfLoader): Promise<TfPeer> {
+export async function nodeTfPeer(gpu: GPU, device: GPUDevice, loadTf: TfLoader): Promise<TfPeer> {
   const dawn = await optionalImport<{ globals?: Record<string, unknown> }>('webgpu');
   const g = globalThis as Record<string, unknown>;
   for (const [name, value] of Object.entries(dawn.globals ?? {})) if (!(name in g)) g[name] = value;
