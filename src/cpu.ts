@@ -1,4 +1,5 @@
-// CPU twin: the same values as the GPU kernels, bit for bit, in plain TypeScript.
+// CPU twin: the same values as the GPU kernels, bit for bit, in plain TypeScript, and the SIMD CPU generator. What
+// this entry exports is listed in test/public-names.json (test/public-names.test.ts says how to update the list).
 export { initialize, initializePlanned, initializeJax, initializeJaxPlanned } from './twin/initialize.js';
 export { planInitialize, sliceInitializePlan } from './init/plan-initialize.js';
 export type { InitializePlan } from './init/plan-initialize.js';
@@ -26,13 +27,11 @@ export type { JaxRandomRequest, JaxPlan, JaxParams, JaxDist, JaxEntryPoint } fro
 export { threefry2x32_20, rotateLeft32, THREEFRY_PARITY } from './twin/threefry.js';
 export { fmaF32, erfInvXla, log1pXla, logXla } from './twin/xla-math.js';
 export { erfXla } from './contract/xla-f32.js';
-export { planGenerate, slicePlan, splitPlan, resolveDType, ENTRY_POINTS } from './contract/plan.js';
+export { planGenerate, slicePlan, splitPlan, resolveDType } from './contract/plan.js';
 export type { GeneratePlan, GenerateRequest, GenerateEntryPoint, DistributionParams } from './contract/plan.js';
 export type { CpuGenerateOptions, ArrayForDType, GeneratedArray } from './twin/generate.js';
-export { createSimdGenerator, compileSimdModule, runSimdPlan, SIMD_MAX_ELEMENTS } from './simd/generator.js';
-export type { SimdGenerator, SimdExports } from './simd/generator.js';
-export { createWorkerPool, WorkerPool } from './simd/worker-pool.js';
-export type { WorkerPoolOptions } from './simd/worker-pool.js';
+export { createSimdGenerator, createWorkerPool } from './simd/index.js';
+export type { SimdGenerator, WorkerPoolOptions } from './simd/index.js';
 export { boxMuller, scaleShift, truncatedNormalFromWord } from './twin/normal.js';
 export { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber, bf16BitsToNumber } from './twin/pack.js';
 export { normalCdfF64 } from './contract/normal-cdf.js';
@@ -69,7 +68,8 @@ export { parseU64, splitU64 } from './contract/u64.js';
 export type { U64Input } from './contract/u64.js';
 export * from './errors.js';
 export * from './init/index.js';
-export type { InitializeOptions, FloatDType } from './init/plan-initialize.js';
+export type { InitializeOptions } from './init/plan-initialize.js';
+export type { FloatDType } from './contract/dtypes.js';
 export { resolveModel, parseModelSpec, modelTotals, fnv1a64, tensorStream, gpt2, llama, resnet18, fromSafetensorsHeader } from './models/index.js';
 export type { ModelSpec, TensorSpec, ResolvedTensor, InitRule } from './models/index.js';
 export { initShardCpu } from './output/shard.js';

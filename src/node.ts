@@ -1,11 +1,13 @@
 // Node entry: acquires WebGPU through the `webgpu` package (Google's Dawn), an optional peer dependency
 // that only this entry loads. On Linux, when Dawn finds no adapter, it retries with the SwiftShader Vulkan
-// driver that Chromium packages ship, so the library also runs on machines without a GPU.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// driver that Chromium packages ship (found by ./node-drivers.ts), so the library also runs on machines without a
+// GPU. What this entry exports is listed in test/public-names.json (test/public-names.test.ts says how to update it).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnsupportedError } from './errors.js';
 import { createContext, type ContextOptions, type WeightInitContext } from './gpu/context.js';
+import { findSwiftShaderIcd, hasGpuDeviceNode, SWIFTSHADER_ICD_CANDIDATES } from './node-drivers.js';
 
 export * from './index.js';
 export { fileSink, writeSafetensorsFile, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from './output/node/safetensors-file.js';
@@ -14,13 +16,6 @@ export { openCheckpointFolder, CHECKPOINT_LOCK_FILE } from './output/node/checkp
 export { verifyCheckpointFolder, VERIFY_EXIT_CODES } from './output/node/checkpoint-verify.js';
 export type { VerifyCheckpointOptions, VerifyCheckpointReport, VerifyFileReport, VerifyFileStatus } from './output/node/checkpoint-verify.js';
 export { openOnnxPackFolders } from './output/node/onnx-pack-folder.js';
-
-/** Where Debian's, Ubuntu's and Google's Chromium packages put the SwiftShader Vulkan ICD manifest. */
-export const SWIFTSHADER_ICD_CANDIDATES = [
-  '/usr/lib/chromium/vk_swiftshader_icd.json',
-  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
-  '/opt/google/chrome/vk_swiftshader_icd.json',
-];
 
 export interface NodeGPUOptions {
   /** Flags passed to the `webgpu` package's create(), e.g. ['backend=vulkan']. */
@@ -125,19 +120,6 @@ async function loadDawn(): Promise<DawnModule> {
   } catch (e) {
     throw new UnsupportedError(`the optional peer dependency 'webgpu' (Dawn for Node) could not be loaded: ${String(e)}; install it with 'npm install webgpu'`);
   }
-}
-
-export function findSwiftShaderIcd(explicit?: string): string | undefined {
-  const candidates = [explicit, process.env['WEBGPU_WEIGHT_INIT_SWIFTSHADER_ICD'], ...SWIFTSHADER_ICD_CANDIDATES];
-  return candidates.find((p): p is string => typeof p === 'string' && p.length > 0 && existsSync(p));
-}
-
-/** Device nodes through which a Linux process reaches a GPU: DRM render nodes, NVIDIA, AMD KFD, WSL's dxg. */
-export const GPU_DEVICE_NODES = ['/dev/dri', '/dev/nvidiactl', '/dev/nvidia0', '/dev/kfd', '/dev/dxg'];
-
-/** Whether this Linux machine exposes any GPU device node (elsewhere: true, nothing to look at). */
-export function hasGpuDeviceNode(nodes: readonly string[] = GPU_DEVICE_NODES): boolean {
-  return process.platform !== 'linux' || nodes.some((p) => existsSync(p));
 }
 
 /**

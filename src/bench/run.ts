@@ -7,6 +7,7 @@ import { adapterInfoObject, limitsObject } from './device.js';
 import { type BenchReport, type CaseResult, deriveComparisons, dtypeOf, errorRow, REPORT_SCHEMA, skippedRow } from './report.js';
 import { type Point, runnerOf } from './runners.js';
 import { type BenchEnvironment, BenchSession, largestAllocatable, now } from './session.js';
+import { DeviceHandle } from '../gpu/device-handle.js';
 
 export { type BenchConfig, DEFAULT_CONFIG, resolveConfig } from './config.js';
 export { type BenchReport, type BenchRuntime, type CaseResult, deriveComparisons, REPORT_SCHEMA, type SampleCheck, type Stat, type Timing } from './report.js';
@@ -44,7 +45,7 @@ export async function runBench(env: BenchEnvironment, partial: Partial<BenchConf
   // 'max': the limit the adapter reports, stepped down to what it can really allocate (SwiftShader
   // reports maxBufferSize = 1 GiB and fails to allocate exactly that).
   const largest = config.sizes.includes('max')
-    ? await largestAllocatable(ctx.handle, maxElements(device.limits, config.maxBytes))
+    ? await largestAllocatable(new DeviceHandle(device), maxElements(device.limits, config.maxBytes))
     : maxElements(device.limits, config.maxBytes);
   const sizes = [...new Set(config.sizes.map((s) => (s === 'max' ? largest : Math.min(s, largest))))];
   const labelOf = (n: number) => (n === largest && config.sizes.includes('max') ? `max (${sizeLabel(n)})` : sizeLabel(n));

@@ -80,7 +80,7 @@ export const RUNNERS: { readonly [T in CaseKind['type']]: CaseRunner<KindOf<T>> 
     run: (s, c, k, at) =>
       withBuffer(s, c, roundUp4(at.elements * k.elementBytes), BufferUsage.STORAGE, async (buffer) => {
         const kernel = { entryPoint: 'store', out: 'out', constants: { ELEMENT_BYTES: k.elementBytes } };
-        const run = await prepareStore(s.ctx, s.store!, kernel, buffer, at.elements, k.elementBytes, (chunk) => storeParams(chunk, k.elementBytes));
+        const run = await prepareStore(s.ctx, s.handle, s.store!, kernel, buffer, at.elements, k.elementBytes, (chunk) => storeParams(chunk, k.elementBytes));
         return timed(c, at.size, at.elements, dtypeOf(c), await s.sampleGpu(run), true);
       }),
   },
@@ -153,7 +153,7 @@ export const RUNNERS: { readonly [T in CaseKind['type']]: CaseRunner<KindOf<T>> 
       if (k.store === 'vec4' && n % 4 !== 0) return skippedRow(c, at.size, n, 'vec4 stores need a multiple of 4 elements');
       return withBuffer(s, c, 4 * n, BufferUsage.STORAGE | BufferUsage.COPY_SRC, async (buffer) => {
         const kernel = { ...STORE_VARIANT_ENTRY[k.store], constants: { DIST: k.dist.kind === 'uniform' ? 0 : 1 } };
-        const run = await prepareStore(s.ctx, s.variants!, kernel, buffer, n, 4, variantParams(s.config.seed, s.streamOf(c)));
+        const run = await prepareStore(s.ctx, s.handle, s.variants!, kernel, buffer, n, 4, variantParams(s.config.seed, s.streamOf(c)));
         const samples = await s.sampleGpu(run);
         const verified = await s.verify(c, at.size, at.index, n, k.dist, 'f32', buffer);
         const row = timed(c, at.size, n, 'f32', samples, true, { store: k.store });

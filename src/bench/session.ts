@@ -4,7 +4,7 @@
 import type { Distribution } from '../contract/distributions.js';
 import { bitsOf, DTYPE_BYTES, type DType } from '../contract/dtypes.js';
 import { createContext, isSoftwareAdapter, type WeightInitContext } from '../gpu/context.js';
-import type { DeviceHandle } from '../gpu/device-handle.js';
+import { DeviceHandle } from '../gpu/device-handle.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { KernelRunner } from '../gpu/kernel.js';
 import { createSimdGenerator, type SimdGenerator } from '../simd/generator.js';
@@ -72,6 +72,8 @@ export class BenchSession {
   readonly config: BenchConfig;
   readonly ctx: WeightInitContext;
   readonly device: GPUDevice;
+  /** The bench's own error-scope helper on the device (its store kernels and buffers are not the library's). */
+  readonly handle: DeviceHandle;
   readonly timer: GpuTimer;
   /** One context per strategy on the same device; env.ctx's own strategy is the adapter's default ('auto'). */
   readonly contexts: Readonly<Record<Strategy, WeightInitContext>>;
@@ -89,12 +91,13 @@ export class BenchSession {
     env: BenchEnvironment,
     config: BenchConfig,
     contexts: Record<Strategy, WeightInitContext>,
-    parts: { store?: KernelRunner; variants?: KernelRunner; simd?: SimdGenerator },
+    parts: { handle: DeviceHandle; store?: KernelRunner; variants?: KernelRunner; simd?: SimdGenerator },
   ) {
     this.env = env;
     this.config = config;
     this.ctx = env.ctx;
     this.device = env.ctx.device;
+    this.handle = parts.handle;
     this.timer = new GpuTimer(this.device, { timestamps: config.timestamps });
     this.contexts = contexts;
     this.store = parts.store;
@@ -107,11 +110,11 @@ export class BenchSession {
     const { ctx } = env;
     const options = { device: ctx.device, workgroupSize: ctx.limits.workgroupSize, blocksPerInvocation: ctx.limits.blocksPerInvocation ?? 1 };
     const contexts = { kernel: await createContext({ ...options, strategy: 'kernel' }), upload: await createContext({ ...options, strategy: 'upload' }) };
-    const parts: { store?: KernelRunner; variants?: KernelRunner; simd?: SimdGenerator } = {};
+    const parts: { handle: DeviceHandle; store?: KernelRunner; variants?: KernelRunner; simd?: SimdGenerator } = { handle: new DeviceHandle(ctx.device) };
     try {
       const needs = (type: CaseKind['type']) => selected.some((c) => c.kind.type === type);
-      if (needs('store')) parts.store = await compiled(ctx.handle, STORE_SOURCE);
-      if (needs('store-variant')) parts.variants = await compiled(ctx.handle, STORE_VARIANTS_SOURCE);
+      if (needs('store')) parts.store = await compiled(parts.handle, STORE_SOURCE);
+      if (needs('store-variant')) parts.variants = await compiled(parts.handle, STORE_VARIANTS_SOURCE);
       if (needs('cpu-simd')) parts.simd = await createSimdGenerator();
     } catch (e) {
       contexts.kernel.destroy();
@@ -147,7 +150,7 @@ export class BenchSession {
 
   /** A buffer for a case, created inside the device's error scopes. */
   allocate(descriptor: GPUBufferDescriptor): Promise<GPUBuffer> {
-    return allocate(this.ctx.handle, descriptor);
+    return allocate(this.handle, descriptor);
   }
 
   /**

@@ -9,6 +9,7 @@ import storeWgsl from './store.wgsl?raw';
 import storeLayout from './store.wgsl?reflect';
 import storeVariantsWgsl from './store-variants.wgsl?raw';
 import storeVariantsLayout from './store-variants.wgsl?reflect';
+import type { DeviceHandle } from '../gpu/device-handle.js';
 
 /** The bench's own kernels, on the library's kernel runner: the store limit and the store variants. */
 export const STORE_SOURCE: KernelSource = { label: 'bench: store.wgsl', code: storeWgsl, layout: storeLayout };
@@ -48,6 +49,7 @@ export function variantParams(seed: number, stream: number): (c: DispatchChunk) 
  */
 export async function prepareStore(
   ctx: WeightInitContext,
+  handle: DeviceHandle,
   runner: KernelRunner,
   kernel: { readonly entryPoint: string; readonly out: string; readonly constants: Readonly<Record<string, number>> },
   buffer: GPUBuffer,
@@ -67,7 +69,7 @@ export async function prepareStore(
     const encoder = device.createCommandEncoder({ label: `bench: ${kernel.entryPoint}` });
     const uniforms: (GPUBuffer | undefined)[] = [];
     try {
-      await ctx.handle.scoped(`bench: ${kernel.entryPoint}`, () => {
+      await handle.scoped(`bench: ${kernel.entryPoint}`, () => {
         for (let r = 0; r < reps; r++) uniforms.push(runner.record(encoder, pipeline, kernel.entryPoint, dispatches));
       });
       device.queue.submit([encoder.finish()]);

@@ -72,7 +72,7 @@ export interface ContextOptions {
   strategy?: StrategyOption;
   /** Worker threads of the 'upload' strategy; default: the number of logical cores (at most 16). */
   threads?: number;
-  /** Internal: set by the Node entry point. */
+  /** @internal Set by the Node entry point. */
   swiftShaderFallback?: boolean;
 }
 
@@ -188,11 +188,6 @@ export class WeightInitContext implements WeightWriter {
 
   get isLost(): boolean {
     return this.engine.handle.isLost;
-  }
-
-  /** @internal For the bench's own kernels and buffers. */
-  get handle(): DeviceHandle {
-    return this.engine.handle;
   }
 
   /**

@@ -1,5 +1,5 @@
 // Initializers: fans, gains, initializer specs and their resolution to distributions, framework presets.
-export { computeFans, validateShape, validateLayout, numel, MAX_ELEMENTS } from './fans.js';
+export { computeFans, numel, MAX_ELEMENTS } from './fans.js';
 export type { FanLayout, FanAxes, Fans } from './fans.js';
 export { calculateGain, NONLINEARITIES, DEFAULT_LEAKY_RELU_SLOPE } from './gain.js';
 export type { Nonlinearity } from './gain.js';

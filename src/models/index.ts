@@ -1,10 +1,9 @@
 // What describes a model, with no GPU import: specs, name rules, per-tensor streams, presets, the model plan and the
 // checkpoint plan. What runs them and writes them is the output layer (src/output/).
-export { fnv1a64, fnv1a64Bytes, tensorStream, isWellFormedUnicode, FNV1A64_OFFSET_BASIS, FNV1A64_PRIME } from './stream.js';
+export { fnv1a64, fnv1a64Bytes, tensorStream, FNV1A64_OFFSET_BASIS, FNV1A64_PRIME } from './stream.js';
 export { compileGlob, globMatch, firstMatchingRule } from './rules.js';
 export type { InitRule, Glob } from './rules.js';
 export { resolveModel, parseModelSpec, modelTotals, MODEL_LIMITS } from './spec.js';
-export { FLOAT_DTYPES } from '../contract/dtypes.js';
 export type { TensorSpec, ModelSpec, ResolvedTensor, ModelTensor } from './spec.js';
 export {
   gpt2,
@@ -38,18 +37,9 @@ export type {
   FromSafetensorsOptions,
   HfModelType,
 } from './presets.js';
-export { planModel, assertPlanFits } from './model-plan.js';
-export type { ModelPlan, ModelPlanOptions, PlannedTensor, PlanLimits } from './model-plan.js';
-export {
-  DEFAULT_MAX_SHARD_SIZE,
-  CHECKPOINT_INDEX_FILE,
-  CHECKPOINT_SINGLE_FILE,
-  parseShardSize,
-  planCheckpoint,
-  shardFileName,
-  isCheckpointFileName,
-  encodeCheckpointIndex,
-} from './checkpoint-plan.js';
+export { planModel } from './model-plan.js';
+export type { ModelPlan, ModelPlanOptions, PlannedTensor } from './model-plan.js';
+export { DEFAULT_MAX_SHARD_SIZE, CHECKPOINT_INDEX_FILE, CHECKPOINT_SINGLE_FILE, planCheckpoint } from './checkpoint-plan.js';
 export type { CheckpointEntry, CheckpointFile, CheckpointPlan } from './checkpoint-plan.js';
 export {
   MAX_PARTS,

@@ -2,7 +2,7 @@
 // checkpoint folders, and the hand-off to inference engines. Node's file helpers are exported by src/node.ts.
 export { initModel } from './init-model.js';
 export type { ModelProgress, InitModelOptions, InitializedTensor, InitializedModel } from './init-model.js';
-export { writeCheckpoint, prepareCheckpoint, directoryHandleFolder, refuseOccupiedFolder, CHECKPOINT_CONFIG_FILE } from './checkpoint.js';
+export { writeCheckpoint, prepareCheckpoint, directoryHandleFolder, CHECKPOINT_CONFIG_FILE } from './checkpoint.js';
 export type {
   CheckpointFolder,
   CheckpointProgress,
@@ -12,7 +12,7 @@ export type {
   WriteCheckpointResult,
   DirectoryHandleLike,
 } from './checkpoint.js';
-export { initShard, initShardCpu } from './shard.js';
+export { initShard } from './shard.js';
 export { initFlax, initFlaxCpu } from './flax.js';
 export type { InitializedFlaxParam } from './flax.js';
 export {
@@ -20,10 +20,8 @@ export {
   SAFETENSORS_MAX_HEADER_BYTES,
   SAFETENSORS_MAX_TENSORS,
   SafetensorsFormatError,
-  weightDTypeOf,
-  encodeHeader,
 } from './safetensors/format.js';
-export { safetensorsHeaderSize, parseSafetensorsHeader, headerToJson, readSafetensorsHeaderFromBlob } from './safetensors/parser.js';
+export { parseSafetensorsHeader, readSafetensorsHeaderFromBlob } from './safetensors/parser.js';
 export { blobSink, writableStreamSink } from './safetensors/sinks.js';
 export { writeSafetensors } from './safetensors/writer.js';
 export { weightFileMetadata } from './metadata.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GPU_DEVICE_NODES, hasGpuDeviceNode } from '../../src/node.js';
+import { GPU_DEVICE_NODES, hasGpuDeviceNode } from '../../src/node-drivers.js';
 
 const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
 const isRoot = process.getuid?.() === 0;

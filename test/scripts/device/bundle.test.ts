@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findSwiftShaderIcd } from '../../../src/node.js';
+import { findSwiftShaderIcd } from '../../../src/node-drivers.js';
 import type { BenchReport, CaseResult } from '../../../src/bench/run.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
