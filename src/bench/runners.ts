@@ -121,7 +121,7 @@ export const RUNNERS: { readonly [T in CaseKind['type']]: CaseRunner<KindOf<T>> 
         ...(k.dist === 'truncatedNormal' ? { lower: -2, upper: 2 } : {}),
       });
       const gen = s.contexts.kernel;
-      return withBuffer(s, c, Math.ceil((n * eb) / 4) * 4, usage, async (buffer) => {
+      return withBuffer(s, c, roundUp4(n * eb), usage, async (buffer) => {
         const samples = await s.sampleGpu((reps) =>
           gen.batch(async (b) => {
             for (let r = 0; r < reps; r++) await b.generateJaxPlanned(plan, { buffer });

@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileAccessError, InvalidParameterError } from '../../errors.js';
-import { DTYPE_BYTES, dtypeOfSafetensors, isFloatDType, type FloatDType } from '../../contract/dtypes.js';
+import { bitsArray, DTYPE_BYTES, dtypeOfSafetensors, isFloatDType, type FloatDType } from '../../contract/dtypes.js';
 import { planInitialize } from '../../init/plan-initialize.js';
 import type { InitializerSpec } from '../../init/resolve-initializer.js';
 import type { FanLayout } from '../../init/fans.js';
@@ -466,7 +466,7 @@ function samplePositions(name: string, numel: number, samples: number): number[]
 function expectedSlice(simd: SimdGenerator, request: Parameters<typeof planInitialize>[0]): ArrayBufferView {
   const plan = planInitialize(request);
   if (!plan.generate) return initializePlanned(plan);
-  const out = plan.dtype === 'f32' ? new Uint32Array(plan.count) : new Uint16Array(plan.count);
+  const out = bitsArray(plan.dtype, plan.count);
   simd.run(plan.generate, out);
   return out;
 }

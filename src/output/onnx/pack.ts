@@ -21,6 +21,7 @@ import { blobSink, type BlobSink, type SafetensorsSink } from '../safetensors/si
 import { planWindows, WindowPipeline } from '../window-pipeline.js';
 import { decoderOnnx, type DecoderOnnx } from './decoder-model.js';
 import { byteLevelTokenizer } from './tokenizer.js';
+import { roundDown4 } from '../../contract/align.js';
 
 /** Where a pack's files go: the folder itself, and its `onnx/` subfolder. */
 export interface OnnxPackFolders {
@@ -184,7 +185,7 @@ export async function writeOnnxPack(
       `an integer number of bytes in [4, ${executor.maxWindowBytes}] (the executor's largest window)`,
     );
   }
-  const window = Math.floor(stagingBytes / 4) * 4;
+  const window = roundDown4(stagingBytes);
   const { plan, contents } = planFiles(options.config, tensors);
   const plans = new Map<string, InitializePlan>(planModel(tensors, { seed: options.seed }).tensors.map((p) => [p.name, p.plan]));
   const layout = plan.onnx.externalData!;
