@@ -6,7 +6,7 @@ import type { WeightInitContext } from '../../src/gpu/context.js';
 import { planInitialize, type InitializeOptions } from '../../src/init/plan-initialize.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import type { UploadExecutor } from '../../src/gpu/upload.js';
-import { nodeContext } from '../helpers/gpu.js';
+import { nodeContext, trackBuffers } from '../helpers/gpu.js';
 
 let ctx: WeightInitContext;
 beforeAll(async () => {
@@ -22,26 +22,6 @@ const OPTIONS: InitializeOptions[] = [
 ];
 
 const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
-/** Watches createBuffer/destroy on the device: the buffers created and not destroyed yet. */
-function liveBuffers(device: GPUDevice): { live: Set<GPUBuffer>; restore(): void } {
-  const original = device.createBuffer;
-  const live = new Set<GPUBuffer>();
-  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-    const buffer = original.call(device, descriptor);
-    live.add(buffer);
-    const destroy = buffer.destroy.bind(buffer);
-    buffer.destroy = () => {
-      live.delete(buffer);
-      destroy();
-    };
-    return buffer;
-  };
-  const restore = () => {
-    device.createBuffer = original;
-  };
-  return { live, restore };
-}
 
 describe('Batch.prepare on the upload executor', () => {
   it('the prepared slices, written one call each, come from one stream of the three distributions, with the CPU twin’s bits', async () => {
@@ -76,7 +56,7 @@ describe('Batch.prepare on the upload executor', () => {
 
   it('a batch that throws after preparing destroys every buffer it created, those created ahead included', async () => {
     const plans = OPTIONS.map((o) => planInitialize(o));
-    const watch = liveBuffers(ctx.device);
+    const watch = trackBuffers(ctx.device);
     try {
       await expect(
         ctx.batch(async (b) => {
