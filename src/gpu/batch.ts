@@ -171,6 +171,11 @@ export class Batch implements WeightWriter {
     return this.parent ? this.parent.root : this;
   }
 
+  /** @internal This batch, then the batches it is nested in, innermost first (each call runs in a nested batch of its own). */
+  *lineage(): Generator<Batch> {
+    for (let b: Batch | undefined = this; b; b = b.parent) yield b;
+  }
+
   /** Open: its body (and the bodies of the batches it is nested in) has not returned yet. */
   private get isOpen(): boolean {
     return this.state === 'open' && (this.parent?.isOpen ?? true);

@@ -104,6 +104,15 @@ export class UploadExecutor extends DeviceExecutor {
     };
   }
 
+  /** What `batch` or a batch it is nested in prepared with `plan` next. */
+  private aheadFor(batch: Batch, plan: GeneratePlan): WriteAhead | undefined {
+    for (const b of batch.lineage()) {
+      const ahead = this.ahead.get(b)?.find((a) => a.upcoming === plan);
+      if (ahead) return ahead;
+    }
+    return undefined;
+  }
+
   /** The distribution slices `generate` will upload whole, with their checked targets (a slice that fails the check is left to the walk). */
   private streamable(batch: Batch, slices: readonly PlanSlice[]): { plan: GeneratePlan; target: Target }[] {
     const out: { plan: GeneratePlan; target: Target }[] = [];
@@ -125,7 +134,8 @@ export class UploadExecutor extends DeviceExecutor {
     if (plan.count > 0 && UploadExecutor.canWrite(target.buffer, target.offset, target.byteLength)) {
       const pool = await this.workers();
       if (pool) {
-        const ahead = this.ahead.get(batch)?.find((a) => a.upcoming === plan);
+        // Prepared by the batch the caller called prepare on: this call runs in a batch nested in it.
+        const ahead = this.aheadFor(batch, plan);
         const buffer = await (ahead ? ahead.buffer(target) : batch.createBuffer(target));
         // This caller's earlier recorded work reaches the queue before the writes.
         await batch.flush();
