@@ -41,8 +41,13 @@ export interface DecoderArchitecture {
   readonly activation: DecoderActivation;
   /** GPT-2: LayerNorm with bias; Llama: RMSNorm. */
   readonly norm: { readonly kind: 'layernorm' | 'rmsnorm'; readonly epsilon: number };
-  /** GPT-2: a learned position table of maxPositions rows; Llama: rotary embeddings with these inverse frequencies. */
-  readonly positions: { readonly kind: 'learned'; readonly maxPositions: number } | { readonly kind: 'rotary'; readonly invFreq: readonly number[] };
+  /**
+   * GPT-2: a learned position table of maxPositions rows; Llama: rotary embeddings with these inverse frequencies,
+   * trained for maxPositions positions (max_position_embeddings).
+   */
+  readonly positions:
+    | { readonly kind: 'learned'; readonly maxPositions: number }
+    | { readonly kind: 'rotary'; readonly invFreq: readonly number[]; readonly maxPositions: number };
   /** The factor of q·kᵀ in each layer. */
   readonly attentionScales: readonly number[];
   /** Llama: q/k/v/o projections and MLP projections with biases. GPT-2 always has them. */
@@ -175,6 +180,8 @@ export function decoderArchitecture(config: Readonly<Record<string, unknown>> = 
   const activation = activationField(c, 'hidden_act', 'silu', p);
   const epsilon = numberField(c, 'rms_norm_eps', 1e-6, p);
   const invFreq = llamaInvFreq(c, l.headDim, p);
+  const maxPositions = numberField(c, 'max_position_embeddings', 2048, p);
+  if (!Number.isSafeInteger(maxPositions)) throw new InvalidParameterError(`${p}.max_position_embeddings`, maxPositions, 'a positive integer');
   return {
     modelType: 'llama',
     vocabSize: l.vocabSize,
@@ -186,7 +193,7 @@ export function decoderArchitecture(config: Readonly<Record<string, unknown>> = 
     intermediateSize: l.intermediateSize,
     activation,
     norm: { kind: 'rmsnorm', epsilon },
-    positions: { kind: 'rotary', invFreq },
+    positions: { kind: 'rotary', invFreq, maxPositions },
     attentionScales: new Array<number>(l.numHiddenLayers).fill(1 / Math.sqrt(l.headDim)),
     attentionBias: l.attentionBias,
     mlpBias: l.mlpBias,

@@ -2,6 +2,7 @@
 // frequencies of each scaling, and the fields written back into a pack's config.json. The graphs built from it are
 // checked against PyTorch in test/output/onnx/.
 import { describe, expect, it } from 'vitest';
+import { InvalidParameterError } from '../../src/errors.js';
 import { decoderArchitecture } from '../../src/models/decoder.js';
 
 describe('decoderArchitecture', () => {
@@ -41,6 +42,7 @@ describe('decoderArchitecture', () => {
     expect(a.positions.invFreq).toHaveLength(64);
     expect(a.positions.invFreq[0]).toBe(1);
     expect(a.positions.invFreq[63]).toBeCloseTo(10000 ** (-126 / 128), 15);
+    expect(a.positions.maxPositions).toBe(2048);
     expect(a.configFields).toMatchObject({ rms_norm_eps: 1e-6, hidden_act: 'silu', rope_theta: 10000, head_dim: 128, num_key_value_heads: 32 });
   });
 
@@ -63,5 +65,15 @@ describe('decoderArchitecture', () => {
     });
     // Both ends are reached by this config.
     expect(plain.some((f) => (2 * Math.PI) / f < 16) && plain.some((f) => (2 * Math.PI) / f > 64)).toBe(true);
+  });
+
+  it('Llama: max_position_embeddings (the rows of the ONNX rotary tables) is a positive integer, else refused by name', () => {
+    const positions = (m: unknown) =>
+      decoderArchitecture({ model_type: 'llama', hidden_size: 8, num_attention_heads: 1, max_position_embeddings: m }).positions;
+    expect(positions(64)).toMatchObject({ kind: 'rotary', maxPositions: 64 });
+    for (const bad of [0, 2.5, -3, '64', Number.POSITIVE_INFINITY]) {
+      expect(() => positions(bad)).toThrow(InvalidParameterError);
+      expect(() => positions(bad)).toThrow(/config\.max_position_embeddings/);
+    }
   });
 });

@@ -92,7 +92,7 @@ function planFiles(config: Readonly<Record<string, unknown>>, tensors: readonly 
     torch_dtype: d === 'f16' ? 'float16' : 'float32',
     'transformers.js_config': { dtype: d === 'f16' ? 'fp16' : 'fp32', use_external_data_format: { [modelFile]: 1 } },
   };
-  const maxLength = arch.positions.kind === 'learned' ? arch.positions.maxPositions : Number(full['max_position_embeddings'] ?? 2048);
+  const maxLength = arch.positions.maxPositions;
   const tok = byteLevelTokenizer({ vocabSize: arch.vocabSize, bosTokenId: arch.bosTokenId, eosTokenId: arch.eosTokenId, maxLength });
   const generation = { _from_model_config: true, bos_token_id: arch.bosTokenId, eos_token_id: arch.eosTokenId };
   const data = onnx.externalData!;
