@@ -11,7 +11,7 @@
 // Standard operators only, opset 17 (LayerNormalization is opset 17), so the CPU, WASM and WebGPU execution
 // providers of ONNX Runtime all run it. The computation follows transformers' modeling code (see
 // src/models/decoder.ts for the sources): attention in f32 for f16 models (scores cast up, the mask added, softmax,
-// cast down), RMSNorm in f32, rotary tables from position_ids in f32.
+// cast down), RMSNorm in f32, rotary tables in f32 (see below).
 // Weights are never inside the .onnx: graph inputs (fed GPU buffers without a copy) or external data.
 import { UnsupportedError } from '../../errors.js';
 import type { FloatDType } from '../../contract/dtypes.js';
@@ -225,15 +225,36 @@ export function buildDecoderGraph(arch: DecoderArchitecture, options: DecoderGra
     }
   };
 
-  // Rotary tables [B, 1, S, D] from position_ids, in f32 like transformers, then in the compute type.
+  // Rotary tables [B, 1, S, D] in the compute type. Positions in [0, max_position_embeddings) read cos/sin tables made
+  // here as transformers makes them (the angle position · inv_freq rounded to f32, its cos and sin rounded to f32):
+  // WGSL's sin and cos may be 2^-11 off, and SwiftShader's are off by up to 1.9e-4 at any angle, which moved the
+  // Llama logits by 1e-2 on the WebGPU EP. Other positions take Cos/Sin of the f32 angle in the graph.
   let cos = '';
   let sin = '';
   if (arch.positions.kind === 'rotary') {
-    const invFreq = g.constant('float32', arch.positions.invFreq, [D / 2]);
-    const freqs = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), i64([2])]), invFreq]);
-    const emb = g.op('Unsqueeze', [g.op('Concat', [freqs, freqs], { axis: -1 }), i64([1])]);
-    cos = toT(g.op('Cos', [emb]));
-    sin = toT(g.op('Sin', [emb]));
+    const { invFreq, maxPositions } = arch.positions;
+    const pairs = D / 2;
+    const inv = invFreq.map(Math.fround);
+    const cosTable = new Float32Array(maxPositions * pairs);
+    const sinTable = new Float32Array(maxPositions * pairs);
+    for (let p = 0; p < maxPositions; p++) {
+      for (let j = 0; j < pairs; j++) {
+        const angle = Math.fround(p * inv[j]!);
+        cosTable[p * pairs + j] = Math.cos(angle);
+        sinTable[p * pairs + j] = Math.sin(angle);
+      }
+    }
+    const inTable = g.op('And', [g.op('GreaterOrEqual', [positionIds, i64([0], [])]), g.op('Less', [positionIds, i64([maxPositions], [])])]);
+    const rows = g.op('Where', [inTable, positionIds, i64([0], [])]);
+    const useRows = g.op('Unsqueeze', [inTable, i64([2])]);
+    const angles = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: 1 }), i64([2])]), g.constant('float32', invFreq, [pairs])]);
+    const rotary = (table: Float32Array, op: 'Cos' | 'Sin'): string => {
+      const gathered = g.op('Gather', [g.table(T, table, [maxPositions, pairs]), rows], { axis: 0 });
+      const halfTable = g.op('Where', [useRows, gathered, toT(g.op(op, [angles]))]);
+      return g.op('Unsqueeze', [g.op('Concat', [halfTable, halfTable], { axis: -1 }), i64([1])]);
+    };
+    cos = rotary(cosTable, 'Cos');
+    sin = rotary(sinTable, 'Sin');
   }
   const rotate = (x: string): string => {
     const first = g.op('Slice', [x, i64([0]), i64([D / 2]), i64([3])]);

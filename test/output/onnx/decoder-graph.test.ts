@@ -105,10 +105,15 @@ describe('decoderOnnx: weights and interface', () => {
       ['present.1.key', ['batch_size', 2, 'past_sequence_length + sequence_length', 4]],
       ['present.1.value', ['batch_size', 2, 'past_sequence_length + sequence_length', 4]],
     ]);
-    // Only small constants are inline (shapes, scalars, rotary frequencies): no initializer has a weight's name.
+    // Only constants are inline: no initializer has a weight's name; all are small (shapes, scalars, rotary
+    // frequencies) but the cos and sin tables, [max_position_embeddings (LlamaConfig's 2048), head_dim / 2] in f32.
     const weightNames = new Set(decoderOnnx(config).weights.map((w) => w.name));
     expect(g.initializer.filter((t) => weightNames.has(t.name))).toEqual([]);
-    expect(Math.max(...g.initializer.map((t) => t.rawData.length))).toBeLessThanOrEqual(64);
+    const large = g.initializer.filter((t) => t.rawData.length > 64);
+    expect(large.map((t) => [t.dims.map(Number), t.rawData.length])).toEqual([
+      [[2048, 2], 2048 * 2 * 4],
+      [[2048, 2], 2048 * 2 * 4],
+    ]);
     const external = decoderOnnx(config, { weights: 'external' });
     const eg = fromBinary(ModelProtoSchema, external.bytes).graph!;
     const ext = eg.initializer.filter((t) => t.dataLocation === TensorProto_DataLocation.EXTERNAL);
@@ -147,6 +152,17 @@ describe('decoderOnnx in onnxruntime-node against the TypeScript reference on co
       num_key_value_heads: 3,
       hidden_act: 'relu',
       rope_parameters: { rope_type: 'linear', factor: 2, rope_theta: 1000 },
+      initializer_range: 0.3,
+    },
+    'llama, positions 0-2 from the rotary tables, 3-4 beyond max_position_embeddings from Cos/Sin in the graph': {
+      model_type: 'llama',
+      vocab_size: 40,
+      hidden_size: 16,
+      intermediate_size: 12,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      max_position_embeddings: 3,
+      rope_theta: 3,
       initializer_range: 0.3,
     },
     'llama, multi-head, quick_gelu, tied, mlp bias': {
