@@ -11,18 +11,12 @@ import { loadFixture, maxLogitsDiff, type FixtureName, type OnnxFixture } from '
 import { startHarness, type Harness } from './engines/harness.js';
 
 /**
- * Bounds for f32 logits against PyTorch's (measured differences are printed). GPT-2 holds the issue's 1e-3 (measured
- * 3.2e-6). The Llama graphs on ORT Web's WebGPU EP on SwiftShader do not: 1.07e-2 (1.9e-3 of the largest logit, 5.7)
- * with initializer_range 0.3, while the same graph on ORT's CPU EP is within 4.4e-6 and with HF's default 0.02 within
- * 3.7e-7 here; the kernel responsible (one GPT-2 does not use: Sin/Cos, Sigmoid, ReduceMean/Sqrt/Reciprocal, the 5-D
- * MatMul) is not isolated (docs/engines.md). The Llama bound is relative to the largest logit; greedy tokens must agree.
+ * Bound for f32 logits against PyTorch's (measured differences are printed), a tenth of the issue's 1e-3: measured
+ * 3.2e-6 (GPT-2) and 5.8e-6 (Llama) on SwiftShader. The Llama graphs were 1.07e-2 off while their rotary tables came
+ * from the graph's Sin/Cos, which SwiftShader computes up to 1.9e-4 off at any angle; they are constant tables now
+ * (decoder-graph.ts, docs/engines.md).
  */
-const LOGITS_TOLERANCE: Record<FixtureName, (maxLogit: number) => number> = {
-  'gpt2-tiny': () => 1e-3,
-  'llama-tiny-gqa': (maxLogit) => 4e-3 * maxLogit,
-  'llama-tiny-tied': (maxLogit) => 4e-3 * maxLogit,
-};
-const bound = (f: OnnxFixture) => LOGITS_TOLERANCE[f.name as FixtureName](Math.max(...f.logits.data.map(Math.abs)));
+const LOGITS_TOLERANCE = 1e-4;
 /**
  * Zero-copy runs both models; external data and transformers.js run the Llama with grouped-query attention only (each
  * case costs 10-30 s on SwiftShader; GPT-2's pack is checked in onnxruntime-node and transformers.js in Node, and by
@@ -93,7 +87,7 @@ describe.each(CASES)('%s in ONNX Runtime Web 1.30 (native WebGPU EP) on weights 
     console.log(
       `${name} zero-copy on ${r.adapter.description || r.adapter.architecture}: max |logits diff| vs PyTorch ${diff.toExponential(2)}; init ${r.initMs.toFixed(0)} ms, session ${r.sessionMs.toFixed(0)} ms, first token ${r.firstTokenMs.toFixed(0)} ms, ${r.msPerToken.toFixed(0)} ms/token`,
     );
-    expect(diff).toBeLessThanOrEqual(bound(f));
+    expect(diff).toBeLessThanOrEqual(LOGITS_TOLERANCE);
     expect(r.tokens).toEqual(greedyTokens(f));
     expect(r.sameBuffers, 'every weight feed is the initialized GPUBuffer itself').toBe(true);
     expect(r.feedLocations).toEqual(['gpu-buffer']);
@@ -114,7 +108,7 @@ describe.each(PACK_CASES)('%s from a pack written in memory, in ONNX Runtime Web
     console.log(`${name} external data: max |logits diff| vs PyTorch ${diff.toExponential(2)}`);
     expect(r.digest, "the page's model.onnx_data is the reference pack's").toBe(f.onnx_data_sha256);
     expect(r.files).toEqual(['config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data', 'tokenizer.json', 'tokenizer_config.json']);
-    expect(diff).toBeLessThanOrEqual(bound(f));
+    expect(diff).toBeLessThanOrEqual(LOGITS_TOLERANCE);
     expect(r.tokens).toEqual(greedyTokens(f));
     expect(errors(t.log)).toEqual([]);
   });
