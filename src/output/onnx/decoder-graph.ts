@@ -227,8 +227,9 @@ export function buildDecoderGraph(arch: DecoderArchitecture, options: DecoderGra
 
   // Rotary tables [B, 1, S, D] in the compute type. Positions in [0, max_position_embeddings) read cos/sin tables made
   // here as transformers makes them (the angle position · inv_freq rounded to f32, its cos and sin rounded to f32):
-  // WGSL's sin and cos may be 2^-11 off, and SwiftShader's are off by up to 1.9e-4 at any angle, which moved the
-  // Llama logits by 1e-2 on the WebGPU EP. Other positions take Cos/Sin of the f32 angle in the graph.
+  // WGSL's f32 sin and cos may be 2^-11 off in [-π, π] (gpuweb/gpuweb @ da251f90, wgsl/index.bs, "Floating Point
+  // Accuracy"), SwiftShader's are 1.9e-4 off at any angle (scripts/onnx/webgpu-op-accuracy.ts), which moved the Llama
+  // logits by 1e-2 on ORT's WebGPU EP. Other positions take Cos/Sin of the f32 angle in the graph.
   let cos = '';
   let sin = '';
   if (arch.positions.kind === 'rotary') {
