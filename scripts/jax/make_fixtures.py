@@ -8,6 +8,7 @@ bits and f32, u16 for f16 and bf16), so that the tests compare bits. Slices past
 large to materialize are computed by JAX itself with its counter iota offset to the slice's start (the samplers
 are elementwise in the flattened index, so this is the slice of the full tensor).
 """
+import hashlib
 import json
 import platform
 import sys
@@ -283,6 +284,8 @@ def flax_section():
 def main():
     fixture = {
         'generator': 'scripts/jax/make_fixtures.py',
+        # This script's own bytes: the tests check that the fixture was written by the script as committed.
+        'generator_sha256': hashlib.sha256(open(__file__, 'rb').read()).hexdigest(),
         'versions': {'jax': jax.__version__, 'jaxlib': version('jaxlib'), 'flax': version('flax'), 'numpy': np.__version__},
         'backend': jax.default_backend(),
         'machine': platform.machine(),

@@ -41,6 +41,9 @@ export interface FixtureFlaxInit {
 }
 
 export interface JaxFixture {
+  /** The script that wrote the fixture, and the SHA-256 of its bytes when it did. */
+  generator: string;
+  generator_sha256: string;
   versions: Record<string, string>;
   keys: { seed: number; impl: JaxImpl; data: [number, number] }[];
   chains: { impl: JaxImpl; seed: number; ops: (['split', number | number[], number] | ['fold_in', number])[]; data: [number, number] }[];
