@@ -1,4 +1,5 @@
 import { builtinModules } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { wgslReflectPlugin } from './scripts/wgsl-reflect-plugin.js';
 
@@ -23,6 +24,9 @@ export default defineConfig({
     rollupOptions: { external },
   },
   test: {
+    // Two test files at a time even on a 2-core machine (vitest's default there is one): most files wait on child
+    // processes, Chromium or the GPU queue, and with one worker `npm test` kept 0.8 of the 2 cores busy.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
         extends: true,
