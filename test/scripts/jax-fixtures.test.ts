@@ -25,7 +25,8 @@ describe('scripts/jax/make_fixtures.py', () => {
 
   it('regenerates test/fixtures/jax-random.json byte for byte with the jax it was made with', (t) => {
     const python = process.env['JAX_PYTHON'];
-    if (!python) return t.skip('not regenerated: set JAX_PYTHON to a Python with jax and flax (about a minute); the committed answers are checked by test/twin/jax.test.ts and test/gpu/jax.test.ts');
+    const unset = 'not regenerated: set JAX_PYTHON to a Python with jax and flax (about a minute of CPU)';
+    if (!python) return t.skip(`${unset}; the committed answers are checked by test/twin/jax.test.ts and test/gpu/jax.test.ts`);
     const found = spawnSync(python, ['-c', 'import jax, flax; print(jax.__version__)'], { encoding: 'utf8' });
     expect(found.status, `${python} cannot import jax and flax: ${found.stderr}`).toBe(0);
     const wanted = loadJaxFixture().versions['jax'];
