@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { initialize } from '../dist/cpu.js';
 import {
   createNodeContext,
+  encodeHeader,
   fileSink,
   llama,
   openCheckpointFolder,
@@ -22,7 +23,6 @@ import {
   readSafetensorsHeaderFromFile,
   resolveModel,
   writeCheckpoint,
-  encodeHeader,
 } from '../dist/node.js';
 
 const { values: args } = parseArgs({

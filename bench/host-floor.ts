@@ -26,8 +26,8 @@
 // stdout carries the report (one JSON document); progress goes to stderr. Every folder written is deleted at once.
 // Samples of the checkpoint are read back and compared with the CPU twin.
 import { execFile, execFileSync } from 'node:child_process';
-import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { registerWgslHooks } from './wgsl-hooks.js';

@@ -4,15 +4,16 @@
 //
 //   npx vite --config bench/vite.config.ts          # the page is at the server's root URL
 //   npx vite build --config bench/vite.config.ts    # static build in bench/dist/
-import * as tfCore from '@tensorflow/tfjs-core';
+
 import * as tfWebgpu from '@tensorflow/tfjs-backend-webgpu';
+import * as tfCore from '@tensorflow/tfjs-core';
 import * as tfLayers from '@tensorflow/tfjs-layers';
-import { createContext } from '../src/gpu/context.js';
 import { parseSize, type SizeSpec } from '../src/bench/cases.js';
 import { requestBenchDevice } from '../src/bench/device.js';
 import { COLUMNS, reportJson, resultFileName, si, summaryLines } from '../src/bench/format.js';
-import { runBench, type BenchConfig, type BenchReport, type CaseResult } from '../src/bench/run.js';
+import { type BenchConfig, type BenchReport, type CaseResult, runBench } from '../src/bench/run.js';
 import { createTfPeer, type TfCoreModule, type TfLayersModule, type TfPeer, type TfWebGpuModule } from '../src/bench/tfjs.js';
+import { createContext } from '../src/gpu/context.js';
 
 export interface PageConfig extends Partial<BenchConfig> {
   /** Run the TF.js peer (default true). */

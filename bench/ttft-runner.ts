@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TtftRoute, TtftRow } from '../src/bench/ttft.js';
-import { CHROMIUM_ARGS, closeServer, fileIn, launchChromium, MIME, serve, watchPage, type Route } from '../test/browser/chromium.js';
+import { CHROMIUM_ARGS, closeServer, fileIn, launchChromium, MIME, type Route, serve, watchPage } from '../test/browser/chromium.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -9,10 +9,14 @@
 // For tests (test/browser/demo.test.ts) the page exposes window.demo: init(config) → summary,
 // sample(name, start, count) → bit patterns, safetensors() → the file's size and header bytes,
 // select(name), cancel().
+
+import { bitsOf, DTYPE_BYTES } from '../src/contract/dtypes.js';
+import type { Strategy } from '../src/contract/strategy.js';
+import { parseU64 } from '../src/contract/u64.js';
 import { AbortedError } from '../src/errors.js';
 import { createContext, type FloatDType, type WeightInitContext } from '../src/gpu/context.js';
 import type { AdapterSummary } from '../src/gpu/device.js';
-import { truncatedNormalMoments, type InitializerSpec, type ResolvedInitializer } from '../src/init/resolve-initializer.js';
+import { type InitializerSpec, type ResolvedInitializer, truncatedNormalMoments } from '../src/init/resolve-initializer.js';
 import { diracProgressions, eyeProgressions } from '../src/init/structured.js';
 import {
   DEFAULT_MAX_SHARD_SIZE,
@@ -20,34 +24,31 @@ import {
   gpt2,
   hfConfig,
   llama,
+  type ModelSpec,
   modelTotals,
   planCheckpoint,
+  type ResolvedTensor,
   resnet18,
   resolveModel,
-  type ModelSpec,
-  type ResolvedTensor,
 } from '../src/models/index.js';
 import {
   blobSink,
   byteLevelTokenizer,
   byteToUnicode,
+  type DirectoryHandleLike,
   decoderOnnx,
   decoderWeightFeeds,
   directoryHandleFolder,
-  initModel,
-  ortWebGpuExecutionProvider,
-  writeCheckpoint,
-  weightFileMetadata,
-  writeSafetensors,
-  type DirectoryHandleLike,
   type InitializedModel,
   type InitializedTensor,
+  initModel,
   type ModelProgress,
+  ortWebGpuExecutionProvider,
+  weightFileMetadata,
+  writeCheckpoint,
+  writeSafetensors,
 } from '../src/output/index.js';
 import { storedToNumber } from '../src/twin/pack.js';
-import { bitsOf, DTYPE_BYTES } from '../src/contract/dtypes.js';
-import { parseU64 } from '../src/contract/u64.js';
-import type { Strategy } from '../src/contract/strategy.js';
 
 // ---------------------------------------------------------------------------------------------------
 // configuration

@@ -22,10 +22,10 @@
 // Runs single-threaded; about a minute on a 2-core machine at the default n.
 
 import { writeFileSync } from 'node:fs';
-import { erfinvF32, logF32, normalQuantile, openUniformFromWord, reciprocalF32, sinCos2Pi, sqrtF32, uniformFromWord } from '../src/twin/transforms.js';
-import { boxMuller, truncatedNormalFromWord } from '../src/twin/normal.js';
-import { expF64, normalCdfF64, normalCdfSeries, tailContinuedFraction } from '../src/contract/normal-cdf.js';
 import { resolveDistribution, truncatedNormal } from '../src/contract/distributions.js';
+import { expF64, normalCdfF64, normalCdfSeries, tailContinuedFraction } from '../src/contract/normal-cdf.js';
+import { boxMuller, truncatedNormalFromWord } from '../src/twin/normal.js';
+import { erfinvF32, logF32, normalQuantile, openUniformFromWord, reciprocalF32, sinCos2Pi, sqrtF32, uniformFromWord } from '../src/twin/transforms.js';
 
 const f = Math.fround;
 const GRID = 2 ** 23; // number of points of the 2^-23 grid in [0, 1)

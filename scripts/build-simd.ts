@@ -6,8 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtFactory from 'wabt';
-import { simdWat } from '../src/simd/wat.js';
 import { orthogonalWat } from '../src/simd/orthogonal-wat.js';
+import { simdWat } from '../src/simd/wat.js';
 
 /** A generated WebAssembly module: its text, the file its binary goes to and how that file names it. */
 export interface SimdModule {

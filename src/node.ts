@@ -6,16 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnsupportedError } from './errors.js';
-import { createContext, type ContextOptions, type WeightInitContext } from './gpu/context.js';
+import { type ContextOptions, createContext, type WeightInitContext } from './gpu/context.js';
 import { findSwiftShaderIcd, hasGpuDeviceNode, SWIFTSHADER_ICD_CANDIDATES } from './node-drivers.js';
 
 export * from './index.js';
-export { fileSink, writeSafetensorsFile, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from './output/node/safetensors-file.js';
-export type { FileSink, FileSinkOptions } from './output/node/safetensors-file.js';
-export { openCheckpointFolder, CHECKPOINT_LOCK_FILE } from './output/node/checkpoint-folder.js';
-export { verifyCheckpointFolder, VERIFY_EXIT_CODES } from './output/node/checkpoint-verify.js';
+export { CHECKPOINT_LOCK_FILE, openCheckpointFolder } from './output/node/checkpoint-folder.js';
 export type { VerifyCheckpointOptions, VerifyCheckpointReport, VerifyFileReport, VerifyFileStatus } from './output/node/checkpoint-verify.js';
+export { VERIFY_EXIT_CODES, verifyCheckpointFolder } from './output/node/checkpoint-verify.js';
 export { openOnnxPackFolders } from './output/node/onnx-pack-folder.js';
+export type { FileSink, FileSinkOptions } from './output/node/safetensors-file.js';
+export { fileSink, readSafetensorsHeaderFromFile, readSafetensorsTensorBytes, writeSafetensorsFile } from './output/node/safetensors-file.js';
 
 export interface NodeGPUOptions {
   /** Flags passed to the `webgpu` package's create(), e.g. ['backend=vulkan']. */

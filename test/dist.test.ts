@@ -1,11 +1,11 @@
 // The published entry points, imported by package name (Node resolves the package's own `exports`
 // map to dist/), must work like the sources.
 import { describe, expect, it } from 'vitest';
-import * as cpuDist from 'webgpu-weight-init/cpu';
 import * as gpuDist from 'webgpu-weight-init';
+import * as cpuDist from 'webgpu-weight-init/cpu';
 import * as nodeDist from 'webgpu-weight-init/node';
-import { generate } from '../src/twin/generate.js';
 import { uniform } from '../src/contract/distributions.js';
+import { generate } from '../src/twin/generate.js';
 
 describe('built dist/', () => {
   it('the CPU entry gives the same bits as the sources', () => {

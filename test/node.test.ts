@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeContext, dawnInstanceCount, requestNodeGPU } from '../src/node.js';
 import { uniform } from '../src/contract/distributions.js';
+import { createNodeContext, dawnInstanceCount, requestNodeGPU } from '../src/node.js';
 import { generate } from '../src/twin/generate.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));

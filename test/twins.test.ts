@@ -3,18 +3,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { reflectWgsl } from '../scripts/wgsl-reflect-plugin.js';
+import { packStruct } from '../src/gpu/shader-layout.js';
+import { generateModule } from '../src/gpu/shader-sources.js';
+import * as generateTwin from '../src/twin/generate.js';
+import * as jaxTwin from '../src/twin/jax.js';
+import * as normalTwin from '../src/twin/normal.js';
+import * as orthogonalTwin from '../src/twin/orthogonal.js';
+import * as packTwin from '../src/twin/pack.js';
 import * as philoxTwin from '../src/twin/philox.js';
 import * as threefryTwin from '../src/twin/threefry.js';
-import * as xlaMathTwin from '../src/twin/xla-math.js';
-import * as jaxTwin from '../src/twin/jax.js';
 import * as transformsTwin from '../src/twin/transforms.js';
-import * as generateTwin from '../src/twin/generate.js';
-import * as normalTwin from '../src/twin/normal.js';
-import * as packTwin from '../src/twin/pack.js';
-import * as orthogonalTwin from '../src/twin/orthogonal.js';
-import { generateModule } from '../src/gpu/shader-sources.js';
-import { packStruct } from '../src/gpu/shader-layout.js';
-import { reflectWgsl } from '../scripts/wgsl-reflect-plugin.js';
+import * as xlaMathTwin from '../src/twin/xla-math.js';
 
 const read = (f: string) => readFileSync(new URL(`../shaders/${f}`, import.meta.url), 'utf8');
 

@@ -16,22 +16,22 @@
 // 29 MiB instead of 28 s and 23 MiB on the 2-core build machine).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { builtinModules } from 'node:module';
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
-  writeFileSync,
-  chmodSync,
-  lstatSync,
-  readlinkSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

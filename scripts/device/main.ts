@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requestNodeGPU } from '../../src/node.js';
-import { isSoftwareAdapter } from '../../src/gpu/context.js';
-import { requestBenchDevice, adapterInfoObject, limitsObject } from '../../src/bench/device.js';
-import { deriveComparisons, type BenchReport, type CaseResult } from '../../src/bench/run.js';
 import { CASES } from '../../src/bench/cases.js';
+import { adapterInfoObject, limitsObject, requestBenchDevice } from '../../src/bench/device.js';
+import { type BenchReport, type CaseResult, deriveComparisons } from '../../src/bench/run.js';
+import { isSoftwareAdapter } from '../../src/gpu/context.js';
+import { requestNodeGPU } from '../../src/node.js';
 import { evaluateTargets, type TtftPartReport } from './targets.js';
 
 export const DEVICE_REPORT_SCHEMA = 'webgpu-weight-init/device-report@1';

@@ -4,8 +4,9 @@
 // to this module. Files are registered one at a time (`runFile`), so each file's top-level hooks apply to
 // that file only; tests run one after another, each with a timeout, and every failure is kept with its
 // message.
-import * as chai from 'chai';
+
 import { JestAsymmetricMatchers, JestChaiExpect, JestExtend } from '@vitest/expect';
+import * as chai from 'chai';
 
 chai.use(JestExtend);
 chai.use(JestChaiExpect);

@@ -12,7 +12,7 @@ import { registerWgslHooks } from '../../bench/wgsl-hooks.js';
 import { DTYPE_CODE, type FloatDType } from '../../src/contract/dtypes.js';
 import { f32ToBf16Bits, f32ToBits, f32ToF16Bits } from '../../src/contract/f32.js';
 import { createJaxKey, type JaxImpl } from '../../src/contract/jax-key.js';
-import { planJaxRandom, type JaxDist, type JaxRandomRequest } from '../../src/contract/jax-plan.js';
+import { type JaxDist, type JaxRandomRequest, planJaxRandom } from '../../src/contract/jax-plan.js';
 import { generateJaxPlanned } from '../../src/twin/generate.js';
 import { jaxNormalFromUniform, jaxTruncatedNormalFromUniform, jaxUniformFromWord } from '../../src/twin/jax.js';
 

@@ -1,13 +1,14 @@
 // The benchmark's case list and sizes, shared by the Node CLI (src/cli/bench.ts, bench/node.ts) and the
 // browser page (bench/page.ts). Pure data and arithmetic: no WebGPU, no TF.js.
-import type { ModelTensor } from '../models/spec.js';
+
 import type { Distribution } from '../contract/distributions.js';
 import type { DType } from '../contract/dtypes.js';
-import type { JaxDist } from '../contract/jax-plan.js';
 import type { JaxImpl } from '../contract/jax-key.js';
-import { llama } from '../models/presets.js';
-import { resolveModel } from '../models/spec.js';
+import type { JaxDist } from '../contract/jax-plan.js';
 import { STRATEGIES, type Strategy, type StrategyOption } from '../contract/strategy.js';
+import { llama } from '../models/presets.js';
+import type { ModelTensor } from '../models/spec.js';
+import { resolveModel } from '../models/spec.js';
 
 /**
  * Where a case's row goes: the bandwidth reference, this library, a kernel variant of ours (the sweep and

@@ -1,7 +1,7 @@
 // The bench's rows and report: what one case measured at one size, the derived comparisons, and the JSON report.
 import type { Distribution } from '../contract/distributions.js';
 import type { DType } from '../contract/dtypes.js';
-import { CASES, type BenchCase, type CaseGroup } from './cases.js';
+import { type BenchCase, CASES, type CaseGroup } from './cases.js';
 import type { BenchConfig } from './config.js';
 import type { adapterInfoObject } from './device.js';
 

@@ -1,13 +1,14 @@
 // The benchmark runner, environment-agnostic: it takes a WeightInitContext (on a device the caller requested, ideally
 // with 'timestamp-query': see requestBenchDevice) and optionally a TF.js peer, runs the cases of cases.ts with the
 // runners of runners.ts, and returns a JSON-ready report. Used by src/cli/bench.ts (Node) and bench/page.ts (browser).
-import { CASES, type BenchCase, type CaseKind, maxElements, sizeLabel } from './cases.js';
+
+import { DeviceHandle } from '../gpu/device-handle.js';
+import { type BenchCase, CASES, type CaseKind, maxElements, sizeLabel } from './cases.js';
 import { type BenchConfig, resolveConfig } from './config.js';
 import { adapterInfoObject, limitsObject } from './device.js';
 import { type BenchReport, type CaseResult, deriveComparisons, dtypeOf, errorRow, REPORT_SCHEMA, skippedRow } from './report.js';
 import { type Point, runnerOf } from './runners.js';
 import { type BenchEnvironment, BenchSession, largestAllocatable, now } from './session.js';
-import { DeviceHandle } from '../gpu/device-handle.js';
 
 export { type BenchConfig, DEFAULT_CONFIG, resolveConfig } from './config.js';
 export { type BenchReport, type BenchRuntime, type CaseResult, deriveComparisons, REPORT_SCHEMA, type SampleCheck, type Stat, type Timing } from './report.js';

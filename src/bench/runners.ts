@@ -1,17 +1,18 @@
 // One small runner per kind of bench case (cases.ts's CaseKind): how it measures one row. Size cases run at every
 // size of the run; the others once per run, where `when` allows, at the point (size label, elements, bytes) they
 // name themselves. A runner returns its row; runBench (./run.ts) catches what it throws as an error row.
+
+import { roundUp4 } from '../contract/align.js';
 import type { Distribution } from '../contract/distributions.js';
 import { bitsArray, DTYPE_BYTES } from '../contract/dtypes.js';
-import { planGenerate } from '../contract/plan.js';
+import { createJaxKey } from '../contract/jax-key.js';
+import { planJaxRandom } from '../contract/jax-plan.js';
+import { planGenerate, slicePlan } from '../contract/plan.js';
 import type { WeightWriter } from '../gpu/batch.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { computeOrthogonal } from '../gpu/orthogonal.js';
 import { initModel } from '../output/init-model.js';
 import { generate as cpuGenerate, generateJaxPlanned } from '../twin/generate.js';
-import { createJaxKey } from '../contract/jax-key.js';
-import { planJaxRandom } from '../contract/jax-plan.js';
-import { slicePlan } from '../contract/plan.js';
 import {
   type BenchCase,
   type CaseKind,
@@ -28,7 +29,6 @@ import { type CaseResult, dtypeOf, skippedRow, stat, timed } from './report.js';
 import type { BenchSession } from './session.js';
 import { now } from './session.js';
 import { prepareStore, STORE_VARIANT_ENTRY, storeParams, variantParams } from './store-kernels.js';
-import { roundUp4 } from '../contract/align.js';
 
 /** Where a row is measured: its size label, element count and bytes, and (size cases) the size's index in the run. */
 export interface Point {

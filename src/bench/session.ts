@@ -3,20 +3,20 @@
 // CPU twin. The cases themselves are the runners of ./runners.ts.
 import type { Distribution } from '../contract/distributions.js';
 import { bitsOf, DTYPE_BYTES, type DType } from '../contract/dtypes.js';
+import type { Strategy } from '../contract/strategy.js';
 import { createContext, isSoftwareAdapter, type WeightInitContext } from '../gpu/context.js';
 import { DeviceHandle } from '../gpu/device-handle.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { KernelRunner } from '../gpu/kernel.js';
 import { createSimdGenerator, type SimdGenerator } from '../simd/generator.js';
 import { generate as cpuGenerate, type GeneratedArray } from '../twin/generate.js';
-import { CASES, type BenchCase, type CaseKind } from './cases.js';
+import { type BenchCase, CASES, type CaseKind } from './cases.js';
 import type { BenchConfig } from './config.js';
 import { adapterInfoObject } from './device.js';
 import type { BenchRuntime, CaseResult, SampleCheck, Samples } from './report.js';
 import { STORE_SOURCE, STORE_VARIANTS_SOURCE } from './store-kernels.js';
 import type { TfPeer } from './tfjs.js';
 import { GpuTimer, type Measurement } from './timer.js';
-import type { Strategy } from '../contract/strategy.js';
 
 export interface BenchEnvironment {
   readonly ctx: WeightInitContext;

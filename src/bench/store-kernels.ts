@@ -1,15 +1,15 @@
 // The bench's own kernels on the library's kernel runner: the store kernel (the adapter's write bandwidth, the limit
 // every generator is compared with) and the store variants (the same f32 bits as generate, stored other ways).
 import type { WeightInitContext } from '../gpu/context.js';
-import { planDispatches, type DispatchChunk } from '../gpu/dispatch-plan.js';
-import { functionSources } from '../gpu/shader-sources.js';
+import type { DeviceHandle } from '../gpu/device-handle.js';
+import { type DispatchChunk, planDispatches } from '../gpu/dispatch-plan.js';
 import type { KernelDispatch, KernelRunner, KernelSource, ParamValues } from '../gpu/kernel.js';
+import { functionSources } from '../gpu/shader-sources.js';
 import type { StoreVariant } from './cases.js';
 import storeWgsl from './store.wgsl?raw';
 import storeLayout from './store.wgsl?reflect';
 import storeVariantsWgsl from './store-variants.wgsl?raw';
 import storeVariantsLayout from './store-variants.wgsl?reflect';
-import type { DeviceHandle } from '../gpu/device-handle.js';
 
 /** The bench's own kernels, on the library's kernel runner: the store limit and the store variants. */
 export const STORE_SOURCE: KernelSource = { label: 'bench: store.wgsl', code: storeWgsl, layout: storeLayout };

@@ -7,9 +7,10 @@
 //                  timed) → session with externalData → first token: what loading a downloaded pack costs.
 // Then `newTokens` more greedy tokens give tokens/s. Runs in the page (bench/ttft.html via bench/ttft.ts, and the
 // device bundle); the library and ONNX Runtime are passed in, so this file has no runtime import.
-import type * as Output from '../output/index.js';
-import type * as Models from '../models/index.js';
+
 import type { createContext } from '../gpu/context.js';
+import type * as Models from '../models/index.js';
+import type * as Output from '../output/index.js';
 
 export type TtftRoute = 'zero-copy' | 'external-data' | 'from-disk';
 export const TTFT_ROUTES: readonly TtftRoute[] = ['zero-copy', 'external-data', 'from-disk'];

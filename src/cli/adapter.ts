@@ -1,7 +1,8 @@
 // What the CLI says about the adapter, and the adapter's limits without a device (for `init --dry-run`).
-import { isSoftwareAdapter } from '../gpu/context.js';
-import { infoOf, type AdapterSummary } from '../gpu/device.js';
+
 import { UnsupportedError } from '../errors.js';
+import { isSoftwareAdapter } from '../gpu/context.js';
+import { type AdapterSummary, infoOf } from '../gpu/device.js';
 import type { PlanLimits } from '../models/model-plan.js';
 import { requestNodeGPU } from '../node.js';
 

@@ -3,14 +3,14 @@
 // bench/node.ts runs the same command from the sources with tsx.
 import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createContext } from '../gpu/context.js';
-import { requestNodeGPU } from '../node.js';
-import { CASES, QUICK_SIZES, parseSize, type SizeSpec } from '../bench/cases.js';
+import { CASES, parseSize, QUICK_SIZES, type SizeSpec } from '../bench/cases.js';
 import { requestBenchDevice } from '../bench/device.js';
 import { reportJson, resultFileName, summaryLines, textTable } from '../bench/format.js';
-import { runBench, type BenchConfig, type BenchReport, type CaseResult } from '../bench/run.js';
+import { type BenchConfig, type BenchReport, type CaseResult, runBench } from '../bench/run.js';
 import { createTfPeer, type TfCoreModule, type TfLayersModule, type TfPeer, type TfWebGpuModule } from '../bench/tfjs.js';
-import { parseCount, parseNumber, parseOptions, UsageError, type OptionSpec } from './args.js';
+import { createContext } from '../gpu/context.js';
+import { requestNodeGPU } from '../node.js';
+import { type OptionSpec, parseCount, parseNumber, parseOptions, UsageError } from './args.js';
 
 export const BENCH_HELP = `usage: webgpu-weight-init bench [options]
 

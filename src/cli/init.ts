@@ -1,39 +1,39 @@
 // `webgpu-weight-init init`: a whole model from a preset, a config, a safetensors header or a spec, on the
 // GPU, with a progress bar, a summary, optional verification against the CPU twin and a safetensors file.
 import { open, stat } from 'node:fs/promises';
+import { freemem } from 'node:os';
 import { join } from 'node:path';
+import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
+import { STRATEGY_OPTIONS } from '../contract/strategy.js';
+import { parseU64 } from '../contract/u64.js';
+import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { WeightInitContext } from '../gpu/context.js';
-import { initialize as initializeCpu } from '../twin/initialize.js';
-import { initModel, type InitializedModel, type ModelTensor } from '../output/init-model.js';
-import { prepareCheckpoint, type WriteCheckpointResult } from '../output/checkpoint.js';
-import { openCheckpointFolder } from '../output/node/checkpoint-folder.js';
+import { encodeCheckpointLayout, type PartIndex, parsePart, partFromEnvironment, planParts } from '../models/checkpoint-parts.js';
 import { DEFAULT_MAX_SHARD_SIZE, parseShardSize, planCheckpoint } from '../models/checkpoint-plan.js';
-import { encodeCheckpointLayout, parsePart, partFromEnvironment, planParts, type PartIndex } from '../models/checkpoint-parts.js';
-import { assertPlanFits, planModel, type ModelPlan } from '../models/model-plan.js';
-import { gpt2, llama, resnet18, fromSafetensorsHeader, hfConfig, presetFromHfConfig, type PresetOptions } from '../models/presets.js';
+import { assertPlanFits, type ModelPlan, planModel } from '../models/model-plan.js';
+import { fromSafetensorsHeader, gpt2, hfConfig, llama, type PresetOptions, presetFromHfConfig, resnet18 } from '../models/presets.js';
 import type { InitRule } from '../models/rules.js';
+import { type ModelSpec, modelTotals, parseModelSpec, type ResolvedTensor, resolveModel } from '../models/spec.js';
+import { createNodeContext } from '../node.js';
+import { prepareCheckpoint, type WriteCheckpointResult } from '../output/checkpoint.js';
+import { type InitializedModel, initModel, type ModelTensor } from '../output/init-model.js';
+import { weightFileMetadata } from '../output/metadata.js';
+import { openCheckpointFolder } from '../output/node/checkpoint-folder.js';
+import { openOnnxPackFolders } from '../output/node/onnx-pack-folder.js';
+import { readRegularFile } from '../output/node/regular-file.js';
+import { readSafetensorsHeaderFromFile } from '../output/node/safetensors-file.js';
+import { DECODER_OPSET } from '../output/onnx/decoder-graph.js';
+import { planOnnxPack, writeOnnxPack } from '../output/onnx/pack.js';
 import { headerToJson, type ParsedSafetensorsHeader } from '../output/safetensors/parser.js';
 import { writeSafetensors } from '../output/safetensors/writer.js';
-import { weightFileMetadata } from '../output/metadata.js';
-import { modelTotals, parseModelSpec, resolveModel, type ModelSpec, type ResolvedTensor } from '../models/spec.js';
-import { readSafetensorsHeaderFromFile } from '../output/node/safetensors-file.js';
-import { readRegularFile } from '../output/node/regular-file.js';
-import { createNodeContext } from '../node.js';
-import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
-import { AbortedError, InvalidParameterError } from '../errors.js';
+import { initialize as initializeCpu } from '../twin/initialize.js';
 import { storedToNumber } from '../twin/pack.js';
-import { parseU64 } from '../contract/u64.js';
-import { givenOptions, parseOptions, UsageError, type OptionSpec, type ParsedOptions } from './args.js';
-import { openOutputFile, type OutputFile } from './output-file.js';
-import { compactAdapter, probeAdapter, type ProbedAdapter } from './adapter.js';
-import { formatTable } from './table.js';
-import { progressBar } from './progress.js';
+import { compactAdapter, type ProbedAdapter, probeAdapter } from './adapter.js';
+import { givenOptions, type OptionSpec, type ParsedOptions, parseOptions, UsageError } from './args.js';
 import { checkFolderTarget } from './folder-target.js';
-import { freemem } from 'node:os';
-import { planOnnxPack, writeOnnxPack } from '../output/onnx/pack.js';
-import { DECODER_OPSET } from '../output/onnx/decoder-graph.js';
-import { openOnnxPackFolders } from '../output/node/onnx-pack-folder.js';
-import { STRATEGY_OPTIONS } from '../contract/strategy.js';
+import { type OutputFile, openOutputFile } from './output-file.js';
+import { progressBar } from './progress.js';
+import { formatTable } from './table.js';
 
 const INIT_OPTIONS = {
   preset: { type: 'string', values: ['gpt2', 'llama', 'resnet18'] },

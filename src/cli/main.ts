@@ -1,27 +1,28 @@
 // `webgpu-weight-init` command line: info, sample.
-import { WeightInitError } from '../errors.js';
-import { generate, generateJaxPlanned } from '../twin/generate.js';
-import { createJaxKey } from '../contract/jax-key.js';
-import { planJaxRandom, type JaxRandomRequest } from '../contract/jax-plan.js';
+
 import type { Distribution } from '../contract/distributions.js';
 import type { DType } from '../contract/dtypes.js';
+import { createJaxKey } from '../contract/jax-key.js';
+import { type JaxRandomRequest, planJaxRandom } from '../contract/jax-plan.js';
 import { planGenerate } from '../contract/plan.js';
-import { storedToNumber } from '../twin/pack.js';
-import { parseU64 } from '../contract/u64.js';
-import { createNodeContext } from '../node.js';
-import type { GeneratedRange, WeightInitContext } from '../gpu/context.js';
-import { initialize as initializeCpu } from '../twin/initialize.js';
-import { planInitialize } from '../init/plan-initialize.js';
-import { initialize as initializeGpu } from '../gpu/initialize.js';
-import { INITIALIZER_KINDS, type InitializerSpec } from '../init/resolve-initializer.js';
-import { SCHEMES } from '../init/presets.js';
-import { givenOptions, HelpRequested, parseCount, parseNumber, parseOptions, UsageError, type OptionSpec, type ParsedOptions } from './args.js';
-import { initCommand, INIT_HELP } from './init.js';
-import { BENCH_HELP, benchCommand } from './bench.js';
-import { VERIFY_HELP, verifyCommand } from './verify.js';
-import { compactAdapter, type CompactAdapter } from './adapter.js';
-import { providePrivateRuntimeDir } from './driver-environment.js';
 import { STRATEGY_OPTIONS } from '../contract/strategy.js';
+import { parseU64 } from '../contract/u64.js';
+import { WeightInitError } from '../errors.js';
+import type { GeneratedRange, WeightInitContext } from '../gpu/context.js';
+import { initialize as initializeGpu } from '../gpu/initialize.js';
+import { planInitialize } from '../init/plan-initialize.js';
+import { SCHEMES } from '../init/presets.js';
+import { INITIALIZER_KINDS, type InitializerSpec } from '../init/resolve-initializer.js';
+import { createNodeContext } from '../node.js';
+import { generate, generateJaxPlanned } from '../twin/generate.js';
+import { initialize as initializeCpu } from '../twin/initialize.js';
+import { storedToNumber } from '../twin/pack.js';
+import { type CompactAdapter, compactAdapter } from './adapter.js';
+import { givenOptions, HelpRequested, type OptionSpec, type ParsedOptions, parseCount, parseNumber, parseOptions, UsageError } from './args.js';
+import { BENCH_HELP, benchCommand } from './bench.js';
+import { providePrivateRuntimeDir } from './driver-environment.js';
+import { INIT_HELP, initCommand } from './init.js';
+import { VERIFY_HELP, verifyCommand } from './verify.js';
 
 const INIT_NAMES = [...INITIALIZER_KINDS, ...Object.keys(SCHEMES)].join(', ');
 

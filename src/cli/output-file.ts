@@ -2,11 +2,11 @@
 // when complete; only a missing path or a regular file is ever replaced; the temporary file is removed on every
 // failure and on SIGINT / SIGTERM / SIGHUP.
 import { unlinkSync } from 'node:fs';
-import { constants, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, type FileHandle, open, rename, statfs, unlink } from 'node:fs/promises';
 import { FileAccessError } from '../errors.js';
-import { onProcessEnd } from './cleanup.js';
-import { checkOutputPath, describeFsError, OUTPUT_ACCEPTED as ACCEPTED } from '../output/node/regular-file.js';
+import { OUTPUT_ACCEPTED as ACCEPTED, checkOutputPath, describeFsError } from '../output/node/regular-file.js';
 import type { SafetensorsSink } from '../output/safetensors/sinks.js';
+import { onProcessEnd } from './cleanup.js';
 
 export interface OutputFile {
   /** The path the file will have when committed. */

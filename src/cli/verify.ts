@@ -1,8 +1,8 @@
 // `webgpu-weight-init verify DIR/`: is a checkpoint folder written by this library (whole, or by parts) complete and
 // right? A JSON report on stdout; the exit code says what a job runner should do.
 import { InvalidParameterError } from '../errors.js';
-import { verifyCheckpointFolder, VERIFY_EXIT_CODES } from '../output/node/checkpoint-verify.js';
-import { HelpRequested, parseCount, parseOptions, UsageError, type OptionSpec } from './args.js';
+import { VERIFY_EXIT_CODES, verifyCheckpointFolder } from '../output/node/checkpoint-verify.js';
+import { HelpRequested, type OptionSpec, parseCount, parseOptions, UsageError } from './args.js';
 
 const VERIFY_OPTIONS = {
   full: { type: 'flag' },

@@ -4,7 +4,7 @@
 // and the scalar twin run this plan as it is; none parses the seed or the stream again.
 import { InvalidParameterError } from '../errors.js';
 import { normal } from './distributions.js';
-import { planGenerate, type GeneratePlan } from './plan.js';
+import { type GeneratePlan, planGenerate } from './plan.js';
 import { parseU64, type U64Input } from './u64.js';
 import { checkPositiveInteger } from './validate.js';
 

@@ -3,10 +3,10 @@
 // (src/twin/). None of them validates the request again or re-derives the start block, the phase or the
 // distribution's f32 parameters.
 import { InvalidParameterError } from '../errors.js';
-import { resolveDistribution, type Distribution, type ResolvedDistribution } from './distributions.js';
+import { type Distribution, type ResolvedDistribution, resolveDistribution } from './distributions.js';
 import type { DType } from './dtypes.js';
-import { checkFloatDType } from './validate.js';
 import { resolveRange, type StreamRange } from './range.js';
+import { checkFloatDType } from './validate.js';
 
 /** A generation request: which elements of which conceptual tensor, from which distribution, stored how. */
 export interface GenerateRequest extends StreamRange {

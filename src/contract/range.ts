@@ -1,6 +1,6 @@
 import { InvalidParameterError } from '../errors.js';
-import { checkIntegerIn } from './validate.js';
 import { parseU64, splitU64, U64_MAX, type U64Input } from './u64.js';
+import { checkIntegerIn } from './validate.js';
 
 /** Which elements of which conceptual tensor: the part of the stream contract shared by CPU and GPU. */
 export interface StreamRange {

@@ -2,7 +2,7 @@
 // each returns the value with its checked type or throws an InvalidParameterError that names the parameter
 // and what it accepts. Nothing here touches a device.
 import { InvalidParameterError } from '../errors.js';
-import { describeDTypes, FLOAT_DTYPES, type DType, type FloatDType } from './dtypes.js';
+import { type DType, describeDTypes, FLOAT_DTYPES, type FloatDType } from './dtypes.js';
 
 /** A plain object (not null, not an array): a record whose fields can be checked one by one. */
 export function isRecord(v: unknown): v is Record<string, unknown> {

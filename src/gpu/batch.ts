@@ -1,21 +1,22 @@
 // A batch: one caller's GPU work, recorded into a command encoder of its own and submitted when the
 // caller's body returns. Nothing here is shared between callers: two batches on one context never see
 // each other's encoder, buffers or errors, so a failing or aborted batch drops only its own work.
-import { checkDType, checkFloatDType, checkNonNegativeInteger, checkParameter, isGPUBuffer, isRecord } from '../contract/validate.js';
-import { ALL_DTYPES, DTYPE_BYTES, dtypeArray, type ArrayForDType, type DType, type FloatDType } from '../contract/dtypes.js';
-import { planGenerate, type GeneratePlan, type GenerateRequest } from '../contract/plan.js';
-import { planJaxRandom, type JaxPlan, type JaxRandomRequest } from '../contract/jax-plan.js';
+
+import { ALL_DTYPES, type ArrayForDType, DTYPE_BYTES, type DType, dtypeArray, type FloatDType } from '../contract/dtypes.js';
+import { type JaxPlan, type JaxRandomRequest, planJaxRandom } from '../contract/jax-plan.js';
 import type { OrthogonalPlan } from '../contract/orthogonal.js';
-import type { InitializePlan } from '../init/plan-initialize.js';
+import { type GeneratePlan, type GenerateRequest, planGenerate } from '../contract/plan.js';
+import type { Strategy } from '../contract/strategy.js';
+import { checkDType, checkFloatDType, checkNonNegativeInteger, checkParameter, isGPUBuffer, isRecord } from '../contract/validate.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
+import type { InitializePlan } from '../init/plan-initialize.js';
 import type { DeviceHandle } from './device-handle.js';
 import type { DispatchLimits } from './dispatch-plan.js';
 import { BufferUsage } from './flags.js';
-import { convertCall, fillCall, scatterCall, type KernelCall } from './generate-kernels.js';
+import { convertCall, fillCall, type KernelCall, scatterCall } from './generate-kernels.js';
 import type { KernelRunner } from './kernel.js';
 import { readBytes } from './readback.js';
-import { checkTarget, createTargetBuffer, rangeOf, type GeneratedRange, type InitializedRange, type Target, type TargetOptions } from './target.js';
-import type { Strategy } from '../contract/strategy.js';
+import { checkTarget, createTargetBuffer, type GeneratedRange, type InitializedRange, rangeOf, type Target, type TargetOptions } from './target.js';
 
 export interface GpuGenerateOptions extends GenerateRequest, TargetOptions {}
 

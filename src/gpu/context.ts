@@ -2,14 +2,22 @@
 // generate.wgsl, the executor chosen once from the strategy (src/gpu/executor.ts: the kernels, or the SIMD CPU
 // path and writeBuffer, with their QR runner and threads) and the device-loss state. Every call runs in a batch
 // of its caller's own (src/gpu/batch.ts); a call made on the context directly is a batch of one call.
+
+import { roundDown4 } from '../contract/align.js';
+import { type DType, describeDTypes, type FloatDType } from '../contract/dtypes.js';
+import type { JaxPlan } from '../contract/jax-plan.js';
+import type { GeneratePlan } from '../contract/plan.js';
+import { STRATEGY_OPTIONS, type Strategy, type StrategyOption } from '../contract/strategy.js';
+import { checkIntegerIn } from '../contract/validate.js';
 import { type DeviceLostError, InvalidParameterError, UnsupportedError } from '../errors.js';
-import { describeDTypes, type DType, type FloatDType } from '../contract/dtypes.js';
+import type { InitializePlan } from '../init/plan-initialize.js';
+import { MAX_THREADS } from '../simd/worker-pool.js';
 import type { ArrayForDType } from '../twin/generate.js';
 import {
   Batch,
-  checkBatchBody,
   type BatchEngine,
   type ConvertOptions,
+  checkBatchBody,
   type FillOptions,
   type GpuGenerateOptions,
   type GpuJaxRandomOptions,
@@ -19,26 +27,19 @@ import {
   type WeightWriter,
   type WritePlansOptions,
 } from './batch.js';
-import { summarize, requestAdapterAndDevice, type AdapterSummary } from './device.js';
+import { type AdapterSummary, requestAdapterAndDevice, summarize } from './device.js';
 import { DeviceHandle } from './device-handle.js';
 import type { DispatchLimits } from './dispatch-plan.js';
+import type { DeviceParts, Executor } from './executor.js';
 import { KernelRunner } from './kernel.js';
+import { KernelExecutor } from './kernel-executor.js';
 import { generateModule } from './shader-sources.js';
 import type { GeneratedRange, InitializedRange, TargetOptions } from './target.js';
-import type { GeneratePlan } from '../contract/plan.js';
-import type { JaxPlan } from '../contract/jax-plan.js';
-import type { InitializePlan } from '../init/plan-initialize.js';
-import type { DeviceParts, Executor } from './executor.js';
-import { KernelExecutor } from './kernel-executor.js';
 import { UploadExecutor } from './upload.js';
-import { STRATEGY_OPTIONS, type Strategy, type StrategyOption } from '../contract/strategy.js';
-import { checkIntegerIn } from '../contract/validate.js';
-import { MAX_THREADS } from '../simd/worker-pool.js';
-import { roundDown4 } from '../contract/align.js';
 
-export type { FloatDType };
 export type { GpuGenerateOptions, GpuJaxRandomOptions, ReadOptions, WeightWriter } from './batch.js';
 export type { GeneratedRange, TargetOptions } from './target.js';
+export type { FloatDType };
 
 export interface ContextOptions {
   /** Use this device (e.g. the one TF.js or ONNX Runtime Web runs on). The context never destroys it. */

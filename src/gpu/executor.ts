@@ -8,10 +8,13 @@
 // UploadExecutor (src/gpu/upload.ts: the SIMD CPU path and writeBuffer; host bytes made on the host), and, with no
 // device at all, HostExecutor (src/simd/host-executor.ts: host bytes only). This file also holds what the two device
 // executors share: `write`, the one walk of an initialize plan's kinds.
-import { AbortedError } from '../errors.js';
+
+import { roundDown4 } from '../contract/align.js';
+import type { JaxPlan } from '../contract/jax-plan.js';
 import type { OrthogonalPlan } from '../contract/orthogonal.js';
 import type { GeneratePlan } from '../contract/plan.js';
-import type { JaxPlan } from '../contract/jax-plan.js';
+import type { Strategy } from '../contract/strategy.js';
+import { AbortedError } from '../errors.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
 import type { ByteExecutor, WindowBytes } from '../simd/host-executor.js';
 import type { Batch, PlanExecutor, PlanSlice, WritePlansOptions } from './batch.js';
@@ -20,8 +23,6 @@ import type { DispatchLimits } from './dispatch-plan.js';
 import type { KernelRunner } from './kernel.js';
 import { checkOrthogonalFits } from './orthogonal.js';
 import { checkTarget, type GeneratedRange, type InitializedRange, type Target, type TargetOptions } from './target.js';
-import type { Strategy } from '../contract/strategy.js';
-import { roundDown4 } from '../contract/align.js';
 
 export type { ByteExecutor, WindowBytes } from '../simd/host-executor.js';
 export type { PlanExecutor, PlanSlice, WritePlansOptions } from './batch.js';

@@ -1,12 +1,13 @@
 // The kernel calls of shaders/generate.wgsl: a plan (or a fill, scatter or convert) and a target turned
 // into the dispatches of one entry point, split along binding windows and grid limits by planDispatches.
 // Pure arithmetic: the runner (src/gpu/kernel.ts) records what these return.
-import { DTYPE_BYTES, DTYPE_CODE, type DType, type FloatDType } from '../contract/dtypes.js';
-import { slicePlan, type GeneratePlan, type ElementRange } from '../contract/plan.js';
-import type { JaxPlan } from '../contract/jax-plan.js';
-import { planDispatches, type DispatchLimits } from './dispatch-plan.js';
-import type { KernelDispatch, ParamValues } from './kernel.js';
+
 import { roundDown4 } from '../contract/align.js';
+import { DTYPE_BYTES, DTYPE_CODE, type DType, type FloatDType } from '../contract/dtypes.js';
+import type { JaxPlan } from '../contract/jax-plan.js';
+import { type ElementRange, type GeneratePlan, slicePlan } from '../contract/plan.js';
+import { type DispatchLimits, planDispatches } from './dispatch-plan.js';
+import type { KernelDispatch, ParamValues } from './kernel.js';
 
 /** One entry point of generate.wgsl with its override constants and dispatches. */
 export interface KernelCall {

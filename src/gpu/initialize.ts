@@ -1,7 +1,8 @@
 // One call from an initializer spec and a shape to values in a GPU buffer, with the context's executor.
 // CPU twin: src/twin/initialize.ts.
-import { planInitialize, type InitializeOptions, type InitializePlan } from '../init/plan-initialize.js';
-import { planJaxInitializer, type JaxInitializeOptions, type JaxInitializePlan } from '../init/jax-initializers.js';
+
+import { type JaxInitializeOptions, type JaxInitializePlan, planJaxInitializer } from '../init/jax-initializers.js';
+import { type InitializeOptions, type InitializePlan, planInitialize } from '../init/plan-initialize.js';
 import type { WeightWriter } from './batch.js';
 import type { GeneratedRange, InitializedRange, TargetOptions } from './target.js';
 

@@ -1,20 +1,21 @@
 // The 'kernel' executor: the WGSL kernels write every value (generate.wgsl through the batch's runner, the QR through
 // orthogonal.wgsl); host bytes come back through two GPU work buffers and two staging buffers per session.
+
+import { roundUp4 } from '../contract/align.js';
 import { DTYPE_BYTES } from '../contract/dtypes.js';
+import type { JaxPlan } from '../contract/jax-plan.js';
 import type { OrthogonalPlan } from '../contract/orthogonal.js';
 import type { GeneratePlan } from '../contract/plan.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
 import { checkWindowBytes, type WindowBytes } from '../simd/host-executor.js';
+import { WindowChunks } from '../simd/window-chunks.js';
 import type { Batch } from './batch.js';
-import { DeviceExecutor, OrthogonalCache, type DeviceParts } from './executor.js';
+import { DeviceExecutor, type DeviceParts, OrthogonalCache } from './executor.js';
 import { BufferUsage } from './flags.js';
 import { generateCall, jaxCall } from './generate-kernels.js';
-import type { JaxPlan } from '../contract/jax-plan.js';
 import { checkOrthogonalFits, OrthogonalKernels } from './orthogonal.js';
 import { Readback } from './readback.js';
-import { rangeOf, type GeneratedRange, type Target } from './target.js';
-import { roundUp4 } from '../contract/align.js';
-import { WindowChunks } from '../simd/window-chunks.js';
+import { type GeneratedRange, rangeOf, type Target } from './target.js';
 
 const LABEL = 'webgpu-weight-init';
 

@@ -6,7 +6,7 @@
 import { GPUValidationError } from '../errors.js';
 import type { DeviceHandle } from './device-handle.js';
 import { BufferUsage, ShaderStage } from './flags.js';
-import { packStruct, type BindingLayout, type ShaderLayout, type StructLayout } from './shader-layout.js';
+import { type BindingLayout, packStruct, type ShaderLayout, type StructLayout } from './shader-layout.js';
 
 /** WGSL source with its reflected layout (src/gpu/shader-sources.ts). */
 export interface KernelSource {

@@ -17,8 +17,8 @@
 // (every kernel but normalizeColumn loops over a grid stride).
 import orthogonalWgsl from '../../shaders/orthogonal.wgsl?raw';
 import orthogonalLayout from '../../shaders/orthogonal.wgsl?reflect';
+import { type GramSchmidtStep, type OrthogonalOptions, type OrthogonalPlan, PANEL_WIDTH, planOrthogonal } from '../contract/orthogonal.js';
 import { UnsupportedError } from '../errors.js';
-import { PANEL_WIDTH, planOrthogonal, type GramSchmidtStep, type OrthogonalOptions, type OrthogonalPlan } from '../contract/orthogonal.js';
 import type { Batch, WeightWriter } from './batch.js';
 import type { DeviceHandle } from './device-handle.js';
 import type { DispatchLimits } from './dispatch-plan.js';

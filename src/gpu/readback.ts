@@ -1,9 +1,10 @@
 // Reading GPU buffers back to the host, shared by ctx.read and the safetensors writer: word-aligned copies
 // into one bounded staging buffer, each fill validated in its own scope before its bytes are handed out.
+
+import { roundDown4, roundUp4 } from '../contract/align.js';
 import { BufferTooSmallError, BufferUsageError } from '../errors.js';
 import type { DeviceHandle } from './device-handle.js';
 import { BufferUsage, MapMode } from './flags.js';
-import { roundDown4, roundUp4 } from '../contract/align.js';
 
 /** Bytes [offset, offset + size) of a buffer; offset and size are multiples of 4. */
 export interface ReadPiece {

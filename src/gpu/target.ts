@@ -1,12 +1,13 @@
 // Where a write goes: a caller's buffer (checked) or a new buffer (created inside an out-of-memory scope).
-import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
+
+import { roundUp4 } from '../contract/align.js';
 import { DTYPE_BYTES, type DType } from '../contract/dtypes.js';
+import type { Strategy } from '../contract/strategy.js';
 import { checkNonNegativeInteger, isGPUBuffer } from '../contract/validate.js';
+import { BufferTooSmallError, BufferUsageError, InvalidParameterError, MisalignedError } from '../errors.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
 import type { DeviceHandle } from './device-handle.js';
 import { BufferUsage } from './flags.js';
-import type { Strategy } from '../contract/strategy.js';
-import { roundUp4 } from '../contract/align.js';
 
 /** Options naming the target of a write: a caller's buffer and offset, or a new buffer. */
 export interface TargetOptions {

@@ -5,19 +5,19 @@
 // buffer without COPY_DST), for fills, scatters and conversions, and for everything once its workers could not start
 // under strategy 'auto'.
 import { DTYPE_BYTES } from '../contract/dtypes.js';
-import type { OrthogonalPlan } from '../contract/orthogonal.js';
-import { slicePlan, type GeneratePlan } from '../contract/plan.js';
 import type { JaxPlan } from '../contract/jax-plan.js';
-import { generateJaxPlanned } from '../twin/generate.js';
+import type { OrthogonalPlan } from '../contract/orthogonal.js';
+import { type GeneratePlan, slicePlan } from '../contract/plan.js';
 import type { Strategy, StrategyOption } from '../contract/strategy.js';
 import { checkWindowBytes, HostExecutor, type WindowBytes } from '../simd/host-executor.js';
 import type { OnPiece, PieceStream, WorkerPool } from '../simd/worker-pool.js';
+import { generateJaxPlanned } from '../twin/generate.js';
 import type { Batch, PlanSlice } from './batch.js';
 import { DeviceExecutor, type DeviceParts } from './executor.js';
 import { BufferUsage } from './flags.js';
 import { KernelExecutor } from './kernel-executor.js';
 import { checkOrthogonalFits, orthogonalLabel } from './orthogonal.js';
-import { checkTarget, rangeOf, type GeneratedRange, type Target } from './target.js';
+import { checkTarget, type GeneratedRange, rangeOf, type Target } from './target.js';
 
 /** Most elements per piece: 4 MiB of f32, one writeBuffer each. */
 const UPLOAD_PIECE = 1 << 20;

@@ -1,5 +1,5 @@
-import { InvalidParameterError } from '../errors.js';
 import { checkNonNegativeInteger } from '../contract/validate.js';
+import { InvalidParameterError } from '../errors.js';
 
 /**
  * How a weight shape is read when computing fans (see docs/initializers.md, "Fans").

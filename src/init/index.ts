@@ -1,69 +1,70 @@
 // Initializers: fans, gains, initializer specs and their resolution to distributions, framework presets.
-export { computeFans, numel, MAX_ELEMENTS } from './fans.js';
-export type { FanLayout, FanAxes, Fans } from './fans.js';
-export { calculateGain, NONLINEARITIES, DEFAULT_LEAKY_RELU_SLOPE } from './gain.js';
+
+export type { FanAxes, FanLayout, Fans } from './fans.js';
+export { computeFans, MAX_ELEMENTS, numel } from './fans.js';
 export type { Nonlinearity } from './gain.js';
-export {
-  resolveInitializer,
-  truncatedNormalMoments,
-  TRUNCATED_NORMAL_STD_2,
-  FAN_MODES,
-  VARIANCE_SCALING_DISTRIBUTIONS,
-  INITIALIZER_KINDS,
-} from './resolve-initializer.js';
+export { calculateGain, DEFAULT_LEAKY_RELU_SLOPE, NONLINEARITIES } from './gain.js';
 export type {
-  InitializerSpec,
-  InitializerKind,
-  ResolvedInitializer,
-  InitializerDistribution,
-  FanMode,
-  VarianceScalingDistribution,
-  ConstantSpec,
-  UniformSpec,
-  NormalSpec,
-  TruncatedNormalSpec,
-  VarianceScalingSpec,
-  XavierSpec,
-  KaimingSpec,
-  NamedVarianceScalingSpec,
-  EyeSpec,
-  DiracSpec,
-  OrthogonalSpec,
-} from './resolve-initializer.js';
-export {
-  torchDefaultWeight,
-  torchDefaultBias,
-  torchLinear,
-  torchConv,
-  kerasDense,
-  flaxDense,
-  tfjsVarianceScaling,
-  tfjsInitializer,
-  tfjsDense,
-  random,
-  smallRandom,
-  xavier,
-  he,
-  SCHEMES,
-} from './presets.js';
-export type {
-  LayerInit,
-  TorchConvOptions,
-  TfjsFanMode,
-  TfjsDistribution,
-  TfjsVarianceScalingArgs,
-  TfjsInitializerName,
-  SchemeName,
-} from './presets.js';
-export { planJaxInitializer, computeJaxFans, JAX_VARIANCE_SCALING_PRESETS, JAX_INITIALIZER_KINDS } from './jax-initializers.js';
-export type {
-  JaxInitializerSpec,
-  JaxVarianceScalingSpec,
-  JaxNamedVarianceScalingSpec,
-  JaxSamplerSpec,
+  JaxAxes,
   JaxConstantSpec,
   JaxFanAxes,
-  JaxAxes,
   JaxInitializeOptions,
   JaxInitializePlan,
+  JaxInitializerSpec,
+  JaxNamedVarianceScalingSpec,
+  JaxSamplerSpec,
+  JaxVarianceScalingSpec,
 } from './jax-initializers.js';
+export { computeJaxFans, JAX_INITIALIZER_KINDS, JAX_VARIANCE_SCALING_PRESETS, planJaxInitializer } from './jax-initializers.js';
+export type {
+  LayerInit,
+  SchemeName,
+  TfjsDistribution,
+  TfjsFanMode,
+  TfjsInitializerName,
+  TfjsVarianceScalingArgs,
+  TorchConvOptions,
+} from './presets.js';
+export {
+  flaxDense,
+  he,
+  kerasDense,
+  random,
+  SCHEMES,
+  smallRandom,
+  tfjsDense,
+  tfjsInitializer,
+  tfjsVarianceScaling,
+  torchConv,
+  torchDefaultBias,
+  torchDefaultWeight,
+  torchLinear,
+  xavier,
+} from './presets.js';
+export type {
+  ConstantSpec,
+  DiracSpec,
+  EyeSpec,
+  FanMode,
+  InitializerDistribution,
+  InitializerKind,
+  InitializerSpec,
+  KaimingSpec,
+  NamedVarianceScalingSpec,
+  NormalSpec,
+  OrthogonalSpec,
+  ResolvedInitializer,
+  TruncatedNormalSpec,
+  UniformSpec,
+  VarianceScalingDistribution,
+  VarianceScalingSpec,
+  XavierSpec,
+} from './resolve-initializer.js';
+export {
+  FAN_MODES,
+  INITIALIZER_KINDS,
+  resolveInitializer,
+  TRUNCATED_NORMAL_STD_2,
+  truncatedNormalMoments,
+  VARIANCE_SCALING_DISTRIBUTIONS,
+} from './resolve-initializer.js';

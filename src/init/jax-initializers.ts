@@ -2,14 +2,15 @@
 // plan with exactly the bits `init(key, shape, dtype)` gives in jax 0.10.2 (jax/_src/nn/initializers.py): the
 // variance-scaling family (glorot, lecun, he; uniform, normal, truncated normal; fan modes and axes), normal,
 // uniform, truncated_normal, constant, zeros and ones. orthogonal is not reproduced (docs/rng.md says why).
-import { InvalidParameterError } from '../errors.js';
+
 import type { FloatDType } from '../contract/dtypes.js';
 import type { JaxKey } from '../contract/jax-key.js';
-import { checkJaxShape, planJaxRandom, resolveJaxSlice, scaleJaxPlan, type JaxPlan } from '../contract/jax-plan.js';
+import { checkJaxShape, type JaxPlan, planJaxRandom, resolveJaxSlice, scaleJaxPlan } from '../contract/jax-plan.js';
 import type { U64Input } from '../contract/u64.js';
 import { checkFloatDType, isRecord } from '../contract/validate.js';
 import { roundF64ToDType, roundToDType } from '../contract/xla-f32.js';
-import { TRUNCATED_NORMAL_STD_2, type FanMode } from './resolve-initializer.js';
+import { InvalidParameterError } from '../errors.js';
+import { type FanMode, TRUNCATED_NORMAL_STD_2 } from './resolve-initializer.js';
 
 /** Axes as jax.nn.initializers take them: an axis or a list of axes (negative counts from the end). */
 export type JaxAxes = number | readonly number[];

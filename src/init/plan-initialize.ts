@@ -1,14 +1,15 @@
 // An initializer request (spec, shape, seed, stream, dtype, slice) validated and resolved once into an
 // InitializePlan, which the GPU (src/gpu/initialize.ts) and the CPU twin (src/twin/initialize.ts) execute.
-import { InvalidParameterError } from '../errors.js';
+
 import type { FloatDType } from '../contract/dtypes.js';
-import { checkFloatDType } from '../contract/validate.js';
-import { planGenerate, slicePlan, type GeneratePlan } from '../contract/plan.js';
-import { planOrthogonal, type OrthogonalPlan } from '../contract/orthogonal.js';
+import { type OrthogonalPlan, planOrthogonal } from '../contract/orthogonal.js';
+import { type GeneratePlan, planGenerate, slicePlan } from '../contract/plan.js';
 import { parseU64, type U64Input } from '../contract/u64.js';
-import { numel, type FanLayout } from './fans.js';
-import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } from './resolve-initializer.js';
-import { diracProgressions, eyeProgressions, sliceProgression, type Progression } from './structured.js';
+import { checkFloatDType } from '../contract/validate.js';
+import { InvalidParameterError } from '../errors.js';
+import { type FanLayout, numel } from './fans.js';
+import { type InitializerSpec, type ResolvedInitializer, resolveInitializer } from './resolve-initializer.js';
+import { diracProgressions, eyeProgressions, type Progression, sliceProgression } from './structured.js';
 
 export type { FloatDType };
 

@@ -1,6 +1,6 @@
-import { InvalidParameterError } from '../errors.js';
 import { checkNonNegativeInteger, checkPositiveInteger } from '../contract/validate.js';
-import { computeFans, validateShape, type FanLayout } from './fans.js';
+import { InvalidParameterError } from '../errors.js';
+import { computeFans, type FanLayout, validateShape } from './fans.js';
 import type { InitializerSpec, VarianceScalingSpec } from './resolve-initializer.js';
 
 /**

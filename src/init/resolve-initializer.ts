@@ -1,8 +1,8 @@
-import { InvalidParameterError } from '../errors.js';
+import { type NormalDistribution, resolveDistribution, type TruncatedNormalDistribution, type UniformDistribution } from '../contract/distributions.js';
 import { oddSeries, tailContinuedFraction } from '../contract/normal-cdf.js';
 import { checkF32Number, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
-import { resolveDistribution, type NormalDistribution, type TruncatedNormalDistribution, type UniformDistribution } from '../contract/distributions.js';
-import { computeFans, validateLayout, validateShape, type FanLayout, type Fans } from './fans.js';
+import { InvalidParameterError } from '../errors.js';
+import { computeFans, type FanLayout, type Fans, validateLayout, validateShape } from './fans.js';
 import { calculateGain, type Nonlinearity } from './gain.js';
 
 /**

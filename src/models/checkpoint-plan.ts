@@ -14,9 +14,10 @@
 //   GiB = 2^30 besides the decimal ones. So "5GB" is 5·10^9 bytes and "5GiB" is 5·2^30 bytes.
 // Deviation: huggingface_hub appends an oversized tensor's own shard before the shard being filled, which puts that
 // shard out of the model's order; here the shard being filled is closed first, so shards follow the tensor order.
-import { InvalidParameterError } from '../errors.js';
+
 import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
 import { compareCodePoints } from '../contract/unicode.js';
+import { InvalidParameterError } from '../errors.js';
 
 /** Hugging Face's default max_shard_size, "5GB" = 5·10^9 bytes. */
 export const DEFAULT_MAX_SHARD_SIZE = '5GB';

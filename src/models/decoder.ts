@@ -19,9 +19,10 @@
 //   blended in between.
 // - activations.py (ACT2FN): gelu_new / gelu_pytorch_tanh / gelu_fast = 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))),
 //   gelu = 0.5x(1 + erf(x/√2)), quick_gelu = x·σ(1.702x), relu, silu = swish = x·σ(x).
-import { InvalidParameterError } from '../errors.js';
+
 import { isRecord } from '../contract/validate.js';
-import { hfModelType, hfSpecialTokenIds, resolveGpt2Config, resolveLlamaConfig, type HfModelType } from './presets.js';
+import { InvalidParameterError } from '../errors.js';
+import { type HfModelType, hfModelType, hfSpecialTokenIds, resolveGpt2Config, resolveLlamaConfig } from './presets.js';
 
 /** The activations of transformers' ACT2FN that the graphs build (every name a gpt2 or llama config can carry here). */
 export const DECODER_ACTIVATIONS = ['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'gelu', 'quick_gelu', 'relu', 'silu', 'swish'] as const;

@@ -8,12 +8,13 @@
 // modules from the root (strings as UTF-8) followed by the scope's make_rng counter (1 for a module's first
 // parameter, 2 for its second: as the minimal big-endian bytes of the integer). flax_fix_rng_separator (off by
 // default) puts a zero byte before each part.
-import { InvalidParameterError } from '../errors.js';
+
 import type { FloatDType } from '../contract/dtypes.js';
 import { checkJaxKey, foldInJaxKey, type JaxKey } from '../contract/jax-key.js';
 import { sha1 } from '../contract/sha1.js';
 import { checkFloatDType, checkPositiveInteger, isRecord } from '../contract/validate.js';
-import { planJaxInitializer, type JaxInitializePlan, type JaxInitializerSpec } from '../init/jax-initializers.js';
+import { InvalidParameterError } from '../errors.js';
+import { type JaxInitializePlan, type JaxInitializerSpec, planJaxInitializer } from '../init/jax-initializers.js';
 
 /** flax.linen.Dense: kernel (in, features) with lecun_normal, bias (features,) with zeros. */
 export interface FlaxDense {

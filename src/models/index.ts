@@ -1,72 +1,73 @@
 // What describes a model, with no GPU import: specs, name rules, per-tensor streams, presets, the model plan and the
 // checkpoint plan. What runs them and writes them is the output layer (src/output/).
-export { fnv1a64, fnv1a64Bytes, tensorStream, FNV1A64_OFFSET_BASIS, FNV1A64_PRIME } from './stream.js';
-export { compileGlob, globMatch, firstMatchingRule } from './rules.js';
-export type { InitRule, Glob } from './rules.js';
-export { resolveModel, parseModelSpec, modelTotals, MODEL_LIMITS } from './spec.js';
-export type { TensorSpec, ModelSpec, ResolvedTensor, ModelTensor } from './spec.js';
+
+export type { CheckpointLayout, CheckpointPart, PartFromEnvironment, PartIndex } from './checkpoint-parts.js';
 export {
-  gpt2,
-  gpt2Rules,
-  resolveGpt2Config,
-  GPT2_DEFAULTS,
-  llama,
-  llamaRules,
-  resolveLlamaConfig,
-  LLAMA_DEFAULTS,
-  resnet18,
-  resnet18Rules,
-  fromSafetensorsHeader,
-  HF_MODEL_TYPES,
-  hfModelType,
-  hfConfig,
-  presetFromHfConfig,
-  hfSpecialTokenIds,
-} from './presets.js';
-export { decoderArchitecture, DECODER_ACTIVATIONS } from './decoder.js';
-export type { DecoderArchitecture, DecoderActivation } from './decoder.js';
-export type {
-  PresetOptions,
-  Gpt2Config,
-  ResolvedGpt2Config,
-  LlamaConfig,
-  ResolvedLlamaConfig,
-  ResNet18Options,
-  RawSafetensorsTensorInfo,
-  RawSafetensorsHeader,
-  FromSafetensorsOptions,
-  HfModelType,
-} from './presets.js';
-export { planModel } from './model-plan.js';
-export type { ModelPlan, ModelPlanOptions, PlannedTensor } from './model-plan.js';
-export { DEFAULT_MAX_SHARD_SIZE, CHECKPOINT_INDEX_FILE, CHECKPOINT_SINGLE_FILE, planCheckpoint } from './checkpoint-plan.js';
-export type { CheckpointEntry, CheckpointFile, CheckpointPlan } from './checkpoint-plan.js';
-export {
+  CHECKPOINT_LAYOUT_KEY,
+  decodeCheckpointLayout,
+  encodeCheckpointLayout,
   MAX_PARTS,
   PART_COUNT_VARIABLE,
   PART_RUNNERS,
   parsePart,
   partFromEnvironment,
-  planParts,
   partOfFiles,
-  CHECKPOINT_LAYOUT_KEY,
-  encodeCheckpointLayout,
-  decodeCheckpointLayout,
+  planParts,
 } from './checkpoint-parts.js';
-export type { CheckpointPart, CheckpointLayout, PartFromEnvironment, PartIndex } from './checkpoint-parts.js';
-export { shardLayout } from './shard-layout.js';
-export type { Shard, Segment, ShardLayout } from './shard-layout.js';
-export { flaxParams, planFlaxInit, flaxFoldInData, flaxMlp, flaxTransformerBlock } from './flax.js';
+export type { CheckpointEntry, CheckpointFile, CheckpointPlan } from './checkpoint-plan.js';
+export { CHECKPOINT_INDEX_FILE, CHECKPOINT_SINGLE_FILE, DEFAULT_MAX_SHARD_SIZE, planCheckpoint } from './checkpoint-plan.js';
+export type { DecoderActivation, DecoderArchitecture } from './decoder.js';
+export { DECODER_ACTIVATIONS, decoderArchitecture } from './decoder.js';
 export type {
-  FlaxModel,
-  FlaxLayer,
-  FlaxDense,
   FlaxConv,
+  FlaxDense,
   FlaxEmbed,
+  FlaxInitOptions,
+  FlaxLayer,
   FlaxLayerNorm,
-  FlaxMultiHeadDotProductAttention,
+  FlaxModel,
   FlaxModule,
+  FlaxMultiHeadDotProductAttention,
   FlaxParam,
   FlaxPlannedParam,
-  FlaxInitOptions,
 } from './flax.js';
+export { flaxFoldInData, flaxMlp, flaxParams, flaxTransformerBlock, planFlaxInit } from './flax.js';
+export type { ModelPlan, ModelPlanOptions, PlannedTensor } from './model-plan.js';
+export { planModel } from './model-plan.js';
+export type {
+  FromSafetensorsOptions,
+  Gpt2Config,
+  HfModelType,
+  LlamaConfig,
+  PresetOptions,
+  RawSafetensorsHeader,
+  RawSafetensorsTensorInfo,
+  ResNet18Options,
+  ResolvedGpt2Config,
+  ResolvedLlamaConfig,
+} from './presets.js';
+export {
+  fromSafetensorsHeader,
+  GPT2_DEFAULTS,
+  gpt2,
+  gpt2Rules,
+  HF_MODEL_TYPES,
+  hfConfig,
+  hfModelType,
+  hfSpecialTokenIds,
+  LLAMA_DEFAULTS,
+  llama,
+  llamaRules,
+  presetFromHfConfig,
+  resnet18,
+  resnet18Rules,
+  resolveGpt2Config,
+  resolveLlamaConfig,
+} from './presets.js';
+export type { Glob, InitRule } from './rules.js';
+export { compileGlob, firstMatchingRule, globMatch } from './rules.js';
+export type { Segment, Shard, ShardLayout } from './shard-layout.js';
+export { shardLayout } from './shard-layout.js';
+export type { ModelSpec, ModelTensor, ResolvedTensor, TensorSpec } from './spec.js';
+export { MODEL_LIMITS, modelTotals, parseModelSpec, resolveModel } from './spec.js';
+export { FNV1A64_OFFSET_BASIS, FNV1A64_PRIME, fnv1a64, fnv1a64Bytes, tensorStream } from './stream.js';

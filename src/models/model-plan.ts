@@ -1,10 +1,11 @@
 // The plan of a model initialization, made before any buffer exists: every tensor's initializer resolved
 // once, the buffers initModel would create, and whether they fit the adapter's limits and the memory the
 // caller says is available. `init --dry-run` prints it; initModel refuses a plan that does not fit.
-import { InvalidParameterError, OutOfMemoryError, UnsupportedError } from '../errors.js';
+
 import { DTYPE_BYTES, type FloatDType } from '../contract/dtypes.js';
-import { planInitialize, type InitializePlan } from '../init/plan-initialize.js';
 import { parseU64, type U64Input } from '../contract/u64.js';
+import { InvalidParameterError, OutOfMemoryError, UnsupportedError } from '../errors.js';
+import { type InitializePlan, planInitialize } from '../init/plan-initialize.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
 import { checkTensorName, type ModelTensor } from './spec.js';
 

@@ -1,14 +1,15 @@
 // Model presets: the tensors (names, shapes) and the initialization recipe, as rules, of well-known models, from the
 // configs people have (Hugging Face config.json field names). Sources are cited per preset; see docs/models.md.
-import { InvalidParameterError } from '../errors.js';
-import { validateShape, type FanLayout } from '../init/fans.js';
-import type { FloatDType } from '../init/plan-initialize.js';
-import type { InitializerSpec } from '../init/resolve-initializer.js';
-import { torchDefaultBias, torchDefaultWeight } from '../init/presets.js';
-import type { InitRule } from './rules.js';
-import { MODEL_LIMITS, type ModelSpec, type TensorSpec } from './spec.js';
+
 import { dtypeOfSafetensors, isFloatDType } from '../contract/dtypes.js';
 import { checkFloatDType, checkInteger, checkPositiveF32, checkPositiveInteger, isRecord } from '../contract/validate.js';
+import { InvalidParameterError } from '../errors.js';
+import { type FanLayout, validateShape } from '../init/fans.js';
+import type { FloatDType } from '../init/plan-initialize.js';
+import { torchDefaultBias, torchDefaultWeight } from '../init/presets.js';
+import type { InitializerSpec } from '../init/resolve-initializer.js';
+import type { InitRule } from './rules.js';
+import { MODEL_LIMITS, type ModelSpec, type TensorSpec } from './spec.js';
 
 /** Options every preset takes. */
 export interface PresetOptions {

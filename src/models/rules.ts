@@ -1,8 +1,9 @@
 // Initialization rules: a glob on the tensor name and the initializer it gets.
+
+import { InvalidParameterError } from '../errors.js';
 import type { FanLayout } from '../init/fans.js';
 import type { FloatDType } from '../init/plan-initialize.js';
 import type { InitializerSpec } from '../init/resolve-initializer.js';
-import { InvalidParameterError } from '../errors.js';
 
 /**
  * "Tensors whose name matches `match` get `init`" (and, optionally, a layout and a dtype). In a model, a tensor

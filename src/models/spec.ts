@@ -1,12 +1,13 @@
 // The model description: named tensors with shapes, initialized by their own spec or by name rules, each on the
 // Philox stream derived from its name. Pure data and validation; no GPU. See docs/models.md.
-import { InvalidParameterError } from '../errors.js';
-import { validateLayout, validateShape, numel as numelOf, type FanLayout } from '../init/fans.js';
-import type { FloatDType } from '../init/plan-initialize.js';
+
 import { DTYPE_BYTES } from '../contract/dtypes.js';
-import { checkFloatDType, isRecord } from '../contract/validate.js';
-import { INITIALIZER_KINDS, resolveInitializer, type InitializerKind, type InitializerSpec, type ResolvedInitializer } from '../init/resolve-initializer.js';
 import type { U64Input } from '../contract/u64.js';
+import { checkFloatDType, isRecord } from '../contract/validate.js';
+import { InvalidParameterError } from '../errors.js';
+import { type FanLayout, numel as numelOf, validateLayout, validateShape } from '../init/fans.js';
+import type { FloatDType } from '../init/plan-initialize.js';
+import { INITIALIZER_KINDS, type InitializerKind, type InitializerSpec, type ResolvedInitializer, resolveInitializer } from '../init/resolve-initializer.js';
 import { compileGlob, type Glob, type InitRule } from './rules.js';
 import { isWellFormedUnicode, tensorStream } from './stream.js';
 

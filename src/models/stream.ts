@@ -1,7 +1,8 @@
 // Per-tensor streams: a tensor's Philox stream is derived from its name, so it depends on nothing else in the model.
-import { InvalidParameterError } from '../errors.js';
+
 import { parseU64, type U64Input } from '../contract/u64.js';
 import { isWellFormedUnicode } from '../contract/unicode.js';
+import { InvalidParameterError } from '../errors.js';
 
 export { isWellFormedUnicode };
 

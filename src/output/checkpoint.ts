@@ -2,26 +2,27 @@
 // written window by window by the executor (window-pipeline.ts), so memory stays bounded whatever the model's size.
 // Browser-safe: the folder is an interface (a File System Access API directory here; a Node folder in
 // ./checkpoint-node.ts).
+
+import { roundDown4 } from '../contract/align.js';
+import type { U64Input } from '../contract/u64.js';
 import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { WeightInitContext } from '../gpu/context.js';
-import type { ByteExecutor } from '../simd/host-executor.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
-import type { U64Input } from '../contract/u64.js';
+import { type PartIndex, parsePart, planParts } from '../models/checkpoint-parts.js';
 import {
   CHECKPOINT_INDEX_FILE,
+  type CheckpointFile,
   DEFAULT_MAX_SHARD_SIZE,
   encodeCheckpointIndex,
   isCheckpointFileName,
   planCheckpoint,
-  type CheckpointFile,
 } from '../models/checkpoint-plan.js';
-import { parsePart, planParts, type PartIndex } from '../models/checkpoint-parts.js';
-import type { ModelTensor } from '../models/spec.js';
 import { planModel } from '../models/model-plan.js';
-import { encodeHeader, type EncodedHeader } from './safetensors/format.js';
-import { checkSink, writableStreamSink, type SafetensorsSink } from './safetensors/sinks.js';
+import type { ModelTensor } from '../models/spec.js';
+import type { ByteExecutor } from '../simd/host-executor.js';
+import { type EncodedHeader, encodeHeader } from './safetensors/format.js';
+import { checkSink, type SafetensorsSink, writableStreamSink } from './safetensors/sinks.js';
 import { planWindows, WindowPipeline } from './window-pipeline.js';
-import { roundDown4 } from '../contract/align.js';
 
 /** The config file of a checkpoint folder. */
 export const CHECKPOINT_CONFIG_FILE = 'config.json';

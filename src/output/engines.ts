@@ -2,10 +2,11 @@
 // ONNX Runtime Web's WebGPU execution provider. The engines are passed in as parameters (typed structurally
 // with only the members used here), so this module imports neither and adds no dependency.
 // See docs/engines.md for the versions tested and what works where.
-import { BufferTooSmallError, BufferUsageError, InvalidParameterError, UnsupportedError } from '../errors.js';
-import { BufferUsage } from '../gpu/flags.js';
+
 import { ALL_DTYPES, DTYPE_BYTES, DTYPES, type DType } from '../contract/dtypes.js';
 import { checkDevice, checkDType, isGPUBuffer } from '../contract/validate.js';
+import { BufferTooSmallError, BufferUsageError, InvalidParameterError, UnsupportedError } from '../errors.js';
+import { BufferUsage } from '../gpu/flags.js';
 
 /**
  * Usage a buffer needs to become a TF.js tensor: TF.js's WebGPU backend binds it as a storage buffer and copies

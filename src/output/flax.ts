@@ -1,10 +1,10 @@
 // model.init(jax.random.key(seed), x)['params'] of a Flax linen model (src/models/flax.ts), executed: on a GPU (one
 // batch, one buffer per parameter) or on the CPU, with the bits flax 0.12 and jax 0.10.2 give on the CPU.
 import type { FloatDType } from '../contract/dtypes.js';
-import { writeJaxInitializePlan } from '../gpu/initialize.js';
 import type { WeightWriter } from '../gpu/batch.js';
+import { writeJaxInitializePlan } from '../gpu/initialize.js';
 import type { GeneratedRange } from '../gpu/target.js';
-import { planFlaxInit, type FlaxInitOptions, type FlaxPlannedParam } from '../models/flax.js';
+import { type FlaxInitOptions, type FlaxPlannedParam, planFlaxInit } from '../models/flax.js';
 import type { GeneratedArray } from '../twin/generate.js';
 import { initializeJaxPlanned } from '../twin/initialize.js';
 

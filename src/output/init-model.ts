@@ -4,10 +4,11 @@ import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { FloatDType, TargetOptions, WeightInitContext } from '../gpu/context.js';
 import { checkTarget, type InitializedRange } from '../gpu/target.js';
 import type { ResolvedInitializer } from '../init/resolve-initializer.js';
-import type { ModelTensor } from '../models/spec.js';
 import { assertPlanFits, planModel } from '../models/model-plan.js';
+import type { ModelTensor } from '../models/spec.js';
 
 export type { ModelTensor } from '../models/spec.js';
+
 import type { U64Input } from '../contract/u64.js';
 import { checkPositiveInteger } from '../contract/validate.js';
 

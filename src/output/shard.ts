@@ -1,18 +1,19 @@
 // Tensor-parallel shards: any element range, or a row/column block of a tensor viewed as a matrix
 // [shape[0], numel / shape[0]], generated into its own buffer with exactly the bits of that block of the
 // full tensor.
+
+import { DTYPE_BYTES } from '../contract/dtypes.js';
+import type { U64Input } from '../contract/u64.js';
 import { InvalidParameterError } from '../errors.js';
 import type { WeightWriter } from '../gpu/batch.js';
 import { checkTarget, type GeneratedRange, type TargetOptions } from '../gpu/target.js';
-import { initializePlanned } from '../twin/initialize.js';
 import { sliceInitializePlan } from '../init/plan-initialize.js';
-import { orthogonalPlanned } from '../twin/orthogonal.js';
-import { DTYPE_BYTES } from '../contract/dtypes.js';
-import { allocate, convertF32, type GeneratedArray } from '../twin/generate.js';
-import type { U64Input } from '../contract/u64.js';
-import type { ModelTensor } from '../models/spec.js';
 import { planTensor } from '../models/model-plan.js';
-import { shardLayout, type Shard } from '../models/shard-layout.js';
+import { type Shard, shardLayout } from '../models/shard-layout.js';
+import type { ModelTensor } from '../models/spec.js';
+import { allocate, convertF32, type GeneratedArray } from '../twin/generate.js';
+import { initializePlanned } from '../twin/initialize.js';
+import { orthogonalPlanned } from '../twin/orthogonal.js';
 
 export type { Segment, Shard, ShardLayout } from '../models/shard-layout.js';
 

@@ -2,10 +2,11 @@
 // windows of a bounded size, each window's bytes made by the executor (`windows(n).bytes(slices)`: the kernels and a
 // readback, or the SIMD CPU path on the host) and handed on in order, window k + 1 made while window k is written.
 // Nothing here knows which executor runs.
-import { DTYPE_BYTES } from '../contract/dtypes.js';
-import { sliceInitializePlan, type InitializePlan } from '../init/plan-initialize.js';
-import type { ByteExecutor, WindowBytes } from '../simd/host-executor.js';
+
 import { roundUp4 } from '../contract/align.js';
+import { DTYPE_BYTES } from '../contract/dtypes.js';
+import { type InitializePlan, sliceInitializePlan } from '../init/plan-initialize.js';
+import type { ByteExecutor, WindowBytes } from '../simd/host-executor.js';
 
 /** One window: slices of the tensors' plans, in data order. */
 export type Window = readonly InitializePlan[];

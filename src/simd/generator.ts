@@ -1,11 +1,12 @@
 // The fast CPU twin: the kernels of src/simd/wat.ts (WebAssembly SIMD, four Philox blocks at a time)
 // with the same bits as src/twin/generate.ts. The scalar twin stays the reference that documents each step;
 // test/simd/generator.test.ts holds the two bit-equal.
-import { planGenerate, splitPlan, type GeneratePlan } from '../contract/plan.js';
+
+import { bitsOf } from '../contract/dtypes.js';
+import { type GeneratePlan, planGenerate, splitPlan } from '../contract/plan.js';
+import { UnsupportedError } from '../errors.js';
 import { allocate, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
 import { SIMD_WASM_BASE64 } from './binary.js';
-import { UnsupportedError } from '../errors.js';
-import { bitsOf } from '../contract/dtypes.js';
 
 /** The exports of an instance of the SIMD module. */
 export interface SimdExports {

@@ -6,17 +6,17 @@
 // makes its windows with one of these.
 import { DTYPE_BYTES } from '../contract/dtypes.js';
 import type { OrthogonalPlan } from '../contract/orthogonal.js';
+import type { GeneratePlan } from '../contract/plan.js';
+import type { ExecutorKind } from '../contract/strategy.js';
+import { checkIntegerIn } from '../contract/validate.js';
 import { AbortedError, InvalidParameterError, UnsupportedError, WeightInitError } from '../errors.js';
 import type { InitializePlan } from '../init/plan-initialize.js';
 import { convertF32 } from '../twin/generate.js';
 import { initializePlanned } from '../twin/initialize.js';
 import { orthogonalPlanned } from '../twin/orthogonal.js';
-import { checkIntegerIn } from '../contract/validate.js';
 import { createSimdOrthogonal, type SimdOrthogonal, type SourceGenerator } from './orthogonal.js';
 import { WindowChunks } from './window-chunks.js';
 import { createWorkerPool, isShared, MAX_THREADS, type WorkerPool } from './worker-pool.js';
-import type { ExecutorKind } from '../contract/strategy.js';
-import type { GeneratePlan } from '../contract/plan.js';
 
 /**
  * One caller's stream of windows: the host bytes of consecutive slices of initialize plans. A session holds what

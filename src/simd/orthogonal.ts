@@ -14,15 +14,16 @@
 // The event loop stays free: the calling thread's share of a block projection is cut into pieces of about
 // CHUNK_WORK multiply-adds (the same bits: a piece is a range of whole sources or whole rows), and between
 // pieces and steps the run yields to the event loop at least every YIELD_MS, where an AbortSignal is seen.
-import { AbortedError, InvalidParameterError, OutOfMemoryError, UnsupportedError, WorkerFailedError } from '../errors.js';
-import { PANEL_WIDTH, planOrthogonal, type GramSchmidtStep, type OrthogonalOptions, type OrthogonalPlan, type Projection } from '../contract/orthogonal.js';
+
+import { roundDown4 } from '../contract/align.js';
+import { type GramSchmidtStep, type OrthogonalOptions, type OrthogonalPlan, PANEL_WIDTH, type Projection, planOrthogonal } from '../contract/orthogonal.js';
 import type { GeneratePlan } from '../contract/plan.js';
+import { AbortedError, InvalidParameterError, OutOfMemoryError, UnsupportedError, WorkerFailedError } from '../errors.js';
 import { inverseNorm } from '../twin/orthogonal.js';
 import { createSimdGenerator, decodeBase64 } from './generator.js';
 import { ORTHOGONAL_WASM_BASE64 } from './orthogonal-binary.js';
 import { dotsKernel, MAX_PAGES, ROW_BLOCK, ROW_TILE_TARGETS, subtractKernel } from './orthogonal-wat.js';
-import { defaultThreads, startWorkers, type PortLike, type Reply } from './worker-pool.js';
-import { roundDown4 } from '../contract/align.js';
+import { defaultThreads, type PortLike, type Reply, startWorkers } from './worker-pool.js';
 
 type Kernel = (...args: number[]) => void;
 /** One kernel call: export name and arguments. */

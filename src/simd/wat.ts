@@ -9,17 +9,20 @@
 // Lane layout: a group is 4 consecutive Philox blocks; vector x_j holds word j of the 4 blocks (lane b =
 // block b). Box-Muller pairs (w0, w1) and (w2, w3) are then whole vectors, and a 4x4 transpose turns the
 // lanes back into element order before the stores.
+
+import { U1_FLOOR } from '../twin/normal.js';
+import { PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from '../twin/philox.js';
 import {
   ACKLAM_C,
   ACKLAM_D,
-  C10,
-  C12,
+  C_8_17,
+  C_24_17,
   C2,
   C4,
   C6,
   C8,
-  C_24_17,
-  C_8_17,
+  C10,
+  C12,
   ERFINV_CENTRAL,
   ERFINV_TAIL,
   INV3,
@@ -30,17 +33,15 @@ import {
   LN2_LO,
   MAGIC_RSQRT,
   S1,
-  S11,
   S3,
   S5,
   S7,
   S9,
+  S11,
   SQRT2,
   SQRT2_F,
   TAIL_THRESHOLD,
 } from '../twin/transforms.js';
-import { U1_FLOOR } from '../twin/normal.js';
-import { PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from '../twin/philox.js';
 
 const scratch = new DataView(new ArrayBuffer(4));
 function f32Bits(x: number): number {

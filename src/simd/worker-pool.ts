@@ -1,12 +1,13 @@
 // The SIMD CPU generator on several threads: Web Workers in browsers, worker_threads in Node. Each worker
 // instantiates the same compiled module and runs jobs (src/simd/generator.ts) posted to it; the values are
 // bit-identical to a single-threaded run because every element's value depends only on its index.
-import { InvalidParameterError, UnsupportedError, WorkerFailedError } from '../errors.js';
-import { planGenerate, splitPlan, type GeneratePlan } from '../contract/plan.js';
-import { allocate, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
-import { checkIntegerIn } from '../contract/validate.js';
-import { compileSimdModule, runSimdPlan, SIMD_MAX_ELEMENTS } from './generator.js';
+
 import { bitsArray, bitsOf, DTYPE_BYTES } from '../contract/dtypes.js';
+import { type GeneratePlan, planGenerate, splitPlan } from '../contract/plan.js';
+import { checkIntegerIn } from '../contract/validate.js';
+import { InvalidParameterError, UnsupportedError, WorkerFailedError } from '../errors.js';
+import { allocate, type CpuGenerateOptions, type GeneratedArray } from '../twin/generate.js';
+import { compileSimdModule, runSimdPlan, SIMD_MAX_ELEMENTS } from './generator.js';
 
 /** Most workers a pool starts (the `threads` option of a pool and of a context). */
 export const MAX_THREADS = 64;

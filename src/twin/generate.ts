@@ -2,16 +2,17 @@
 // generateTruncatedNormal, jaxBits, jaxUniform, jaxNormal, jaxTruncatedNormal, fillConstant, scatterConstant and
 // convertF32 produce exactly the bits the entry points of the same names store; blockWords and jaxBlockWords are
 // the twins of the shader's functions of those names.
-import { philoxBlock } from './philox.js';
-import { uniformFromWord, uniformRange } from './transforms.js';
+
+import type { BitsDistribution, Distribution } from '../contract/distributions.js';
+import { type ArrayForDType, DTYPE_CODE, type DType, dtypeArray, type GeneratedArray } from '../contract/dtypes.js';
+import { type JaxPlan, type JaxRandomRequest, planJaxRandom } from '../contract/jax-plan.js';
+import { type ElementRange, type GeneratePlan, type GenerateRequest, planGenerate } from '../contract/plan.js';
+import { InvalidParameterError } from '../errors.js';
+import { jaxNormalFromUniform, jaxScale, jaxTruncatedNormalFromUniform, jaxUniformFromWord, jaxWord } from './jax.js';
 import { boxMuller, scaleShift, truncatedNormalFromWord } from './normal.js';
 import { f32ToBf16Bits, f32ToF16Bits } from './pack.js';
-import type { BitsDistribution, Distribution } from '../contract/distributions.js';
-import { DTYPE_CODE, dtypeArray, type ArrayForDType, type DType, type GeneratedArray } from '../contract/dtypes.js';
-import { planGenerate, type GenerateRequest, type GeneratePlan, type ElementRange } from '../contract/plan.js';
-import { planJaxRandom, type JaxPlan, type JaxRandomRequest } from '../contract/jax-plan.js';
-import { jaxNormalFromUniform, jaxScale, jaxTruncatedNormalFromUniform, jaxUniformFromWord, jaxWord } from './jax.js';
-import { InvalidParameterError } from '../errors.js';
+import { philoxBlock } from './philox.js';
+import { uniformFromWord, uniformRange } from './transforms.js';
 
 /**
  * Philox words of block `startBlock + k` (k < 2^32): counter = (block lo, block hi, stream lo, stream hi),

@@ -1,8 +1,9 @@
 // CPU twin of src/gpu/initialize.ts: an initialize plan executed on the CPU with exactly the bits the GPU
 // path writes; f16/bf16 come back as 16-bit patterns.
-import { planInitialize, type InitializeOptions, type InitializePlan } from '../init/plan-initialize.js';
-import { planJaxInitializer, type JaxInitializeOptions, type JaxInitializePlan } from '../init/jax-initializers.js';
-import { allocate, convertF32, fillConstant, generateJaxPlanned, generatePlanned, scatterConstant, type GeneratedArray } from './generate.js';
+
+import { type JaxInitializeOptions, type JaxInitializePlan, planJaxInitializer } from '../init/jax-initializers.js';
+import { type InitializeOptions, type InitializePlan, planInitialize } from '../init/plan-initialize.js';
+import { allocate, convertF32, fillConstant, type GeneratedArray, generateJaxPlanned, generatePlanned, scatterConstant } from './generate.js';
 import { orthogonalPlanned } from './orthogonal.js';
 
 /** Initializes the slice of a tensor on the CPU (see InitializeOptions). */

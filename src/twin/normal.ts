@@ -1,5 +1,5 @@
 // CPU twin of shaders/normal.wgsl: same function names, same bits.
-import { logF32, normalQuantile, openUniformFromWord, sinCos2Pi, sqrtF32, uniformFromWord, fenceF32 } from './transforms.js';
+import { fenceF32, logF32, normalQuantile, openUniformFromWord, sinCos2Pi, sqrtF32, uniformFromWord } from './transforms.js';
 
 const f = Math.fround;
 export const U1_FLOOR = f(1e-7);

@@ -47,18 +47,19 @@
 // matrix products per panel (C = X^T Y, Y = Y - X C), which run as tiled matrix products on a GPU and in
 // SIMD registers on a CPU with the fixed orders above; the column-wise work is O(m n 64).
 import {
-  gramSchmidtSteps,
-  PANEL_WIDTH,
-  planOrthogonal,
   type GramSchmidtStep,
+  gramSchmidtSteps,
   type OrthogonalOptions,
   type OrthogonalPlan,
+  PANEL_WIDTH,
   type Projection,
+  planOrthogonal,
   type ResolvedOrthogonal,
 } from '../contract/orthogonal.js';
 import { generatePlanned } from './generate.js';
 import { reciprocalF32, sqrtF32 } from './transforms.js';
 
+export type { GramSchmidtStep, OrthogonalOptions, OrthogonalPlan, Projection, ResolvedOrthogonal } from '../contract/orthogonal.js';
 // The plan of the definition (validation, the shape of M, the step sequence) lives in the contract; these
 // names stay importable from here.
 export {
@@ -69,7 +70,6 @@ export {
   planOrthogonal,
   resolveOrthogonal,
 } from '../contract/orthogonal.js';
-export type { GramSchmidtStep, OrthogonalOptions, OrthogonalPlan, Projection, ResolvedOrthogonal } from '../contract/orthogonal.js';
 
 const f = Math.fround;
 

@@ -3,7 +3,7 @@
 import type { DType } from '../contract/dtypes.js';
 import { bf16BitsToNumber, f16BitsToNumber } from '../contract/f32.js';
 
-export { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber, bf16BitsToNumber } from '../contract/f32.js';
+export { bf16BitsToNumber, f16BitsToNumber, f32ToBf16Bits, f32ToF16Bits } from '../contract/f32.js';
 
 /**
  * The number an element read back as `dtype` encodes: u32 and f32 elements are numbers already, f16 and

@@ -2,10 +2,11 @@
 // computed here from the double of JavaScript (exact product, one correction; a double quotient or root rounded
 // to f32 is correctly rounded, as a double has more than 2 * 24 + 2 bits); the shader builds the same results
 // from f32 and integer operations. The rest follows the shader operation by operation.
-import { fmaF32, flushSubnormal } from '../contract/xla-f32.js';
-import { bitsToF32, f32ToBits } from '../contract/f32.js';
 
-export { fmaF32, flushSubnormal } from '../contract/xla-f32.js';
+import { bitsToF32, f32ToBits } from '../contract/f32.js';
+import { flushSubnormal, fmaF32 } from '../contract/xla-f32.js';
+
+export { flushSubnormal, fmaF32 } from '../contract/xla-f32.js';
 
 const f = Math.fround;
 

@@ -3,16 +3,17 @@
 // secure context), driven through window.runBench with a tiny configuration. Checks that every case produced
 // a result, that the page rendered its table and charts, and that the samples the page generated on its GPU
 // equal the CPU twin run here in Node, bit for bit. Needs Debian's `chromium` (or CHROMIUM_PATH).
+
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { openBuiltPage, watchPage, type BuiltPage } from './chromium.js';
-import { fullPageScreenshot, layoutProblems, WINDOW } from './layout.js';
 import { CASES } from '../../src/bench/cases.js';
 import type { BenchConfig, BenchReport } from '../../src/bench/run.js';
 import { generate } from '../../src/twin/generate.js';
+import { type BuiltPage, openBuiltPage, watchPage } from './chromium.js';
+import { fullPageScreenshot, layoutProblems, WINDOW } from './layout.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, 'bench', 'vite.config.ts');

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeServer, fileIn, launchChromium, serve, watchPage } from './chromium.js';
 import { bits, generate, initialize as initializeCpu, uniform } from '../../src/cpu.js';
+import { type AdapterSummary, isSoftwareAdapter, type JaxImpl, type JaxRandomRequest } from '../../src/index.js';
 import type { InitializeOptions } from '../../src/init/plan-initialize.js';
-import { isSoftwareAdapter, type AdapterSummary, type JaxImpl, type JaxRandomRequest } from '../../src/index.js';
-import { loadJaxFixture, sampleName, sampleRequest, type FixtureSample } from '../helpers/jax-fixture.js';
+import { type FixtureSample, loadJaxFixture, sampleName, sampleRequest } from '../helpers/jax-fixture.js';
+import { closeServer, fileIn, launchChromium, serve, watchPage } from './chromium.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = join(ROOT, 'dist');

@@ -6,7 +6,7 @@
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdapterSummary } from '../../src/index.js';
-import { startHarness, type Harness } from './engines/harness.js';
+import { type Harness, startHarness } from './engines/harness.js';
 import { castMatMulModel, matMulAddModel } from './engines/onnx.js';
 import { matMulF64, outsideTolerance, twinBits, twinValues, type WeightSpec } from './engines/reference.js';
 

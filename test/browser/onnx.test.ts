@@ -7,8 +7,8 @@
 import type { HTTPRequest, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdapterSummary } from '../../src/index.js';
-import { loadFixture, maxLogitsDiff, type FixtureName, type OnnxFixture } from '../helpers/onnx-fixtures.js';
-import { startHarness, type Harness } from './engines/harness.js';
+import { type FixtureName, loadFixture, maxLogitsDiff, type OnnxFixture } from '../helpers/onnx-fixtures.js';
+import { type Harness, startHarness } from './engines/harness.js';
 
 /**
  * Bound for f32 logits against PyTorch's (measured differences are printed), a tenth of the issue's 1e-3: measured

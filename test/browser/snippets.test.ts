@@ -3,14 +3,15 @@
 // page would: `webgpu-weight-init` is the built package (dist/, and docs/ for the example model), the
 // engines are node_modules' ESM bundles, everything served from 127.0.0.1 under /node_modules/.
 // Node, bash and python snippets: test/docs/snippets.test.ts.
+
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { transformSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allSnippets, ROOT } from '../helpers/snippets.js';
-import { closeServer, fileIn, launchChromium, MIME, serve, watchPage, type Route } from './chromium.js';
+import { closeServer, fileIn, launchChromium, MIME, type Route, serve, watchPage } from './chromium.js';
 
 const snippets = allSnippets().filter((s) => s.runtime === 'browser' && s.noRun === undefined);
 const PACKAGE = '/node_modules/webgpu-weight-init/';

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { generate } from '../../src/twin/generate.js';
-import { uniform, bits, normal } from '../../src/contract/distributions.js';
-import { f16BitsToNumber } from '../../src/twin/pack.js';
+import { bits, normal, uniform } from '../../src/contract/distributions.js';
 import { readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from '../../src/output/node/safetensors-file.js';
+import { generate } from '../../src/twin/generate.js';
+import { f16BitsToNumber } from '../../src/twin/pack.js';
 
 const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
 const run = async (...args: string[]) => {

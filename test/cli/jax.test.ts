@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createJaxKey } from '../../src/contract/jax-key.js';
 import { bf16BitsToNumber, bitsToF32, f16BitsToNumber } from '../../src/contract/f32.js';
-import { loadJaxFixture, type FixtureSample } from '../helpers/jax-fixture.js';
+import { createJaxKey } from '../../src/contract/jax-key.js';
+import { type FixtureSample, loadJaxFixture } from '../helpers/jax-fixture.js';
 
 const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
 const run = async (...args: string[]) => {

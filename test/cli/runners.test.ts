@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { BIN, collect, expectSameFolder, runCli, type CliResult } from '../helpers/cli.js';
+import { BIN, type CliResult, collect, expectSameFolder, runCli } from '../helpers/cli.js';
 import { fencedBlocks, ROOT } from '../helpers/snippets.js';
 
 const blocks = fencedBlocks(readFileSync(join(ROOT, 'docs/scale.md'), 'utf8'));

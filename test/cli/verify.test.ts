@@ -1,7 +1,7 @@
 // `verify DIR/` on folders the CLI wrote, whole and damaged: a missing, truncated or corrupted shard, a header that
 // disagrees, leftovers of an unfinished write are each named, with the exit code a job runner acts on (0 complete,
 // 1 damaged, 3 incomplete, 2 usage), and `--parts N` names the parts the --dry-run plan gives those files.
-import { cpSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -2,7 +2,7 @@
 // device), and the parameters a plan holds.
 import { describe, expect, it } from 'vitest';
 import { createJaxKey, foldInJaxKey, MAX_SPLIT, splitJaxKey, wrapJaxKeyData } from '../../src/contract/jax-key.js';
-import { planJaxRandom, type JaxRandomRequest } from '../../src/contract/jax-plan.js';
+import { type JaxRandomRequest, planJaxRandom } from '../../src/contract/jax-plan.js';
 import { slicePlan } from '../../src/contract/plan.js';
 
 const key = createJaxKey(0);

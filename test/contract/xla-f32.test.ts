@@ -1,7 +1,7 @@
 // The host side of the JAX streams' float32 arithmetic: fmaF32 against exact integer arithmetic, rounding to a
 // dtype and nextafter as XLA does them.
 import { describe, expect, it } from 'vitest';
-import { fmaF32, flushSubnormal, nextAfterInDType, roundToDType } from '../../src/contract/xla-f32.js';
+import { flushSubnormal, fmaF32, nextAfterInDType, roundToDType } from '../../src/contract/xla-f32.js';
 import { refFmaF32, testWords } from '../helpers/reference.js';
 
 const f = Math.fround;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matMulAddModel } from '../browser/engines/onnx.js';
-import { createConsumerProject, type ConsumerProject } from '../helpers/consumer-project.js';
+import { type ConsumerProject, createConsumerProject } from '../helpers/consumer-project.js';
 import { allSnippets, fencedBlocks, ROOT, type Snippet } from '../helpers/snippets.js';
 
 const exec = promisify(execFile);

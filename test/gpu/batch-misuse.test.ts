@@ -3,8 +3,8 @@
 // same typed errors, and no buffer the library created outlives a call that gave it to no one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normal, uniform } from '../../src/contract/distributions.js';
-import type { WeightInitContext } from '../../src/gpu/context.js';
 import type { Batch } from '../../src/gpu/batch.js';
+import type { WeightInitContext } from '../../src/gpu/context.js';
 import { computeOrthogonal } from '../../src/gpu/orthogonal.js';
 import { generate } from '../../src/twin/generate.js';
 import { nodeContext, trackBuffers } from '../helpers/gpu.js';

@@ -4,17 +4,17 @@
 // bit; the failing calls fail alone; canaries stay intact; no rejection goes unhandled; every buffer the
 // library created is destroyed once the callers destroy what they were given. Run on both strategies.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generate as generateCpu } from '../../src/twin/generate.js';
-import { normal, truncatedNormal, uniform, type Distribution } from '../../src/contract/distributions.js';
+import { type Distribution, normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
+import { AbortedError } from '../../src/errors.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 import { initialize } from '../../src/gpu/initialize.js';
-import { initialize as initializeCpu } from '../../src/twin/initialize.js';
-import { initModel, type ModelTensor } from '../../src/output/init-model.js';
-import { initShard, initShardCpu } from '../../src/output/shard.js';
 import { fnv1a64 } from '../../src/models/stream.js';
 import { createNodeContext } from '../../src/node.js';
-import { AbortedError } from '../../src/errors.js';
+import { initModel, type ModelTensor } from '../../src/output/init-model.js';
+import { initShard, initShardCpu } from '../../src/output/shard.js';
+import { generate as generateCpu } from '../../src/twin/generate.js';
+import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { fillCanary, trackBuffers } from '../helpers/gpu.js';
 
 /** Mulberry32: a small seeded generator for the schedule (not for weights). */

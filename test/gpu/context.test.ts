@@ -1,12 +1,12 @@
 // Device layer: adapter report, limits, a caller's device, typed errors before GPU work, device loss.
 import { describe, expect, it } from 'vitest';
-import { createContext } from '../../src/gpu/context.js';
-import { requestNodeGPU } from '../../src/node.js';
-import { findSwiftShaderIcd } from '../../src/node-drivers.js';
-import { BufferUsage } from '../../src/gpu/flags.js';
-import { generate } from '../../src/twin/generate.js';
 import { uniform } from '../../src/contract/distributions.js';
 import { WeightInitError } from '../../src/errors.js';
+import { createContext } from '../../src/gpu/context.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
+import { requestNodeGPU } from '../../src/node.js';
+import { findSwiftShaderIcd } from '../../src/node-drivers.js';
+import { generate } from '../../src/twin/generate.js';
 import { fillCanary, inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 describe('device acquisition', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planDispatches, type DispatchLimits } from '../../src/gpu/dispatch-plan.js';
+import { type DispatchLimits, planDispatches } from '../../src/gpu/dispatch-plan.js';
 
 const limits = (over: Partial<DispatchLimits> = {}): DispatchLimits => ({
   maxBindingBytes: 1024,

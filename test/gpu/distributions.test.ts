@@ -1,10 +1,10 @@
 // Every distribution x dtype on the GPU against the CPU twin, bit for bit, with canaries around the range;
 // 16-bit dtypes at 2-byte offsets and odd counts must leave the neighbouring half-words as they were.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WeightInitContext } from '../../src/gpu/context.js';
-import { generate, type CpuGenerateOptions } from '../../src/twin/generate.js';
-import { normal, truncatedNormal, uniform, type Distribution } from '../../src/contract/distributions.js';
+import { type Distribution, normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
 import { DTYPE_BYTES, type DType } from '../../src/contract/dtypes.js';
+import type { WeightInitContext } from '../../src/gpu/context.js';
+import { type CpuGenerateOptions, generate } from '../../src/twin/generate.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 const CANARY = 0xa5c3;

@@ -3,22 +3,22 @@
 // seen by an instrumented executor, and the bytes equal the CPU twin's); an orthogonal matrix computed once per
 // write whatever the window size; an orthogonal output that cannot be allocated failing before any QR.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WeightInitContext } from '../../src/gpu/context.js';
 import { planGenerate } from '../../src/contract/plan.js';
+import type { WeightInitContext } from '../../src/gpu/context.js';
 import type { Executor } from '../../src/gpu/executor.js';
-import { KernelExecutor } from '../../src/gpu/kernel-executor.js';
-import { UploadExecutor } from '../../src/gpu/upload.js';
 import { initialize } from '../../src/gpu/initialize.js';
+import { KernelExecutor } from '../../src/gpu/kernel-executor.js';
 import { computeOrthogonal } from '../../src/gpu/orthogonal.js';
+import { UploadExecutor } from '../../src/gpu/upload.js';
+import { type ResolvedTensor, resolveModel } from '../../src/models/spec.js';
+import { writeCheckpoint } from '../../src/output/checkpoint.js';
+import { initModel } from '../../src/output/init-model.js';
+import { encodeHeader } from '../../src/output/safetensors/format.js';
+import type { SafetensorsSink } from '../../src/output/safetensors/sinks.js';
+import { initShard, initShardCpu } from '../../src/output/shard.js';
 import { createHostExecutor, type HostExecutor } from '../../src/simd/host-executor.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { orthogonalF32 } from '../../src/twin/orthogonal.js';
-import { initModel } from '../../src/output/init-model.js';
-import { initShard, initShardCpu } from '../../src/output/shard.js';
-import { writeCheckpoint } from '../../src/output/checkpoint.js';
-import { encodeHeader } from '../../src/output/safetensors/format.js';
-import type { SafetensorsSink } from '../../src/output/safetensors/sinks.js';
-import { resolveModel, type ResolvedTensor } from '../../src/models/spec.js';
 import { nodeContext } from '../helpers/gpu.js';
 
 const SEED = 31n;

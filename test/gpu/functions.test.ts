@@ -2,28 +2,29 @@
 // run on the GPU here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { mulhilo32, philox4x32Round, philox4x32_10 } from '../../src/twin/philox.js';
+import { boxMuller, scaleShift, truncatedNormalFromWord } from '../../src/twin/normal.js';
+import { f16BitsToNumber, f32ToBf16Bits, f32ToF16Bits } from '../../src/twin/pack.js';
+import { mulhilo32, philox4x32_10, philox4x32Round } from '../../src/twin/philox.js';
 import {
+  bitsToF32,
+  erfinvF32,
   f32ToBits,
   fenceF32,
+  logF32,
+  normalQuantile,
+  normalQuantileLowerTail,
+  openUniformFromWord,
+  reciprocalF32,
+  sinCos2Pi,
+  sqrtF32,
   uniformFromWord,
   uniformRange,
-  bitsToF32,
-  logF32,
-  sqrtF32,
-  reciprocalF32,
-  openUniformFromWord,
-  sinCos2Pi,
-  normalQuantile,
-  erfinvF32,
-  normalQuantileLowerTail,
 } from '../../src/twin/transforms.js';
-import { boxMuller, scaleShift, truncatedNormalFromWord } from '../../src/twin/normal.js';
-import { f32ToF16Bits, f32ToBf16Bits, f16BitsToNumber } from '../../src/twin/pack.js';
 
 const f32 = Math.fround;
-import { inErrorScope, nodeContext } from '../helpers/gpu.js';
+
 import { runFunctionKernel } from '../helpers/function-harness.js';
+import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 import { PHILOX4X32_10_KAT, testWords } from '../helpers/reference.js';
 
 let ctx: WeightInitContext;

@@ -2,9 +2,9 @@
 // above 2^32), counts, byte offsets, forced-small binding windows and 2-D dispatch; canaries around the
 // target range must survive every write.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bits, type Distribution, normal, uniform } from '../../src/contract/distributions.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { generate } from '../../src/twin/generate.js';
-import { bits, normal, uniform, type Distribution } from '../../src/contract/distributions.js';
 import { fillCanary, firstBitDifference, inErrorScope, nodeContext } from '../helpers/gpu.js';
 import { refWord } from '../helpers/reference.js';
 

@@ -2,13 +2,13 @@
 // bits as the WGSL kernels and the scalar twin, nothing written outside the target bytes, batch order
 // kept, and the kernels used for whatever the upload cannot write whole.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext, isSoftwareAdapter, type WeightInitContext } from '../../src/gpu/context.js';
-import { createNodeContext } from '../../src/node.js';
-import { BufferUsage } from '../../src/gpu/flags.js';
-import { bits, normal, truncatedNormal, uniform, type Distribution } from '../../src/contract/distributions.js';
+import { bits, type Distribution, normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
 import { DTYPE_BYTES } from '../../src/contract/dtypes.js';
-import { generate } from '../../src/twin/generate.js';
+import { createContext, isSoftwareAdapter, type WeightInitContext } from '../../src/gpu/context.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
+import { createNodeContext } from '../../src/node.js';
 import { initModel, type ModelTensor } from '../../src/output/init-model.js';
+import { generate } from '../../src/twin/generate.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { fillCanary, inErrorScope, nodeContext } from '../helpers/gpu.js';
 

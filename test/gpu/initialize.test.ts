@@ -1,14 +1,14 @@
 // Every initializer kind on the GPU against the CPU twin (bit for bit, slices, dtypes, canaries), and
 // each distribution initializer's empirical std against its formula.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DTYPE_BYTES } from '../../src/contract/dtypes.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { initialize as initializeGpu } from '../../src/gpu/initialize.js';
-import { initialize as initializeCpu } from '../../src/twin/initialize.js';
-import type { InitializeOptions } from '../../src/init/plan-initialize.js';
-import { resolveInitializer, type InitializerSpec } from '../../src/init/resolve-initializer.js';
 import type { FanLayout } from '../../src/init/fans.js';
-import { SCHEMES, torchDefaultBias, torchDefaultWeight, tfjsVarianceScaling } from '../../src/init/presets.js';
-import { DTYPE_BYTES } from '../../src/contract/dtypes.js';
+import type { InitializeOptions } from '../../src/init/plan-initialize.js';
+import { SCHEMES, tfjsVarianceScaling, torchDefaultBias, torchDefaultWeight } from '../../src/init/presets.js';
+import { type InitializerSpec, resolveInitializer } from '../../src/init/resolve-initializer.js';
+import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 const CANARY = 0x5a5a;

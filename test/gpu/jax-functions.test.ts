@@ -2,13 +2,13 @@
 // Random123 known answers on the GPU), the exact f32 arithmetic of shaders/xla-math.wgsl (fma, division, square
 // root, XLA's log, log1p and erf_inv) and the per-element samplers of shaders/jax.wgsl.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WeightInitContext } from '../../src/gpu/context.js';
 import { bitsToF32, f32ToBits } from '../../src/contract/f32.js';
+import type { WeightInitContext } from '../../src/gpu/context.js';
+import { jaxNormalFromUniform, jaxTruncatedNormalFromUniform, jaxUniformFromWord, jaxWord, roundToStored } from '../../src/twin/jax.js';
 import { threefry2x32_20 } from '../../src/twin/threefry.js';
 import { addRoundOddF32, divRoundedF32, erfInvXla, fmaF32, log1pXla, logXla, sqrtRoundedF32, twoProductF32, twoSumF32 } from '../../src/twin/xla-math.js';
-import { jaxNormalFromUniform, jaxTruncatedNormalFromUniform, jaxUniformFromWord, jaxWord, roundToStored } from '../../src/twin/jax.js';
-import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 import { runFunctionKernel } from '../helpers/function-harness.js';
+import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 import { THREEFRY2X32_20_KAT, testWords } from '../helpers/reference.js';
 
 let ctx: WeightInitContext;

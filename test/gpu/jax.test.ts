@@ -3,13 +3,13 @@
 // written at byte offsets into canary-filled buffers; slices of one tensor agree with the whole on both strategies;
 // forced-small binding windows and a tiny 2-D grid give the same bits.
 import { describe, expect, it } from 'vitest';
-import { createContext, type WeightInitContext } from '../../src/gpu/context.js';
 import { DTYPE_BYTES } from '../../src/contract/dtypes.js';
 import { createJaxKey, foldInJaxKey, wrapJaxKeyData } from '../../src/contract/jax-key.js';
-import { planJaxRandom, type JaxRandomRequest } from '../../src/contract/jax-plan.js';
+import { type JaxRandomRequest, planJaxRandom } from '../../src/contract/jax-plan.js';
 import { slicePlan } from '../../src/contract/plan.js';
-import { generateJaxPlanned } from '../../src/twin/generate.js';
+import { createContext, type WeightInitContext } from '../../src/gpu/context.js';
 import { initializeJax } from '../../src/gpu/initialize.js';
+import { generateJaxPlanned } from '../../src/twin/generate.js';
 import { fillCanary, inErrorScope, strategyContexts } from '../helpers/gpu.js';
 import { loadJaxFixture, sampleName, sampleRequest, storedBits } from '../helpers/jax-fixture.js';
 

@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { DeviceHandle } from '../../src/gpu/device-handle.js';
+import { fillCall } from '../../src/gpu/generate-kernels.js';
 import { KernelRunner } from '../../src/gpu/kernel.js';
 import { generateModule } from '../../src/gpu/shader-sources.js';
-import { fillCall } from '../../src/gpu/generate-kernels.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 let ctx: WeightInitContext;

@@ -1,16 +1,16 @@
 // The orthogonal initializer's core on the GPU against its CPU twin, bit for bit, and each helper of
 // shaders/orthogonal.wgsl against its twin in isolation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WeightInitContext } from '../../src/gpu/context.js';
-import { computeOrthogonal, orthogonalModule } from '../../src/gpu/orthogonal.js';
-import { BufferUsage } from '../../src/gpu/flags.js';
-import { packStruct } from '../../src/gpu/shader-layout.js';
 import { InvalidParameterError, UnsupportedError } from '../../src/errors.js';
+import type { WeightInitContext } from '../../src/gpu/context.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
+import { computeOrthogonal, orthogonalModule } from '../../src/gpu/orthogonal.js';
+import { packStruct } from '../../src/gpu/shader-layout.js';
 import { accumulateProduct, columnDot, inverseNorm, MIN_NORM_SQUARED, orthogonalF32, projectionSum } from '../../src/twin/orthogonal.js';
 import { f32ToBits } from '../../src/twin/transforms.js';
 import { firstBitDifference, inErrorScope, nodeContext, type Scope } from '../helpers/gpu.js';
-import { testWords } from '../helpers/reference.js';
 import { orthogonalityError } from '../helpers/orthogonal.js';
+import { testWords } from '../helpers/reference.js';
 
 const f = Math.fround;
 

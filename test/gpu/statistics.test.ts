@@ -2,9 +2,9 @@
 // at most 1e-6 for a correct generator (stated next to it); over this file's ~60 assertions the chance
 // of a spurious failure is below 1e-4. With fixed seeds the outcome is deterministic: a pass stays a pass.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WeightInitContext } from '../../src/gpu/context.js';
-import { bits, normal, truncatedNormal, uniform, type Distribution } from '../../src/contract/distributions.js';
+import { bits, type Distribution, normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
 import { normalCdfF64 } from '../../src/contract/normal-cdf.js';
+import type { WeightInitContext } from '../../src/gpu/context.js';
 import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 const N = 1 << 20; // 1,048,576 values per sample

@@ -3,9 +3,9 @@
 // a batch that fails after preparing leaves no buffer alive and the context keeps working.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { planInitialize, type InitializeOptions } from '../../src/init/plan-initialize.js';
-import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import type { UploadExecutor } from '../../src/gpu/upload.js';
+import { type InitializeOptions, planInitialize } from '../../src/init/plan-initialize.js';
+import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { nodeContext, trackBuffers } from '../helpers/gpu.js';
 
 let ctx: WeightInitContext;

@@ -2,16 +2,16 @@
 // message names the parameter and what is accepted, before any GPU work: the canary words around the
 // target stay intact and WebGPU reports no error (none reaches the console).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
+import { type ErrorCode, WeightInitError } from '../../src/errors.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 import { initialize } from '../../src/gpu/initialize.js';
-import { initModel } from '../../src/output/init-model.js';
-import { initShard } from '../../src/output/shard.js';
-import { normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
-import { WeightInitError, type ErrorCode } from '../../src/errors.js';
-import { nodeContext } from '../helpers/gpu.js';
 import { parseModelSpec, resolveModel } from '../../src/models/spec.js';
+import { initModel } from '../../src/output/init-model.js';
 import { parseSafetensorsHeader } from '../../src/output/safetensors/parser.js';
+import { initShard } from '../../src/output/shard.js';
+import { nodeContext } from '../helpers/gpu.js';
 
 /** A safetensors file prefix: 8-byte little-endian header length, then the header text. */
 function header(json: string, announced?: bigint): Uint8Array {

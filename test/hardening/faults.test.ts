@@ -1,8 +1,8 @@
 // Faults: device loss during a model initialization, and very large ranges on the software adapter.
 import { describe, expect, it } from 'vitest';
+import { uniform } from '../../src/contract/distributions.js';
 import { initModel, type ModelTensor } from '../../src/output/init-model.js';
 import { generate } from '../../src/twin/generate.js';
-import { uniform } from '../../src/contract/distributions.js';
 import { nodeContext } from '../helpers/gpu.js';
 
 const layer = (i: number): ModelTensor => ({

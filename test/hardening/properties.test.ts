@@ -5,13 +5,13 @@
 // reproducible; they are executed in batched submissions (one per context) to keep the run short.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WeightInitContext } from '../../src/gpu/context.js';
-import { BufferUsage } from '../../src/gpu/flags.js';
-import { generate } from '../../src/twin/generate.js';
 import type { Distribution } from '../../src/contract/distributions.js';
 import { DTYPE_BYTES, type DType } from '../../src/contract/dtypes.js';
-import { nodeContext } from '../helpers/gpu.js';
+import type { WeightInitContext } from '../../src/gpu/context.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
 import { createSimdGenerator } from '../../src/simd/generator.js';
+import { generate } from '../../src/twin/generate.js';
+import { nodeContext } from '../helpers/gpu.js';
 
 const CASES = 10_000;
 const CANARY = 0x7e57;

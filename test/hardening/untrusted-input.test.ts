@@ -5,24 +5,24 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSink } from '../../src/output/node/safetensors-file.js';
+import { normal, uniform } from '../../src/contract/distributions.js';
+import { type ErrorCode, WeightInitError } from '../../src/errors.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
 import { initialize } from '../../src/gpu/initialize.js';
-import { initialize as initializeCpu } from '../../src/twin/initialize.js';
-import { initModel, type ModelTensor } from '../../src/output/init-model.js';
-import { shardLayout } from '../../src/models/shard-layout.js';
-import { initShard } from '../../src/output/shard.js';
 import { fromSafetensorsHeader } from '../../src/models/presets.js';
+import { shardLayout } from '../../src/models/shard-layout.js';
 import { MODEL_LIMITS, parseModelSpec } from '../../src/models/spec.js';
-import { parseSafetensorsHeader } from '../../src/output/safetensors/parser.js';
-import { SAFETENSORS_MAX_TENSORS } from '../../src/output/safetensors/format.js';
 import { fnv1a64 } from '../../src/models/stream.js';
-import { generate } from '../../src/twin/generate.js';
+import { initModel, type ModelTensor } from '../../src/output/init-model.js';
+import { fileSink } from '../../src/output/node/safetensors-file.js';
+import { SAFETENSORS_MAX_TENSORS } from '../../src/output/safetensors/format.js';
+import { parseSafetensorsHeader } from '../../src/output/safetensors/parser.js';
+import { initShard } from '../../src/output/shard.js';
 import { createSimdGenerator } from '../../src/simd/generator.js';
 import { createWorkerPool } from '../../src/simd/worker-pool.js';
-import { normal, uniform } from '../../src/contract/distributions.js';
-import { WeightInitError, type ErrorCode } from '../../src/errors.js';
+import { generate } from '../../src/twin/generate.js';
+import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { nodeContext } from '../helpers/gpu.js';
 
 /** A safetensors prefix: the 8-byte little-endian length, then the header text. */

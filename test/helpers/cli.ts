@@ -1,6 +1,6 @@
 // The built command line run as a child process, as a user or a job runner runs it: its exit, its streams, and the
 // files a checkpoint folder holds afterwards.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

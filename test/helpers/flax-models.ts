@@ -1,5 +1,5 @@
 // The Flax models of scripts/jax/make_fixtures.py's flax section, described with src/models/flax.ts.
-import { flaxMlp, flaxTransformerBlock, type FlaxModel } from '../../src/models/flax.js';
+import { type FlaxModel, flaxMlp, flaxTransformerBlock } from '../../src/models/flax.js';
 
 export const FLAX_MODELS: Readonly<Record<string, Record<string, FlaxModel>>> = {
   mlp: {

@@ -1,9 +1,10 @@
 // Runs single WGSL library functions on the GPU over arrays of inputs, so each function can be compared
 // with its CPU twin bit for bit. The test kernel is composed around the same shader files the library
 // compiles.
-import { functionSources } from '../../src/gpu/shader-sources.js';
-import { BufferUsage } from '../../src/gpu/flags.js';
+
 import type { WeightInitContext } from '../../src/gpu/context.js';
+import { BufferUsage } from '../../src/gpu/flags.js';
+import { functionSources } from '../../src/gpu/shader-sources.js';
 import type { Scope } from './gpu.js';
 
 /**

@@ -1,9 +1,9 @@
 // GPU test helpers: one context per test file, and an error scope around every test that also destroys
 // what the test created.
 import { afterAll, beforeAll, expect } from 'vitest';
-import { createNodeContext } from '../../src/node.js';
-import { createContext, type ContextOptions, type WeightInitContext } from '../../src/gpu/context.js';
+import { type ContextOptions, createContext, type WeightInitContext } from '../../src/gpu/context.js';
 import { BufferUsage } from '../../src/gpu/flags.js';
+import { createNodeContext } from '../../src/node.js';
 
 /**
  * A Node context that runs the WGSL kernels (strategy 'kernel') unless told otherwise: on SwiftShader the

@@ -1,10 +1,11 @@
 // The committed known answers of jax.random (scripts/jax/make_fixtures.py writes test/fixtures/jax-random.json)
 // and the requests of this library that should give the same bits.
-import fixtureText from '../fixtures/jax-random.json?raw';
-import { createJaxKey, foldInJaxKey, splitJaxKey, wrapJaxKeyData, type JaxImpl, type JaxKey } from '../../src/contract/jax-key.js';
-import type { JaxDist, JaxRandomRequest } from '../../src/contract/jax-plan.js';
+
 import type { DType, FloatDType } from '../../src/contract/dtypes.js';
+import { createJaxKey, foldInJaxKey, type JaxImpl, type JaxKey, splitJaxKey, wrapJaxKeyData } from '../../src/contract/jax-key.js';
+import type { JaxDist, JaxRandomRequest } from '../../src/contract/jax-plan.js';
 import type { JaxInitializerSpec } from '../../src/init/jax-initializers.js';
+import fixtureText from '../fixtures/jax-random.json?raw';
 
 export const JAX_FIXTURE_PATH = new URL('../fixtures/jax-random.json', import.meta.url);
 

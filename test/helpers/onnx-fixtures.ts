@@ -3,9 +3,9 @@
 // the pack stores them, logits differences and greedy decoding over any ONNX Runtime build.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decoderArchitecture, type DecoderArchitecture } from '../../src/models/decoder.js';
+import { type DecoderArchitecture, decoderArchitecture } from '../../src/models/decoder.js';
 import { gpt2, llama } from '../../src/models/presets.js';
-import { resolveModel, type ResolvedTensor } from '../../src/models/spec.js';
+import { type ResolvedTensor, resolveModel } from '../../src/models/spec.js';
 import type { ExternalDataLayout } from '../../src/output/onnx/external-data.js';
 import { initialize } from '../../src/twin/initialize.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeFans, numel, validateShape, type FanLayout } from '../../src/init/fans.js';
+import { computeFans, type FanLayout, numel, validateShape } from '../../src/init/fans.js';
 import { expectInvalid } from '../helpers/errors.js';
 
 type Row = readonly [shape: number[], fanIn: number, fanOut: number, receptive: number, what: string];

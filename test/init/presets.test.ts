@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import type { FanLayout } from '../../src/init/fans.js';
 import {
   flaxDense,
   he,
   kerasDense,
+  type LayerInit,
   random,
   SCHEMES,
   smallRandom,
+  type TfjsInitializerName,
   tfjsDense,
   tfjsInitializer,
   tfjsVarianceScaling,
@@ -13,11 +16,8 @@ import {
   torchDefaultBias,
   torchLinear,
   xavier,
-  type LayerInit,
-  type TfjsInitializerName,
 } from '../../src/init/presets.js';
-import { resolveInitializer, type InitializerSpec, type ResolvedInitializer } from '../../src/init/resolve-initializer.js';
-import type { FanLayout } from '../../src/init/fans.js';
+import { type InitializerSpec, type ResolvedInitializer, resolveInitializer } from '../../src/init/resolve-initializer.js';
 import { expectInvalid } from '../helpers/errors.js';
 
 function expectRel(actual: number, expected: number, rel = 1e-14): void {

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import type { FanLayout } from '../../src/init/fans.js';
 import {
   erf,
   erfc,
   INITIALIZER_KINDS,
-  resolveInitializer,
-  truncatedNormalMoments,
-  TRUNCATED_NORMAL_STD_2,
   type InitializerSpec,
   type ResolvedInitializer,
+  resolveInitializer,
+  TRUNCATED_NORMAL_STD_2,
+  truncatedNormalMoments,
 } from '../../src/init/resolve-initializer.js';
-import type { FanLayout } from '../../src/init/fans.js';
 import { expectInvalid } from '../helpers/errors.js';
 
 /** |actual − expected| ≤ rel·|expected|. */

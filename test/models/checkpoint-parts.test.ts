@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidParameterError } from '../../src/errors.js';
-import { planCheckpoint, type CheckpointEntry } from '../../src/models/checkpoint-plan.js';
 import { MAX_PARTS, parsePart, partFromEnvironment, planParts } from '../../src/models/checkpoint-parts.js';
+import { type CheckpointEntry, planCheckpoint } from '../../src/models/checkpoint-plan.js';
 import { llama } from '../../src/models/presets.js';
 import { resolveModel } from '../../src/models/spec.js';
 

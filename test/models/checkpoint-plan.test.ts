@@ -3,12 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidParameterError } from '../../src/errors.js';
 import {
+  type CheckpointEntry,
   encodeCheckpointIndex,
   isCheckpointFileName,
   parseShardSize,
   planCheckpoint,
   shardFileName,
-  type CheckpointEntry,
 } from '../../src/models/checkpoint-plan.js';
 
 describe('parseShardSize', () => {

@@ -2,14 +2,14 @@
 // fit the adapter's limits and the memory given; initModel refuses a plan that does not fit before it
 // creates any buffer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidParameterError, OutOfMemoryError, UnsupportedError } from '../../src/errors.js';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { OutOfMemoryError, UnsupportedError, InvalidParameterError } from '../../src/errors.js';
-import { initModel, type ModelTensor } from '../../src/output/init-model.js';
 import { planModel } from '../../src/models/model-plan.js';
 import { gpt2 } from '../../src/models/presets.js';
 import { resolveModel } from '../../src/models/spec.js';
-import { nodeContext } from '../helpers/gpu.js';
 import { fnv1a64 } from '../../src/models/stream.js';
+import { initModel, type ModelTensor } from '../../src/output/init-model.js';
+import { nodeContext } from '../helpers/gpu.js';
 
 const t = (name: string, shape: number[], init: ModelTensor['init'], dtype: ModelTensor['dtype'] = 'f32'): ModelTensor => ({
   name,

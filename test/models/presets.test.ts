@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidParameterError } from '../../src/errors.js';
 import {
   fromSafetensorsHeader,
   GPT2_DEFAULTS,
+  type Gpt2Config,
+  gpt2,
   hfConfig,
   LLAMA_DEFAULTS,
-  presetFromHfConfig,
-  specialTokenIds,
-  gpt2,
   llama,
+  presetFromHfConfig,
+  type RawSafetensorsHeader,
   resnet18,
   resolveGpt2Config,
   resolveLlamaConfig,
-  type Gpt2Config,
-  type RawSafetensorsHeader,
+  specialTokenIds,
 } from '../../src/models/presets.js';
-import { modelTotals, resolveModel, type ResolvedTensor } from '../../src/models/spec.js';
-import { InvalidParameterError } from '../../src/errors.js';
+import { modelTotals, type ResolvedTensor, resolveModel } from '../../src/models/spec.js';
 import { fnv1a64 } from '../../src/models/stream.js';
 import { expectInvalid } from '../helpers/errors.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileGlob, firstMatchingRule, globMatch } from '../../src/models/rules.js';
-import { MODEL_LIMITS, modelTotals, parseModelSpec, resolveModel, type ModelSpec } from '../../src/models/spec.js';
+import { MODEL_LIMITS, type ModelSpec, modelTotals, parseModelSpec, resolveModel } from '../../src/models/spec.js';
 import { fnv1a64 } from '../../src/models/stream.js';
 import { expectInvalid } from '../helpers/errors.js';
 

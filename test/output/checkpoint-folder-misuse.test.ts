@@ -2,10 +2,10 @@
 // TypeErrors, and the files completed before the bad one removed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { writeCheckpoint, type CheckpointFolder } from '../../src/output/checkpoint.js';
-import { writeSafetensors } from '../../src/output/safetensors/writer.js';
 import { gpt2 } from '../../src/models/presets.js';
 import { resolveModel } from '../../src/models/spec.js';
+import { type CheckpointFolder, writeCheckpoint } from '../../src/output/checkpoint.js';
+import { writeSafetensors } from '../../src/output/safetensors/writer.js';
 import { nodeContext } from '../helpers/gpu.js';
 
 let ctx: WeightInitContext;

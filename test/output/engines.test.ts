@@ -6,20 +6,20 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { f32ToF16Bits } from '../../src/cpu.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError, UnsupportedError, WeightInitError } from '../../src/errors.js';
+import { createNodeContext, type InitializedRange, initialize, installNodeGPU, requestNodeGPU, type WeightInitContext } from '../../src/node.js';
 import {
   ENGINE_DEVICE_LIMITS,
-  ORT_BUFFER_USAGE,
+  type EngineRange,
   engineDeviceDescriptor,
-  TFJS_BUFFER_USAGE,
+  ORT_BUFFER_USAGE,
   ortWebGpuExecutionProvider,
   shareDeviceWithTfjs,
+  TFJS_BUFFER_USAGE,
   tfjsDevice,
   toOrtTensor,
   toTfTensor,
-  type EngineRange,
 } from '../../src/output/engines.js';
 import type { InitializedTensor } from '../../src/output/init-model.js';
-import { createNodeContext, initialize, installNodeGPU, requestNodeGPU, type InitializedRange, type WeightInitContext } from '../../src/node.js';
 import { castMatMulModel, encodeModel, matMulAddModel, ONNX_FLOAT } from '../browser/engines/onnx.js';
 import { matMulF64, outsideTolerance, twinBits, twinValues, type WeightSpec } from '../browser/engines/reference.js';
 

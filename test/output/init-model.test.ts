@@ -2,13 +2,13 @@
 // abort, and shards equal to the same block of the full tensor; everything against the CPU twin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
-import { initialize as initializeCpu } from '../../src/twin/initialize.js';
-import { initModel, type ModelTensor, type ModelProgress } from '../../src/output/init-model.js';
-import { shardLayout } from '../../src/models/shard-layout.js';
 import { planModel } from '../../src/models/model-plan.js';
-import { initShard, initShardCpu } from '../../src/output/shard.js';
-import { inErrorScope, nodeContext } from '../helpers/gpu.js';
+import { shardLayout } from '../../src/models/shard-layout.js';
 import { fnv1a64 } from '../../src/models/stream.js';
+import { initModel, type ModelProgress, type ModelTensor } from '../../src/output/init-model.js';
+import { initShard, initShardCpu } from '../../src/output/shard.js';
+import { initialize as initializeCpu } from '../../src/twin/initialize.js';
+import { inErrorScope, nodeContext } from '../helpers/gpu.js';
 
 let ctx: WeightInitContext;
 beforeAll(async () => {

@@ -2,9 +2,9 @@
 // keeps them gets fresh copies of its own; both get the same bytes, on the host executor and on the kernels.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
+import { resolveModel } from '../../src/models/spec.js';
 import { writeCheckpoint } from '../../src/output/checkpoint.js';
 import type { SafetensorsSink } from '../../src/output/safetensors/sinks.js';
-import { resolveModel } from '../../src/models/spec.js';
 import { createHostExecutor, type HostExecutor } from '../../src/simd/host-executor.js';
 import { nodeContext } from '../helpers/gpu.js';
 

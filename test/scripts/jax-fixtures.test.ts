@@ -3,8 +3,9 @@
 // cannot change without the fixture being written again. With JAX_PYTHON set to a Python that has the fixture's jax
 // and flax: the script is run again and must write the committed fixture byte for byte (about a minute of CPU on the
 // 2-core build machine, which is why `npm test` does not do it unasked).
-import { createHash } from 'node:crypto';
+
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

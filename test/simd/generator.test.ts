@@ -3,18 +3,18 @@
 // GPU == SIMD comparison is also made directly in test/gpu/host-path.test.ts.
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bits, normal, truncatedNormal, uniform, type Distribution } from '../../src/contract/distributions.js';
+import { assembleSimd, binaryModuleText } from '../../scripts/build-simd.js';
+import { bits, type Distribution, normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
 import type { DType } from '../../src/contract/dtypes.js';
-import { generate, type GeneratedArray } from '../../src/twin/generate.js';
-import { createSimdGenerator, type SimdGenerator } from '../../src/simd/generator.js';
 import { planGenerate, splitPlan } from '../../src/contract/plan.js';
-import * as transformsTwin from '../../src/twin/transforms.js';
+import { createSimdGenerator, type SimdGenerator } from '../../src/simd/generator.js';
+import { simdWat } from '../../src/simd/wat.js';
+import * as generateTwin from '../../src/twin/generate.js';
+import { type GeneratedArray, generate } from '../../src/twin/generate.js';
 import * as normalTwin from '../../src/twin/normal.js';
 import * as packTwin from '../../src/twin/pack.js';
 import * as philoxTwin from '../../src/twin/philox.js';
-import * as generateTwin from '../../src/twin/generate.js';
-import { assembleSimd, binaryModuleText } from '../../scripts/build-simd.js';
-import { simdWat } from '../../src/simd/wat.js';
+import * as transformsTwin from '../../src/twin/transforms.js';
 
 const bytesOf = (a: GeneratedArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 

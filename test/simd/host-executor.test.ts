@@ -4,12 +4,12 @@
 // the end first); a closed executor refuses work.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError } from '../../src/errors.js';
-import { planInitialize, sliceInitializePlan } from '../../src/init/plan-initialize.js';
-import { createHostExecutor, type HostExecutor } from '../../src/simd/host-executor.js';
 import type { UploadExecutor } from '../../src/gpu/upload.js';
+import { planInitialize, sliceInitializePlan } from '../../src/init/plan-initialize.js';
+import { resolveModel } from '../../src/models/spec.js';
 import { writeCheckpoint } from '../../src/output/checkpoint.js';
 import { initModel } from '../../src/output/init-model.js';
-import { resolveModel } from '../../src/models/spec.js';
+import { createHostExecutor, type HostExecutor } from '../../src/simd/host-executor.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { nodeContext } from '../helpers/gpu.js';
 

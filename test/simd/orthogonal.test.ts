@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assembleSimd, binaryModuleText, SIMD_MODULES } from '../../scripts/build-simd.js';
-import { createSimdOrthogonal, plainMemoryModule, type SimdOrthogonal } from '../../src/simd/orthogonal.js';
-import { orthogonalWat } from '../../src/simd/orthogonal-wat.js';
-import { ORTHOGONAL_WASM_BASE64 } from '../../src/simd/orthogonal-binary.js';
-import { decodeBase64 } from '../../src/simd/generator.js';
-import { orthogonalF32 } from '../../src/twin/orthogonal.js';
 import { InvalidParameterError } from '../../src/errors.js';
+import { decodeBase64 } from '../../src/simd/generator.js';
+import { createSimdOrthogonal, plainMemoryModule, type SimdOrthogonal } from '../../src/simd/orthogonal.js';
+import { ORTHOGONAL_WASM_BASE64 } from '../../src/simd/orthogonal-binary.js';
+import { orthogonalWat } from '../../src/simd/orthogonal-wat.js';
+import { orthogonalF32 } from '../../src/twin/orthogonal.js';
 import { orthogonalityError, sampledOrthogonalityError } from '../helpers/orthogonal.js';
 
 let simd: SimdOrthogonal;

@@ -2,11 +2,11 @@
 // typed errors for bad options and for jobs left pending when the pool closes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
-import { generate } from '../../src/twin/generate.js';
-import { createSimdGenerator } from '../../src/simd/generator.js';
 import { planGenerate } from '../../src/contract/plan.js';
-import { createWorkerPool, type WorkerPool } from '../../src/simd/worker-pool.js';
 import { WorkerFailedError } from '../../src/errors.js';
+import { createSimdGenerator } from '../../src/simd/generator.js';
+import { createWorkerPool, type WorkerPool } from '../../src/simd/worker-pool.js';
+import { generate } from '../../src/twin/generate.js';
 
 let pool: WorkerPool;
 beforeAll(async () => {

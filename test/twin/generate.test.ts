@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { blockWords, generate, generateBits } from '../../src/twin/generate.js';
-import { uniform, bits, normal, truncatedNormal } from '../../src/contract/distributions.js';
+import { bits, normal, truncatedNormal, uniform } from '../../src/contract/distributions.js';
 import { planGenerate } from '../../src/contract/plan.js';
-import { uniformFromWord, uniformRange, bitsToF32, f32ToBits, fenceF32 } from '../../src/twin/transforms.js';
 import { InvalidParameterError, type WeightInitError } from '../../src/errors.js';
+import { blockWords, generate, generateBits } from '../../src/twin/generate.js';
+import { bitsToF32, f32ToBits, fenceF32, uniformFromWord, uniformRange } from '../../src/twin/transforms.js';
 import { refUniform, refWord, testWords } from '../helpers/reference.js';
 
 describe('stream contract on the CPU twin', () => {

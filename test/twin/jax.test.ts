@@ -1,8 +1,7 @@
 // The CPU twin of the JAX streams against jax 0.10.2's own bits (test/fixtures/jax-random.json, written by
 // scripts/jax/make_fixtures.py): keys, split / fold_in chains and every sampler, dtype and slice there.
 import { describe, expect, it } from 'vitest';
-import { createJaxKey } from '../../src/contract/jax-key.js';
-import { wrapJaxKeyData } from '../../src/contract/jax-key.js';
+import { createJaxKey, wrapJaxKeyData } from '../../src/contract/jax-key.js';
 import { generateJaxRandom } from '../../src/twin/generate.js';
 import { initializeJax } from '../../src/twin/initialize.js';
 import { chainKey, loadJaxFixture, sampleName, sampleRequest, storedBits } from '../helpers/jax-fixture.js';

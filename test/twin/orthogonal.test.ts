@@ -3,31 +3,31 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { reflectWgsl } from '../../scripts/wgsl-reflect-plugin.js';
+import { normal } from '../../src/contract/distributions.js';
+import { orthogonalModule } from '../../src/gpu/orthogonal.js';
+import { generate } from '../../src/twin/generate.js';
 import * as orthogonalTwin from '../../src/twin/orthogonal.js';
 import {
   accumulateProduct,
-  gramSchmidtSteps,
   columnDot,
   DOT_LANES,
+  gramSchmidtSteps,
   inverseNorm,
   MIN_NORM_SQUARED,
   orthogonalF32,
   orthogonalSource,
   PANEL_WIDTH,
+  type Projection,
   projectionDots,
   projectionSum,
   resolveOrthogonal,
   subtractProjection,
   transposeMatrix,
-  type Projection,
 } from '../../src/twin/orthogonal.js';
-import { orthogonalModule } from '../../src/gpu/orthogonal.js';
-import { reflectWgsl } from '../../scripts/wgsl-reflect-plugin.js';
-import { generate } from '../../src/twin/generate.js';
-import { normal } from '../../src/contract/distributions.js';
-import { testWords } from '../helpers/reference.js';
-import { orthogonalityError, referenceQ, rFactor } from '../helpers/orthogonal.js';
 import { expectInvalid } from '../helpers/errors.js';
+import { orthogonalityError, referenceQ, rFactor } from '../helpers/orthogonal.js';
+import { testWords } from '../helpers/reference.js';
 
 const f = Math.fround;
 const wgsl = readFileSync(new URL('../../shaders/orthogonal.wgsl', import.meta.url), 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulhilo32, philox4x32Round, philox4x32_10, PHILOX_M0, PHILOX_M1 } from '../../src/twin/philox.js';
+import { mulhilo32, PHILOX_M0, PHILOX_M1, philox4x32_10, philox4x32Round } from '../../src/twin/philox.js';
 import { PHILOX4X32_10_KAT, refPhilox, testWords } from '../helpers/reference.js';
 
 const hex = (a: ArrayLike<number>) => Array.from(a, (x) => (x >>> 0).toString(16).padStart(8, '0'));

@@ -2,8 +2,8 @@
 // and renamed into place when complete), a folder that already holds pack files refused.
 import { join } from 'node:path';
 import { InvalidParameterError } from '../../errors.js';
-import { openCheckpointFolder } from './checkpoint-folder.js';
 import type { OnnxPackFolders, OnnxPackPlan } from '../onnx/pack.js';
+import { openCheckpointFolder } from './checkpoint-folder.js';
 
 /**
  * The folders of a pack at `path` (created with onnx/ when missing). Refused (InvalidParameterError) when any file

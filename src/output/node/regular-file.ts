@@ -1,9 +1,10 @@
 // Files a caller names (Node only) must be regular files. Reading: never more bytes than a cap, so that a FIFO, a
 // device such as /dev/urandom or a folder gives a typed error at once instead of a hang or unbounded memory.
 // Writing: only a missing path or a regular file is ever replaced (never a device, FIFO, folder or symbolic link).
-import { constants } from 'node:fs';
-import { access, lstat, open, type FileHandle } from 'node:fs/promises';
+
 import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { access, type FileHandle, lstat, open } from 'node:fs/promises';
 import { FileAccessError } from '../../errors.js';
 
 /** What a stat says a path is, for messages. */

@@ -1,13 +1,14 @@
 // safetensors files in Node: a file sink for writeSafetensors (written to a temporary name and renamed into
 // place when complete), and header / tensor reads that touch only the bytes they need. Kept apart from
 // ./safetensors.ts so that the browser bundle never imports node built-ins.
-import { open, rename, unlink } from 'node:fs/promises';
+
 import type { FileHandle } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { InvalidParameterError } from '../../errors.js';
-import { checkOutputPath, openRegularFile, readExactly } from './regular-file.js';
-import { parseSafetensorsHeader, safetensorsHeaderSize, type ParseHeaderOptions, type ParsedSafetensorsHeader } from '../safetensors/parser.js';
-import { writeSafetensors, type SafetensorsTensor, type WriteSafetensorsOptions, type WriteSafetensorsResult } from '../safetensors/writer.js';
+import { type ParsedSafetensorsHeader, type ParseHeaderOptions, parseSafetensorsHeader, safetensorsHeaderSize } from '../safetensors/parser.js';
 import type { SafetensorsSink } from '../safetensors/sinks.js';
+import { type SafetensorsTensor, type WriteSafetensorsOptions, type WriteSafetensorsResult, writeSafetensors } from '../safetensors/writer.js';
+import { checkOutputPath, openRegularFile, readExactly } from './regular-file.js';
 
 export interface FileSinkOptions {
   /**

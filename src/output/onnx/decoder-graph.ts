@@ -13,10 +13,11 @@
 // src/models/decoder.ts for the sources): attention in f32 for f16 models (scores cast up, the mask added, softmax,
 // cast down), RMSNorm in f32, rotary tables in f32 (see below).
 // Weights are never inside the .onnx: graph inputs (fed GPU buffers without a copy) or external data.
-import { UnsupportedError } from '../../errors.js';
+
 import type { FloatDType } from '../../contract/dtypes.js';
+import { UnsupportedError } from '../../errors.js';
 import type { DecoderArchitecture } from '../../models/decoder.js';
-import { type ExternalDataRef, OnnxGraph, type OnnxElemType, type OnnxValueInfo } from './graph.js';
+import { type ExternalDataRef, type OnnxElemType, OnnxGraph, type OnnxValueInfo } from './graph.js';
 
 /** Opset of the default domain the graphs import. */
 export const DECODER_OPSET = 17;

@@ -1,12 +1,13 @@
 // A decoder preset's ONNX model from its Hugging Face config.json: the graph's bytes with the weights as graph
 // inputs (zero-copy) or in an external-data file, and the layout of that file.
-import { checkFloatDType, isRecord } from '../../contract/validate.js';
+
 import { DTYPE_BYTES, type FloatDType } from '../../contract/dtypes.js';
+import { checkFloatDType, isRecord } from '../../contract/validate.js';
 import { InvalidParameterError } from '../../errors.js';
-import { decoderArchitecture, type DecoderArchitecture } from '../../models/decoder.js';
+import { type DecoderArchitecture, decoderArchitecture } from '../../models/decoder.js';
 import type { HfModelType } from '../../models/presets.js';
-import { buildDecoderGraph, decoderWeights, type DecoderWeight } from './decoder-graph.js';
-import { externalDataFileName, planExternalData, type ExternalDataLayout } from './external-data.js';
+import { buildDecoderGraph, type DecoderWeight, decoderWeights } from './decoder-graph.js';
+import { type ExternalDataLayout, externalDataFileName, planExternalData } from './external-data.js';
 
 export interface DecoderOnnxOptions {
   /** The weights' dtype (default 'f32'); 'bf16' is refused (UnsupportedError). */

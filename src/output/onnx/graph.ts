@@ -4,23 +4,24 @@
 // Field meanings: onnx/onnx.proto (ONNX 1.23.1, vendored next to the generated code) and the onnx repository's IR.md
 // (external data: the `location`, `offset` and `length` entries of TensorProto.external_data, with data_location =
 // EXTERNAL). The protobuf types stay inside this module: the package's declarations need no protobuf package.
+
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { f32ToF16Bits } from '../../twin/pack.js';
 import {
   AttributeProto_AttributeType,
   type AttributeProtoSchema,
-  ModelProtoSchema,
   type ModelProto,
+  ModelProtoSchema,
   type NodeProto,
   NodeProtoSchema,
+  type TensorProto,
   TensorProto_DataLocation,
   TensorProto_DataType,
-  type TensorProto,
   TensorProtoSchema,
   type ValueInfoProto,
   ValueInfoProtoSchema,
 } from './proto/onnx_pb.js';
-import type { MessageInitShape } from '@bufbuild/protobuf';
 
 /** Element types the graphs use, by ONNX Runtime's names. */
 export type OnnxElemType = 'float32' | 'float16' | 'int64' | 'bool';

@@ -1,8 +1,8 @@
 // The zero-copy hand-off of a decoder's weights to ONNX Runtime Web: each buffer initModel made becomes an
 // `ort.Tensor.fromGpuBuffer` feed of the graph built with weights as inputs (decoderOnnx(config, { weights: 'inputs' })).
 import { InvalidParameterError, UnsupportedError } from '../../errors.js';
+import { type OrtTensorFactory, toOrtTensor } from '../engines.js';
 import type { InitializedModel } from '../init-model.js';
-import { toOrtTensor, type OrtTensorFactory } from '../engines.js';
 import type { DecoderOnnx } from './decoder-model.js';
 
 /**

@@ -6,22 +6,23 @@
 // transformers.js 4.3 reads `config["transformers.js_config"]`: `use_external_data_format` { "model.onnx": 1 } makes
 // it load `onnx/model.onnx_data` beside the graph, and `dtype` picks the file: 'fp32' → onnx/model.onnx, 'fp16' →
 // onnx/model_fp16.onnx (getSession / getModelDataFiles / DEFAULT_DTYPE_SUFFIX_MAPPING in its dist).
-import { AbortedError, InvalidParameterError } from '../../errors.js';
-import { DTYPE_BYTES } from '../../contract/dtypes.js';
-import { isRecord } from '../../contract/validate.js';
-import type { WeightInitContext } from '../../gpu/context.js';
-import type { ByteExecutor } from '../../simd/host-executor.js';
-import type { InitializePlan } from '../../init/plan-initialize.js';
-import type { U64Input } from '../../contract/u64.js';
-import { hfConfig, hfModelType, type HfModelType } from '../../models/presets.js';
-import { planModel } from '../../models/model-plan.js';
-import type { ModelTensor } from '../../models/spec.js';
-import type { CheckpointFolder } from '../checkpoint.js';
-import { blobSink, type BlobSink, type SafetensorsSink } from '../safetensors/sinks.js';
-import { planWindows, WindowPipeline } from '../window-pipeline.js';
-import { decoderOnnx, type DecoderOnnx } from './decoder-model.js';
-import { byteLevelTokenizer } from './tokenizer.js';
+
 import { roundDown4 } from '../../contract/align.js';
+import { DTYPE_BYTES } from '../../contract/dtypes.js';
+import type { U64Input } from '../../contract/u64.js';
+import { isRecord } from '../../contract/validate.js';
+import { AbortedError, InvalidParameterError } from '../../errors.js';
+import type { WeightInitContext } from '../../gpu/context.js';
+import type { InitializePlan } from '../../init/plan-initialize.js';
+import { planModel } from '../../models/model-plan.js';
+import { type HfModelType, hfConfig, hfModelType } from '../../models/presets.js';
+import type { ModelTensor } from '../../models/spec.js';
+import type { ByteExecutor } from '../../simd/host-executor.js';
+import type { CheckpointFolder } from '../checkpoint.js';
+import { type BlobSink, blobSink, type SafetensorsSink } from '../safetensors/sinks.js';
+import { planWindows, WindowPipeline } from '../window-pipeline.js';
+import { type DecoderOnnx, decoderOnnx } from './decoder-model.js';
+import { byteLevelTokenizer } from './tokenizer.js';
 
 /** Where a pack's files go: the folder itself, and its `onnx/` subfolder. */
 export interface OnnxPackFolders {

@@ -19,10 +19,10 @@
 //   - README notes: duplicate keys are disallowed ("not all parsers may respect this"), tensors with a 0
 //     dimension (no data, same BEGIN and END) and 0-rank tensors (shape [], one element) are allowed.
 
-import { InvalidParameterError } from '../../errors.js';
-import { DTYPE_BYTES, DTYPES, dtypeOfSafetensors, type DType } from '../../contract/dtypes.js';
-import { checkDType, checkNonNegativeInteger } from '../../contract/validate.js';
+import { DTYPE_BYTES, DTYPES, type DType, dtypeOfSafetensors } from '../../contract/dtypes.js';
 import { compareCodePoints, isWellFormedUnicode } from '../../contract/unicode.js';
+import { checkDType, checkNonNegativeInteger } from '../../contract/validate.js';
+import { InvalidParameterError } from '../../errors.js';
 import { MODEL_LIMITS } from '../../models/spec.js';
 
 // ---------------------------------------------------------------------------------------------------

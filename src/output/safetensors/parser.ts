@@ -1,9 +1,9 @@
 // safetensors headers read back with every check a hostile file needs (format: ./format.ts). Browser-safe.
 
-import { InvalidParameterError } from '../../errors.js';
-import { checkInteger, checkNonNegativeInteger } from '../../contract/validate.js';
 import { isWellFormedUnicode } from '../../contract/unicode.js';
-import { fail, SAFETENSORS_DTYPE_BITS, SAFETENSORS_MAX_HEADER_BYTES, SAFETENSORS_MAX_TENSORS, show, type SafetensorsDType } from './format.js';
+import { checkInteger, checkNonNegativeInteger } from '../../contract/validate.js';
+import { InvalidParameterError } from '../../errors.js';
+import { fail, SAFETENSORS_DTYPE_BITS, SAFETENSORS_MAX_HEADER_BYTES, SAFETENSORS_MAX_TENSORS, type SafetensorsDType, show } from './format.js';
 
 // ---------------------------------------------------------------------------------------------------
 // header parsing

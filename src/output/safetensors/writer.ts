@@ -1,13 +1,13 @@
 // writeSafetensors: initialized tensors straight from GPU buffers to a sink, through one bounded staging buffer.
 
+import { roundDown4, roundUp4 } from '../../contract/align.js';
+import { checkDevice, checkNonNegativeInteger, checkPositiveInteger, isGPUBuffer } from '../../contract/validate.js';
 import { BufferTooSmallError, BufferUsageError, InvalidParameterError } from '../../errors.js';
 import { DeviceHandle } from '../../gpu/device-handle.js';
 import { BufferUsage } from '../../gpu/flags.js';
-import { checkDevice, checkNonNegativeInteger, checkPositiveInteger, isGPUBuffer } from '../../contract/validate.js';
 import { Readback } from '../../gpu/readback.js';
-import { encodeHeader, type EncodeHeaderOptions, type SafetensorsEntry } from './format.js';
+import { type EncodeHeaderOptions, encodeHeader, type SafetensorsEntry } from './format.js';
 import { checkSink, type SafetensorsSink } from './sinks.js';
-import { roundDown4, roundUp4 } from '../../contract/align.js';
 
 // ---------------------------------------------------------------------------------------------------
 // writing from the GPU

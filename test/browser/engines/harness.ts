@@ -15,11 +15,12 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
-import { closeServer, launchChromium, MIME, serve, watchPage, type Route } from '../chromium.js';
+import { closeServer, launchChromium, MIME, type Route, serve, watchPage } from '../chromium.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const PAGES = resolve(fileURLToPath(new URL('./', import.meta.url)));
+
 export { CHROMIUM } from '../chromium.js';
 
 const STATIC: Record<string, string> = {

@@ -1,6 +1,6 @@
 // References for the engine tests: the CPU twin's weights (src/, in Node) and products computed from them in
 // f64, with a tolerance from f32 accumulation.
-import { f16BitsToNumber, initialize, type InitializeOptions } from '../../../src/cpu.js';
+import { f16BitsToNumber, type InitializeOptions, initialize } from '../../../src/cpu.js';
 
 /** A weight as it crosses into the pages: JSON-safe (seed and stream as safe integers). */
 export interface WeightSpec {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../../src/gpu/context.js';
 import { openOnnxPackFolders } from '../../../src/output/node/onnx-pack-folder.js';
 import { decoderOnnx } from '../../../src/output/onnx/decoder-model.js';
-import { planOnnxPack, writeOnnxPack, type WriteOnnxPackResult } from '../../../src/output/onnx/pack.js';
+import { planOnnxPack, type WriteOnnxPackResult, writeOnnxPack } from '../../../src/output/onnx/pack.js';
 import { referenceLogits } from '../../helpers/decoder-reference.js';
 import { nodeContext } from '../../helpers/gpu.js';
 import {

@@ -2,12 +2,12 @@
 // and a copy of it in an empty folder outside the repository runs `run.sh --quick` on SwiftShader
 // (VK_ICD_FILENAMES pointing at Debian chromium's ICD), as it would on an offline GPU machine.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findSwiftShaderIcd } from '../../../src/node-drivers.js';
 import type { BenchReport, CaseResult } from '../../../src/bench/run.js';
+import { findSwiftShaderIcd } from '../../../src/node-drivers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const DEVICE = join(ROOT, '.device');

@@ -1,7 +1,7 @@
 // Issue 13's targets from one device run's rows (scripts/device/targets.ts).
 import { describe, expect, it } from 'vitest';
-import type { CaseResult } from '../../../src/bench/run.js';
 import { evaluateTargets } from '../../../scripts/device/targets.js';
+import type { CaseResult } from '../../../src/bench/run.js';
 
 describe('targets of a device run', () => {
   const row = (id: string, size: string, fields: Partial<CaseResult>): CaseResult => ({
