@@ -52,6 +52,18 @@ function model(): ResolvedTensor[] {
   });
 }
 
+describe('openCheckpointFolder', () => {
+  it("its files borrow the window session's chunks, as fileSink does: init --out copies no window", async () => {
+    const folder = await openCheckpointFolder(join(dir, 'borrow'));
+    const sink = await folder.create('model.safetensors');
+    try {
+      expect(sink.borrowsChunks).toBe(true);
+    } finally {
+      await sink.abort?.(new Error('not written'));
+    }
+  });
+});
+
 const metadataOf = (tensors: readonly ModelTensor[]) => ({ format: 'pt', tensors: tensors.map((t) => t.name).join(',') });
 
 /** A sink collecting bytes in memory. */

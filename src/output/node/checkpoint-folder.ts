@@ -63,6 +63,8 @@ export async function openCheckpointFolder(path: string): Promise<CheckpointFold
           throw fail(target, 'could not be written', e);
         });
       return {
+        // write() settles once fileSink has written the chunk: the wrapper borrows as fileSink does.
+        borrowsChunks: sink.borrowsChunks,
         write: (chunk) => wrap(Promise.resolve(sink.write(chunk))),
         close: () => wrap(Promise.resolve(sink.close?.())).then(() => syncFolder(path)),
         abort: (reason) => sink.abort?.(reason),
