@@ -257,7 +257,7 @@ export class Batch implements WeightWriter {
     this.assertOpen();
     const early = await this.engine.executor.prepare?.(this, slices);
     if (!early) return;
-    if (this.state === 'open') this.prepared.push(early);
+    if (this.isOpen) this.prepared.push(early);
     else early.close();
   }
 
@@ -363,10 +363,12 @@ export class Batch implements WeightWriter {
       // This batch's body returned meanwhile: the result has no caller.
       inner.assertOpen();
       inner.state = 'submitted';
+      inner.closePrepared();
       this.created.push(...inner.created.splice(0));
       return result;
     } catch (e) {
       inner.state = 'discarded';
+      inner.closePrepared();
       this.root.orphan(inner.created.splice(0));
       throw e;
     }
@@ -431,13 +433,18 @@ export class Batch implements WeightWriter {
 
   /**
    * @internal The target's buffer: the caller's, or a new one that this batch destroys if it is discarded (or, made
-   * after its body returned, at once: no caller gets it).
+   * after this batch or one it is nested in closed, at once or after the work recorded with it: no caller gets it).
    */
   async createBuffer(target: Target): Promise<GPUBuffer> {
     if (target.buffer) return target.buffer;
     const buffer = await createTargetBuffer(this.engine.handle, target);
+    if (!this.isOpen) {
+      // Made after this batch or one it is nested in closed (a buffer created ahead, a call that outlived its
+      // body): no caller gets it, and no list of a closed batch would ever destroy it.
+      this.root.orphan([buffer]);
+      this.assertOpen();
+    }
     this.created.push(buffer);
-    this.assertOpen();
     return buffer;
   }
 

@@ -82,9 +82,11 @@ export class UploadExecutor extends DeviceExecutor {
    * are created between pieces. `generate` takes a slice's pieces and buffer from here when its plan comes next.
    */
   async prepare(batch: Batch, slices: readonly PlanSlice[]): Promise<{ close(): void } | undefined> {
+    // Nothing to stream (constants only, kernel-only targets): the workers are not started for it.
+    const streamed = this.streamable(batch, slices);
+    if (streamed.length === 0) return undefined;
     const pool = await this.workers();
-    const streamed = pool ? this.streamable(batch, slices) : [];
-    if (!pool || streamed.length === 0) return undefined;
+    if (!pool) return undefined;
     const ahead = new WriteAhead(
       batch,
       streamed,
@@ -248,8 +250,9 @@ export class UploadExecutor extends DeviceExecutor {
 }
 
 /**
- * One write call's look-ahead: the stream of its uploaded slices' pieces, and their buffers, created in order ahead
- * of the walk (one more after each piece written, so that creating them overlaps the workers' generation).
+ * One prepare's look-ahead (one submission of initModel's): the stream of its uploaded slices' pieces, and their
+ * buffers, created in order ahead of the walk (one more after each piece written, so that creating them overlaps the
+ * workers' generation).
  */
 class WriteAhead {
   private readonly buffers: Promise<GPUBuffer>[] = [];
@@ -269,7 +272,14 @@ class WriteAhead {
   /** The buffer of the upcoming slice (`target`: its checked target, as the walk checked it again). */
   buffer(target: Target): Promise<GPUBuffer> {
     const k = this.next;
-    if (this.slices[k]?.target.buffer !== target.buffer) return this.batch.createBuffer(target);
+    if (this.slices[k]?.target.buffer !== target.buffer) {
+      // Not the target prepared (initModel never does this): a buffer created ahead for it has no caller.
+      void this.buffers[k]?.then(
+        (b) => b.destroy(),
+        () => undefined,
+      );
+      return this.batch.createBuffer(target);
+    }
     this.create(k);
     return this.buffers[k]!;
   }

@@ -44,7 +44,7 @@ export function* planWindows(order: readonly InitializePlan[], window: number): 
  * Streams windows through one session of an executor, two at a time: window k + 1 is made while window k is handed
  * to `write`; the chunks reach `write` in order. Memory: what the session holds (two GPU work and two staging buffers
  * of `window` bytes on the kernels) and three chunks of `window` bytes on the host (two being made, one being
- * written), reused from window to window when the writer borrows them.
+ * written), reused from window to window; a writer that does not borrow them gets a fresh copy of each.
  */
 export class WindowPipeline {
   private readonly session: WindowBytes;

@@ -419,15 +419,21 @@ export class PieceStream {
     if (this.closed || entry?.plan !== plan) throw new Error('PieceStream: plans are consumed in the order given, before close()');
     this.plan++;
     let at = 0;
-    for (const piece of entry.pieces) {
-      const { buffer, worker } = await this.inFlight.shift()!;
-      this.launch();
-      try {
-        await onPiece(bitsArray(piece.dtype, buffer!) as Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, at);
-      } finally {
-        this.recycle(buffer!, worker);
+    try {
+      for (const piece of entry.pieces) {
+        const { buffer, worker } = await this.inFlight.shift()!;
+        this.launch();
+        try {
+          await onPiece(bitsArray(piece.dtype, buffer!) as Uint32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>, at);
+        } finally {
+          this.recycle(buffer!, worker);
+        }
+        at += piece.count;
       }
-      at += piece.count;
+    } catch (e) {
+      // The rest of this plan's pieces are still first in line: a later consume must not take them for its own.
+      this.close();
+      throw e;
     }
   }
 

@@ -75,4 +75,64 @@ describe('Batch.prepare on the upload executor', () => {
     expect(bytesOf(await ctx.readRange(r)).equals(bytesOf(initializeCpu(OPTIONS[3]!)))).toBe(true);
     r.buffer.destroy();
   });
+
+  it('a stream prepared by a nested batch is closed when that batch ends, whether its body returns or throws', async () => {
+    const plans = OPTIONS.map((o) => planInitialize(o));
+    const pool = await (ctx.executor as UploadExecutor).host.workers();
+    const stream = pool.stream.bind(pool);
+    let open = 0;
+    pool.stream = (...args) => {
+      const s = stream(...args);
+      open++;
+      const close = s.close.bind(s);
+      s.close = () => {
+        open--;
+        close();
+      };
+      return s;
+    };
+    try {
+      await ctx.batch(async (b) => {
+        await b.batch((inner) => inner.prepare(plans.map((plan) => ({ plan, target: {} }))));
+        expect(open).toBe(0);
+        await expect(
+          b.batch(async (inner) => {
+            await inner.prepare(plans.map((plan) => ({ plan, target: {} })));
+            throw new Error('stop');
+          }),
+        ).rejects.toThrow('stop');
+        expect(open).toBe(0);
+      });
+    } finally {
+      pool.stream = stream;
+    }
+  });
+
+  it('a batch that throws right after a one-piece slice leaves no buffer alive, those still being created ahead included', async () => {
+    // Each slice is one piece: the next slice's buffer is created ahead once the first slice's piece is written.
+    const small: InitializeOptions[] = [0, 1, 2, 3].map((k) => ({ init: { kind: 'normal', std: 1 }, shape: [64], seed: 4, stream: 40 + k }));
+    const plans = small.map((o) => planInitialize(o));
+    const watch = trackBuffers(ctx.device);
+    // Error scopes that take 20 ms to pop: the buffer created ahead is still being created when the body throws.
+    const pop = ctx.device.popErrorScope;
+    ctx.device.popErrorScope = () => pop.call(ctx.device).then((e) => new Promise((resolve) => setTimeout(() => resolve(e), 20)));
+    try {
+      for (let round = 0; round < 3; round++) {
+        await expect(
+          ctx.batch(async (b) => {
+            await b.prepare(plans.map((plan) => ({ plan, target: {} })));
+            await b.initializePlanned(plans[0]!);
+            throw new Error('stop');
+          }),
+        ).rejects.toThrow('stop');
+      }
+      // Every creation started has settled once the queue has drained.
+      await ctx.device.queue.onSubmittedWorkDone();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect([...watch.live].map((b) => b.label)).toEqual([]);
+    } finally {
+      ctx.device.popErrorScope = pop;
+      watch.restore();
+    }
+  });
 });

@@ -117,4 +117,20 @@ describe('WorkerPool into shared memory, and streams of several plans', () => {
       stream.close();
     }
   });
+
+  it('a stream whose consumer throws mid-plan is closed: the next plan never gets the rest of its pieces', async () => {
+    const a = planGenerate({ seed: 8, stream: 3, count: 4_096, dist: normal() });
+    const b = planGenerate({ seed: 8, stream: 4, count: 4_096, dist: normal() });
+    const stream = pool.stream([a, b], () => 1024);
+    try {
+      await expect(
+        stream.consume(a, () => {
+          throw new Error('sink failed');
+        }),
+      ).rejects.toThrow('sink failed');
+      await expect(stream.consume(b, () => {})).rejects.toThrow(/before close/);
+    } finally {
+      stream.close();
+    }
+  });
 });

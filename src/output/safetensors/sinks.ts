@@ -16,7 +16,7 @@ export interface SafetensorsSink {
   write(chunk: Uint8Array): Promise<void> | void;
   /**
    * True when the sink has no use for a chunk once its write() settled (it wrote or copied the bytes, as a file
-   * does): writeCheckpoint may then hand it chunks of memory it reuses for later chunks, perhaps shared memory (a
+   * does): writeCheckpoint and writeOnnxPack may then hand it chunks of memory it reuses for later chunks, perhaps shared memory (a
    * SharedArrayBuffer). Without it every chunk is a fresh copy (an ArrayBuffer of its own) the sink may keep.
    */
   readonly borrowsChunks?: boolean;
