@@ -54,6 +54,10 @@ export interface DecoderGraph {
 const F32_LOWEST = -3.4028234663852886e38;
 
 /** The ONNX element type of a weight dtype; bf16 has no ONNX Runtime Web kernel or GPU-buffer tensor. */
+
+/** The most positions the rotary cos/sin tables hold: 2 × 32,768 × head_dim / 2 × 4 bytes, 16.8 MB in f32 at head_dim 128. */
+export const ROTARY_TABLE_ROWS = 32_768;
+
 export function decoderElemType(dtype: FloatDType): 'float32' | 'float16' {
   if (dtype === 'f32') return 'float32';
   if (dtype === 'f16') return 'float16';
@@ -230,11 +234,13 @@ export function buildDecoderGraph(arch: DecoderArchitecture, options: DecoderGra
   // here as transformers makes them (the angle position · inv_freq rounded to f32, its cos and sin rounded to f32):
   // WGSL's f32 sin and cos may be 2^-11 off in [-π, π] (gpuweb/gpuweb @ da251f90, wgsl/index.bs, "Floating Point
   // Accuracy"), SwiftShader's are 1.9e-4 off at any angle (scripts/onnx/webgpu-op-accuracy.ts), which moved the Llama
-  // logits by 1e-2 on ORT's WebGPU EP. Other positions take Cos/Sin of the f32 angle in the graph.
+  // logits by 1e-2 on ORT's WebGPU EP. The tables stop at ROTARY_TABLE_ROWS positions (a config with millions of
+  // positions would otherwise pass protobuf's 2 GiB); other positions take Cos/Sin of the f32 angle in the graph.
   let cos = '';
   let sin = '';
   if (arch.positions.kind === 'rotary') {
-    const { invFreq, maxPositions } = arch.positions;
+    const { invFreq } = arch.positions;
+    const maxPositions = Math.min(arch.positions.maxPositions, ROTARY_TABLE_ROWS);
     const pairs = D / 2;
     const inv = invFreq.map(Math.fround);
     const cosTable = new Float32Array(maxPositions * pairs);

@@ -10,6 +10,7 @@ import { InvalidParameterError, UnsupportedError } from '../../../src/errors.js'
 import { decoderArchitecture } from '../../../src/models/decoder.js';
 import { gpt2, hfSpecialTokenIds, llama } from '../../../src/models/presets.js';
 import { resolveModel } from '../../../src/models/spec.js';
+import { ROTARY_TABLE_ROWS } from '../../../src/output/onnx/decoder-graph.js';
 import { decoderOnnx } from '../../../src/output/onnx/decoder-model.js';
 import { EXTERNAL_DATA_LARGE_ALIGNMENT, EXTERNAL_DATA_SMALL_ALIGNMENT, planExternalData } from '../../../src/output/onnx/external-data.js';
 import { decoderWeightFeeds } from '../../../src/output/onnx/ort-feeds.js';
@@ -113,6 +114,12 @@ describe('decoderOnnx: weights and interface', () => {
     expect(large.map((t) => [t.dims.map(Number), t.rawData.length])).toEqual([
       [[2048, 2], 2048 * 2 * 4],
       [[2048, 2], 2048 * 2 * 4],
+    ]);
+    // The tables stop at ROTARY_TABLE_ROWS positions however many the config has (Llama-3.1: 131,072).
+    const long = fromBinary(ModelProtoSchema, decoderOnnx({ ...config, max_position_embeddings: 131_072 }, { weights: 'inputs' }).bytes).graph!;
+    expect(long.initializer.filter((t) => t.rawData.length > 64).map((t) => t.dims.map(Number))).toEqual([
+      [ROTARY_TABLE_ROWS, 2],
+      [ROTARY_TABLE_ROWS, 2],
     ]);
     const external = decoderOnnx(config, { weights: 'external' });
     const eg = fromBinary(ModelProtoSchema, external.bytes).graph!;
