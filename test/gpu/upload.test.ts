@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../src/gpu/context.js';
 import type { UploadExecutor } from '../../src/gpu/upload.js';
-import { type InitializeOptions, planInitialize } from '../../src/init/plan-initialize.js';
+import { type InitializeOptions, type InitializePlan, planInitialize } from '../../src/init/plan-initialize.js';
 import { initialize as initializeCpu } from '../../src/twin/initialize.js';
 import { nodeContext, trackBuffers } from '../helpers/gpu.js';
 
@@ -22,6 +22,15 @@ const OPTIONS: InitializeOptions[] = [
 ];
 
 const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** A batch that prepares `plans`, writes the first and throws. */
+function prepareWriteFirstAndThrow(plans: readonly InitializePlan[]): Promise<unknown> {
+  return ctx.batch(async (b) => {
+    await b.prepare(plans.map((plan) => ({ plan, target: {} })));
+    await b.initializePlanned(plans[0]!);
+    throw new Error('stop');
+  });
+}
 
 describe('Batch.prepare on the upload executor', () => {
   it('the prepared slices, written one call each, come from one stream of the three distributions, with the CPU twin’s bits', async () => {
@@ -58,13 +67,7 @@ describe('Batch.prepare on the upload executor', () => {
     const plans = OPTIONS.map((o) => planInitialize(o));
     const watch = trackBuffers(ctx.device);
     try {
-      await expect(
-        ctx.batch(async (b) => {
-          await b.prepare(plans.map((plan) => ({ plan, target: {} })));
-          await b.initializePlanned(plans[0]!);
-          throw new Error('stop');
-        }),
-      ).rejects.toThrow('stop');
+      await expect(prepareWriteFirstAndThrow(plans)).rejects.toThrow('stop');
       await ctx.device.queue.onSubmittedWorkDone();
       expect([...watch.live].map((b) => b.label)).toEqual([]);
     } finally {
@@ -118,13 +121,7 @@ describe('Batch.prepare on the upload executor', () => {
     ctx.device.popErrorScope = () => pop.call(ctx.device).then((e) => new Promise((resolve) => setTimeout(() => resolve(e), 20)));
     try {
       for (let round = 0; round < 3; round++) {
-        await expect(
-          ctx.batch(async (b) => {
-            await b.prepare(plans.map((plan) => ({ plan, target: {} })));
-            await b.initializePlanned(plans[0]!);
-            throw new Error('stop');
-          }),
-        ).rejects.toThrow('stop');
+        await expect(prepareWriteFirstAndThrow(plans)).rejects.toThrow('stop');
       }
       // Every creation started has settled once the queue has drained.
       await ctx.device.queue.onSubmittedWorkDone();
