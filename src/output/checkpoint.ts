@@ -3,7 +3,7 @@
 // Browser-safe: the folder is an interface (a File System Access API directory here; a Node folder in
 // ./checkpoint-node.ts).
 
-import { roundDown4 } from '../contract/align.js';
+import { roundDown4, roundUp4 } from '../contract/align.js';
 import type { U64Input } from '../contract/u64.js';
 import { AbortedError, InvalidParameterError } from '../errors.js';
 import type { WeightInitContext } from '../gpu/context.js';
@@ -358,7 +358,11 @@ async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult
   const bytesTotal = [...toWrite, ...rest].reduce((n, f) => n + sizeOf(f), 0);
   let bytesDone = 0;
   let windows = 0;
-  const pipeline = executor ? new WindowPipeline(executor, window) : null;
+  // No window is larger than the largest file's data (each tensor's bytes rounded up to a word): a small model
+  // written with a large stagingBytes holds chunks of its own size, not of stagingBytes.
+  const largest = toWrite.reduce((n, f) => Math.max(n, f.header ? f.header.dataBytes + 2 * f.tensors.length : 0), 4);
+  const windowBytes = Math.min(window, roundUp4(largest));
+  const pipeline = executor ? new WindowPipeline(executor, windowBytes) : null;
   /** Writes one file through its sink (the folder's: a temporary name renamed into place when complete). */
   const writeFile = async (f: PlannedFile, i: number, count: number): Promise<void> => {
     abortIfNeeded();
@@ -373,7 +377,7 @@ async function writeFiles(input: WriteFilesInput): Promise<WriteCheckpointResult
         windows += await pipeline!.run(
           planWindows(
             f.header.order.map((n) => plans.get(n)!),
-            window,
+            windowBytes,
           ),
           writer.write,
           sink.borrowsChunks === true,

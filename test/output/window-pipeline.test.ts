@@ -71,3 +71,27 @@ describe.each([
     expect(borrowed.buffers.size).toBeLessThanOrEqual(4);
   });
 });
+
+describe('the window size', () => {
+  it('a small model written with the largest stagingBytes asks for windows of its own size, with the same bytes', async () => {
+    const dataBytes = TENSORS.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1) * (t.dtype === 'f32' ? 4 : 2), 0);
+    const asked: number[] = [];
+    const windows = host.windows.bind(host);
+    host.windows = (n) => {
+      asked.push(n);
+      return windows(n);
+    };
+    let big: Buffer;
+    try {
+      const chunks: Uint8Array[] = [];
+      await writeCheckpoint(host, TENSORS, { create: () => ({ write: (c) => void chunks.push(c) }) }, { seed: 3, stagingBytes: host.maxWindowBytes });
+      big = Buffer.concat(chunks);
+    } finally {
+      host.windows = windows;
+    }
+    // Each tensor's bytes rounded up to a whole word, at most: not the executor's largest window (1 GiB).
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeLessThanOrEqual(dataBytes + 2 * TENSORS.length + 4);
+    expect(big.equals((await keeping(host)).bytes)).toBe(true);
+  });
+});

@@ -7,7 +7,7 @@
 // it load `onnx/model.onnx_data` beside the graph, and `dtype` picks the file: 'fp32' → onnx/model.onnx, 'fp16' →
 // onnx/model_fp16.onnx (getSession / getModelDataFiles / DEFAULT_DTYPE_SUFFIX_MAPPING in its dist).
 
-import { roundDown4 } from '../../contract/align.js';
+import { roundDown4, roundUp4 } from '../../contract/align.js';
 import { DTYPE_BYTES } from '../../contract/dtypes.js';
 import type { U64Input } from '../../contract/u64.js';
 import { isRecord } from '../../contract/validate.js';
@@ -199,7 +199,10 @@ export async function writeOnnxPack(
   let bytesDone = 0;
   let windows = 0;
   const completed: { folder: CheckpointFolder; name: string }[] = [];
-  const pipeline = new WindowPipeline(executor, window);
+  // No window is larger than the largest tensor: a small model written with a large stagingBytes holds chunks of its
+  // own size, not of stagingBytes.
+  const windowBytes = Math.min(window, roundUp4(layout.entries.reduce((n, e) => Math.max(n, e.length), 4)));
+  const pipeline = new WindowPipeline(executor, windowBytes);
   try {
     for (const f of contents) {
       abortIfNeeded();
@@ -220,7 +223,7 @@ export async function writeOnnxPack(
             for (let gap = e.offset - at; gap > 0; gap -= ZEROS.length) await write(ZEROS.subarray(0, Math.min(gap, ZEROS.length)));
             // write() resolves once the sink took the chunk: a sink that borrows chunks is done with it then.
             windows += await pipeline.run(
-              planWindows([plans.get(e.name)!], window),
+              planWindows([plans.get(e.name)!], windowBytes),
               (chunk, taken) => write(chunk).finally(taken),
               sink.borrowsChunks === true,
               abortIfNeeded,
