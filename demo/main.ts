@@ -39,6 +39,7 @@ import {
   decoderOnnx,
   decoderWeightFeeds,
   directoryHandleFolder,
+  greedyDecode,
   type InitializedModel,
   type InitializedTensor,
   initModel,
@@ -452,38 +453,17 @@ async function generateTokens(count = 16): Promise<RunItSummary> {
     const tok = byteLevelTokenizer({ vocabSize: arch.vocabSize, bosTokenId: arch.bosTokenId, eosTokenId: arch.eosTokenId, maxLength: 1 << 20 });
     const chars = byteToUnicode();
     const prompt = Array.from(new TextEncoder().encode('Hello'), (b) => tok.vocab.get(chars[b]!)!);
-    const i64 = (a: readonly number[]) => BigInt64Array.from(a, (v) => BigInt(v));
-    let past: Record<string, import('onnxruntime-web').Tensor> = {};
-    for (let i = 0; i < arch.numLayers; i++) {
-      for (const kv of ['key', 'value'])
-        past[`past_key_values.${i}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, arch.numKeyValueHeads, 0, arch.headDim]);
-    }
-    const tokens: number[] = [];
-    let ids = prompt;
-    let total = 0;
     let firstTokenMs = 0;
     const t1 = performance.now();
+    let tokens: number[];
     try {
-      for (let step = 0; step < count; step++) {
-        const n = ids.length;
-        const out = await session.run({
-          ...feeds,
-          ...past,
-          input_ids: new ort.Tensor('int64', i64(ids), [1, n]),
-          attention_mask: new ort.Tensor('int64', i64(new Array(total + n).fill(1)), [1, total + n]),
-          position_ids: new ort.Tensor('int64', i64(Array.from({ length: n }, (_, i) => total + i)), [1, n]),
-        });
-        total += n;
-        const logits = (out['logits']!.data as Float32Array).subarray((n - 1) * arch.vocabSize, n * arch.vocabSize);
-        let best = 0;
-        for (let v = 1; v < arch.vocabSize; v++) if (logits[v]! > logits[best]!) best = v;
-        tokens.push(best);
-        if (step === 0) firstTokenMs = performance.now() - t1;
-        ids = [best];
-        past = {};
-        for (const [name, t] of Object.entries(out)) if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = t;
-        show(`generated ${tokens.length} / ${count} tokens…`);
-      }
+      tokens = await greedyDecode(ort, session, arch, prompt, count, {
+        feeds,
+        onToken: (_token, step) => {
+          if (step === 0) firstTokenMs = performance.now() - t1;
+          show(`generated ${step + 1} / ${count} tokens…`);
+        },
+      });
     } finally {
       await session.release();
     }

@@ -99,7 +99,6 @@ export type TtftLibrary = typeof Output & typeof Models & { createContext: typeo
 type Lib = TtftLibrary;
 
 const now = () => performance.now();
-const i64 = (values: readonly number[]) => BigInt64Array.from(values, (v) => BigInt(v));
 
 /** Watches copies out of and maps of `buffers` (a read back to the host needs one of them). */
 function watchReads(buffers: readonly GPUBuffer[]): { count(): number; stop(): void } {
@@ -124,57 +123,26 @@ function watchReads(buffers: readonly GPUBuffer[]): { count(): number; stop(): v
   };
 }
 
-/** Greedy tokens with the cache (prompt in one run, then one token per run); times of the first and the rest. */
+/** Greedy tokens with the cache (the library's greedyDecode); times of the first and the rest. */
 async function generate(
+  lib: Lib,
   ort: OrtModule,
   session: OrtSession,
   arch: Models.DecoderArchitecture,
-  kvType: 'float32' | 'float16',
+  cacheType: 'float32' | 'float16',
   prompt: readonly number[],
   count: number,
-  extra: Record<string, OrtTensor>,
+  feeds: Record<string, OrtTensor>,
 ): Promise<{ tokens: number[]; firstMs: number; restMs: number }> {
-  const tokens: number[] = [];
-  let past: Record<string, OrtTensor> = {};
-  for (let i = 0; i < arch.numLayers; i++) {
-    for (const k of ['key', 'value']) {
-      past[`past_key_values.${i}.${k}`] = new ort.Tensor(kvType, kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [
-        1,
-        arch.numKeyValueHeads,
-        0,
-        arch.headDim,
-      ]);
-    }
-  }
-  let ids = [...prompt];
-  let total = 0;
   let firstMs = 0;
   const t0 = now();
-  for (let step = 0; step < count; step++) {
-    const n = ids.length;
-    const out = await session.run({
-      ...extra,
-      ...past,
-      input_ids: new ort.Tensor('int64', i64(ids), [1, n]),
-      attention_mask: new ort.Tensor('int64', i64(new Array(total + n).fill(1)), [1, total + n]),
-      position_ids: new ort.Tensor('int64', i64(Array.from({ length: n }, (_, i) => total + i)), [1, n]),
-    });
-    total += n;
-    const logits = out['logits']!.data as Float32Array;
-    const last = logits.subarray((n - 1) * arch.vocabSize, n * arch.vocabSize);
-    let best = 0;
-    for (let v = 1; v < arch.vocabSize; v++) if (last[v]! > last[best]!) best = v;
-    tokens.push(best);
-    if (step === 0) firstMs = now() - t0;
-    ids = [best];
-    for (const t of Object.values(past)) if (t.location === 'gpu-buffer') t.dispose();
-    past = {};
-    for (const [name, t] of Object.entries(out)) {
-      if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = t;
-      else t.dispose();
-    }
-  }
-  for (const t of Object.values(past)) t.dispose();
+  const tokens = await lib.greedyDecode(ort, session, arch, prompt, count, {
+    feeds,
+    cacheType,
+    onToken: (_token, step) => {
+      if (step === 0) firstMs = now() - t0;
+    },
+  });
   return { tokens, firstMs, restMs: now() - t0 - firstMs };
 }
 
@@ -267,7 +235,7 @@ export async function measureTtft(lib: Lib, ort: OrtModule, device: GPUDevice, c
     const t1 = now();
     session = await ort.InferenceSession.create(modelBytes, options);
     const sessionMs = now() - t1;
-    const g = await generate(ort, session, arch, kvType, prompt, 1 + c.newTokens, extra);
+    const g = await generate(lib, ort, session, arch, kvType, prompt, 1 + c.newTokens, extra);
     return {
       ...base,
       weightsMs,

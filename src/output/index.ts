@@ -51,6 +51,8 @@ export {
   externalDataFileName,
   planExternalData,
 } from './onnx/external-data.js';
+export type { GreedyDecodeOptions, GreedyOrt, GreedySession, GreedyTensor } from './onnx/greedy.js';
+export { greedyDecode } from './onnx/greedy.js';
 export { decoderWeightFeeds } from './onnx/ort-feeds.js';
 export type { MemoryOnnxPack, OnnxPackFile, OnnxPackFolders, OnnxPackPlan, OnnxPackProgress, WriteOnnxPackOptions, WriteOnnxPackResult } from './onnx/pack.js';
 export { memoryOnnxPack, onnxPackCache, onnxPackModelFile, planOnnxPack, writeOnnxPack } from './onnx/pack.js';

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WeightInitContext } from '../../../src/gpu/context.js';
 import { openOnnxPackFolders } from '../../../src/output/node/onnx-pack-folder.js';
 import { decoderOnnx } from '../../../src/output/onnx/decoder-model.js';
+import { greedyDecode } from '../../../src/output/onnx/greedy.js';
 import { planOnnxPack, type WriteOnnxPackResult, writeOnnxPack } from '../../../src/output/onnx/pack.js';
 import { referenceLogits } from '../../helpers/decoder-reference.js';
 import { nodeContext } from '../../helpers/gpu.js';
@@ -84,6 +85,8 @@ describe.each(FIXTURE_NAMES)('ONNX pack %s against PyTorch transformers', (name)
       console.log(`${name}: onnxruntime-node vs PyTorch max |logits diff| ${diff.toExponential(2)}`);
       expect(diff).toBeLessThanOrEqual(LOGITS_TOLERANCE);
       expect(await greedy(ort, session, arch, f.greedy.prompt, f.greedy.tokens.length)).toEqual(f.greedy.tokens);
+      // The library's own greedy decoding gives PyTorch's tokens too.
+      expect(await greedyDecode(ort, session, arch, f.greedy.prompt, f.greedy.tokens.length)).toEqual(f.greedy.tokens);
     } finally {
       await session.release();
     }
