@@ -259,6 +259,18 @@ async function verify(read: TensorReader, tensors: readonly ResolvedTensor[], se
   return { elements: checked, tensors: tensors.length, mismatched };
 }
 
+/** The summary's `verified` entry: what was compared with the CPU twin (`from`: where the values were read), the first mismatches. */
+function verifiedEntry(v: Awaited<ReturnType<typeof verify>>, from?: string): Record<string, unknown> {
+  return {
+    against: 'cpu twin',
+    ...(from === undefined ? {} : { from }),
+    tensors: v.tensors,
+    elements: v.elements,
+    mismatches: v.mismatched.length,
+    first: v.mismatched.slice(0, 5),
+  };
+}
+
 function describeInit(t: ResolvedTensor): string {
   const r = t.resolved;
   if (r.kind === 'distribution') {
@@ -445,13 +457,7 @@ async function initOnDevice(
       let code = 0;
       if (opts.verify) {
         const v = await verify(gpuReader(ctx, model), tensors, seed);
-        summary['verified'] = {
-          against: 'cpu twin',
-          tensors: v.tensors,
-          elements: v.elements,
-          mismatches: v.mismatched.length,
-          first: v.mismatched.slice(0, 5),
-        };
+        summary['verified'] = verifiedEntry(v);
         if (v.mismatched.length > 0) code = 1;
       }
       if (opts.table) {
@@ -597,14 +603,7 @@ async function initFolder(opts: InitOptions, source: ModelSource, tensors: reado
       const names = new Set(written.files.flatMap((f) => (f.name.endsWith('.safetensors') ? [f.name] : [])));
       const mineTensors = tensors.filter((t) => names.has(plan.files.find((f) => f.tensors.some((x) => x.name === t.name))!.name));
       const v = await verify(await folderReader(out, written), mineTensors, seed);
-      summary['verified'] = {
-        against: 'cpu twin',
-        from: 'the written files',
-        tensors: v.tensors,
-        elements: v.elements,
-        mismatches: v.mismatched.length,
-        first: v.mismatched.slice(0, 5),
-      };
+      summary['verified'] = verifiedEntry(v, 'the written files');
       if (v.mismatched.length > 0) code = 1;
     }
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -685,14 +684,7 @@ async function initOnnxPack(
         tensors,
         seed,
       );
-      summary['verified'] = {
-        against: 'cpu twin',
-        from: `onnx/${written.onnx.externalData!.location}`,
-        tensors: v.tensors,
-        elements: v.elements,
-        mismatches: v.mismatched.length,
-        first: v.mismatched.slice(0, 5),
-      };
+      summary['verified'] = verifiedEntry(v, `onnx/${written.onnx.externalData!.location}`);
       if (v.mismatched.length > 0) code = 1;
     }
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
