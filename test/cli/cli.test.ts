@@ -1,27 +1,17 @@
 // The command line as a user runs it: the built bin script, JSON on stdout, one-line errors.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { bits, normal, uniform } from '../../src/contract/distributions.js';
 import { readSafetensorsHeaderFromFile, readSafetensorsTensorBytes } from '../../src/output/node/safetensors-file.js';
 import { generate } from '../../src/twin/generate.js';
 import { f16BitsToNumber } from '../../src/twin/pack.js';
+import { BIN, runCli } from '../helpers/cli.js';
 
-const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { encoding: 'utf8' });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-};
+const run = (...args: string[]) => runCli([...args]);
 
 describe('webgpu-weight-init CLI', () => {
   it('info prints the adapter as JSON', async () => {
@@ -349,7 +339,7 @@ describe('webgpu-weight-init init --out DIR/ (Hugging Face checkpoint folder)', 
         JSON.stringify({ model_type: 'llama', hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 24, num_attention_heads: 8 }),
       );
       const out = join(dir, 'out');
-      const child = spawn(process.execPath, [bin, 'init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', `${out}/`, '--max-shard-size', '4MB'], {
+      const child = spawn(process.execPath, [BIN, 'init', '--config', join(dir, 'c.json'), '--dtype', 'bf16', '--out', `${out}/`, '--max-shard-size', '4MB'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';

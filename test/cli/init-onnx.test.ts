@@ -1,23 +1,12 @@
 // `init --format onnx --out DIR/` as a user runs it (the built bin script): the pack's files, verified against the CPU
 // twin; the Llama-2-7B f16 dry run (no device, nothing written); one-line errors with exit 2 for what does not apply.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 
-const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { encoding: 'utf8' });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-};
+const run = (...args: string[]) => runCli([...args]);
 
 let dir: string;
 let config: string;

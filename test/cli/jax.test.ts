@@ -1,23 +1,12 @@
 // `sample --jax-seed`: the values jax.random.<dist>(jax.random.key(seed, impl), shape, dtype) gives in jax 0.10.2
 // (the committed fixture), on the GPU (both strategies) and the CPU; bad options are one line and exit 2.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { bf16BitsToNumber, bitsToF32, f16BitsToNumber } from '../../src/contract/f32.js';
 import { createJaxKey } from '../../src/contract/jax-key.js';
+import { runCli } from '../helpers/cli.js';
 import { type FixtureSample, loadJaxFixture } from '../helpers/jax-fixture.js';
 
-const bin = fileURLToPath(new URL('../../bin/webgpu-weight-init.js', import.meta.url));
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, 'sample', ...args], { encoding: 'utf8' });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-};
+const run = (...args: string[]) => runCli(['sample', ...args]);
 
 const fixture = loadJaxFixture();
 
